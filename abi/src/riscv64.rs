@@ -1,0 +1,76 @@
+//! riscv64 layout (Linux 6.8): two pages before the image. Page 0 holds `vdso_data` at byte 0,
+//! page 1 is the time-namespace slot. The struct ends with the hwprobe answers the image serves
+//! without a syscall (`RISCV_HWPROBE_MAX_KEY` = 6 in 6.8, so 7 values).
+
+use core::mem::{offset_of, size_of};
+
+/// Linux 6.8's `struct arch_vdso_data`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArchData {
+    /// `riscv_hwprobe` value of every key `0..=MAX_KEY`, valid when all CPUs agree.
+    pub all_cpu_hwprobe_values: [u64; HWPROBE_KEYS],
+    /// Non-zero when every CPU reports the same values.
+    pub homogeneous_cpus: u8,
+}
+
+/// `struct vdso_data` as riscv64 lays it out.
+pub type VdsoData = crate::VdsoData<ArchData>;
+
+/// Pages mapped before the image.
+pub const DATA_PAGES: usize = 2;
+/// Page holding `vdso_data` (or the namespace page for a task in a time namespace).
+pub const VVAR_PAGE: usize = 0;
+/// Where the real data page goes for a task in a time namespace.
+pub const TIMENS_PAGE: usize = 1;
+/// Offset of `vdso_data[0]` inside its page.
+pub const VDSO_DATA_OFFSET: usize = 0;
+/// "Linux" version note value: the release whose layout this follows.
+pub const LINUX_VERSION_CODE: u32 = 0x06_08_00;
+/// Version node of every exported symbol.
+pub const VERSION_NODE: &str = "LINUX_4.15";
+/// `RISCV_HWPROBE_MAX_KEY` of Linux 6.8.
+pub const HWPROBE_MAX_KEY: i64 = 6;
+/// Number of hwprobe values on the page.
+pub const HWPROBE_KEYS: usize = HWPROBE_MAX_KEY as usize + 1;
+
+/// `riscv_hwprobe` keys and flags (Linux 6.8 uapi).
+pub mod hwprobe {
+    /// `struct riscv_hwprobe`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Pair {
+        /// Key asked for; set to -1 when the kernel does not know it.
+        pub key: i64,
+        /// The answer.
+        pub value: u64,
+    }
+    /// `RISCV_HWPROBE_KEY_MVENDORID`.
+    pub const KEY_MVENDORID: i64 = 0;
+    /// `RISCV_HWPROBE_KEY_MARCHID`.
+    pub const KEY_MARCHID: i64 = 1;
+    /// `RISCV_HWPROBE_KEY_MIMPID`.
+    pub const KEY_MIMPID: i64 = 2;
+    /// `RISCV_HWPROBE_KEY_BASE_BEHAVIOR` (a bitmask key).
+    pub const KEY_BASE_BEHAVIOR: i64 = 3;
+    /// `RISCV_HWPROBE_KEY_IMA_EXT_0` (a bitmask key).
+    pub const KEY_IMA_EXT_0: i64 = 4;
+    /// `RISCV_HWPROBE_KEY_CPUPERF_0`.
+    pub const KEY_CPUPERF_0: i64 = 5;
+    /// `RISCV_HWPROBE_KEY_ZICBOZ_BLOCK_SIZE`.
+    pub const KEY_ZICBOZ_BLOCK_SIZE: i64 = 6;
+    /// `RISCV_HWPROBE_WHICH_CPUS`: reverse query, which CPUs match every pair.
+    pub const WHICH_CPUS: u32 = 1;
+    /// Whether a key's value is a set of bits (matched by inclusion in `WHICH_CPUS` queries).
+    pub const fn key_is_bitmask(key: i64) -> bool {
+        key == KEY_BASE_BEHAVIOR || key == KEY_IMA_EXT_0
+    }
+}
+
+crate::assert_common_layout!(VdsoData);
+const _: () = {
+    assert!(offset_of!(ArchData, all_cpu_hwprobe_values) == 0);
+    assert!(offset_of!(ArchData, homogeneous_cpus) == 56);
+    assert!(size_of::<VdsoData>() == 304);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+};

@@ -1,0 +1,48 @@
+//! x86_64 layout (Linux 6.2): four pages before the image. `vvar` (page 0) holds `vdso_data` at
+//! byte 128; pages 1 and 2 are reserved for the paravirtual and Hyper-V clocks Linux maps there;
+//! page 3 is the time-namespace slot. Byte 0 of page 0 is this project's extension saying how
+//! `getcpu` reads the CPU number (Linux leaves the first 128 bytes zero, which means `lsl`).
+
+use core::mem::size_of;
+
+/// No architecture tail on x86_64: the struct ends at byte 240.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArchData;
+
+/// `struct vdso_data` as x86_64 lays it out.
+pub type VdsoData = crate::VdsoData<ArchData>;
+
+/// Pages mapped before the image.
+pub const DATA_PAGES: usize = 4;
+/// Page holding `vdso_data` (or the namespace page for a task in a time namespace).
+pub const VVAR_PAGE: usize = 0;
+/// Reserved for the paravirtual clock page.
+pub const PVCLOCK_PAGE: usize = 1;
+/// Reserved for the Hyper-V reference TSC page.
+pub const HVCLOCK_PAGE: usize = 2;
+/// Where the real data page goes for a task in a time namespace.
+pub const TIMENS_PAGE: usize = 3;
+/// Offset of `vdso_data[0]` inside its page.
+pub const VDSO_DATA_OFFSET: usize = 128;
+/// Offset in page 0 of the byte selecting how `getcpu` reads the CPU number.
+pub const GETCPU_MODE_OFFSET: usize = 0;
+/// `getcpu` mode: read the limit of the CPU-number GDT segment with `lsl` (Linux's default).
+pub const GETCPU_MODE_LSL: u8 = 0;
+/// `getcpu` mode: `rdpid` (the kernel promises RDPID and `TSC_AUX = (node << 12) | cpu`).
+pub const GETCPU_MODE_RDPID: u8 = 1;
+/// GDT selector whose limit holds `(node << 12) | cpu`.
+pub const GDT_CPUNODE_SELECTOR: u16 = 0x7b;
+/// "Linux" version note value: the release whose layout this follows.
+pub const LINUX_VERSION_CODE: u32 = 0x06_02_00;
+/// Version node of every exported symbol.
+pub const VERSION_NODE: &str = "LINUX_2.6";
+/// Number of hwprobe keys (none on x86_64).
+pub const HWPROBE_KEYS: usize = 0;
+
+crate::assert_common_layout!(VdsoData);
+const _: () = {
+    assert!(size_of::<VdsoData>() == 240);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(GETCPU_MODE_OFFSET < VDSO_DATA_OFFSET);
+};

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian/x86_64 machine to the point where `cargo run` and the test suite work:
+# the pinned Rust toolchain with both Linux targets and the bare-metal ones, and the Debian
+# packages the cross-arch tests use. Idempotent: it installs only what is missing and says what.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# --- Rust: the toolchain and targets pinned in rust-toolchain.toml --------------------------
+if ! command -v rustup >/dev/null; then
+  say "rustup is not installed; install it first (https://rustup.rs)"; exit 1
+fi
+toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$toolchain"; then
+  say "installing Rust toolchain $toolchain (rust-toolchain.toml)"
+  rustup toolchain install "$toolchain" --profile minimal
+fi
+need_targets=$(sed -n 's/^targets *= *\[\(.*\)\]/\1/p' rust-toolchain.toml | tr -d '" ' | tr ',' ' ')
+have_targets=$(rustup +"$toolchain" target list --installed)
+for t in $need_targets; do
+  if ! grep -qx "$t" <<<"$have_targets"; then
+    say "installing Rust target $t for $toolchain"
+    rustup +"$toolchain" target add "$t"
+  fi
+done
+need_components=$(sed -n 's/^components *= *\[\(.*\)\]/\1/p' rust-toolchain.toml | tr -d '" ' | tr ',' ' ')
+have_components=$(rustup +"$toolchain" component list --installed)
+for c in $need_components; do
+  if ! grep -q "^$c" <<<"$have_components"; then
+    say "installing Rust component $c for $toolchain"
+    rustup +"$toolchain" component add "$c"
+  fi
+done
+
+# --- Debian packages -------------------------------------------------------------------------
+# command or file that proves the package is there -> package
+declare -A packages=(
+  [/usr/bin/qemu-riscv64]=qemu-user
+  [/usr/bin/riscv64-linux-gnu-gcc]=gcc-riscv64-linux-gnu
+  [/usr/riscv64-linux-gnu/lib/libc.so.6]=libc6-dev-riscv64-cross
+  [/usr/bin/riscv64-linux-gnu-objdump]=binutils-riscv64-linux-gnu
+  [/usr/bin/musl-gcc]=musl-tools
+  [/usr/bin/go]=golang-go
+  [/usr/bin/eu-readelf]=elfutils
+  [/usr/bin/qemu-system-riscv64]=qemu-system-misc
+  [/usr/bin/strace]=strace
+  [/usr/bin/valgrind]=valgrind
+  [/usr/bin/gdb]=gdb
+)
+missing=()
+for f in "${!packages[@]}"; do
+  [ -e "$f" ] || missing+=("${packages[$f]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO=sudo; else
+      say "need root to install ${missing[*]}; run: apt-get install ${missing[*]}"; exit 1
+    fi
+  else SUDO=; fi
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+    say "apt-get could not install ${missing[*]}"; exit 1; }
+fi
+say "ready"
