@@ -250,7 +250,9 @@ pub mod note {
             if desc.len() != WORDS * 4 {
                 return None;
             }
-            let w = |i: usize| u32::from_le_bytes([desc[4 * i], desc[4 * i + 1], desc[4 * i + 2], desc[4 * i + 3]]);
+            let w = |i: usize| {
+                u32::from_le_bytes([desc[4 * i], desc[4 * i + 1], desc[4 * i + 2], desc[4 * i + 3]])
+            };
             Some(Layout {
                 revision: w(0),
                 data_pages: w(1),

@@ -1,0 +1,84 @@
+//! The human-readable summary `vdso build` and `vdso inspect` print.
+
+use std::fmt::Write as _;
+
+use linux_vdso::elf::ElfImage;
+
+/// Renders the summary of an image; `label` names where it came from.
+pub fn render(label: &str, img: &ElfImage) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{label}");
+    let _ = writeln!(
+        s,
+        "  {} ELF shared object, soname {}, {} bytes in the file, {} bytes mapped ({} page{})",
+        img.machine_name(),
+        img.soname.as_deref().unwrap_or("(none)"),
+        img.file_size,
+        img.load_size(),
+        img.pages(),
+        if img.pages() == 1 { "" } else { "s" }
+    );
+    match img.layout_note() {
+        Some(l) => {
+            let _ = writeln!(
+                s,
+                "  layout: ABI revision {}, {} data page{} before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}",
+                l.revision,
+                l.data_pages,
+                if l.data_pages == 1 { "" } else { "s" },
+                l.vdso_data_offset,
+                l.vdso_data_size,
+                l.hwprobe_keys,
+                l.hz
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  layout: no rs-vdso note (not built by this project; data pages unknown)");
+        }
+    }
+    if let Some(v) = img.linux_version() {
+        let _ = writeln!(s, "  \"Linux\" note: {}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
+    }
+    if let Some(id) = img.build_id() {
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let _ = writeln!(s, "  build-id: {hex}");
+    }
+    if img.machine == 62
+        && img.symbols.iter().any(|s| s.name == "__vdso_getcpu")
+        && img.layout_note().is_some()
+    {
+        let _ = writeln!(s, "  getcpu: byte 0 of page 0 picks the instruction: 0 = lsl on GDT selector 0x7b (Linux default), 1 = rdpid");
+    }
+    let versions: Vec<_> = img.version_defs.iter().map(|d| d.name.as_str()).collect();
+    let _ = writeln!(s, "  version definitions: {}", versions.join(", "));
+    let _ = writeln!(s, "  {} dynamic symbols:", img.symbols.len());
+    let _ = writeln!(s, "    {:>8}  {:>5}  {:<6}  {:<4}  name@version", "offset", "size", "bind", "type");
+    let mut syms: Vec<_> = img.symbols.iter().collect();
+    syms.sort_by(|a, b| (a.value, &a.name).cmp(&(b.value, &b.name)));
+    for sym in syms {
+        let bind = match sym.binding {
+            0 => "LOCAL",
+            1 => "GLOBAL",
+            2 => "WEAK",
+            _ => "?",
+        };
+        let kind = match sym.kind {
+            0 => "NONE",
+            1 => "OBJ",
+            2 => "FUNC",
+            _ => "?",
+        };
+        let version = match &sym.version {
+            Some(v) if sym.version_hidden => format!("@{v}"),
+            Some(v) => format!("@@{v}"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "    {:>#8x}  {:>5}  {:<6}  {:<4}  {}{}",
+            sym.value, sym.size, bind, kind, sym.name, version
+        );
+    }
+    s.truncate(s.trim_end().len());
+    s
+}

@@ -1,0 +1,153 @@
+//! `linux-vdso.so.1` for riscv64 and x86_64, written in `no_std` Rust.
+//!
+//! This crate is what a kernel (or a test harness) depends on: the two images as page-aligned
+//! bytes, their layout, and the offset of every exported symbol, generated when the images were
+//! linked and verified. It is `no_std`; with the `std` feature it also reads and verifies ELF
+//! images ([`elf`], [`verify`]), and with `cli` it is the `vdso` command.
+//!
+//! ```
+//! use linux_vdso::{Arch, Image};
+//! let image = Image::get(Arch::Riscv64);
+//! let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap();
+//! assert_eq!(image.bytes().as_ptr() as usize % 4096, 0);
+//! assert!(sigreturn.offset < image.load_size() as u64);
+//! ```
+
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(feature = "std")]
+pub mod elf;
+pub mod spec;
+#[cfg(feature = "std")]
+pub mod verify;
+
+pub use spec::{Arch, Export};
+pub use vdso_abi as abi;
+
+/// A value aligned to a page, so a kernel can map the embedded image bytes in place.
+#[repr(C, align(4096))]
+#[derive(Debug)]
+pub struct PageAligned<T: ?Sized>(pub T);
+
+/// An exported symbol of an image, from the generated tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    /// Symbol name.
+    pub name: &'static str,
+    /// Version node (`LINUX_2.6` or `LINUX_4.15`).
+    pub version: &'static str,
+    /// Offset from the image start (add `AT_SYSINFO_EHDR` to call it).
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// A weak alias.
+    pub weak: bool,
+}
+
+#[allow(missing_docs)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/images.rs"));
+}
+
+/// One built image and its layout.
+#[derive(Clone, Copy, Debug)]
+pub struct Image {
+    arch: Arch,
+    bytes: &'static PageAligned<[u8]>,
+    load_size: usize,
+    symbols: &'static [Symbol],
+    hz: u32,
+    c_header: &'static str,
+}
+
+impl Image {
+    /// The image of `arch`.
+    pub const fn get(arch: Arch) -> Image {
+        match arch {
+            Arch::X86_64 => Image {
+                arch,
+                bytes: generated::X86_64_BYTES,
+                load_size: generated::X86_64_LOAD_SIZE,
+                symbols: generated::X86_64_SYMBOLS,
+                hz: generated::X86_64_HZ,
+                c_header: generated::X86_64_C_HEADER,
+            },
+            Arch::Riscv64 => Image {
+                arch,
+                bytes: generated::RISCV64_BYTES,
+                load_size: generated::RISCV64_LOAD_SIZE,
+                symbols: generated::RISCV64_SYMBOLS,
+                hz: generated::RISCV64_HZ,
+                c_header: generated::RISCV64_C_HEADER,
+            },
+        }
+    }
+
+    /// The image for the architecture being compiled for, if it is one of ours.
+    pub const fn native() -> Option<Image> {
+        match Arch::native() {
+            Some(arch) => Some(Image::get(arch)),
+            None => None,
+        }
+    }
+
+    /// Its architecture.
+    pub const fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    /// The file bytes (`linux-vdso.so.1`), starting on a page boundary.
+    pub const fn bytes(&self) -> &'static [u8] {
+        &self.bytes.0
+    }
+
+    /// Bytes occupied once mapped (the loaded segment); map `pages()` pages of [`Image::bytes`].
+    pub const fn load_size(&self) -> usize {
+        self.load_size
+    }
+
+    /// Pages of text to map after the data pages.
+    pub const fn pages(&self) -> usize {
+        self.load_size.div_ceil(abi::PAGE_SIZE)
+    }
+
+    /// Pages of data to map before the image.
+    pub const fn data_pages(&self) -> usize {
+        self.arch.data_pages()
+    }
+
+    /// Offset of `vdso_data[0]` inside page 0.
+    pub const fn vdso_data_offset(&self) -> usize {
+        self.arch.vdso_data_offset()
+    }
+
+    /// Page index of the time-namespace slot.
+    pub const fn timens_page(&self) -> usize {
+        self.arch.timens_page()
+    }
+
+    /// Tick rate the image was built for (COARSE clocks' resolution is one tick).
+    pub const fn hz(&self) -> u32 {
+        self.hz
+    }
+
+    /// Every exported symbol.
+    pub const fn symbols(&self) -> &'static [Symbol] {
+        self.symbols
+    }
+
+    /// A symbol by name.
+    pub fn symbol(&self, name: &str) -> Option<Symbol> {
+        self.symbols.iter().find(|s| s.name == name).copied()
+    }
+
+    /// The C header describing this image (`vdso.h`).
+    pub const fn c_header(&self) -> &'static str {
+        self.c_header
+    }
+}

@@ -1,0 +1,177 @@
+//! riscv64 hooks: the `time` CSR, the fallback syscalls, `rt_sigreturn`, `flush_icache`,
+//! `getcpu` and hwprobe.
+//!
+//! `rdtime` needs the kernel (and the firmware) to let user mode read `time`
+//! (`scounteren.TM`, `mcounteren.TM`: ABI.md section 6). riscv has no `SA_RESTORER`: the kernel
+//! points a signal handler's `ra` at `__vdso_rt_sigreturn`, whose unwind information below lets
+//! debuggers and libgcc walk from the handler back into the interrupted code.
+
+use core::arch::{asm, global_asm};
+
+use crate::clock::{Timespec, Timeval};
+
+#[path = "riscv64/hwprobe.rs"]
+pub mod hwprobe;
+
+const SYS_CLOCK_GETTIME: usize = 113;
+const SYS_CLOCK_GETRES: usize = 114;
+const SYS_GETCPU: usize = 168;
+const SYS_GETTIMEOFDAY: usize = 169;
+const SYS_RISCV_HWPROBE: usize = 258;
+const SYS_RISCV_FLUSH_ICACHE: usize = 259;
+
+/// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
+#[inline(always)]
+pub fn vvar_start() -> *const u8 {
+    let p: *const u8;
+    // SAFETY: only computes an address (`vvar_start` is defined by linker/vdso.lds).
+    unsafe {
+        asm!("lla {p}, vvar_start", p = out(reg) p, options(pure, nomem, nostack, preserves_flags));
+    }
+    p
+}
+
+/// The `time` CSR. Not `nomem`: the compiler must not move it across the seqlock loads.
+#[inline(always)]
+pub fn read_counter() -> u64 {
+    let t: u64;
+    // SAFETY: reading `time` has no side effects; the kernel enables it for user mode.
+    unsafe { asm!("rdtime {t}", t = out(reg) t, options(nostack, preserves_flags)) };
+    t
+}
+
+/// `fence r,r`: the reader's loads must not pass the `seq` loads that bracket them (Linux's
+/// `smp_rmb`). Also a compiler barrier, since the asm may touch memory.
+#[inline(always)]
+pub fn read_barrier() {
+    // SAFETY: a fence has no effect besides ordering.
+    unsafe { asm!("fence r,r", options(nostack, preserves_flags)) };
+}
+
+/// # Safety
+/// The kernel validates the arguments; the caller must expect them to be written as the
+/// syscall writes them.
+#[inline(always)]
+pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
+    let ret: isize;
+    // SAFETY: `ecall` returns in a0 and clobbers nothing else.
+    unsafe {
+        asm!("ecall", in("a7") nr, inlateout("a0") a0 as isize => ret, in("a1") a1, in("a2") a2,
+             in("a3") a3, in("a4") a4, options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall5(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0, 0, 0) as i32 }
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall5(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0, 0, 0) as i32 }
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_gettimeofday(tv: *mut Timeval, tz: *mut crate::clock::Timezone) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall5(SYS_GETTIMEOFDAY, tv as usize, tz as usize, 0, 0, 0) as i32 }
+}
+
+/// `getcpu`: riscv has no user-readable CPU number, so this is the syscall (as in Linux).
+///
+/// # Safety
+/// As for the syscall.
+#[inline(always)]
+pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall5(SYS_GETCPU, cpu as usize, node as usize, tcache as usize, 0, 0) as i32 }
+}
+
+/// `riscv_flush_icache`: the syscall, its answer unchanged.
+///
+/// # Safety
+/// As for the syscall.
+#[inline(always)]
+pub unsafe fn flush_icache(start: usize, end: usize, flags: usize) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall5(SYS_RISCV_FLUSH_ICACHE, start, end, flags, 0, 0) as i32 }
+}
+
+/// The `riscv_hwprobe` syscall, for the queries the page cannot answer.
+///
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_riscv_hwprobe(
+    pairs: *mut vdso_abi::riscv64::hwprobe::Pair,
+    pair_count: usize,
+    cpusetsize: usize,
+    cpus: *mut u8,
+    flags: u32,
+) -> i32 {
+    // SAFETY: caller contract.
+    unsafe {
+        syscall5(SYS_RISCV_HWPROBE, pairs as usize, pair_count, cpusetsize, cpus as usize, flags as usize)
+            as i32
+    }
+}
+
+// `__vdso_rt_sigreturn`: exactly `li a7, 139; ecall`, uncompressed (libgcc and gdb recognise
+// these bytes). The FDE starts one instruction early: unwinders look up the FDE of a return
+// address at `pc - 1`, and a handler "returns" to the first byte of the trampoline.
+//
+// The unwind rules describe the kernel's `struct rt_sigframe` at `sp`: `siginfo` (128 bytes),
+// then `ucontext`, whose `uc_mcontext` starts 176 bytes in (flags, link, stack, sigmask, 120 bytes
+// of padding, 16-byte alignment). `uc_mcontext.sc_regs` is `pc, x1, ..., x31`. The CFA is
+// `sp + 304`, the address of `sc_regs`; register `xN` is saved at `CFA + 8N`, and the interrupted
+// pc, in slot 0, is described as column 0 (`x0` is hardwired to zero, so its column is free)
+// made the return-address column.
+global_asm!(
+    ".pushsection .text.__vdso_rt_sigreturn, \"ax\", @progbits",
+    ".balign 4",
+    ".globl __vdso_rt_sigreturn",
+    ".type __vdso_rt_sigreturn, @function",
+    ".cfi_startproc",
+    ".cfi_signal_frame",
+    ".cfi_return_column 0",
+    ".cfi_def_cfa sp, {cfa}",
+    ".cfi_offset 0, 0",
+    ".cfi_offset 1, 8", ".cfi_offset 2, 16", ".cfi_offset 3, 24", ".cfi_offset 4, 32",
+    ".cfi_offset 5, 40", ".cfi_offset 6, 48", ".cfi_offset 7, 56", ".cfi_offset 8, 64",
+    ".cfi_offset 9, 72", ".cfi_offset 10, 80", ".cfi_offset 11, 88", ".cfi_offset 12, 96",
+    ".cfi_offset 13, 104", ".cfi_offset 14, 112", ".cfi_offset 15, 120", ".cfi_offset 16, 128",
+    ".cfi_offset 17, 136", ".cfi_offset 18, 144", ".cfi_offset 19, 152", ".cfi_offset 20, 160",
+    ".cfi_offset 21, 168", ".cfi_offset 22, 176", ".cfi_offset 23, 184", ".cfi_offset 24, 192",
+    ".cfi_offset 25, 200", ".cfi_offset 26, 208", ".cfi_offset 27, 216", ".cfi_offset 28, 224",
+    ".cfi_offset 29, 232", ".cfi_offset 30, 240", ".cfi_offset 31, 248",
+    ".option push",
+    ".option norvc",
+    "nop",
+    "__vdso_rt_sigreturn:",
+    "li a7, {nr}",
+    "ecall",
+    ".option pop",
+    ".cfi_endproc",
+    ".size __vdso_rt_sigreturn, . - __vdso_rt_sigreturn",
+    ".popsection",
+    cfa = const SIGFRAME_MCONTEXT_OFFSET,
+    nr = const SYS_RT_SIGRETURN,
+);
+
+/// `__NR_rt_sigreturn` on riscv64.
+pub const SYS_RT_SIGRETURN: usize = 139;
+/// Offset of `uc_mcontext.sc_regs` in the kernel's `struct rt_sigframe`.
+pub const SIGFRAME_MCONTEXT_OFFSET: usize = 128 + 176;

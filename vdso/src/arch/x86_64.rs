@@ -1,0 +1,161 @@
+//! x86_64 hooks: the TSC, the fallback syscalls, `getcpu`, where the data pages are.
+//!
+//! The TSC is read as `lfence; rdtsc`. `lfence` is dispatch-serialising on every Intel CPU and
+//! on AMD CPUs once the kernel sets the `LFENCE_RDTSC` MSR bit (Linux does), and unlike `rdtscp`
+//! it needs no CPU feature beyond SSE2, which every x86_64 CPU has: an image that cannot patch
+//! itself must run on any CPU a kernel may boot on.
+
+use core::arch::asm;
+
+use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_OFFSET, GETCPU_MODE_RDPID};
+
+use crate::clock::{Timespec, Timeval};
+use crate::data;
+
+const SYS_GETTIMEOFDAY: usize = 96;
+const SYS_CLOCK_GETTIME: usize = 228;
+const SYS_CLOCK_GETRES: usize = 229;
+const SYS_GETCPU: usize = 309;
+
+/// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
+#[inline(always)]
+pub fn vvar_start() -> *const u8 {
+    let p: *const u8;
+    // SAFETY: only computes an address (`vvar_start` is defined by linker/vdso.lds).
+    unsafe {
+        asm!("lea {p}, [rip + vvar_start]", p = out(reg) p,
+             options(pure, nomem, nostack, preserves_flags));
+    }
+    p
+}
+
+/// The TSC, ordered after every earlier load (including the seqlock's `seq`).
+#[inline(always)]
+pub fn read_counter() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: `lfence` and `rdtsc` have no memory effects; the kernel keeps CR4.TSD clear (ABI.md
+    // section 6). Not `nomem`: the compiler must not move the read across the seqlock loads.
+    unsafe {
+        asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags));
+    }
+    (hi as u64) << 32 | lo as u64
+}
+
+/// Loads are not reordered with other loads on x86: only the compiler must be held back.
+#[inline(always)]
+pub fn read_barrier() {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::Acquire);
+}
+
+/// # Safety
+/// The kernel validates the arguments; the caller must expect them to be written as the
+/// syscall writes them.
+#[inline(always)]
+unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
+    let ret: isize;
+    // SAFETY: the `syscall` instruction clobbers only rcx and r11 besides rax.
+    unsafe {
+        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a0, in("rsi") a1,
+             in("rdx") a2, lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    ret
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall3(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0) as i32 }
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
+}
+
+/// # Safety
+/// As for the syscall.
+#[inline(never)]
+#[cold]
+pub unsafe fn sys_gettimeofday(tv: *mut Timeval, tz: *mut crate::clock::Timezone) -> i32 {
+    // SAFETY: caller contract.
+    unsafe { syscall3(SYS_GETTIMEOFDAY, tv as usize, tz as usize, 0) as i32 }
+}
+
+/// `(node << 12) | cpu` from the limit of the CPU-number GDT segment (every Linux sets it).
+#[inline(always)]
+fn cpunode_lsl() -> u32 {
+    let p: u32;
+    // SAFETY: `lsl` only reads the descriptor table; with a bad selector it leaves the output
+    // unchanged (we start from 0) and only clears ZF.
+    unsafe {
+        asm!("lsl {p:e}, {sel:e}", p = inout(reg) 0u32 => p, sel = in(reg) GDT_CPUNODE_SELECTOR as u32,
+             options(nomem, nostack));
+    }
+    p
+}
+
+/// `(node << 12) | cpu` from `TSC_AUX` (the kernel promised RDPID by setting the mode byte).
+#[inline(always)]
+fn cpunode_rdpid() -> u32 {
+    let p: u64;
+    // SAFETY: the kernel set the mode byte only on a CPU with RDPID (ABI.md section 2).
+    unsafe {
+        asm!("rdpid {p}", p = out(reg) p, options(nomem, nostack, preserves_flags));
+    }
+    p as u32
+}
+
+/// `getcpu` without a syscall: byte 0 of the real data page says which instruction to use.
+///
+/// # Safety
+/// Non-NULL pointers must be writable.
+#[inline(always)]
+pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, _tcache: *mut u8) -> i32 {
+    let page = data::real_vdso_data().cast::<u8>().wrapping_sub(vdso_abi::x86_64::VDSO_DATA_OFFSET);
+    // SAFETY: the real data page is mapped.
+    let mode = unsafe { data::load_u8(page.wrapping_add(GETCPU_MODE_OFFSET)) };
+    let p = if mode == GETCPU_MODE_RDPID { cpunode_rdpid() } else { cpunode_lsl() };
+    // SAFETY: non-NULL pointers are writable, per the caller.
+    unsafe {
+        if !cpu.is_null() {
+            *cpu = p & 0xfff;
+        }
+        if !node.is_null() {
+            *node = p >> 12;
+        }
+    }
+    0
+}
+
+#[allow(dead_code)]
+const _: () = {
+    // Keep the getcpu syscall number documented next to the others although the image never
+    // needs it: x86_64 always has one of the two instructions.
+    let _ = SYS_GETCPU;
+};
+
+// The weak unprefixed aliases Linux exports on x86_64 (ABI.md section 5).
+core::arch::global_asm!(
+    ".weak clock_gettime",
+    ".type clock_gettime, @function",
+    ".set clock_gettime, __vdso_clock_gettime",
+    ".weak gettimeofday",
+    ".type gettimeofday, @function",
+    ".set gettimeofday, __vdso_gettimeofday",
+    ".weak time",
+    ".type time, @function",
+    ".set time, __vdso_time",
+    ".weak getcpu",
+    ".type getcpu, @function",
+    ".set getcpu, __vdso_getcpu",
+    ".weak clock_getres",
+    ".type clock_getres, @function",
+    ".set clock_getres, __vdso_clock_getres",
+);

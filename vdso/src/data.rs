@@ -1,0 +1,75 @@
+//! Where the data pages are, and relaxed atomic loads of their fields.
+//!
+//! The pages sit just before the image (ABI.md section 1) so that code can reach them
+//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * 4096` from the ELF
+//! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
+//! ever stored, so the image needs no relocation wherever it is mapped.
+//!
+//! The kernel writes these fields while we read them; the seqlock tells us afterwards whether what
+//! we read was consistent. Reading them as relaxed atomics keeps that race defined behaviour in
+//! Rust's memory model and compiles to plain loads on both arches.
+
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::{clock_mode, PAGE_SIZE};
+
+use crate::arch;
+
+/// `vdso_data[0]` of page 0: the real data, or the namespace page for a task in a time namespace.
+#[inline(always)]
+pub fn vdso_data() -> *const VdsoData {
+    arch::vvar_start().wrapping_add(VDSO_DATA_OFFSET).cast()
+}
+
+/// `vdso_data[0]` of the real data page when page 0 is a time-namespace page.
+#[inline(always)]
+pub fn timens_vdso_data() -> *const VdsoData {
+    const _: () = assert!(TIMENS_PAGE < DATA_PAGES);
+    arch::vvar_start().wrapping_add(TIMENS_PAGE * PAGE_SIZE + VDSO_DATA_OFFSET).cast()
+}
+
+/// The real data page's `vdso_data[0]`, whichever page holds it: for reads that do not follow
+/// the clock protocol (`time`, `tz`, `clock_getres`, hwprobe values).
+#[inline(always)]
+pub fn real_vdso_data() -> *const VdsoData {
+    let vd = vdso_data();
+    // SAFETY: page 0 is always mapped readable before the image (ABI.md section 1).
+    if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+        timens_vdso_data()
+    } else {
+        vd
+    }
+}
+
+/// # Safety
+/// `p` must point into a mapped data page.
+#[inline(always)]
+pub unsafe fn load_u64(p: *const u64) -> u64 {
+    // SAFETY: aligned (repr(C) field) and mapped, per the caller; only atomically accessed.
+    unsafe { AtomicU64::from_ptr(p.cast_mut()) }.load(Relaxed)
+}
+
+/// # Safety
+/// `p` must point into a mapped data page.
+#[inline(always)]
+pub unsafe fn load_u32(p: *const u32) -> u32 {
+    // SAFETY: as for `load_u64`.
+    unsafe { AtomicU32::from_ptr(p.cast_mut()) }.load(Relaxed)
+}
+
+/// # Safety
+/// `p` must point into a mapped data page.
+#[inline(always)]
+pub unsafe fn load_i32(p: *const i32) -> i32 {
+    // SAFETY: as for `load_u64`.
+    unsafe { AtomicI32::from_ptr(p.cast_mut()) }.load(Relaxed)
+}
+
+/// # Safety
+/// `p` must point into a mapped data page.
+#[inline(always)]
+#[allow(dead_code)] // used by one arch only
+pub unsafe fn load_u8(p: *const u8) -> u8 {
+    // SAFETY: as for `load_u64`.
+    unsafe { AtomicU8::from_ptr(p.cast_mut()) }.load(Relaxed)
+}
