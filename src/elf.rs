@@ -165,6 +165,9 @@ impl ElfImage {
             }
             Err(_) => return err("not an ELF file (no \\x7fELF magic)"),
         }
+        if data.len() < 64 {
+            return err(format!("truncated ELF file: {} bytes, shorter than its 64-byte header", data.len()));
+        }
         let header = Header::parse(data).map_err(|e| ParseError(format!("malformed ELF header: {e}")))?;
         let endian = header.endian().map_err(|e| ParseError(format!("malformed ELF header: {e}")))?;
         if endian != Endianness::Little {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: set the machine up if needed, build both linux-vdso.so.1 images (linked and
+# verified by build.rs), write them with their C headers to target/vdso/<arch>/, summarise them,
+# and show that each one answers: clock_gettime through the riscv64 image under qemu-riscv64 and
+# through the x86_64 image natively, each mapped by the kernel stub with a live data page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "== building both images" >&2
+cargo build --release --quiet --bin vdso
+./target/release/vdso build --out target/vdso
+if [ -f examples/demo.rs ]; then
+  echo "== calling the images (x86_64 natively, riscv64 under qemu-riscv64)" >&2
+  cargo run --release --quiet --example demo
+  cargo run --release --quiet --example demo --target riscv64gc-unknown-linux-gnu
+fi

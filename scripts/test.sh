@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test: set the machine up if needed, then style and lints, the whole test suite natively
+# on x86_64 and again as riscv64 binaries under qemu-riscv64, and the bare-metal builds a kernel
+# uses. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+(cd vdso && cargo fmt -- --check)
+
+step "lints (clippy, warnings denied)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+  (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
+done
+
+step "tests on x86_64 (native)"
+cargo test --workspace
+
+step "tests on riscv64 (under qemu-riscv64)"
+cargo test --workspace --target riscv64gc-unknown-linux-gnu
+
+step "bare-metal builds of the kernel-facing crates"
+for t in riscv64gc-unknown-none-elf x86_64-unknown-none; do
+  cargo build --quiet --no-default-features --target "$t" -p linux-vdso -p vdso-abi -p vdso-kernel-stub
+done
+echo "all checks passed" >&2

@@ -1,0 +1,277 @@
+//! The build's verifier is itself tested: each deliberately broken copy of a good image must be
+//! rejected with a message naming what broke, and no input, however mangled, may panic it.
+
+use goblin::elf::Elf;
+use linux_vdso::elf::ElfImage;
+use linux_vdso::verify::{verify, Stage};
+use linux_vdso::{Arch, Image};
+use proptest::prelude::*;
+
+fn violations(bytes: &[u8], arch: Arch, stage: Stage) -> Vec<String> {
+    let parsed = ElfImage::parse(bytes).expect("still parses");
+    verify(&parsed, arch, stage).into_iter().map(|v| v.0).collect()
+}
+
+fn assert_rejected(bytes: &[u8], arch: Arch, needle: &str) {
+    let v = violations(bytes, arch, Stage::Stripped);
+    assert!(
+        v.iter().any(|m| m.contains(needle)),
+        "{arch:?}: expected a violation mentioning {needle:?}, got {v:#?}"
+    );
+}
+
+fn u16_at(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes(b[off..off + 2].try_into().unwrap())
+}
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes(b[off..off + 4].try_into().unwrap())
+}
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
+}
+
+/// File offsets of the program headers (e_phoff, e_phentsize, e_phnum).
+fn phdrs(b: &[u8]) -> Vec<usize> {
+    let (off, size, num) = (u64_at(b, 0x20) as usize, u16_at(b, 0x36) as usize, u16_at(b, 0x38) as usize);
+    (0..num).map(|i| off + i * size).collect()
+}
+
+fn phdr_of_type(b: &[u8], ty: u32) -> usize {
+    phdrs(b).into_iter().find(|&p| u32_at(b, p) == ty).expect("segment")
+}
+
+/// Rewrites the tag of the dynamic entry `from` into `to`.
+fn patch_dyn_tag(b: &mut [u8], from: u64, to: u64) {
+    let dynamic = u64_at(b, phdr_of_type(b, 2) + 8) as usize;
+    let mut at = dynamic;
+    loop {
+        let tag = u64_at(b, at);
+        assert_ne!(tag, 0, "tag {from} not found");
+        if tag == from {
+            b[at..at + 8].copy_from_slice(&to.to_le_bytes());
+            return;
+        }
+        at += 16;
+    }
+}
+
+fn find(b: &[u8], needle: &[u8]) -> usize {
+    b.windows(needle.len()).position(|w| w == needle).expect("bytes present")
+}
+
+/// Offset of the `.dynsym` entry named `name`.
+fn dynsym_entry(b: &[u8], name: &str) -> usize {
+    let elf = Elf::parse(b).expect("parse");
+    let sh =
+        elf.section_headers.iter().find(|s| s.sh_type == goblin::elf::section_header::SHT_DYNSYM).unwrap();
+    let i = elf.dynsyms.iter().position(|s| elf.dynstrtab.get_at(s.st_name) == Some(name)).expect("symbol");
+    sh.sh_offset as usize + i * 24
+}
+
+fn each_image(f: impl Fn(Arch, Vec<u8>)) {
+    for arch in Arch::ALL {
+        f(arch, Image::get(arch).bytes().to_vec());
+    }
+}
+
+#[test]
+fn the_shipped_images_pass() {
+    each_image(|arch, b| assert_eq!(violations(&b, arch, Stage::Stripped), Vec::<String>::new(), "{arch:?}"));
+}
+
+#[test]
+fn a_patched_in_dt_rela_is_rejected() {
+    each_image(|arch, mut b| {
+        patch_dyn_tag(&mut b, 0x1e /* DT_FLAGS */, 7 /* DT_RELA */);
+        assert_rejected(&b, arch, "DT_RELA");
+    });
+}
+
+#[test]
+fn relr_textrel_and_jmprel_are_rejected() {
+    for (tag, name) in [(36, "DT_RELR"), (22, "DT_TEXTREL"), (23, "DT_JMPREL")] {
+        each_image(|arch, mut b| {
+            patch_dyn_tag(&mut b, 0x1e, tag);
+            assert_rejected(&b, arch, name);
+        });
+    }
+}
+
+#[test]
+fn a_missing_sysv_hash_is_rejected() {
+    each_image(|arch, mut b| {
+        patch_dyn_tag(&mut b, 4 /* DT_HASH */, 21 /* DT_DEBUG */);
+        assert_rejected(&b, arch, "no DT_HASH");
+    });
+}
+
+#[test]
+fn a_writable_load_segment_is_rejected() {
+    each_image(|arch, mut b| {
+        let load = phdr_of_type(&b, 1);
+        b[load + 4] |= 2; // PF_W
+        assert_rejected(&b, arch, "writable");
+    });
+}
+
+#[test]
+fn a_load_segment_over_one_page_is_rejected() {
+    each_image(|arch, mut b| {
+        let load = phdr_of_type(&b, 1);
+        let big = 8192u64.to_le_bytes();
+        b[load + 32..load + 40].copy_from_slice(&big); // p_filesz
+        b[load + 40..load + 48].copy_from_slice(&big); // p_memsz
+        assert_rejected(&b, arch, "more than one page");
+    });
+}
+
+#[test]
+fn a_bss_style_load_segment_is_rejected() {
+    each_image(|arch, mut b| {
+        let load = phdr_of_type(&b, 1);
+        let memsz = u64_at(&b, load + 40) + 16;
+        b[load + 40..load + 48].copy_from_slice(&memsz.to_le_bytes());
+        assert_rejected(&b, arch, "filesz");
+    });
+}
+
+#[test]
+fn an_interp_segment_is_rejected() {
+    each_image(|arch, mut b| {
+        let note = phdr_of_type(&b, 4);
+        b[note..note + 4].copy_from_slice(&3u32.to_le_bytes()); // PT_INTERP
+        assert_rejected(&b, arch, "PT_INTERP");
+        assert_rejected(&b, arch, "no PT_NOTE");
+    });
+}
+
+#[test]
+fn the_wrong_machine_is_rejected() {
+    each_image(|arch, b| {
+        let other = if arch == Arch::X86_64 { Arch::Riscv64 } else { Arch::X86_64 };
+        let v = violations(&b, other, Stage::Stripped);
+        assert!(v.iter().any(|m| m.contains("e_machine")), "{v:?}");
+    });
+}
+
+#[test]
+fn a_wrong_version_hash_is_rejected() {
+    each_image(|arch, mut b| {
+        let elf = Elf::parse(&b).unwrap();
+        let sh = elf
+            .section_headers
+            .iter()
+            .find(|s| s.sh_type == goblin::elf::section_header::SHT_GNU_VERDEF)
+            .unwrap();
+        let first = sh.sh_offset as usize;
+        let second = first + u32_at(&b, first + 16) as usize; // vd_next
+        drop(elf);
+        b[second + 8] ^= 1; // vd_hash
+        assert_rejected(&b, arch, "has hash");
+    });
+}
+
+#[test]
+fn a_renamed_symbol_is_rejected_as_missing_and_unexpected() {
+    each_image(|arch, mut b| {
+        let at = find(&b, b"__vdso_getcpu\0");
+        b[at + 12] = b'v';
+        assert_rejected(&b, arch, "missing exported symbol __vdso_getcpu");
+        assert_rejected(&b, arch, "unexpected dynamic symbol \"__vdso_getcpv\"");
+    });
+}
+
+#[test]
+fn a_weak_or_object_symbol_where_a_global_function_belongs_is_rejected() {
+    each_image(|arch, mut b| {
+        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        b[sym + 4] = (2 << 4) | 2; // st_info: WEAK FUNC
+        assert_rejected(&b, arch, "binding");
+        b[sym + 4] = (1 << 4) | 1; // GLOBAL OBJECT
+        assert_rejected(&b, arch, "STT_FUNC");
+    });
+}
+
+#[test]
+fn an_unversioned_symbol_is_rejected() {
+    each_image(|arch, mut b| {
+        let elf = Elf::parse(&b).unwrap();
+        let sh = elf
+            .section_headers
+            .iter()
+            .find(|s| s.sh_type == goblin::elf::section_header::SHT_GNU_VERSYM)
+            .unwrap();
+        let at = sh.sh_offset as usize + 2;
+        drop(elf);
+        b[at..at + 2].copy_from_slice(&1u16.to_le_bytes());
+        assert_rejected(&b, arch, "expected LINUX_");
+    });
+}
+
+#[test]
+fn a_wrong_linux_version_note_is_rejected() {
+    each_image(|arch, mut b| {
+        let at = find(&b, b"Linux\0\0\0") + 8;
+        b[at] ^= 0xff;
+        assert_rejected(&b, arch, "\"Linux\" note says");
+    });
+}
+
+#[test]
+fn a_layout_note_for_another_layout_is_rejected() {
+    each_image(|arch, mut b| {
+        let at = find(&b, b"rs-vdso\0") + 8 + 4; // descriptor word 1: data pages
+        b[at] += 1;
+        assert_rejected(&b, arch, "layout note");
+    });
+}
+
+#[test]
+fn the_unstripped_check_demands_the_data_page_symbol() {
+    each_image(|arch, b| {
+        let v = violations(&b, arch, Stage::Unstripped);
+        assert!(v.iter().any(|m| m.contains("vvar_start")), "{v:?}");
+    });
+}
+
+#[test]
+fn not_elf_truncated_and_32_bit_files_get_one_line_errors() {
+    let good = Image::get(Arch::X86_64).bytes();
+    let e = ElfImage::parse(b"#!/bin/sh\necho hi\n").unwrap_err().0;
+    assert!(e.contains("not an ELF file"), "{e}");
+    let e = ElfImage::parse(&good[..40]).unwrap_err().0;
+    assert!(e.contains("truncated"), "{e}");
+    let e = ElfImage::parse(&good[..1000]).unwrap_err().0;
+    assert!(e.contains("truncated") || e.contains("malformed"), "{e}");
+    let mut class32 = good.to_vec();
+    class32[4] = 1;
+    let e = ElfImage::parse(&class32).unwrap_err().0;
+    assert!(e.contains("32-bit"), "{e}");
+    let mut exec = good.to_vec();
+    exec[16] = 2; // ET_EXEC
+    let e = ElfImage::parse(&exec).unwrap_err().0;
+    assert!(e.contains("not a shared object"), "{e}");
+    for e in [&e] {
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: if cfg!(target_arch = "riscv64") { 64 } else { 512 }, ..ProptestConfig::default() })]
+
+    /// Random corruption anywhere: parse and verify answer, they never panic.
+    #[test]
+    fn corrupted_images_never_panic(arch in prop::sample::select(Arch::ALL.to_vec()),
+                                     flips in prop::collection::vec((0usize..8192, any::<u8>()), 1..16),
+                                     cut in 0usize..8192) {
+        let mut b = Image::get(arch).bytes().to_vec();
+        for (at, x) in flips {
+            let len = b.len();
+            b[at % len] ^= x;
+        }
+        b.truncate(cut.max(1).min(b.len()));
+        if let Ok(parsed) = ElfImage::parse(&b) {
+            let _ = verify(&parsed, arch, Stage::Stripped);
+        }
+    }
+}
