@@ -31,6 +31,13 @@ pub trait VdsoArch: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
     /// `src` must be valid for reads of `Self` and aligned; concurrent writers must use
     /// atomic stores (as [`VdsoArch::store_relaxed`] does).
     unsafe fn load_relaxed(src: *const Self) -> Self;
+
+    /// Sets riscv64's hwprobe answers (`values[key]`, and whether all CPUs agree); returns
+    /// `false` on an architecture without them (nothing is changed).
+    fn set_hwprobe(&mut self, values: &[u64], homogeneous: bool) -> bool {
+        let _ = (values, homogeneous);
+        false
+    }
 }
 
 impl VdsoArch for vdso_abi::x86_64::ArchData {
@@ -56,8 +63,7 @@ impl VdsoArch for vdso_abi::riscv64::ArchData {
             for (i, v) in src.all_cpu_hwprobe_values.iter().enumerate() {
                 AtomicU64::from_ptr(values.add(i)).store(*v, Relaxed);
             }
-            AtomicU8::from_ptr(addr_of_mut!((*dst).homogeneous_cpus))
-                .store(src.homogeneous_cpus, Relaxed);
+            AtomicU8::from_ptr(addr_of_mut!((*dst).homogeneous_cpus)).store(src.homogeneous_cpus, Relaxed);
         }
     }
 
@@ -75,5 +81,13 @@ impl VdsoArch for vdso_abi::riscv64::ArchData {
             out.homogeneous_cpus = AtomicU8::from_ptr(addr_of_mut!((*p).homogeneous_cpus)).load(Relaxed);
         }
         out
+    }
+
+    fn set_hwprobe(&mut self, values: &[u64], homogeneous: bool) -> bool {
+        let n = values.len().min(self.all_cpu_hwprobe_values.len());
+        self.all_cpu_hwprobe_values = [0; vdso_abi::riscv64::HWPROBE_KEYS];
+        self.all_cpu_hwprobe_values[..n].copy_from_slice(&values[..n]);
+        self.homogeneous_cpus = homogeneous as u8;
+        true
     }
 }

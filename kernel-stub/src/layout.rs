@@ -137,7 +137,7 @@ const _: () = {
     while i < layouts.len() {
         let l = layouts[i];
         assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= PAGE_SIZE);
-        assert!(l.vdso_data_offset % 8 == 0 && l.vdso_data_size % 8 == 0);
+        assert!(l.vdso_data_offset.is_multiple_of(8) && l.vdso_data_size.is_multiple_of(8));
         assert!(l.vvar_page < l.data_pages && l.timens_page < l.data_pages);
         assert!(l.vvar_page != l.timens_page);
         i += 1;

@@ -71,9 +71,8 @@ impl<A: VdsoArch> Reader<A> {
         // SAFETY: `new`'s contract keeps page 0 mapped and written atomically. A namespace
         // page is written once (seq = 1, odd forever) and then never changes, so this check
         // needs no seqlock, exactly as in the image.
-        let is_timens = unsafe {
-            access::load_seq(p0) & 1 == 1 && access::load_clock_mode(p0) == clock_mode::TIMENS
-        };
+        let is_timens =
+            unsafe { access::load_seq(p0) & 1 == 1 && access::load_clock_mode(p0) == clock_mode::TIMENS };
         if is_timens {
             (&self.timens_slot, Some(&self.page0))
         } else {
@@ -142,7 +141,9 @@ impl<A: VdsoArch> Reader<A> {
             let pair = load_pair(ns);
             // SAFETY (union read): plain integers.
             let off = unsafe { pair[idx].bases.offset[clock as usize] };
-            t = Timespec::from_nanos(t.as_nanos() + off.sec as i128 * NSEC_PER_SEC as i128 + off.nsec as i128);
+            t = Timespec::from_nanos(
+                t.as_nanos() + off.sec as i128 * NSEC_PER_SEC as i128 + off.nsec as i128,
+            );
         }
         Some(t)
     }
