@@ -1,0 +1,90 @@
+//! Errors of the std half (mapping, symbol resolution, calibration, ticking).
+
+use std::fmt;
+
+use crate::symbols::SymbolError;
+
+/// What went wrong, with enough context to act on.
+#[derive(Debug)]
+pub enum Error {
+    /// The image to map is empty.
+    EmptyImage,
+    /// The image is larger than [`crate::mapping::MAX_IMAGE_SIZE`].
+    ImageTooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A system call failed.
+    Sys {
+        /// What was being done.
+        op: &'static str,
+        /// The error.
+        errno: rustix::io::Errno,
+    },
+    /// The data type asked for is not the mapping's architecture.
+    ArchMismatch {
+        /// The mapping's layout.
+        mapping: crate::Arch,
+        /// The type's layout.
+        requested: crate::Arch,
+    },
+    /// The page already has a writer (the seqlock allows exactly one).
+    WriterBusy,
+    /// The mapping has no time-namespace page (map with [`crate::MapOptions::timens`]).
+    NoTimensPage,
+    /// A symbol lookup failed.
+    Symbol {
+        /// The symbol asked for.
+        name: String,
+        /// The version asked for.
+        version: String,
+        /// Why it failed.
+        cause: SymbolError,
+    },
+    /// The counter could not be calibrated (it did not advance, or the host clock misbehaved).
+    Calibration(&'static str),
+    /// A configuration value is out of range.
+    Config(&'static str),
+    /// The ticker thread could not be started.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::EmptyImage => write!(f, "the vDSO image is empty"),
+            Error::ImageTooLarge { len, max } => {
+                write!(f, "the vDSO image is {len} bytes, more than the {max} bytes allowed")
+            }
+            Error::Sys { op, errno } => write!(f, "{op} failed: {errno}"),
+            Error::ArchMismatch { mapping, requested } => {
+                write!(f, "the mapping has the {mapping:?} layout, not the {requested:?} one")
+            }
+            Error::WriterBusy => write!(f, "the data page already has a writer"),
+            Error::NoTimensPage => write!(f, "the mapping has no time-namespace page"),
+            Error::Symbol { name, version, cause } => {
+                write!(f, "cannot resolve {name}@{version}: {cause}")
+            }
+            Error::Calibration(why) => write!(f, "counter calibration failed: {why}"),
+            Error::Config(why) => write!(f, "invalid configuration: {why}"),
+            Error::Spawn(e) => write!(f, "cannot start the ticker thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Sys { errno, .. } => Some(errno),
+            Error::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand for a failed system call.
+pub(crate) fn sys(op: &'static str) -> impl FnOnce(rustix::io::Errno) -> Error {
+    move |errno| Error::Sys { op, errno }
+}

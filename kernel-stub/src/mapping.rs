@@ -1,0 +1,500 @@
+//! Mapping `[data pages | image]` into the current process, the way a kernel maps a vDSO.
+//!
+//! The layout is ABI.md §1: one contiguous region, the data pages first, then the image, whose
+//! first byte is what `AT_SYSINFO_EHDR` would hold. Like a kernel, this keeps the data page in
+//! one physical page seen through two mappings:
+//!
+//! - the *reader's view*: the page mapped read-only (`MAP_SHARED` of a memfd) at its slot in the
+//!   region, which is all the image and any program can see;
+//! - the *writer's view*: the same memfd mapped read-write somewhere else, which only the
+//!   [`DataWriter`] (the stand-in for the kernel's timekeeping code) writes through.
+//!
+//! The image bytes are copied into an anonymous mapping right after the data pages, then made
+//! read+execute (never writable and executable at once). On riscv64, `mprotect` to an executable
+//! mapping makes Linux flush the instruction cache for those pages, so no `fence.i` is needed.
+//! Data pages the layout reserves but this stub does not use (x86_64's pvclock and hvclock pages,
+//! and the namespace slot outside a namespace) are read-only zero pages: reading them is harmless
+//! and they show as `r--` like the rest of the data area.
+//!
+//! The region lands at a random page-aligned address: a `PROT_NONE` reservation of the region
+//! plus random slack, then the region placed at a random page offset inside it (from
+//! `getrandom`) with `MAP_FIXED`, and the rest of the reservation released. Tests that map twice
+//! thus see different addresses, as ASLR gives a real process.
+//!
+//! For a time namespace ([`MapOptions::timens`]) the memfd holds two pages: the real data page,
+//! mapped at the namespace slot, and a namespace page built by [`crate::timens`], mapped at page 0.
+
+use std::ffi::c_void;
+use std::ops::{Deref, DerefMut};
+use std::os::fd::OwnedFd;
+use std::ptr::{null_mut, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+
+use rustix::fs::{ftruncate, memfd_create, MemfdFlags};
+use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use rustix::rand::{getrandom, GetRandomFlags};
+use vdso_abi::PAGE_SIZE;
+
+use crate::arch::VdsoArch;
+use crate::error::{sys, Error};
+use crate::layout::{vdso_data_ptr, Arch, ArchLayout};
+use crate::reader::Reader;
+use crate::symbols::DynImage;
+use crate::timens::{write_timens_page, TimensOffsets};
+use crate::writer::SeqlockWriter;
+
+/// Largest image accepted (the contract's image is one page; tests may map more).
+pub const MAX_IMAGE_SIZE: usize = 1 << 20;
+/// The region is placed at one of this many page offsets inside its reservation.
+const RANDOM_SLACK_PAGES: usize = 4096;
+
+/// How to map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapOptions {
+    /// The architecture's layout.
+    pub layout: ArchLayout,
+    /// Map as for a task in a time namespace with these offsets.
+    pub timens: Option<TimensOffsets>,
+}
+
+impl MapOptions {
+    /// Plain mapping with `layout`.
+    pub const fn new(layout: ArchLayout) -> Self {
+        MapOptions { layout, timens: None }
+    }
+
+    /// As for a task in a time namespace with `offsets`.
+    pub const fn timens(self, offsets: TimensOffsets) -> Self {
+        MapOptions { timens: Some(offsets), ..self }
+    }
+}
+
+/// The mapping's resources; unmapped when the last owner (mapping, writer, reader) goes.
+struct Inner {
+    layout: ArchLayout,
+    /// Start of the region (page 0 of the data area).
+    base: NonNull<u8>,
+    /// Bytes of the region: data pages and the page-rounded image.
+    len: usize,
+    /// Bytes of the image as given.
+    image_len: usize,
+    /// Writer's view of the memfd: page 0 the real data page, page 1 the namespace page.
+    rw: NonNull<u8>,
+    rw_len: usize,
+    timens: bool,
+    writer_taken: AtomicBool,
+    _memfd: OwnedFd,
+}
+
+// SAFETY: `Inner` only holds addresses of mappings it owns; the memory behind them is accessed
+// through atomics (data pages) or read-only (image), so sharing and sending it is fine.
+unsafe impl Send for Inner {}
+// SAFETY: as above.
+unsafe impl Sync for Inner {}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // SAFETY: both ranges are mappings this `Inner` created and still owns; nothing built
+        // from them outlives it (writers and readers hold an `Arc<Inner>`).
+        unsafe {
+            let _ = munmap(self.base.as_ptr().cast(), self.len);
+            let _ = munmap(self.rw.as_ptr().cast(), self.rw_len);
+        }
+    }
+}
+
+/// A vDSO image mapped with its data pages in this process.
+pub struct MappedVdso {
+    inner: Arc<Inner>,
+}
+
+fn page_round(n: usize) -> usize {
+    n.div_ceil(PAGE_SIZE) * PAGE_SIZE
+}
+
+fn random_u64() -> Result<u64, Error> {
+    let mut b = [0u8; 8];
+    let mut filled = 0;
+    while filled < b.len() {
+        filled += getrandom(&mut b[filled..], GetRandomFlags::empty()).map_err(sys("getrandom"))?;
+    }
+    Ok(u64::from_le_bytes(b))
+}
+
+impl MappedVdso {
+    /// Maps `image` after the data pages of `layout`, at a random address.
+    pub fn map(image: &[u8], layout: ArchLayout) -> Result<MappedVdso, Error> {
+        MappedVdso::map_with(image, MapOptions::new(layout))
+    }
+
+    /// Maps `image` as `options` say.
+    pub fn map_with(image: &[u8], options: MapOptions) -> Result<MappedVdso, Error> {
+        let layout = options.layout;
+        if image.is_empty() {
+            return Err(Error::EmptyImage);
+        }
+        if image.len() > MAX_IMAGE_SIZE {
+            return Err(Error::ImageTooLarge { len: image.len(), max: MAX_IMAGE_SIZE });
+        }
+        let image_size = page_round(image.len());
+        let len = layout.data_size() + image_size;
+        let rw_pages = if options.timens.is_some() { 2 } else { 1 };
+        let rw_len = rw_pages * PAGE_SIZE;
+
+        let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC).map_err(sys("memfd_create"))?;
+        ftruncate(&memfd, rw_len as u64).map_err(sys("ftruncate of the data memfd"))?;
+        // SAFETY: a fresh shared mapping of our own memfd at an address the kernel picks.
+        let rw = unsafe {
+            mmap(null_mut(), rw_len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &memfd, 0)
+        }
+        .map_err(sys("mmap of the writer's view"))?;
+        let rw = NonNull::new(rw.cast::<u8>()).expect("mmap never returns null on success");
+
+        let slack = RANDOM_SLACK_PAGES * PAGE_SIZE;
+        // SAFETY: reserves fresh address space at an address the kernel picks; nothing is
+        // replaced.
+        let reserve = unsafe {
+            mmap_anonymous(
+                null_mut(),
+                len + slack,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        };
+        let reserve = match reserve {
+            Ok(p) => p.cast::<u8>(),
+            Err(errno) => {
+                // SAFETY: `rw` is the mapping made above, not yet shared with anyone.
+                unsafe {
+                    let _ = munmap(rw.as_ptr().cast(), rw_len);
+                }
+                return Err(Error::Sys { op: "mmap of the address reservation", errno });
+            }
+        };
+        let offset = match random_u64() {
+            Ok(r) => (r % (RANDOM_SLACK_PAGES as u64 + 1)) as usize * PAGE_SIZE,
+            Err(e) => {
+                // SAFETY: both are our fresh mappings, unused.
+                unsafe {
+                    let _ = munmap(reserve.cast(), len + slack);
+                    let _ = munmap(rw.as_ptr().cast(), rw_len);
+                }
+                return Err(e);
+            }
+        };
+        // SAFETY: `reserve..reserve + len + slack` is our reservation; we release the parts
+        // before and after the region and keep the region itself.
+        unsafe {
+            if offset > 0 {
+                let _ = munmap(reserve.cast(), offset);
+            }
+            if slack - offset > 0 {
+                let _ = munmap(reserve.add(offset + len).cast(), slack - offset);
+            }
+        }
+        let base = NonNull::new(reserve.wrapping_add(offset)).expect("inside a successful mmap");
+        let inner = Inner {
+            layout,
+            base,
+            len,
+            image_len: image.len(),
+            rw,
+            rw_len,
+            timens: options.timens.is_some(),
+            writer_taken: AtomicBool::new(false),
+            _memfd: memfd,
+        };
+        // From here on, dropping `inner` unmaps everything on error.
+
+        if let Some(offsets) = &options.timens {
+            let ns_page = rw.as_ptr().wrapping_add(PAGE_SIZE);
+            // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
+            // the layout's offset, and nobody else can see it yet.
+            unsafe {
+                match layout.arch {
+                    Arch::X86_64 => write_ns::<vdso_abi::x86_64::ArchData>(ns_page, offsets),
+                    Arch::Riscv64 => write_ns::<vdso_abi::riscv64::ArchData>(ns_page, offsets),
+                }
+            }
+        }
+
+        for page in 0..layout.data_pages {
+            let at = base.as_ptr().wrapping_add(page * PAGE_SIZE).cast::<c_void>();
+            let memfd_page = match options.timens {
+                None if page == layout.vvar_page => Some(0),
+                Some(_) if page == layout.vvar_page => Some(1),
+                Some(_) if page == layout.timens_page => Some(0),
+                _ => None,
+            };
+            let fixed = MapFlags::FIXED;
+            // SAFETY: `at` is a page of our own region (inside the reservation we hold), so
+            // MAP_FIXED replaces only our own mapping.
+            let r = unsafe {
+                match memfd_page {
+                    Some(p) => mmap(
+                        at,
+                        PAGE_SIZE,
+                        ProtFlags::READ,
+                        MapFlags::SHARED | fixed,
+                        &inner._memfd,
+                        (p * PAGE_SIZE) as u64,
+                    ),
+                    None => mmap_anonymous(at, PAGE_SIZE, ProtFlags::READ, MapFlags::PRIVATE | fixed),
+                }
+            };
+            r.map_err(sys("mmap of a data page"))?;
+        }
+
+        let image_at = base.as_ptr().wrapping_add(layout.image_offset());
+        // SAFETY: the image pages of our own region; MAP_FIXED replaces only our reservation.
+        unsafe {
+            mmap_anonymous(
+                image_at.cast(),
+                image_size,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED,
+            )
+        }
+        .map_err(sys("mmap of the image"))?;
+        // SAFETY: `image_at` is a fresh writable mapping of `image_size >= image.len()` bytes;
+        // the source is a distinct slice.
+        unsafe { std::ptr::copy_nonoverlapping(image.as_ptr(), image_at, image.len()) };
+        // SAFETY: our own image mapping; nothing executes it yet.
+        unsafe { mprotect(image_at.cast(), image_size, MprotectFlags::READ | MprotectFlags::EXEC) }
+            .map_err(sys("mprotect of the image to read+execute"))?;
+
+        Ok(MappedVdso { inner: Arc::new(inner) })
+    }
+
+    /// The layout this mapping follows.
+    pub fn layout(&self) -> ArchLayout {
+        self.inner.layout
+    }
+
+    /// Start of the whole region (page 0 of the data area, the reader's view).
+    pub fn base(&self) -> *const u8 {
+        self.inner.base.as_ptr()
+    }
+
+    /// Bytes of the whole region (data pages and page-rounded image).
+    pub fn len(&self) -> usize {
+        self.inner.len
+    }
+
+    /// Never true: a mapping has at least one data page and one image page.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Start of the data area, the reader's (read-only) view; the same as [`base`](Self::base).
+    pub fn data_base(&self) -> *const u8 {
+        self.base()
+    }
+
+    /// Start of the image: what `AT_SYSINFO_EHDR` would hold.
+    pub fn image_base(&self) -> *const u8 {
+        self.base().wrapping_add(self.inner.layout.image_offset())
+    }
+
+    /// [`image_base`](Self::image_base) as a number, ready for an auxiliary vector.
+    pub fn sysinfo_ehdr(&self) -> usize {
+        self.image_base() as usize
+    }
+
+    /// Bytes of the image as given to [`map`](Self::map) (the mapping is page-rounded).
+    pub fn image_len(&self) -> usize {
+        self.inner.image_len
+    }
+
+    /// The mapped image, page-rounded (zero-padded past [`image_len`](Self::image_len)).
+    pub fn image(&self) -> &[u8] {
+        let len = self.inner.len - self.inner.layout.image_offset();
+        // SAFETY: the image pages are mapped readable for as long as `self` (which owns an
+        // `Arc<Inner>`) lives, and never written after `map` returned.
+        unsafe { std::slice::from_raw_parts(self.image_base(), len) }
+    }
+
+    /// Whether this mapping is arranged for a time namespace.
+    pub fn has_timens(&self) -> bool {
+        self.inner.timens
+    }
+
+    /// The writer's (read-write) view of the real data page. Write it only through a
+    /// [`DataWriter`] (or with atomic stores while no writer exists).
+    pub fn data_page_rw(&self) -> *mut u8 {
+        self.inner.rw.as_ptr()
+    }
+
+    /// The writer's view of the namespace page, if mapped for a time namespace.
+    pub fn timens_page_rw(&self) -> Option<*mut u8> {
+        self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(PAGE_SIZE))
+    }
+
+    fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {
+        if A::LAYOUT == self.inner.layout {
+            Ok(())
+        } else {
+            Err(Error::ArchMismatch { mapping: self.inner.layout.arch, requested: A::LAYOUT.arch })
+        }
+    }
+
+    /// The single writer of the real data page. Fails with [`Error::WriterBusy`] while another
+    /// writer (e.g. a running [`crate::Ticker`]) exists.
+    pub fn writer<A: VdsoArch>(&self) -> Result<DataWriter<A>, Error> {
+        self.check_arch::<A>()?;
+        if self.inner.writer_taken.swap(true, Ordering::Acquire) {
+            return Err(Error::WriterBusy);
+        }
+        let pair = vdso_data_ptr::<A>(self.data_page_rw());
+        // SAFETY: the pair lies in the writer's view, mapped read-write and 8-aligned for as long
+        // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
+        // readers (the image, `Reader`) only read atomically.
+        let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
+        Ok(DataWriter { writer, inner: Arc::clone(&self.inner) })
+    }
+
+    /// A reader of the reader's view (what the image sees), following the namespace page if
+    /// there is one.
+    pub fn reader<A: VdsoArch>(&self) -> Result<MappedReader<A>, Error> {
+        self.check_arch::<A>()?;
+        // SAFETY: the data pages stay mapped for as long as the `Arc<Inner>` the reader holds,
+        // and are written only by a `DataWriter` or the namespace setup, atomically.
+        let reader = unsafe { Reader::new(self.data_base()) };
+        Ok(MappedReader { reader, _inner: Arc::clone(&self.inner) })
+    }
+
+    /// Rewrites the namespace page with new offsets (Linux writes it once, when the namespace's
+    /// first task enters; rewriting it under running readers makes them see old or new offsets,
+    /// never a torn value of one 64-bit field).
+    pub fn set_timens_offsets(&self, offsets: &TimensOffsets) -> Result<(), Error> {
+        let page = self.timens_page_rw().ok_or(Error::NoTimensPage)?;
+        // SAFETY: the namespace page of the writer's view, mapped and 8-aligned; only this
+        // function writes it, atomically.
+        unsafe {
+            match self.inner.layout.arch {
+                Arch::X86_64 => write_ns::<vdso_abi::x86_64::ArchData>(page, offsets),
+                Arch::Riscv64 => write_ns::<vdso_abi::riscv64::ArchData>(page, offsets),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the x86_64 `getcpu` mode byte (ABI.md §2: 0 = `lsl`, 1 = `rdpid`) on the real data
+    /// page and, in a namespace arrangement, on the namespace page too (page 0 is what the image
+    /// finds first, whichever page that is).
+    pub fn set_getcpu_mode(&self, mode: u8) -> Result<(), Error> {
+        let off =
+            self.inner.layout.getcpu_mode_offset.ok_or(Error::Config("no getcpu mode byte on riscv64"))?;
+        let pages = [Some(self.data_page_rw()), self.timens_page_rw()];
+        for page in pages.into_iter().flatten() {
+            // SAFETY: a byte of the writer's view, mapped read-write; readers read it atomically
+            // (a single byte is always single-copy atomic).
+            unsafe { AtomicU8::from_ptr(page.add(off)).store(mode, Ordering::Relaxed) };
+        }
+        Ok(())
+    }
+
+    /// The x86_64 `getcpu` mode byte as the image sees it (page 0 of the reader's view).
+    pub fn getcpu_mode(&self) -> Option<u8> {
+        let off = self.inner.layout.getcpu_mode_offset?;
+        // SAFETY: page 0 of the reader's view is mapped readable; the byte is written only with
+        // atomic stores.
+        Some(unsafe { AtomicU8::from_ptr(self.base().add(off).cast_mut()).load(Ordering::Relaxed) })
+    }
+
+    /// The image's dynamic symbol information, parsed from the mapping.
+    pub fn dyn_image(&self) -> Result<DynImage<'_>, Error> {
+        DynImage::parse(self.image()).map_err(|cause| Error::Symbol {
+            name: String::new(),
+            version: String::new(),
+            cause,
+        })
+    }
+
+    /// The address of `name` at `version` in the mapped image.
+    pub fn symbol_address(&self, name: &str, version: &str) -> Result<usize, Error> {
+        let err = |cause| Error::Symbol { name: name.into(), version: version.into(), cause };
+        let img = DynImage::parse(self.image()).map_err(err)?;
+        let sym = img.lookup(name, version).map_err(err)?;
+        Ok(img.address(&sym))
+    }
+
+    /// The function `name` at `version`, as a function pointer of type `F`, e.g.
+    /// `mapped.resolve::<unsafe extern "C" fn(i32, *mut Timespec) -> i32>("__vdso_clock_gettime",
+    /// "LINUX_2.6")`.
+    ///
+    /// # Safety
+    ///
+    /// `F` must be a function-pointer type matching the symbol's signature and ABI, and the
+    /// pointer must not be called after `self` is dropped.
+    pub unsafe fn resolve<F: Copy>(&self, name: &str, version: &str) -> Result<F, Error> {
+        let err = |cause| Error::Symbol { name: name.into(), version: version.into(), cause };
+        let img = DynImage::parse(self.image()).map_err(err)?;
+        // SAFETY: forwarded to our caller: `F` matches the symbol, and the mapping outlives its
+        // use.
+        unsafe { img.resolve::<F>(name, version) }.map_err(err)
+    }
+}
+
+impl std::fmt::Debug for MappedVdso {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedVdso")
+            .field("layout", &self.inner.layout.arch)
+            .field("base", &self.base())
+            .field("image_base", &self.image_base())
+            .field("len", &self.inner.len)
+            .field("timens", &self.inner.timens)
+            .finish()
+    }
+}
+
+/// Writes a namespace page into the page at `page`.
+///
+/// # Safety
+///
+/// `page` must be a mapped, writable page with no other writer.
+unsafe fn write_ns<A: VdsoArch>(page: *mut u8, offsets: &TimensOffsets) {
+    let pair = NonNull::new(vdso_data_ptr::<A>(page)).expect("non-null page");
+    // SAFETY: forwarded from our caller.
+    unsafe { write_timens_page::<A>(pair, offsets) };
+}
+
+/// The single writer of a [`MappedVdso`]'s real data page; keeps the mapping alive and frees the
+/// writer slot when dropped. Dereferences to [`SeqlockWriter`].
+pub struct DataWriter<A: VdsoArch> {
+    writer: SeqlockWriter<A>,
+    inner: Arc<Inner>,
+}
+
+impl<A: VdsoArch> Deref for DataWriter<A> {
+    type Target = SeqlockWriter<A>;
+    fn deref(&self) -> &SeqlockWriter<A> {
+        &self.writer
+    }
+}
+
+impl<A: VdsoArch> DerefMut for DataWriter<A> {
+    fn deref_mut(&mut self) -> &mut SeqlockWriter<A> {
+        &mut self.writer
+    }
+}
+
+impl<A: VdsoArch> Drop for DataWriter<A> {
+    fn drop(&mut self) {
+        self.inner.writer_taken.store(false, Ordering::Release);
+    }
+}
+
+/// A [`Reader`] of a [`MappedVdso`]'s reader view that keeps the mapping alive.
+pub struct MappedReader<A: VdsoArch> {
+    reader: Reader<A>,
+    _inner: Arc<Inner>,
+}
+
+impl<A: VdsoArch> Deref for MappedReader<A> {
+    type Target = Reader<A>;
+    fn deref(&self) -> &Reader<A> {
+        &self.reader
+    }
+}

@@ -1,0 +1,551 @@
+//! A background thread that keeps a mapped data page fresh, as a kernel's timer tick does.
+//!
+//! Each tick it reads the counter bracketed by the host's MONOTONIC (and MONOTONIC_RAW), advances
+//! a [`Timekeeper`] by the counter delta, compares what readers computed with the host, and
+//! publishes. It tracks the host the way a kernel timekeeper tracks NTP: it never steps a
+//! monotonic clock back, it *slews* — chooses the next interval's `mult` so that the error
+//! measured now is worked off over a few ticks, bounded by a maximum rate — and it re-estimates
+//! the counter's rate over an ever longer baseline. REALTIME, BOOTTIME and TAI are offsets from
+//! MONOTONIC taken from the host; REALTIME follows host steps (and a fixed offset of one's
+//! choosing, e.g. +100 years for a launcher that wants to prove where a program got its time).
+//!
+//! # Tolerance
+//!
+//! Let `B` be the largest half-width of a tick's host bracket (measurement noise), `G` the
+//! longest gap between two updates, `τ` the correction time constant (4 ticks), `S` the maximum
+//! slew rate and `ε` the worst error of the rate guess (the calibration error, plus
+//! [`HOST_SLEW_ALLOWANCE_PPM`] because the host may itself slew MONOTONIC against the counter).
+//! With error `e` at a tick the controller applies `a = clamp(ê/τ, ±S)`, so between ticks
+//! `e_{k+1} = e_k (1 - G/τ) + (noise·G/τ) + ρ·G` with `|ρ| ≤ ε`; at the fixed point
+//! `|e_k| ≤ B + ε·τ`, and within an interval the error moves by at most `(ε + S)·G` more. Hence
+//! a reader comparing a published MONOTONIC with the host's (its own bracket aside) is within
+//!
+//! ```text
+//! tolerance = 2·B + ε·τ + (ε + S)·G + 1 µs      (the 1 µs covers mult rounding and ns truncation)
+//! ```
+//!
+//! [`TickerStats::tolerance_ns`] evaluates it with the measured `B` and `G`. It does not grow
+//! with the run length: the feedback bounds the error however long the ticker runs (an
+//! open-loop ticker would drift by `ε · run length`). It grows with `G`, i.e. with how late the
+//! scheduler lets the thread run. MONOTONIC_RAW is tracked the same way against the host's RAW
+//! clock with `ε` = the calibration error alone ([`TickerStats::raw_tolerance_ns`]); REALTIME
+//! adds the step-detection threshold ([`TickerStats::realtime_tolerance_ns`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rustix::time::ClockId;
+use vdso_abi::{clock_mode, CS_HRES_COARSE};
+
+use crate::arch::VdsoArch;
+use crate::calibrate::{calibrate, host_ns, Calibration};
+use crate::counter::read_counter;
+use crate::error::Error;
+use crate::layout::Arch;
+use crate::mapping::{DataWriter, MappedVdso};
+use crate::time::{Timespec, NSEC_PER_SEC};
+use crate::timekeeping::{clocks_calc_mult_shift, max_update_interval_ns, DEFAULT_MAX_SECS};
+use crate::timens::TimensOffsets;
+use crate::update::{ClockConfig, Timekeeper, Times};
+
+/// Allowance for the host's own slewing of MONOTONIC relative to the counter (Linux caps NTP
+/// frequency corrections at 500 ppm).
+pub const HOST_SLEW_ALLOWANCE_PPM: f64 = 500.0;
+/// A published MONOTONIC behind the host by more than this is stepped forward, not slewed.
+pub const STEP_FORWARD_NS: i128 = 1_000_000;
+/// Ticks over which a measured error is worked off (τ = this many tick periods).
+pub const CORRECTION_TICKS: u32 = 4;
+/// The rate is re-estimated from the first sample once this much host time has passed.
+const REESTIMATE_AFTER_NS: i128 = 100_000_000;
+
+/// How the ticker runs.
+#[derive(Clone, Debug)]
+pub struct TickerConfig {
+    /// Updates per second (1..=10000; default [`vdso_abi::DEFAULT_HZ`]).
+    pub hz: u32,
+    /// Added to the host's REALTIME (and TAI), in ns: e.g. +100 years to tell our clock apart.
+    pub realtime_offset_ns: i64,
+    /// Write these offsets to the namespace page at start (the mapping must have one).
+    pub timens: Option<TimensOffsets>,
+    /// Clock mode published (`vdso_abi::clock_mode::ARCH` or `NONE`).
+    pub clock_mode: i32,
+    /// `tz_minuteswest` published.
+    pub tz_minuteswest: i32,
+    /// `tz_dsttime` published.
+    pub tz_dsttime: i32,
+    /// `hrtimer_res` published (ns).
+    pub hrtimer_res: u32,
+    /// A calibration to use; `None` calibrates when the ticker starts.
+    pub calibration: Option<Calibration>,
+    /// `max_secs` for [`clocks_calc_mult_shift`].
+    pub max_secs: u32,
+    /// Maximum slew rate, ppm (default 500).
+    pub max_slew_ppm: u32,
+    /// riscv64 hwprobe values (`values[key]`) and whether all CPUs agree; ignored on x86_64.
+    pub hwprobe: Option<(Vec<u64>, bool)>,
+}
+
+impl Default for TickerConfig {
+    fn default() -> Self {
+        TickerConfig {
+            hz: vdso_abi::DEFAULT_HZ,
+            realtime_offset_ns: 0,
+            timens: None,
+            clock_mode: clock_mode::ARCH,
+            tz_minuteswest: 0,
+            tz_dsttime: 0,
+            hrtimer_res: 1,
+            calibration: None,
+            max_secs: DEFAULT_MAX_SECS,
+            max_slew_ppm: 500,
+            hwprobe: None,
+        }
+    }
+}
+
+/// What the ticker has done and measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TickerStats {
+    /// Updates published (the first one, at start, included).
+    pub ticks: u64,
+    /// The counter calibration in use.
+    pub calibration: Calibration,
+    /// Tick rate asked for.
+    pub hz: u32,
+    /// `shift` of HRES and RAW.
+    pub shift: u32,
+    /// `mult` for the calibrated rate.
+    pub base_mult: u32,
+    /// `mult` published for MONOTONIC at the last update.
+    pub mult: u32,
+    /// `mult` published for MONOTONIC_RAW at the last update.
+    pub raw_mult: u32,
+    /// Largest |published MONOTONIC − host MONOTONIC| seen at a tick, ns.
+    pub max_error_ns: u64,
+    /// Largest |published MONOTONIC_RAW − host MONOTONIC_RAW| seen at a tick, ns.
+    pub max_raw_error_ns: u64,
+    /// Longest gap between two updates, ns.
+    pub max_gap_ns: u64,
+    /// Largest half-width of a tick's host bracket, ns.
+    pub max_bracket_ns: u64,
+    /// Times REALTIME was re-synchronised with a host step.
+    pub realtime_steps: u64,
+    /// Times MONOTONIC was stepped forward.
+    pub monotonic_steps: u64,
+    /// Maximum slew rate, ppm.
+    pub max_slew_ppm: u32,
+    /// Longest update interval the `mult`/`shift` allow before overflow, ns.
+    pub max_update_interval_ns: u64,
+}
+
+impl TickerStats {
+    fn tau_ns(&self) -> f64 {
+        CORRECTION_TICKS as f64 * NSEC_PER_SEC as f64 / self.hz as f64
+    }
+
+    fn bound(&self, eps_ppm: f64) -> u64 {
+        let b = self.max_bracket_ns as f64;
+        let g = (self.max_gap_ns as f64).max(NSEC_PER_SEC as f64 / self.hz as f64);
+        let eps = eps_ppm * 1e-6;
+        let s = self.max_slew_ppm as f64 * 1e-6;
+        (2.0 * b + eps * self.tau_ns() + (eps + s) * g + 1000.0).ceil() as u64
+    }
+
+    /// How far a published MONOTONIC (or BOOTTIME) may be from the host's, ns (module docs).
+    pub fn tolerance_ns(&self) -> u64 {
+        self.bound(self.calibration.error_ppm + HOST_SLEW_ALLOWANCE_PPM)
+    }
+
+    /// The same for MONOTONIC_RAW (the counter and host RAW are both unslewed).
+    pub fn raw_tolerance_ns(&self) -> u64 {
+        self.bound(self.calibration.error_ppm)
+    }
+
+    /// The threshold beyond which a host REALTIME step is followed.
+    pub fn realtime_step_threshold_ns(&self) -> u64 {
+        realtime_threshold(self.max_bracket_ns as i128) as u64
+    }
+
+    /// The same for REALTIME and TAI (plus the step-detection threshold).
+    pub fn realtime_tolerance_ns(&self) -> u64 {
+        self.tolerance_ns() + self.realtime_step_threshold_ns()
+    }
+}
+
+fn realtime_threshold(bracket: i128) -> i128 {
+    (4 * bracket).max(20_000)
+}
+
+#[derive(Default)]
+struct Pending {
+    clock_mode: Option<i32>,
+    tz: Option<(i32, i32)>,
+    realtime_offset_ns: Option<i64>,
+    hwprobe: Option<(Vec<u64>, bool)>,
+}
+
+struct State {
+    stats: TickerStats,
+    pending: Pending,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    state: Mutex<State>,
+    ticked: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keeps a [`MappedVdso`]'s data page fresh from a background thread; stops on
+/// [`stop`](Ticker::stop) or drop.
+pub struct Ticker {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The counter bracketed by host MONOTONIC, with host RAW read inside the bracket too.
+#[derive(Clone, Copy)]
+struct HostSample {
+    counter: u64,
+    mono: i128,
+    raw: i128,
+    half_width: i128,
+}
+
+fn host_sample(tries: usize) -> HostSample {
+    let mut best: Option<HostSample> = None;
+    for _ in 0..tries {
+        let m0 = host_ns(ClockId::Monotonic);
+        let r0 = host_ns(ClockId::MonotonicRaw);
+        let counter = read_counter();
+        let r1 = host_ns(ClockId::MonotonicRaw);
+        let m1 = host_ns(ClockId::Monotonic);
+        let s =
+            HostSample { counter, mono: (m0 + m1) / 2, raw: (r0 + r1) / 2, half_width: (m1 - m0 + 1) / 2 };
+        if best.is_none_or(|b| s.half_width < b.half_width) {
+            best = Some(s);
+        }
+    }
+    best.expect("tries > 0")
+}
+
+/// `clock − MONOTONIC` on the host, from the narrowest of a few brackets.
+fn host_offset(clock: ClockId) -> i128 {
+    let mut best = (i128::MAX, 0);
+    for _ in 0..4 {
+        let m0 = host_ns(ClockId::Monotonic);
+        let x = host_ns(clock);
+        let m1 = host_ns(ClockId::Monotonic);
+        if m1 - m0 < best.0 {
+            best = (m1 - m0, x - (m0 + m1) / 2);
+        }
+    }
+    best.1
+}
+
+/// TAI − REALTIME on the host, rounded to whole seconds (Linux keeps it in seconds).
+fn host_tai_offset() -> i128 {
+    let d = host_ns(ClockId::Tai) - host_ns(ClockId::Realtime);
+    let s = NSEC_PER_SEC as i128;
+    (d + s / 2).div_euclid(s) * s
+}
+
+impl Ticker {
+    /// Starts ticking `mapped`'s data page. Returns once the first update is published, so the
+    /// page is valid as soon as this returns. Takes the mapping's writer (so a second ticker, or
+    /// a manual writer, gets [`Error::WriterBusy`] until this one stops).
+    pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<Ticker, Error> {
+        if !(1..=10_000).contains(&config.hz) {
+            return Err(Error::Config("tick rate must be 1..=10000 Hz"));
+        }
+        if config.max_slew_ppm == 0 || config.max_slew_ppm > 100_000 {
+            return Err(Error::Config("max_slew_ppm must be 1..=100000"));
+        }
+        if let Some(offsets) = &config.timens {
+            mapped.set_timens_offsets(offsets)?;
+        }
+        match mapped.layout().arch {
+            Arch::X86_64 => Ticker::spawn(mapped.writer::<vdso_abi::x86_64::ArchData>()?, config),
+            Arch::Riscv64 => Ticker::spawn(mapped.writer::<vdso_abi::riscv64::ArchData>()?, config),
+        }
+    }
+
+    fn spawn<A: VdsoArch>(writer: DataWriter<A>, config: TickerConfig) -> Result<Ticker, Error> {
+        let cal = match config.calibration {
+            Some(c) => c,
+            None => calibrate()?,
+        };
+        if cal.freq_hz == 0 {
+            return Err(Error::Config("calibration frequency is 0"));
+        }
+        let (mult, shift) = clocks_calc_mult_shift(cal.freq_hz, NSEC_PER_SEC, config.max_secs);
+        if mult == 0 {
+            return Err(Error::Config("counter frequency out of range"));
+        }
+        let limit = max_update_interval_ns(mult, shift, cal.freq_hz);
+        let stats = TickerStats {
+            ticks: 0,
+            calibration: cal,
+            hz: config.hz,
+            shift,
+            base_mult: mult,
+            mult,
+            raw_mult: mult,
+            max_error_ns: 0,
+            max_raw_error_ns: 0,
+            max_gap_ns: 0,
+            max_bracket_ns: 0,
+            realtime_steps: 0,
+            monotonic_steps: 0,
+            max_slew_ppm: config.max_slew_ppm,
+            max_update_interval_ns: limit,
+        };
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            state: Mutex::new(State { stats, pending: Pending::default() }),
+            ticked: Condvar::new(),
+        });
+        let s2 = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("vdso-ticker".into())
+            .spawn(move || run(writer, config, cal, mult, shift, &s2))
+            .map_err(Error::Spawn)?;
+        let ticker = Ticker { shared, thread: Some(thread) };
+        ticker.wait_ticks(1);
+        Ok(ticker)
+    }
+
+    /// Waits until `n` updates in total have been published (or the thread ended).
+    fn wait_ticks(&self, n: u64) {
+        let mut st = self.shared.lock();
+        while st.stats.ticks < n && !self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+            st = self
+                .shared
+                .ticked
+                .wait_timeout(st, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until an update that started after this call has been published (so settings made
+    /// before the call are visible on the page).
+    pub fn sync(&self) {
+        let now = self.shared.lock().stats.ticks;
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+        self.wait_ticks(now + 2);
+    }
+
+    /// A copy of the statistics so far.
+    pub fn stats(&self) -> TickerStats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Publishes `mode` (ARCH or NONE) from the next tick on.
+    pub fn set_clock_mode(&self, mode: i32) {
+        self.shared.lock().pending.clock_mode = Some(mode);
+    }
+
+    /// Publishes a time zone from the next tick on.
+    pub fn set_tz(&self, minuteswest: i32, dsttime: i32) {
+        self.shared.lock().pending.tz = Some((minuteswest, dsttime));
+    }
+
+    /// Changes the fixed offset added to the host's REALTIME (a REALTIME step).
+    pub fn set_realtime_offset(&self, ns: i64) {
+        self.shared.lock().pending.realtime_offset_ns = Some(ns);
+    }
+
+    /// Publishes riscv64 hwprobe values from the next tick on (ignored on x86_64).
+    pub fn set_hwprobe(&self, values: &[u64], homogeneous: bool) {
+        self.shared.lock().pending.hwprobe = Some((values.to_vec(), homogeneous));
+    }
+
+    /// Stops the thread and returns the final statistics. The page keeps its last values.
+    pub fn stop(mut self) -> TickerStats {
+        self.halt();
+        self.stats()
+    }
+
+    fn halt(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// The rate-and-error controller of one clock: returns the next interval's `mult`.
+struct Tracker {
+    first: Option<(u64, i128)>,
+    freq: f64,
+    shift: u32,
+    tau_ns: f64,
+    max_slew: f64,
+}
+
+impl Tracker {
+    fn next_mult(&mut self, counter: u64, host: i128, error_ns: i128) -> u32 {
+        match self.first {
+            None => self.first = Some((counter, host)),
+            Some((c0, h0)) if host - h0 >= REESTIMATE_AFTER_NS => {
+                let dc = counter.wrapping_sub(c0) as f64;
+                self.freq = dc * 1e9 / (host - h0) as f64;
+            }
+            Some(_) => {}
+        }
+        let slew = (error_ns as f64 / self.tau_ns).clamp(-self.max_slew, self.max_slew);
+        let nominal = (1u64 << self.shift) as f64 * 1e9 / self.freq;
+        (nominal * (1.0 - slew)).round().clamp(1.0, u32::MAX as f64) as u32
+    }
+}
+
+fn run<A: VdsoArch>(
+    mut writer: DataWriter<A>,
+    config: TickerConfig,
+    cal: Calibration,
+    mult: u32,
+    shift: u32,
+    shared: &Shared,
+) {
+    let period = Duration::from_nanos((NSEC_PER_SEC / config.hz as u64).max(1));
+    let tau_ns = CORRECTION_TICKS as f64 * period.as_nanos() as f64;
+    let max_slew = config.max_slew_ppm as f64 * 1e-6;
+    let mut mono_tr = Tracker { first: None, freq: cal.freq_hz as f64, shift, tau_ns, max_slew };
+    let mut raw_tr = Tracker { first: None, freq: cal.freq_hz as f64, shift, tau_ns, max_slew };
+    let mut fixed_real = config.realtime_offset_ns as i128;
+
+    let s = host_sample(8);
+    let mut host_real = host_offset(ClockId::Realtime);
+    let mut host_boot = host_offset(ClockId::Boottime);
+    let mut host_tai = host_tai_offset();
+    let times = Times {
+        monotonic: Timespec::from_nanos(s.mono),
+        realtime: Timespec::from_nanos(s.mono + host_real + fixed_real),
+        boot_offset: Timespec::from_nanos(host_boot),
+        tai_offset: Timespec::from_nanos(host_tai),
+        raw: Timespec::from_nanos(s.raw),
+    };
+    let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, s.counter, &times);
+    tk.set_clock_mode(config.clock_mode);
+    tk.set_tz(config.tz_minuteswest, config.tz_dsttime);
+    tk.set_hrtimer_res(config.hrtimer_res);
+    let mut hwprobe = config.hwprobe.clone();
+    publish(&mut writer, &tk, hwprobe.take());
+    let mut last_host = s.mono;
+    {
+        let mut st = shared.lock();
+        st.stats.ticks = 1;
+        st.stats.max_bracket_ns = s.half_width as u64;
+    }
+    shared.ticked.notify_all();
+
+    let mut next = Instant::now() + period;
+    while !shared.stop.load(Ordering::Acquire) {
+        let now = Instant::now();
+        if now < next {
+            std::thread::park_timeout(next - now);
+            if Instant::now() < next && !shared.stop.load(Ordering::Acquire) {
+                // Woken early (by `sync`): tick now.
+                next = Instant::now();
+            }
+            continue;
+        }
+        next += period;
+        if next < now {
+            next = now + period;
+        }
+
+        let pending = std::mem::take(&mut shared.lock().pending);
+        let s = host_sample(4);
+        tk.advance(s.counter);
+        let err = tk.monotonic().as_nanos() - s.mono;
+        let raw_err = tk.raw().as_nanos() - s.raw;
+        let gap = s.mono - last_host;
+        last_host = s.mono;
+
+        let mut mono_steps = 0;
+        if err < -STEP_FORWARD_NS {
+            tk.step_monotonic_forward((-err) as u64);
+            mono_steps = 1;
+        }
+        tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
+        tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
+
+        // REALTIME, BOOTTIME, TAI: follow the host's offsets from MONOTONIC when they move by
+        // more than measurement noise (a step), so REALTIME does not jitter back and forth.
+        let threshold = realtime_threshold(s.half_width);
+        let real = host_offset(ClockId::Realtime);
+        let mut real_steps = 0;
+        if let Some(o) = pending.realtime_offset_ns {
+            fixed_real = o as i128;
+            real_steps = 1;
+        }
+        if (real - host_real).abs() > threshold || real_steps == 1 || mono_steps == 1 {
+            host_real = real;
+            real_steps = 1;
+        }
+        // Published REALTIME = our MONOTONIC + offset; our MONOTONIC is off the host's by `err`,
+        // so the offset is taken against the host's MONOTONIC, not ours (stepping only moves it).
+        if real_steps == 1 {
+            let ours_mono = tk.monotonic().as_nanos();
+            tk.set_realtime_offset(s.mono + host_real + fixed_real - ours_mono);
+        }
+        let boot = host_offset(ClockId::Boottime);
+        if (boot - host_boot).abs() > threshold {
+            host_boot = boot;
+        }
+        tk.set_boot_offset(host_boot);
+        let tai = host_tai_offset();
+        if tai != host_tai {
+            host_tai = tai;
+        }
+        tk.set_tai_offset(host_tai);
+        if let Some(m) = pending.clock_mode {
+            tk.set_clock_mode(m);
+        }
+        if let Some((w, d)) = pending.tz {
+            tk.set_tz(w, d);
+        }
+        publish(&mut writer, &tk, pending.hwprobe);
+
+        let mut st = shared.lock();
+        let stats = &mut st.stats;
+        stats.ticks += 1;
+        stats.mult = tk.snapshot().mult;
+        stats.raw_mult = tk.snapshot().raw_mult;
+        stats.max_error_ns = stats.max_error_ns.max(err.unsigned_abs() as u64);
+        stats.max_raw_error_ns = stats.max_raw_error_ns.max(raw_err.unsigned_abs() as u64);
+        stats.max_gap_ns = stats.max_gap_ns.max(gap.max(0) as u64);
+        stats.max_bracket_ns = stats.max_bracket_ns.max(s.half_width as u64);
+        stats.realtime_steps += real_steps;
+        stats.monotonic_steps += mono_steps;
+        drop(st);
+        shared.ticked.notify_all();
+    }
+}
+
+fn publish<A: VdsoArch>(writer: &mut DataWriter<A>, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>) {
+    writer.update(|vd| {
+        crate::update::fill(vd, tk.snapshot());
+        if let Some((values, homogeneous)) = &hwprobe {
+            vd[CS_HRES_COARSE].arch_data.set_hwprobe(values, *homogeneous);
+        }
+    });
+}
