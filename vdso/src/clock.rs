@@ -92,7 +92,17 @@ fn scaled_ns(cycles: u64, last: u64, mask: u64, mult: u32, shift: u32, base_nsec
         delta = 0;
     }
     let wide = delta as u128 * mult as u128 + base_nsec as u128;
-    (wide >> (shift & 127)) as u64
+    arch::shr128(wide as u64, (wide >> 64) as u64, shift)
+}
+
+/// Makes the compiler compute `x` at this point instead of sinking the arithmetic past the
+/// seqlock check: with the product taken inside the loop, its inputs die there, and the fast
+/// path fits in the caller-saved registers (no pushes and pops on entry and exit).
+#[inline(always)]
+fn computed_here(mut x: u64) -> u64 {
+    // SAFETY: an empty asm that only claims to read and write a register.
+    unsafe { core::arch::asm!("/* {0} */", inout(reg) x, options(nomem, nostack, preserves_flags)) };
+    x
 }
 
 /// One HRES or RAW read of `clk` on `vd` following the seqlock protocol.
@@ -113,18 +123,36 @@ unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
                 return Read::Fallback;
             }
             let cycles = arch::read_counter();
-            let last = load_u64(&raw const (*vd).cycle_last);
-            let mask = load_u64(&raw const (*vd).mask);
-            let mult = load_u32(&raw const (*vd).mult);
-            let shift = load_u32(&raw const (*vd).shift);
+            // Scale inside the loop (as Linux does): each value is consumed as soon as it is
+            // loaded, which keeps the fast path within the caller-saved registers. Only the
+            // split into seconds waits until after the loop.
+            let nsec = scaled_ns(
+                cycles,
+                load_u64(&raw const (*vd).cycle_last),
+                load_u64(&raw const (*vd).mask),
+                load_u32(&raw const (*vd).mult),
+                load_u32(&raw const (*vd).shift),
+                load_u64(&raw const (*bt).nsec),
+            );
+            let nsec = computed_here(nsec);
             let sec = load_u64(&raw const (*bt).sec);
-            let base = load_u64(&raw const (*bt).nsec);
             if seqlock::retry(vd, seq) {
                 continue;
             }
-            return Read::Done(Raw { sec, nsec: scaled_ns(cycles, last, mask, mult, shift, base) });
+            return Read::Done(Raw { sec, nsec });
         }
     }
+}
+
+/// [`read_hres`] out of line, for the paths that are not worth a copy of the loop each (time
+/// namespaces, `gettimeofday` with a `tz`): the image must fit in one page.
+///
+/// # Safety
+/// As for [`read_hres`].
+#[inline(never)]
+unsafe fn read_hres_shared(vd: *const VdsoData, clk: usize) -> Read {
+    // SAFETY: caller contract.
+    unsafe { read_hres(vd, clk) }
 }
 
 /// One COARSE read of `clk` on `vd`: the published base, no counter.
@@ -156,8 +184,7 @@ unsafe fn read_coarse(vd: *const VdsoData, clk: usize) -> Read {
 ///
 /// # Safety
 /// `ns` must point to a mapped namespace `vdso_data`; `clk < VDSO_BASES`.
-#[cold]
-#[inline(never)]
+#[inline(always)]
 unsafe fn add_timens_offset(ns: *const VdsoData, clk: usize, t: Raw) -> Raw {
     // SAFETY: `ns` mapped and `clk` in bounds, per the caller.
     let (sec, nsec) = unsafe {
@@ -191,52 +218,68 @@ unsafe fn store_timespec(ts: *mut Timespec, t: Raw) {
     }
 }
 
-/// Reads clock `clk` from struct `cs` of the page, through the namespace when page 0 is one.
-/// `None`: the kernel must answer.
+/// Which struct and which read a clock id takes, or `None` for ids the kernel serves.
 #[inline(always)]
-fn read_clock(cs: usize, clk: usize, coarse: bool) -> Option<Raw> {
-    let vd = data::vdso_data().wrapping_add(cs);
-    let read = |vd| {
-        // SAFETY: `vd` is one of the two mapped `vdso_data` of page 0 or of the real page, and
-        // every caller passes `clk < VDSO_BASES`.
-        unsafe {
-            if coarse {
-                read_coarse(vd, clk)
-            } else {
-                read_hres(vd, clk)
-            }
-        }
-    };
-    match read(vd) {
-        Read::Done(t) => Some(t),
-        Read::Fallback => None,
-        Read::Timens => match read(data::timens_vdso_data().wrapping_add(cs)) {
-            // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
-            Read::Done(t) => Some(unsafe { add_timens_offset(vd, clk, t) }),
-            Read::Fallback | Read::Timens => None,
-        },
+fn route(clock: i32) -> Option<(usize, usize, bool)> {
+    let clk = clock as u32;
+    if clk >= VDSO_BASES as u32 {
+        return None;
+    }
+    let bit = 1u32 << clk;
+    if bit & HRES_MASK != 0 {
+        Some((CS_HRES_COARSE, clk as usize, false))
+    } else if bit & COARSE_MASK != 0 {
+        Some((CS_HRES_COARSE, clk as usize, true))
+    } else if bit & RAW_MASK != 0 {
+        Some((CS_RAW, clk as usize, false))
+    } else {
+        None
     }
 }
 
-/// `clock_gettime`.
+/// Reads clock `clk` from struct `cs` of `page` (page 0's `vdso_data` or the real one), for the
+/// paths off the fast one.
 ///
 /// # Safety
-/// `ts` must be writable when the clock is served (the kernel checks it otherwise).
+/// `page` must point to the mapped `vdso_data[0]`; `clk < VDSO_BASES`.
 #[inline(always)]
-pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    let clk = clock as u32;
-    if clk < VDSO_BASES as u32 {
-        let bit = 1u32 << clk;
-        let t = if bit & HRES_MASK != 0 {
-            read_clock(CS_HRES_COARSE, clk as usize, false)
-        } else if bit & COARSE_MASK != 0 {
-            read_clock(CS_HRES_COARSE, clk as usize, true)
-        } else if bit & RAW_MASK != 0 {
-            read_clock(CS_RAW, clk as usize, false)
+unsafe fn read_clock(page: *const VdsoData, cs: usize, clk: usize, coarse: bool) -> Read {
+    let vd = page.wrapping_add(cs);
+    // SAFETY: caller contract.
+    unsafe {
+        if coarse {
+            read_coarse(vd, clk)
         } else {
-            None
-        };
-        if let Some(t) = t {
+            read_hres_shared(vd, clk)
+        }
+    }
+}
+
+/// Reads a clock for a task in a time namespace: the real page (in the namespace slot) with the
+/// normal protocol, plus the offset page 0 holds for the clock. `None`: ask the kernel.
+/// Out of line and cold: only tasks in a namespace come here, and keeping it out of the fast
+/// path keeps the fast path free of callee-saved registers.
+#[cold]
+#[inline(never)]
+fn read_clock_timens(cs: usize, clk: usize, coarse: bool) -> Option<Raw> {
+    // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS, and
+    // `clk < VDSO_BASES` (from `route`).
+    match unsafe { read_clock(data::timens_vdso_data(), cs, clk, coarse) } {
+        // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
+        Read::Done(t) => Some(unsafe { add_timens_offset(data::vdso_data().wrapping_add(cs), clk, t) }),
+        Read::Fallback | Read::Timens => None,
+    }
+}
+
+/// `clock_gettime` for a task in a time namespace.
+///
+/// # Safety
+/// As for [`clock_gettime`].
+#[cold]
+#[inline(never)]
+unsafe fn clock_gettime_timens(clock: i32, ts: *mut Timespec) -> i32 {
+    if let Some((cs, clk, coarse)) = route(clock) {
+        if let Some(t) = read_clock_timens(cs, clk, coarse) {
             // SAFETY: caller contract.
             unsafe { store_timespec(ts, t) };
             return 0;
@@ -246,6 +289,138 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     unsafe { arch::sys_clock_gettime(clock, ts) }
 }
 
+/// Stores a finished read or leaves the fast path by a tail call.
+///
+/// # Safety
+/// As for [`clock_gettime`].
+#[inline(always)]
+unsafe fn finish(read: Read, clock: i32, ts: *mut Timespec) -> i32 {
+    match read {
+        Read::Done(t) => {
+            // SAFETY: caller contract.
+            unsafe { store_timespec(ts, t) };
+            0
+        }
+        // SAFETY: caller contract.
+        Read::Timens => unsafe { clock_gettime_timens(clock, ts) },
+        // SAFETY: the kernel validates every argument of a syscall.
+        Read::Fallback => unsafe { arch::sys_clock_gettime(clock, ts) },
+    }
+}
+
+/// MONOTONIC_RAW, out of line so that its read loop (on `vdso_data[1]`) does not share
+/// registers or code with the HRES one.
+///
+/// # Safety
+/// As for [`clock_gettime`].
+#[inline(never)]
+unsafe fn clock_gettime_raw(ts: *mut Timespec) -> i32 {
+    // SAFETY: page 0 is mapped; MONOTONIC_RAW < VDSO_BASES.
+    let read = unsafe { read_hres(data::vdso_data().wrapping_add(CS_RAW), clock::MONOTONIC_RAW as usize) };
+    // SAFETY: caller contract.
+    unsafe { finish(read, clock::MONOTONIC_RAW, ts) }
+}
+
+/// `clock_gettime`.
+///
+/// Every way out of the fast path is a tail call (namespace, syscall, RAW), so no value has to
+/// survive a call and the fast path saves no register.
+///
+/// # Safety
+/// `ts` must be writable when the clock is served (the kernel checks it otherwise).
+#[inline(always)]
+pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+    let clk = clock as u32;
+    let page = data::vdso_data();
+    if clk < VDSO_BASES as u32 {
+        let bit = 1u32 << clk;
+        if bit & HRES_MASK != 0 {
+            // SAFETY: page 0 is mapped; `clk < VDSO_BASES`; `ts` per the caller.
+            return unsafe { finish(read_hres(page, clk as usize), clock, ts) };
+        }
+        if bit & COARSE_MASK != 0 {
+            // SAFETY: as above.
+            return unsafe { finish(read_coarse(page, clk as usize), clock, ts) };
+        }
+        if bit & RAW_MASK != 0 {
+            // SAFETY: caller contract.
+            return unsafe { clock_gettime_raw(ts) };
+        }
+    }
+    // SAFETY: the kernel validates every argument of a syscall.
+    unsafe { arch::sys_clock_gettime(clock, ts) }
+}
+
+/// Stores a REALTIME read as a `timeval`.
+///
+/// # Safety
+/// `tv` must be writable.
+#[inline(always)]
+unsafe fn store_timeval(tv: *mut Timeval, t: Raw) {
+    let mut ts = Timespec::default();
+    // SAFETY: a local.
+    unsafe { store_timespec(&mut ts, t) };
+    // SAFETY: caller contract. `tv_nsec < 10^9` fits in u32, whose division by a constant is
+    // cheaper.
+    unsafe {
+        (*tv).tv_sec = ts.tv_sec;
+        (*tv).tv_usec = ((ts.tv_nsec as u32) / 1000) as i64;
+    }
+}
+
+/// Fills `tz` from the real data page.
+///
+/// # Safety
+/// `tz` must be writable.
+#[inline(always)]
+unsafe fn store_timezone(tz: *mut Timezone) {
+    let vd = data::real_vdso_data();
+    // SAFETY: the real data page is mapped; `tz` writable per the caller.
+    unsafe {
+        (*tz).tz_minuteswest = load_i32(&raw const (*vd).tz_minuteswest);
+        (*tz).tz_dsttime = load_i32(&raw const (*vd).tz_dsttime);
+    }
+}
+
+/// Everything of `gettimeofday` except the fast path: a time namespace, no counter, a `tz`.
+/// Without a counter `tv` is the kernel's REALTIME, asked for with `clock_gettime` (the same
+/// clock; one syscall wrapper fewer in a one-page image).
+///
+/// # Safety
+/// As for [`gettimeofday`].
+#[cold]
+#[inline(never)]
+unsafe fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
+    if !tv.is_null() {
+        const RT: usize = clock::REALTIME as usize;
+        // SAFETY: page 0 is mapped; REALTIME < VDSO_BASES.
+        let read = match unsafe { read_clock(data::vdso_data(), CS_HRES_COARSE, RT, false) } {
+            Read::Done(t) => Some(t),
+            Read::Timens => read_clock_timens(CS_HRES_COARSE, RT, false),
+            Read::Fallback => None,
+        };
+        let t = match read {
+            Some(t) => t,
+            None => {
+                let mut ts = Timespec::default();
+                // SAFETY: a local timespec.
+                let ret = unsafe { arch::sys_clock_gettime(clock::REALTIME, &mut ts) };
+                if ret != 0 {
+                    return ret;
+                }
+                Raw { sec: ts.tv_sec as u64, nsec: ts.tv_nsec as u64 }
+            }
+        };
+        // SAFETY: non-NULL, writable per the caller.
+        unsafe { store_timeval(tv, t) };
+    }
+    if !tz.is_null() {
+        // SAFETY: non-NULL, writable per the caller.
+        unsafe { store_timezone(tz) };
+    }
+    0
+}
+
 /// `gettimeofday`: `tv` as REALTIME (the kernel's when there is no counter), `tz` from the
 /// real page in every mode.
 ///
@@ -253,37 +428,18 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 /// Non-NULL pointers must be writable.
 #[inline(always)]
 pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
-    if !tv.is_null() {
-        match read_clock(CS_HRES_COARSE, clock::REALTIME as usize, false) {
-            Some(t) => {
-                let mut ts = Timespec::default();
-                // SAFETY: a local.
-                unsafe { store_timespec(&mut ts, t) };
-                // SAFETY: non-NULL, caller contract. `tv_nsec < 10^9` fits in u32, whose
-                // division by a constant is cheaper.
-                unsafe {
-                    (*tv).tv_sec = ts.tv_sec;
-                    (*tv).tv_usec = ((ts.tv_nsec as u32) / 1000) as i64;
-                }
-            }
-            None => {
-                // SAFETY: the kernel validates the pointer.
-                let ret = unsafe { arch::sys_gettimeofday(tv, core::ptr::null_mut()) };
-                if ret != 0 {
-                    return ret;
-                }
-            }
+    if !tv.is_null() && tz.is_null() {
+        // SAFETY: page 0 is mapped; REALTIME < VDSO_BASES.
+        if let Read::Done(t) =
+            unsafe { read_clock(data::vdso_data(), CS_HRES_COARSE, clock::REALTIME as usize, false) }
+        {
+            // SAFETY: non-NULL, writable per the caller.
+            unsafe { store_timeval(tv, t) };
+            return 0;
         }
     }
-    if !tz.is_null() {
-        let vd = data::real_vdso_data();
-        // SAFETY: the real data page is mapped; `tz` non-NULL and writable per the caller.
-        unsafe {
-            (*tz).tz_minuteswest = load_i32(&raw const (*vd).tz_minuteswest);
-            (*tz).tz_dsttime = load_i32(&raw const (*vd).tz_dsttime);
-        }
-    }
-    0
+    // SAFETY: caller contract.
+    unsafe { gettimeofday_slow(tv, tz) }
 }
 
 /// `time`: seconds of the REALTIME base, one load, no seqlock (a torn read is impossible for

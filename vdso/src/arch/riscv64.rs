@@ -8,7 +8,7 @@
 
 use core::arch::{asm, global_asm};
 
-use crate::clock::{Timespec, Timeval};
+use crate::clock::Timespec;
 
 #[path = "riscv64/hwprobe.rs"]
 pub mod hwprobe;
@@ -16,7 +16,6 @@ pub mod hwprobe;
 const SYS_CLOCK_GETTIME: usize = 113;
 const SYS_CLOCK_GETRES: usize = 114;
 const SYS_GETCPU: usize = 168;
-const SYS_GETTIMEOFDAY: usize = 169;
 const SYS_RISCV_HWPROBE: usize = 258;
 const SYS_RISCV_FLUSH_ICACHE: usize = 259;
 
@@ -38,6 +37,14 @@ pub fn read_counter() -> u64 {
     // SAFETY: reading `time` has no side effects; the kernel enables it for user mode.
     unsafe { asm!("rdtime {t}", t = out(reg) t, options(nostack, preserves_flags)) };
     t
+}
+
+/// `(hi:lo) >> shift`, low 64 bits, for `shift < 64` (masked, so a corrupt page cannot make it
+/// undefined): riscv has no funnel shift.
+#[inline(always)]
+pub fn shr128(lo: u64, hi: u64, shift: u32) -> u64 {
+    let s = shift & 63;
+    (lo >> s) | ((hi << 1) << (63 - s))
 }
 
 /// `fence r,r`: the reader's loads must not pass the `seq` loads that bracket them (Linux's
@@ -78,15 +85,6 @@ pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall5(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0, 0, 0) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe fn sys_gettimeofday(tv: *mut Timeval, tz: *mut crate::clock::Timezone) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall5(SYS_GETTIMEOFDAY, tv as usize, tz as usize, 0, 0, 0) as i32 }
 }
 
 /// `getcpu`: riscv has no user-readable CPU number, so this is the syscall (as in Linux).

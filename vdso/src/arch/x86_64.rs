@@ -9,10 +9,9 @@ use core::arch::asm;
 
 use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_OFFSET, GETCPU_MODE_RDPID};
 
-use crate::clock::{Timespec, Timeval};
+use crate::clock::Timespec;
 use crate::data;
 
-const SYS_GETTIMEOFDAY: usize = 96;
 const SYS_CLOCK_GETTIME: usize = 228;
 const SYS_CLOCK_GETRES: usize = 229;
 const SYS_GETCPU: usize = 309;
@@ -39,6 +38,19 @@ pub fn read_counter() -> u64 {
         asm!("lfence", "rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags));
     }
     (hi as u64) << 32 | lo as u64
+}
+
+/// `(hi:lo) >> shift`, low 64 bits, for `shift < 64`: one `shrd` (which masks the count to 6
+/// bits itself, so a corrupt page cannot make it undefined).
+#[inline(always)]
+pub fn shr128(lo: u64, hi: u64, shift: u32) -> u64 {
+    let mut lo = lo;
+    // SAFETY: pure register arithmetic.
+    unsafe {
+        asm!("shrd {lo}, {hi}, cl", lo = inout(reg) lo, hi = in(reg) hi, in("ecx") shift,
+             options(pure, nomem, nostack));
+    }
+    lo
 }
 
 /// Loads are not reordered with other loads on x86: only the compiler must be held back.
@@ -77,15 +89,6 @@ pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe fn sys_gettimeofday(tv: *mut Timeval, tz: *mut crate::clock::Timezone) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_GETTIMEOFDAY, tv as usize, tz as usize, 0) as i32 }
 }
 
 /// `(node << 12) | cpu` from the limit of the CPU-number GDT segment (every Linux sets it).
