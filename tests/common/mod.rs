@@ -18,6 +18,9 @@ pub fn bin_command(path: &str) -> Command {
 }
 
 /// A fresh, empty directory under the target dir for one test.
+#[allow(unused)]
+pub mod harness;
+
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
