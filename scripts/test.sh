@@ -16,6 +16,12 @@ step "lints (clippy, warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
+  (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
+done
+
+step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 under qemu)"
+for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+  (cd vdso && cargo test --target "$t")
 done
 
 step "tests on x86_64 (native)"

@@ -61,9 +61,11 @@ pub mod hwprobe {
     pub const KEY_ZICBOZ_BLOCK_SIZE: i64 = 6;
     /// `RISCV_HWPROBE_WHICH_CPUS`: reverse query, which CPUs match every pair.
     pub const WHICH_CPUS: u32 = 1;
-    /// Whether a key's value is a set of bits (matched by inclusion in `WHICH_CPUS` queries).
+    /// Whether a key's value is a set of bits, matched by inclusion in `WHICH_CPUS` queries (a
+    /// CPU matches when it has every bit asked for). Linux 6.8 counts CPUPERF_0 among them
+    /// (later releases deprecate that key for having been classified so).
     pub const fn key_is_bitmask(key: i64) -> bool {
-        key == KEY_BASE_BEHAVIOR || key == KEY_IMA_EXT_0
+        key == KEY_BASE_BEHAVIOR || key == KEY_IMA_EXT_0 || key == KEY_CPUPERF_0
     }
 }
 

@@ -36,7 +36,7 @@ pub const COARSE_RES_NSEC: u32 = vdso_abi::tick_nsec(HZ);
 
 /// `struct timespec` (64-bit).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timespec {
     /// Seconds.
     pub tv_sec: i64,

@@ -8,17 +8,21 @@
 //! build script verifies the first three after every link; the fourth is why nothing here indexes
 //! a slice or divides by a variable.
 
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-#[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
-#[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
+#[cfg_attr(all(not(test), target_arch = "x86_64"), path = "arch/x86_64.rs")]
+#[cfg_attr(all(not(test), target_arch = "riscv64"), path = "arch/riscv64.rs")]
+#[cfg_attr(test, path = "arch/mock.rs")]
 mod arch;
 mod clock;
 mod data;
+#[cfg(not(test))]
 mod note;
 mod seqlock;
+#[cfg(test)]
+mod tests;
 
 pub use clock::{Timespec, Timeval, Timezone};
 
@@ -105,6 +109,7 @@ pub unsafe extern "C" fn __vdso_riscv_hwprobe(
 
 /// The image never panics (nothing in it indexes or divides by a variable), but `no_std` needs a
 /// handler. It must not touch its argument: formatting would pull in code and relocations.
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {

@@ -1,0 +1,134 @@
+//! Test-only arch hooks: the counter is a value the test injects, the data pages are memory the
+//! test owns, and every syscall is recorded instead of made. With these, the arch-neutral clock
+//! code (`clock.rs`, `seqlock.rs`, hwprobe) runs in a host test binary — natively on x86_64 and
+//! as a riscv64 binary under qemu-riscv64 — and is checked bit for bit against a reference.
+
+use core::cell::Cell;
+
+use crate::clock::Timespec;
+
+#[cfg(target_arch = "riscv64")]
+#[path = "riscv64/hwprobe.rs"]
+pub mod hwprobe;
+
+/// A syscall the code under test asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Syscall {
+    /// Which (a name of ours).
+    pub name: &'static str,
+    /// First argument.
+    pub arg0: i64,
+}
+
+thread_local! {
+    static PAGE: Cell<*const u8> = const { Cell::new(core::ptr::null()) };
+    static COUNTER: Cell<u64> = const { Cell::new(0) };
+    static COUNTER_READS: Cell<u32> = const { Cell::new(0) };
+    static LAST_SYSCALL: Cell<Option<Syscall>> = const { Cell::new(None) };
+    static SYSCALL_RESULT: Cell<i32> = const { Cell::new(0) };
+    static COUNTER_HOOK: core::cell::RefCell<Option<Box<dyn FnMut()>>> = const { core::cell::RefCell::new(None) };
+}
+
+/// Runs `hook` on every counter read (e.g. to play a concurrent writer).
+pub fn set_counter_hook(hook: Option<Box<dyn FnMut()>>) {
+    COUNTER_HOOK.with(|c| *c.borrow_mut() = hook);
+}
+
+/// Points the code under test at data pages (page 0 of them).
+pub fn set_page(p: *const u8) {
+    PAGE.with(|c| c.set(p));
+}
+/// The counter value the next reads return.
+pub fn set_counter(v: u64) {
+    COUNTER.with(|c| c.set(v));
+}
+/// Counter reads since the last call (and resets the count).
+pub fn take_counter_reads() -> u32 {
+    COUNTER_READS.with(|c| c.replace(0))
+}
+/// The last syscall made (and forgets it).
+pub fn take_syscall() -> Option<Syscall> {
+    LAST_SYSCALL.with(|c| c.take())
+}
+/// What recorded syscalls return.
+pub fn set_syscall_result(r: i32) {
+    SYSCALL_RESULT.with(|c| c.set(r));
+}
+
+fn record(name: &'static str, arg0: i64) -> i32 {
+    LAST_SYSCALL.with(|c| c.set(Some(Syscall { name, arg0 })));
+    SYSCALL_RESULT.with(|c| c.get())
+}
+
+/// Seconds a recorded `clock_gettime` writes, to tell its answer from the page's.
+pub const SYSCALL_SECONDS: i64 = 424_242;
+
+pub fn vvar_start() -> *const u8 {
+    PAGE.with(|c| c.get())
+}
+
+pub fn read_counter() -> u64 {
+    COUNTER_READS.with(|c| c.set(c.get() + 1));
+    COUNTER_HOOK.with(|c| {
+        if let Some(hook) = c.borrow_mut().as_mut() {
+            hook();
+        }
+    });
+    COUNTER.with(|c| c.get())
+}
+
+pub fn read_barrier() {
+    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
+}
+
+pub fn shr128(lo: u64, hi: u64, shift: u32) -> u64 {
+    ((((hi as u128) << 64) | lo as u128) >> (shift & 63)) as u64
+}
+
+/// # Safety
+/// `ts` writable.
+pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+    let r = record("clock_gettime", clock as i64);
+    if r == 0 {
+        // SAFETY: caller contract.
+        unsafe { *ts = Timespec { tv_sec: SYSCALL_SECONDS, tv_nsec: 0 } };
+    }
+    r
+}
+
+/// # Safety
+/// `res` writable or NULL.
+pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+    let r = record("clock_getres", clock as i64);
+    if r == 0 && !res.is_null() {
+        // SAFETY: caller contract.
+        unsafe { *res = Timespec { tv_sec: 0, tv_nsec: 1 } };
+    }
+    r
+}
+
+/// # Safety
+/// None (recorded, not made).
+pub unsafe fn getcpu(_cpu: *mut u32, _node: *mut u32, _tcache: *mut u8) -> i32 {
+    record("getcpu", 0)
+}
+
+/// # Safety
+/// None (recorded, not made).
+#[cfg(target_arch = "riscv64")]
+pub unsafe fn flush_icache(start: usize, _end: usize, _flags: usize) -> i32 {
+    record("flush_icache", start as i64)
+}
+
+/// # Safety
+/// None (recorded, not made).
+#[cfg(target_arch = "riscv64")]
+pub unsafe fn sys_riscv_hwprobe(
+    _pairs: *mut vdso_abi::riscv64::hwprobe::Pair,
+    pair_count: usize,
+    _cpusetsize: usize,
+    _cpus: *mut u8,
+    _flags: u32,
+) -> i32 {
+    record("riscv_hwprobe", pair_count as i64)
+}

@@ -1,0 +1,62 @@
+//! Data pages in test memory, laid out as the kernel maps them for the native architecture.
+
+use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
+
+use crate::arch;
+
+#[repr(C, align(4096))]
+struct Pages([u8; DATA_PAGES * PAGE_SIZE]);
+
+/// The data pages, installed as the pages the code under test reads.
+pub struct TestPages(Box<Pages>);
+
+impl TestPages {
+    /// Zeroed pages, made current for this thread.
+    pub fn new() -> TestPages {
+        let pages = TestPages(Box::new(Pages([0; DATA_PAGES * PAGE_SIZE])));
+        arch::set_page(pages.0 .0.as_ptr());
+        arch::set_counter(0);
+        arch::take_counter_reads();
+        arch::take_syscall();
+        arch::set_syscall_result(0);
+        pages
+    }
+
+    fn pair_at(&mut self, page: usize) -> &mut [VdsoData; 2] {
+        let p = self.0 .0.as_mut_ptr().wrapping_add(page * PAGE_SIZE + VDSO_DATA_OFFSET);
+        // SAFETY: in bounds (asserted by the abi crate: the pair fits after the offset), aligned
+        // (page-aligned buffer, 8-aligned offset), and exclusively borrowed through `self`.
+        unsafe { &mut *p.cast::<[VdsoData; 2]>() }
+    }
+
+    /// `vdso_data[0..2]` of page 0.
+    pub fn page0(&mut self) -> &mut [VdsoData; 2] {
+        self.pair_at(0)
+    }
+
+    /// `vdso_data[0..2]` of the time-namespace slot (the real page for a task in a namespace).
+    pub fn timens_slot(&mut self) -> &mut [VdsoData; 2] {
+        self.pair_at(TIMENS_PAGE)
+    }
+}
+
+/// A counter-mode struct: 1 ns per cycle at shift 24.
+pub fn counter_mode(vd: &mut VdsoData) {
+    vd.clock_mode = clock_mode::ARCH;
+    vd.mask = u64::MAX;
+    vd.mult = 1 << 24;
+    vd.shift = 24;
+}
+
+/// Sets base `clk` of `vd` (HRES form: `nsec` is shifted by the caller).
+pub fn set_base(vd: &mut VdsoData, clk: i32, sec: u64, nsec: u64) {
+    // SAFETY: `basetime` is the active member on a data page; plain integers.
+    unsafe { vd.bases.basetime[clk as usize] = VdsoTimestamp { sec, nsec } };
+}
+
+/// Sets namespace offset `clk` of `vd`.
+pub fn set_offset(vd: &mut VdsoData, clk: i32, sec: i64, nsec: u64) {
+    // SAFETY: `offset` is the active member on a namespace page; plain integers.
+    unsafe { vd.bases.offset[clk as usize] = vdso_abi::TimensOffset { sec, nsec } };
+}
