@@ -109,3 +109,49 @@ pub unsafe fn load_fields<A: VdsoArch>(src: *const VdsoData<A>) -> VdsoData<A> {
         }
     }
 }
+
+/// The fields one clock read needs, as the image loads them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClockFields {
+    /// `clock_mode`.
+    pub mode: i32,
+    /// `basetime[clock].sec`.
+    pub sec: u64,
+    /// `basetime[clock].nsec`.
+    pub nsec: u64,
+    /// `cycle_last`.
+    pub cycle_last: u64,
+    /// `mask`.
+    pub mask: u64,
+    /// `mult`.
+    pub mult: u32,
+    /// `shift`.
+    pub shift: u32,
+    /// The counter value read with them (filled by the caller).
+    pub cycles: u64,
+}
+
+/// Loads what a read of clock `clock` (`< VDSO_BASES`) needs from `*src` (relaxed).
+///
+/// # Safety
+///
+/// As [`load_seq`].
+pub unsafe fn load_clock_fields<A: VdsoArch>(src: *const VdsoData<A>, clock: usize) -> ClockFields {
+    assert!(clock < VDSO_BASES);
+    let p = src.cast_mut();
+    // SAFETY: the caller guarantees `src` is valid and aligned; every pointer is a naturally
+    // aligned field of `*src` (`clock` is in bounds); the atomics are only loaded from.
+    unsafe {
+        let base = addr_of_mut!((*p).bases).cast::<u64>().add(2 * clock);
+        ClockFields {
+            mode: AtomicI32::from_ptr(addr_of_mut!((*p).clock_mode)).load(Relaxed),
+            sec: AtomicU64::from_ptr(base).load(Relaxed),
+            nsec: AtomicU64::from_ptr(base.add(1)).load(Relaxed),
+            cycle_last: AtomicU64::from_ptr(addr_of_mut!((*p).cycle_last)).load(Relaxed),
+            mask: AtomicU64::from_ptr(addr_of_mut!((*p).mask)).load(Relaxed),
+            mult: AtomicU32::from_ptr(addr_of_mut!((*p).mult)).load(Relaxed),
+            shift: AtomicU32::from_ptr(addr_of_mut!((*p).shift)).load(Relaxed),
+            cycles: 0,
+        }
+    }
+}

@@ -46,9 +46,13 @@ pub fn write_begin<O: SeqlockOps + ?Sized>(ops: &O, n: usize) {
 }
 
 /// Closes a write section opened by [`write_begin`]: `seq` becomes even again.
+///
+/// The structs are closed in the reverse order they were opened, so the sections nest: a reader
+/// that sees `seq[0]` even again also sees every later struct's `seq` even, and a snapshot of
+/// both structs taken under `seq[0]` never holds an odd `seq[1]`.
 pub fn write_end<O: SeqlockOps + ?Sized>(ops: &O, n: usize) {
     ops.release_fence();
-    for idx in 0..n {
+    for idx in (0..n).rev() {
         ops.store_seq(idx, ops.load_seq(idx).wrapping_add(1));
     }
 }

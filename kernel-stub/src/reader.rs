@@ -22,19 +22,6 @@ pub struct Snapshot<A: VdsoArch> {
     pub timens: Option<[[TimensOffset; clock::VDSO_BASES]; CS_BASES]>,
 }
 
-/// What a clock read needs from the page, copied inside the seqlock.
-#[derive(Clone, Copy)]
-struct ClockSample {
-    mode: i32,
-    sec: u64,
-    nsec: u64,
-    cycle_last: u64,
-    mask: u64,
-    mult: u32,
-    shift: u32,
-    cycles: u64,
-}
-
 /// Reads the data pages of a mapping of architecture `A`.
 pub struct Reader<A: VdsoArch> {
     page0: PageOps<A>,
@@ -108,21 +95,13 @@ impl<A: VdsoArch> Reader<A> {
         let (real, ns) = self.pages();
         let slot = real.pair.cast::<VdsoData<A>>().wrapping_add(idx);
         let s = protocol::read(real, idx, || {
-            // SAFETY: `new`'s contract: the page is mapped and written atomically.
-            let vd = unsafe { access::load_fields(slot) };
-            // SAFETY (union read): plain integers.
-            let base = unsafe { vd.bases.basetime[clock as usize] };
-            let counted = !coarse && vd.clock_mode == clock_mode::ARCH;
-            ClockSample {
-                mode: vd.clock_mode,
-                sec: base.sec,
-                nsec: base.nsec,
-                cycle_last: vd.cycle_last,
-                mask: vd.mask,
-                mult: vd.mult,
-                shift: vd.shift,
-                cycles: if counted { counter() } else { 0 },
+            // SAFETY: `new`'s contract: the page is mapped and written atomically. Only the
+            // fields this clock needs are loaded, as the image does.
+            let mut s = unsafe { access::load_clock_fields(slot, clock as usize) };
+            if !coarse && s.mode == clock_mode::ARCH {
+                s.cycles = counter();
             }
+            s
         });
         if !coarse && s.mode != clock_mode::ARCH {
             return None;

@@ -1,0 +1,143 @@
+//! The ticker keeps the page fresh and tracks the host's clocks within its stated tolerance.
+
+use std::time::{Duration, Instant};
+
+use rustix::time::{clock_gettime, ClockId};
+use vdso_abi::{clock, clock_mode};
+use vdso_kernel_stub::counter::read_counter;
+use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, Ticker, TickerConfig, TimensOffsets, Timespec};
+
+type Native = vdso_kernel_stub::NativeArchData;
+
+fn host(id: ClockId) -> i128 {
+    let t = clock_gettime(id);
+    t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128
+}
+
+/// Largest distance of `clock` read from the page outside the host bracket, over `run`.
+struct Track {
+    max_dev: i128,
+    reads: u64,
+}
+
+fn track(
+    r: &vdso_kernel_stub::mapping::MappedReader<Native>,
+    id: i32,
+    host_id: ClockId,
+    offset: i128,
+    run: Duration,
+) -> Track {
+    let start = Instant::now();
+    let mut last = None;
+    let mut t = Track { max_dev: 0, reads: 0 };
+    while start.elapsed() < run {
+        let h0 = host(host_id);
+        let v = r.clock_gettime(id, read_counter).unwrap().as_nanos() - offset;
+        let h1 = host(host_id);
+        t.max_dev = t.max_dev.max(h0 - v).max(v - h1);
+        if let Some(l) = last {
+            assert!(v >= l, "clock {id} went back by {} ns", l - v);
+        }
+        last = Some(v);
+        t.reads += 1;
+    }
+    t
+}
+
+#[test]
+fn monotonic_follows_the_host_within_tolerance_and_never_goes_back() {
+    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let ticker = Ticker::start(&m, TickerConfig::default()).unwrap();
+    let r = m.reader::<Native>().unwrap();
+    let mono = track(&r, clock::MONOTONIC, ClockId::Monotonic, 0, Duration::from_millis(700));
+    let raw = track(&r, clock::MONOTONIC_RAW, ClockId::MonotonicRaw, 0, Duration::from_millis(300));
+    let stats = ticker.stop();
+    eprintln!("{stats:#?}");
+    eprintln!(
+        "MONOTONIC: {} reads, max deviation {} ns, tolerance {} ns; RAW: {} reads, {} ns, tolerance {} ns",
+        mono.reads,
+        mono.max_dev,
+        stats.tolerance_ns(),
+        raw.reads,
+        raw.max_dev,
+        stats.raw_tolerance_ns()
+    );
+    assert!(stats.ticks >= 50, "{} ticks in a second at 250 Hz", stats.ticks);
+    assert!(mono.max_dev <= stats.tolerance_ns() as i128, "MONOTONIC off by {} ns", mono.max_dev);
+    assert!(raw.max_dev <= stats.raw_tolerance_ns() as i128, "RAW off by {} ns", raw.max_dev);
+    assert!(stats.max_error_ns <= stats.tolerance_ns());
+    // The tolerance is meaningful: well under a tick's worth of time.
+    assert!(stats.tolerance_ns() < 1_000_000, "tolerance {} ns", stats.tolerance_ns());
+    assert!(stats.max_update_interval_ns > 100 * 1_000_000_000);
+}
+
+#[test]
+fn realtime_offset_mode_tz_and_namespace_are_published() {
+    const CENTURY: i64 = 100 * 365 * 86_400 * 1_000_000_000;
+    let ns = TimensOffsets { monotonic: Timespec::new(3600, 0), boottime: Timespec::new(7200, 0) };
+    let m = MappedVdso::map_with(&[0u8], MapOptions::new(ArchLayout::native()).timens(ns)).unwrap();
+    let cfg = TickerConfig {
+        realtime_offset_ns: CENTURY,
+        tz_minuteswest: -90,
+        tz_dsttime: 1,
+        timens: Some(ns),
+        hz: 500,
+        ..Default::default()
+    };
+    let ticker = Ticker::start(&m, cfg).unwrap();
+    let r = m.reader::<Native>().unwrap();
+    let real = track(&r, clock::REALTIME, ClockId::Realtime, CENTURY as i128, Duration::from_millis(200));
+    let mono = track(&r, clock::MONOTONIC, ClockId::Monotonic, 3_600_000_000_000, Duration::from_millis(100));
+    let boot = track(&r, clock::BOOTTIME, ClockId::Boottime, 7_200_000_000_000, Duration::from_millis(100));
+    let tai = track(&r, clock::TAI, ClockId::Tai, CENTURY as i128, Duration::from_millis(100));
+    let snap = r.snapshot();
+    assert_eq!((snap.data[0].tz_minuteswest, snap.data[0].tz_dsttime), (-90, 1));
+    assert_eq!(snap.data[0].hrtimer_res, 1);
+
+    // COARSE clocks trail the host by at most about a tick.
+    let h = host(ClockId::MonotonicCoarse);
+    let c =
+        r.clock_gettime(clock::MONOTONIC_COARSE, || unreachable!()).unwrap().as_nanos() - 3_600_000_000_000;
+    assert!((c - h).abs() < 50_000_000, "COARSE {c} vs host {h}");
+
+    // Mode NONE: counter clocks go to the syscall, COARSE ones stay.
+    ticker.set_clock_mode(clock_mode::NONE);
+    ticker.sync();
+    assert_eq!(r.clock_gettime(clock::MONOTONIC, read_counter), None);
+    assert!(r.clock_gettime(clock::REALTIME_COARSE, read_counter).is_some());
+    ticker.set_clock_mode(clock_mode::ARCH);
+    ticker.sync();
+    // A REALTIME step: REALTIME moves, MONOTONIC does not.
+    let before = r.clock_gettime(clock::MONOTONIC, read_counter);
+    ticker.set_realtime_offset(0);
+    ticker.sync();
+    let after = r.clock_gettime(clock::MONOTONIC, read_counter).unwrap();
+    assert!(after >= before.unwrap());
+    let rt = r.clock_gettime(clock::REALTIME, read_counter).unwrap().as_nanos();
+    assert!((rt - host(ClockId::Realtime)).abs() < 1_000_000, "REALTIME did not step back to the host's");
+
+    let stats = ticker.stop();
+    eprintln!("{stats:#?}");
+    let tol = |t: u64| t as i128;
+    assert!(real.max_dev <= tol(stats.realtime_tolerance_ns()), "REALTIME off by {}", real.max_dev);
+    assert!(tai.max_dev <= tol(stats.realtime_tolerance_ns()), "TAI off by {}", tai.max_dev);
+    assert!(mono.max_dev <= tol(stats.tolerance_ns()), "MONOTONIC off by {}", mono.max_dev);
+    assert!(boot.max_dev <= tol(stats.tolerance_ns()), "BOOTTIME off by {}", boot.max_dev);
+    assert!(stats.realtime_steps >= 1);
+}
+
+#[test]
+fn ticker_config_errors_and_writer_exclusion() {
+    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    assert!(Ticker::start(&m, TickerConfig { hz: 0, ..Default::default() }).is_err());
+    let t = Ticker::start(&m, TickerConfig::default()).unwrap();
+    assert!(matches!(Ticker::start(&m, TickerConfig::default()), Err(vdso_kernel_stub::Error::WriterBusy)));
+    drop(t);
+    let t = Ticker::start(&m, TickerConfig { hz: 1000, ..Default::default() }).unwrap();
+    t.sync();
+    assert!(t.stats().ticks >= 2);
+    // A namespace offset without a namespace page is refused.
+    let cfg = TickerConfig { timens: Some(TimensOffsets::default()), ..Default::default() };
+    let m2 = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    assert!(matches!(Ticker::start(&m2, cfg), Err(vdso_kernel_stub::Error::NoTimensPage)));
+}

@@ -1,0 +1,166 @@
+//! Filling the page (every field where ABI.md §2 puts it) and the timekeeper's continuity.
+
+use proptest::prelude::*;
+use vdso_abi::{clock, clock_mode, VdsoData, VdsoTimestamp, CS_BASES};
+use vdso_kernel_stub::update::{fill, ClockConfig, TimeSnapshot, Timekeeper, Times};
+use vdso_kernel_stub::{ArchLayout, MappedVdso, Timespec};
+
+type Native = vdso_kernel_stub::NativeArchData;
+
+fn times() -> Times {
+    Times {
+        monotonic: Timespec::new(1000, 250),
+        realtime: Timespec::new(1_700_000_000, 999_999_999),
+        boot_offset: Timespec::new(5, 0),
+        tai_offset: Timespec::new(37, 0),
+        raw: Timespec::new(990, 1),
+    }
+}
+
+#[test]
+fn fill_puts_every_field_where_the_abi_says() {
+    let cfg = ClockConfig { mult: 3 << 20, shift: 22, mask: u64::MAX };
+    let mut snap = TimeSnapshot::new(cfg, 777, &times());
+    snap.raw_mult = 5 << 20;
+    snap.hrtimer_res = 1;
+    snap.tz_minuteswest = -120;
+    snap.tz_dsttime = 1;
+    let mut vd: [VdsoData<Native>; CS_BASES] = Default::default();
+    fill(&mut vd, &snap);
+    let s = 22;
+    let hres = |sec: u64, ns: u64| VdsoTimestamp { sec, nsec: ns << s };
+    let coarse = |sec: u64, ns: u64| VdsoTimestamp { sec, nsec: ns };
+    // SAFETY (union): plain integers.
+    let (b0, b1) = unsafe { (vd[0].bases.basetime, vd[1].bases.basetime) };
+    assert_eq!(b0[clock::REALTIME as usize], hres(1_700_000_000, 999_999_999));
+    assert_eq!(b0[clock::MONOTONIC as usize], hres(1000, 250));
+    assert_eq!(b0[clock::BOOTTIME as usize], hres(1005, 250));
+    assert_eq!(b0[clock::TAI as usize], hres(1_700_000_037, 999_999_999));
+    assert_eq!(b0[clock::REALTIME_COARSE as usize], coarse(1_700_000_000, 999_999_999));
+    assert_eq!(b0[clock::MONOTONIC_COARSE as usize], coarse(1000, 250));
+    assert_eq!(b1[clock::MONOTONIC_RAW as usize], hres(990, 1));
+    for id in [2, 3, 4, 8, 9, 10] {
+        assert_eq!(b0[id], VdsoTimestamp::default(), "[0].basetime[{id}] untouched");
+    }
+    for id in (0..12).filter(|&i| i != 4) {
+        assert_eq!(b1[id], VdsoTimestamp::default(), "[1].basetime[{id}] untouched");
+    }
+    for v in &vd {
+        assert_eq!((v.clock_mode, v.cycle_last, v.mask, v.shift), (clock_mode::ARCH, 777, u64::MAX, 22));
+    }
+    assert_eq!((vd[0].mult, vd[1].mult), (3 << 20, 5 << 20));
+    assert_eq!((vd[0].hrtimer_res, vd[1].hrtimer_res), (1, 0));
+    assert_eq!((vd[0].tz_minuteswest, vd[0].tz_dsttime), (-120, 1));
+    assert_eq!((vd[1].tz_minuteswest, vd[1].tz_dsttime), (0, 0));
+    assert_eq!((vd[0].seq, vd[1].seq), (0, 0), "seq belongs to the writer");
+}
+
+#[test]
+fn realtime_steps_leave_monotonic_alone() {
+    let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
+    let mut tk = Timekeeper::new(cfg, 0, &times());
+    tk.advance(1_000);
+    let mono = tk.monotonic();
+    tk.set_realtime(Timespec::new(42, 0));
+    assert_eq!(tk.realtime(), Timespec::new(42, 0));
+    assert_eq!(tk.monotonic(), mono);
+    assert_eq!(mono, Timespec::new(1000, 1250));
+    // TAI follows REALTIME.
+    let b = tk.snapshot().hres_bases();
+    assert_eq!(b[3].to_timespec(24), Timespec::new(79, 0));
+}
+
+#[test]
+fn a_counter_behind_cycle_last_changes_nothing() {
+    let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
+    let mut tk = Timekeeper::new(cfg, 10_000, &times());
+    let before = tk.snapshot().clone();
+    assert_eq!(tk.advance(9_999), 0);
+    assert_eq!(*tk.snapshot(), before);
+    assert_eq!(tk.monotonic_at(5), tk.monotonic(), "readers get the base, not a jump");
+}
+
+#[test]
+fn the_reader_computes_what_the_timekeeper_publishes() {
+    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let mut w = m.writer::<Native>().unwrap();
+    let r = m.reader::<Native>().unwrap();
+    let cfg = ClockConfig { mult: 0x1aa_aaab, shift: 26, mask: u64::MAX };
+    let mut tk = Timekeeper::new(cfg, 1 << 40, &times());
+    tk.set_tz(60, 0);
+    tk.publish(&mut w);
+    let at = (1u64 << 40) + 123_456_789;
+    assert_eq!(r.clock_gettime(clock::MONOTONIC, || at), Some(tk.monotonic_at(at)));
+    assert_eq!(r.clock_gettime(clock::MONOTONIC_RAW, || at), Some(tk.raw_at(at)));
+    let mono = tk.monotonic_at(at).as_nanos();
+    let real = r.clock_gettime(clock::REALTIME, || at).unwrap().as_nanos();
+    assert_eq!(real - mono, times().realtime.as_nanos() - times().monotonic.as_nanos());
+    let boot = r.clock_gettime(clock::BOOTTIME, || at).unwrap().as_nanos();
+    assert_eq!(boot - mono, 5_000_000_000);
+    let tai = r.clock_gettime(clock::TAI, || at).unwrap().as_nanos();
+    assert_eq!(tai - real, 37_000_000_000);
+    // COARSE: the base, no counter.
+    assert_eq!(
+        r.clock_gettime(clock::MONOTONIC_COARSE, || panic!("no counter for COARSE")),
+        Some(Timespec::new(1000, 250))
+    );
+    // Ids the page does not serve.
+    for id in [-1, 2, 3, 8, 9, 10, 12, 1000] {
+        assert_eq!(r.clock_gettime(id, || at), None, "clock {id}");
+    }
+    // Mode NONE: counter clocks go to the syscall, COARSE still served.
+    tk.set_clock_mode(clock_mode::NONE);
+    tk.publish(&mut w);
+    assert_eq!(r.clock_gettime(clock::MONOTONIC, || at), None);
+    assert_eq!(r.clock_gettime(clock::MONOTONIC_RAW, || at), None);
+    assert!(r.clock_gettime(clock::REALTIME_COARSE, || at).is_some());
+    assert_eq!(r.snapshot().data[0].tz_minuteswest, 60);
+}
+
+#[test]
+fn past_the_overflow_horizon_the_reader_uses_128_bits() {
+    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let mut w = m.writer::<Native>().unwrap();
+    let r = m.reader::<Native>().unwrap();
+    // 1 GHz counter, shift 24: 64-bit products overflow after ~1100 s.
+    let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
+    Timekeeper::new(cfg, 0, &times()).publish(&mut w);
+    let t = r.clock_gettime(clock::MONOTONIC, || 5_000 * 1_000_000_000).unwrap();
+    assert_eq!(t, Timespec::new(6000, 250));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 64 } else { 512 }))]
+
+    /// Whatever the deltas and slewed `mult`s, what a reader computes just before an update is
+    /// exactly the new base (in shifted ns), so MONOTONIC and RAW never step back at an update
+    /// and never decrease between updates.
+    #[test]
+    fn updates_are_continuous_and_monotonic(
+        steps in prop::collection::vec((0u64..1u64 << 34, 0.99f64..1.01, 0.99f64..1.01), 1..40),
+    ) {
+        let (mult0, shift) = vdso_kernel_stub::clocks_calc_mult_shift(2_400_000_000, 1_000_000_000, 600);
+        let cfg = ClockConfig { mult: mult0, shift, mask: u64::MAX };
+        let mut tk = Timekeeper::new(cfg, 1 << 50, &times());
+        let mut cycles = 1u64 << 50;
+        let mut last = tk.monotonic();
+        let mut last_raw = tk.raw();
+        for (delta, slew, raw_slew) in steps {
+            cycles += delta;
+            let mid = tk.monotonic_at(cycles - delta / 2);
+            let before = tk.snapshot().monotonic.add_cycles(delta, tk.snapshot().mult, shift);
+            let before_raw = tk.snapshot().raw.add_cycles(delta, tk.snapshot().raw_mult, shift);
+            let seen = tk.monotonic_at(cycles);
+            prop_assert!(last <= mid && mid <= seen);
+            tk.advance(cycles);
+            prop_assert_eq!(tk.snapshot().monotonic, before);
+            prop_assert_eq!(tk.snapshot().raw, before_raw);
+            prop_assert_eq!(tk.monotonic(), seen);
+            prop_assert!(tk.raw() >= last_raw);
+            tk.set_mult((mult0 as f64 * slew) as u32);
+            tk.set_raw_mult((mult0 as f64 * raw_slew) as u32);
+            last = tk.monotonic();
+            last_raw = tk.raw();
+        }
+    }
+}
