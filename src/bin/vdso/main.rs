@@ -3,9 +3,11 @@
 //! `vdso build` writes both embedded images with their C headers and prints what they contain;
 //! `vdso inspect` prints the same summary for any image file or for the running kernel's own
 //! vDSO, so the two can be compared side by side; `vdso verify` runs the build's verifier on a
-//! file. Every failure is one line on stderr and a non-zero exit status.
+//! file; `vdso run` runs an unmodified program with our image as its vDSO. Every failure is one
+//! line on stderr and a non-zero exit status.
 
 mod host;
+mod run;
 mod summary;
 
 use std::fs;
@@ -55,6 +57,10 @@ enum Command {
         #[arg(long, value_parser = parse_arch)]
         arch: Option<Arch>,
     },
+    /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
+    /// writer process; optional wall-clock and time-namespace offsets).
+    #[command(after_long_help = run::AFTER_HELP)]
+    Run(run::RunArgs),
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -62,7 +68,21 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `vdso run`'s own errors are one line with the launcher's usage status (125), so a
+        // caller can tell them from the program's; help and version print as usual.
+        Err(e) if e.use_stderr() && std::env::args_os().nth(1).is_some_and(|a| a == "run") => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("vdso run: {line} (see vdso run --help)");
+            return ExitCode::from(run::EXIT_USAGE);
+        }
+        Err(e) => e.exit(),
+    };
+    if let Command::Run(args) = cli.command {
+        return run::run(args);
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(msg) => {
@@ -107,6 +127,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => Ok(run::run(args)),
         Command::Verify { file, arch } => {
             let bytes = read(&file)?;
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;

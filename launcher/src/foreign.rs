@@ -1,0 +1,105 @@
+//! Running a riscv64 program from the x86_64 launcher: `exec` qemu-user with the launcher's
+//! riscv64 build, which then does everything a native launcher does, inside the emulator.
+//!
+//! qemu-user 7.2 gives its guests no vDSO of their own and runs whatever entry point the guest
+//! jumps to, so a riscv64 launcher under `qemu-riscv64` can map our riscv64 image and become the
+//! program exactly as the x86_64 launcher does natively. That launcher must be a *static*
+//! riscv64 executable whose code sits far from where programs load (riscv64 executables link at
+//! `0x10000`): `scripts/build-riscv64-launcher.sh` builds the `vdso` command for
+//! `riscv64gc-unknown-linux-gnu` with `+crt-static` and `-Ttext-segment=0x2000000000` (128 GiB,
+//! below qemu's mmap base of 256 GiB) into `target/riscv64-launcher/`.
+//!
+//! Where it is looked for, first found wins:
+//! 1. `$VDSO_RISCV64_LAUNCHER`;
+//! 2. `vdso-riscv64` next to the running executable;
+//! 3. `../riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso` from the running executable's
+//!    directory (where the script builds it, seen from `target/<profile>/vdso`).
+//!
+//! qemu is `$VDSO_QEMU_RISCV64` or `qemu-riscv64` from `PATH`, with the sysroot
+//! `$VDSO_QEMU_LD_PREFIX` (default `/usr/riscv64-linux-gnu`) passed as `-L`, where qemu finds
+//! dynamic programs' loader and libraries.
+//!
+//! The options are forwarded in a canonical form (nanoseconds, or `@seconds` for a date), so the
+//! riscv64 side parses exactly what this side checked.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vdso_kernel_stub::Arch;
+
+use crate::error::Error;
+use crate::options::{arch_name, RealtimeSpec, RunOptions};
+
+/// Environment variable naming the riscv64 launcher.
+pub const LAUNCHER_ENV: &str = "VDSO_RISCV64_LAUNCHER";
+/// Environment variable naming the qemu-user binary.
+pub const QEMU_ENV: &str = "VDSO_QEMU_RISCV64";
+/// Environment variable naming qemu's sysroot.
+pub const LD_PREFIX_ENV: &str = "VDSO_QEMU_LD_PREFIX";
+
+/// Where the riscv64 launcher is (see the module docs).
+pub fn riscv64_launcher() -> Result<PathBuf, Error> {
+    if let Some(p) = std::env::var_os(LAUNCHER_ENV) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::setup(format!("${LAUNCHER_ENV} names {}, which is not a file", p.display())))
+        };
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::setup(format!("cannot find the running executable: {e}")))?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidates =
+        [dir.join("vdso-riscv64"), dir.join("../riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso")];
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        Error::setup(format!(
+            "no riscv64 launcher: run scripts/build-riscv64-launcher.sh or set ${LAUNCHER_ENV} (looked in {})",
+            dir.display()
+        ))
+    })
+}
+
+/// The command line that runs `command` on the riscv64 launcher under qemu.
+pub fn command(launcher: &Path, options: &RunOptions, command: &[OsString]) -> Command {
+    let qemu = std::env::var_os(QEMU_ENV).unwrap_or_else(|| "qemu-riscv64".into());
+    let prefix = std::env::var_os(LD_PREFIX_ENV).unwrap_or_else(|| "/usr/riscv64-linux-gnu".into());
+    let mut c = Command::new(qemu);
+    c.arg("-L").arg(prefix).arg(launcher).arg("run");
+    c.args(forwarded_options(options, Arch::Riscv64));
+    c.arg("--").args(command);
+    c
+}
+
+/// `options` as arguments for another launcher, for architecture `arch`.
+pub fn forwarded_options(options: &RunOptions, arch: Arch) -> Vec<String> {
+    let mut v = vec!["--arch".to_string(), arch_name(arch).to_string()];
+    match options.realtime {
+        RealtimeSpec::Offset(0) => {}
+        RealtimeSpec::Offset(ns) => v.push(format!("--realtime-offset={ns:+}ns")),
+        RealtimeSpec::Date(ns) => {
+            let (s, f) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+            v.push(format!("--realtime-offset=@{s}.{f:09}"))
+        }
+    }
+    if options.monotonic_offset_ns != 0 {
+        v.push(format!("--monotonic-offset={:+}ns", options.monotonic_offset_ns));
+    }
+    if let Some(b) = options.boottime_offset_ns {
+        v.push(format!("--boottime-offset={b:+}ns"));
+    }
+    v.push(format!("--hz={}", options.hz));
+    v
+}
+
+/// Replaces this process with qemu running the riscv64 launcher; returns only on failure.
+pub fn exec_riscv64(options: &RunOptions, cmd: &[OsString]) -> Error {
+    let launcher = match riscv64_launcher() {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    let err = command(&launcher, options, cmd).exec();
+    Error::setup(format!("cannot run qemu-riscv64 (set ${QEMU_ENV} to its path): {err}"))
+}

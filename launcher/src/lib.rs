@@ -1,0 +1,189 @@
+//! Runs an unmodified Linux program with a vDSO image of one's choosing: the user-space half of
+//! `vdso run`.
+//!
+//! No kernel lets a process choose its vDSO, and qemu-user gives its guests none, so the launcher
+//! does what `execve` would, in its own process, and then *becomes* the program:
+//!
+//! 1. checks everything first — the options, the program (found like `execvp` does, an ELF
+//!    executable of a supported architecture) and its `PT_INTERP` loader ([`program`]), the
+//!    clocks the offsets would produce ([`clocks`]) — so a bad input never half-starts anything;
+//! 2. maps `[data pages | image]` as ABI.md §1 lays it out, through the kernel stub's
+//!    [`MappedVdso`] (the data page is a memfd, read-only here);
+//! 3. maps the program and its loader ([`load`]) and builds a fresh initial stack ([`stack`])
+//!    with an auxiliary vector ([`auxv`]) whose `AT_SYSINFO_EHDR` is our image;
+//! 4. starts the page's writer in a process of its own ([`writer`]) and waits for its first
+//!    update;
+//! 5. tidies the process up as `execve` would ([`handoff`], [`fds`]) and jumps to the entry
+//!    point with the registers the psABI asks for ([`arch`]).
+//!
+//! The process keeps its pid, parent, descriptors 0-2 (and any others its caller passed),
+//! arguments and environment, so the program's exit status, signals and output are simply
+//! its own. A riscv64 program started from the x86_64 launcher runs under qemu-user on the
+//! launcher's riscv64 build ([`foreign`]).
+//!
+//! Failures before the jump are [`Error`]s with an exit status per class ([`error`]).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod auxv;
+pub mod clocks;
+pub mod error;
+pub mod fds;
+pub mod foreign;
+pub mod handoff;
+pub mod load;
+pub mod options;
+pub mod program;
+pub mod stack;
+pub mod writer;
+
+/// Entering the program, per architecture.
+pub mod arch {
+    #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
+    #[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
+    mod imp;
+    pub use imp::jump;
+}
+
+use std::convert::Infallible;
+use std::ffi::{CStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, TickerConfig};
+
+pub use error::{Error, Kind};
+pub use options::{RealtimeSpec, RunOptions};
+pub use vdso_kernel_stub::Arch;
+
+/// The architecture this launcher runs as.
+pub const NATIVE: Arch = if cfg!(target_arch = "riscv64") { Arch::Riscv64 } else { Arch::X86_64 };
+
+/// Usage line shown when no program is given.
+pub const USAGE: &str = "usage: vdso run [OPTIONS] -- PROGRAM [ARGS...]";
+
+/// Runs `command` (program and arguments) with the vDSO image `image(arch)` of the program's
+/// architecture. Returns only if the program could not be started; nothing of it ran then.
+pub fn launch(
+    image: &dyn Fn(Arch) -> &'static [u8],
+    options: &RunOptions,
+    command: &[OsString],
+) -> Result<Infallible, Error> {
+    let before = fds::open_fds();
+    let (name, _) =
+        command.split_first().ok_or_else(|| Error::usage(format!("no program given ({USAGE})")))?;
+    let clocks = clocks::resolve(options)?;
+
+    if let Some(arch) = options.arch {
+        if arch != NATIVE {
+            return foreign_launch(arch, options, command);
+        }
+    }
+    let path = program::resolve(name, std::env::var_os("PATH").as_deref())?;
+    let program = program::open_program(&path)?;
+    match options.arch {
+        Some(arch) if arch != program.arch => {
+            return Err(Error::cannot_execute(format!(
+                "{}: a {} program, but --arch {} was asked for",
+                path.display(),
+                options::arch_name(program.arch),
+                options::arch_name(arch)
+            )))
+        }
+        None if program.arch != NATIVE => {
+            let arch = program.arch;
+            drop(program);
+            return foreign_launch(arch, options, command);
+        }
+        _ => {}
+    }
+    let interp = match &program.interp {
+        Some(p) => Some(program::open_interpreter(p, program.arch, &path)?),
+        None => None,
+    };
+
+    let layout = ArchLayout::of(program.arch);
+    let map_options = match clocks.timens {
+        Some(offsets) => MapOptions::new(layout).timens(offsets),
+        None => MapOptions::new(layout),
+    };
+    let mapped =
+        MappedVdso::map_with(image(program.arch), map_options).map_err(error::stub("cannot map the vDSO"))?;
+    let loaded = load::load(&program)?;
+    let interp_loaded = match &interp {
+        Some(i) => Some(load::load(i)?),
+        None => None,
+    };
+    let entry = interp_loaded.as_ref().map_or(loaded.entry, |i| i.entry);
+
+    let mut random = [0u8; 16];
+    rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty())
+        .map_err(error::sys("getrandom"))?;
+    let spec = stack::StackSpec {
+        argv: command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: environment(),
+        execfn: path.as_os_str().as_bytes().to_vec(),
+        platform: Some(auxv::platform(program.arch).to_vec()),
+        random,
+        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), mapped.sysinfo_ehdr() as u64),
+    };
+    let top = stack::allocate(stack::exec_stack_wanted(&program))?;
+    let block = stack::build(&spec, top);
+    // SAFETY: `allocate` returned the top of a fresh writable mapping far larger than any block
+    // (argument and environment sizes are bounded by the kernel's limits on the launcher's own).
+    unsafe { stack::install(&block, top) };
+
+    let config = TickerConfig {
+        hz: options.hz,
+        realtime_offset_ns: clocks.realtime_offset_ns,
+        hwprobe: (program.arch == Arch::Riscv64).then(clocks::hwprobe_values),
+        ..TickerConfig::default()
+    };
+    writer::start(&mapped, config)?;
+
+    // From here on nothing can fail: become the program.
+    handoff::set_comm(&path);
+    drop((program, interp));
+    handoff::keep_reader_view_only(mapped);
+    fds::close_new(&before);
+    handoff::reset_signals();
+    handoff::unregister_rseq();
+    // SAFETY: `block` is installed at `block.sp` in a writable stack mapping; `entry` is the
+    // entry point of the program or its loader, mapped executable by `load`; the page the image
+    // reads is live (the writer published its first update).
+    unsafe { arch::jump(entry, block.sp) }
+}
+
+fn foreign_launch(arch: Arch, options: &RunOptions, command: &[OsString]) -> Result<Infallible, Error> {
+    match (NATIVE, arch) {
+        (Arch::X86_64, Arch::Riscv64) => Err(foreign::exec_riscv64(options, command)),
+        _ => Err(Error::cannot_execute(format!(
+            "{}: cannot run {} programs from the {} launcher",
+            command[0].to_string_lossy(),
+            options::arch_name(arch),
+            options::arch_name(NATIVE)
+        ))),
+    }
+}
+
+/// The environment exactly as the launcher received it (every `environ` entry, in order).
+fn environment() -> Vec<Vec<u8>> {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    let mut out = Vec::new();
+    // SAFETY: `environ` is libc's NULL-terminated array of NUL-terminated strings; nothing
+    // changes the environment while this single-threaded launcher reads it.
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            out.push(CStr::from_ptr(*p).to_bytes().to_vec());
+            p = p.add(1);
+        }
+    }
+    if out.is_empty() {
+        out =
+            std::env::vars_os().map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat()).collect();
+    }
+    out
+}

@@ -1,0 +1,337 @@
+//! Parsing the launcher's option values: offsets such as `+100y` or `-3600s`, absolute dates such
+//! as `2099-01-01T00:00:00Z`, tick rates, architecture names.
+//!
+//! Everything here is pure (no clock is read): a [`RealtimeSpec::Date`] becomes an offset only
+//! when the launcher knows the host's time ([`RunOptions::resolve`] in the crate root), so the
+//! parsing can be tested exhaustively and a bad value is refused before anything is mapped.
+
+use vdso_kernel_stub::Arch;
+
+/// Nanoseconds per second.
+const NS: i128 = 1_000_000_000;
+/// A Julian year (365.25 days), the length `y` stands for.
+const YEAR_NS: i128 = 31_557_600 * NS;
+
+/// How the published wall clock relates to the host's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RealtimeSpec {
+    /// The host's REALTIME plus this many nanoseconds (any sign).
+    Offset(i128),
+    /// The wall clock reads this date (nanoseconds since the Unix epoch) when the program starts.
+    Date(i128),
+}
+
+impl Default for RealtimeSpec {
+    fn default() -> Self {
+        RealtimeSpec::Offset(0)
+    }
+}
+
+/// The tick rate's accepted range (the kernel stub's ticker takes 1..=10000 Hz).
+pub const HZ_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
+
+/// What `vdso run` was asked to do, parsed and checked for syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The architecture asked for; `None` follows the program's ELF header.
+    pub arch: Option<Arch>,
+    /// The wall clock.
+    pub realtime: RealtimeSpec,
+    /// Time-namespace offset of MONOTONIC (and MONOTONIC_RAW, MONOTONIC_COARSE), ns.
+    pub monotonic_offset_ns: i128,
+    /// Time-namespace offset of BOOTTIME; `None` means the same as MONOTONIC's.
+    pub boottime_offset_ns: Option<i128>,
+    /// Updates of the data page per second.
+    pub hz: u32,
+}
+
+impl RunOptions {
+    /// Defaults: the host's clocks unchanged, the program's architecture, `hz` updates a second.
+    pub fn new(hz: u32) -> Self {
+        RunOptions {
+            arch: None,
+            realtime: RealtimeSpec::default(),
+            monotonic_offset_ns: 0,
+            boottime_offset_ns: None,
+            hz,
+        }
+    }
+
+    /// Whether a time namespace is needed (some offset is not zero).
+    pub fn needs_timens(&self) -> bool {
+        self.monotonic_offset_ns != 0 || self.boottime_offset_ns.is_some_and(|b| b != 0)
+    }
+
+    /// BOOTTIME's namespace offset.
+    pub fn boottime_offset(&self) -> i128 {
+        self.boottime_offset_ns.unwrap_or(self.monotonic_offset_ns)
+    }
+}
+
+/// Parses a signed duration: an optional sign, then one or more `<number><unit>` parts
+/// (`+100y`, `-30y`, `+3600s`, `1d12h`, `-1.5h`, `250ms`); a bare number is seconds.
+/// Units: `ns`, `us`, `ms`, `s`, `m` (minutes), `h`, `d`, `w`, `y` (365.25 days).
+pub fn parse_duration(text: &str) -> Result<i128, String> {
+    let bad = |why: &str| format!("invalid duration {text:?}: {why} (e.g. +100y, -30y, +3600s, 1d12h)");
+    let s = text.trim();
+    let (sign, mut rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        Some(_) => (1, s),
+        None => return Err(bad("empty")),
+    };
+    if rest.is_empty() {
+        return Err(bad("no number"));
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(bad("expected a number"));
+        }
+        let (num, after) = rest.split_at(num_len);
+        let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_len);
+        let scale = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "" | "s" => NS,
+            "m" | "min" => 60 * NS,
+            "h" => 3_600 * NS,
+            "d" => 86_400 * NS,
+            "w" => 7 * 86_400 * NS,
+            "y" => YEAR_NS,
+            _ => return Err(bad(&format!("unknown unit {unit:?}"))),
+        };
+        if unit.is_empty() && !after.is_empty() {
+            return Err(bad("a number without a unit must come last"));
+        }
+        total = total
+            .checked_add(scale_decimal(num, scale).ok_or_else(|| bad("number out of range"))?)
+            .ok_or_else(|| bad("out of range"))?;
+        if total > 1_000_000 * YEAR_NS {
+            return Err(bad("more than a million years"));
+        }
+        rest = after;
+    }
+    Ok(sign * total)
+}
+
+/// `num` (digits with at most one `.`) times `scale`, truncated to whole nanoseconds.
+fn scale_decimal(num: &str, scale: i128) -> Option<i128> {
+    let (int, frac) = match num.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (num, ""),
+    };
+    if (int.is_empty() && frac.is_empty()) || frac.contains('.') || int.len() > 20 || frac.len() > 18 {
+        return None;
+    }
+    let int: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut value = int.checked_mul(scale)?;
+    if !frac.is_empty() {
+        let digits: i128 = frac.parse().ok()?;
+        value += digits * scale / 10i128.pow(frac.len() as u32);
+    }
+    Some(value)
+}
+
+/// Parses `--realtime-offset`: a duration ([`parse_duration`]), `@SECONDS` since the epoch, or a
+/// date `YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|±HH:MM]` (UTC when no zone is given).
+pub fn parse_realtime(text: &str) -> Result<RealtimeSpec, String> {
+    let s = text.trim();
+    if let Some(secs) = s.strip_prefix('@') {
+        let ns = scale_decimal(secs.strip_prefix('+').unwrap_or(secs), NS)
+            .ok_or_else(|| format!("invalid time {text:?}: expected @SECONDS since 1970-01-01"))?;
+        return Ok(RealtimeSpec::Date(ns));
+    }
+    // A date has a '-' after four or more digits; a duration starts with a sign or has a unit.
+    let looks_like_date =
+        s.len() >= 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.contains('-');
+    if looks_like_date {
+        return parse_date(s).map(RealtimeSpec::Date);
+    }
+    parse_duration(s)
+        .map(RealtimeSpec::Offset)
+        .map_err(|e| format!("{e}; or a date such as 2099-01-01T00:00:00Z, or @SECONDS"))
+}
+
+/// Parses an RFC 3339-style date into nanoseconds since the Unix epoch.
+pub fn parse_date(text: &str) -> Result<i128, String> {
+    let bad = |why: &str| format!("invalid date {text:?}: {why} (expected YYYY-MM-DDTHH:MM:SSZ)");
+    let (date, time) = match text.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, t),
+        None => (text, ""),
+    };
+    let mut parts = date.splitn(3, '-');
+    let mut field = |name: &str| -> Result<i64, String> {
+        parts
+            .next()
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| bad(&format!("bad {name}")))
+    };
+    let (year, month, day) = (field("year")?, field("month")?, field("day")?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return Err(bad("no such day"));
+    }
+    let (clock, zone_ns) = split_zone(time).ok_or_else(|| bad("bad time zone"))?;
+    let mut secs_of_day: i128 = 0;
+    let mut frac_ns: i128 = 0;
+    if !clock.is_empty() {
+        let (hms, frac) = match clock.split_once('.') {
+            Some((h, f)) => (h, Some(f)),
+            None => (clock, None),
+        };
+        let fields: Vec<&str> = hms.split(':').collect();
+        if !(2..=3).contains(&fields.len()) || fields.iter().any(|f| f.len() != 2) {
+            return Err(bad("bad time of day"));
+        }
+        let nums: Option<Vec<i128>> = fields.iter().map(|f| f.parse().ok()).collect();
+        let nums = nums.ok_or_else(|| bad("bad time of day"))?;
+        let (h, m, s) = (nums[0], nums[1], *nums.get(2).unwrap_or(&0));
+        if h > 23 || m > 59 || s > 60 {
+            return Err(bad("time of day out of range"));
+        }
+        secs_of_day = h * 3600 + m * 60 + s;
+        if let Some(f) = frac {
+            if fields.len() != 3 || f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("bad fraction of a second"));
+            }
+            frac_ns = f.parse::<i128>().map_err(|_| bad("bad fraction"))? * 10i128.pow(9 - f.len() as u32);
+        }
+    }
+    let days = days_from_civil(year, month, day) as i128;
+    Ok((days * 86_400 + secs_of_day) * NS + frac_ns - zone_ns)
+}
+
+/// Splits `HH:MM:SS[.f]Z` / `...+02:00` into the clock part and the zone's offset east of UTC.
+fn split_zone(time: &str) -> Option<(&str, i128)> {
+    if let Some(clock) = time.strip_suffix(['Z', 'z']) {
+        return Some((clock, 0));
+    }
+    // A zone sign after the clock's first two digits ('-' inside a time can only be a zone).
+    if let Some(pos) = time.rfind(['+', '-']).filter(|&p| p >= 2) {
+        let (clock, zone) = time.split_at(pos);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "00"));
+        let (h, m): (i128, i128) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        return Some((clock, sign * (h * 3600 + m * 60) * NS));
+    }
+    Some((time, 0))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to `y-m-d` in the proleptic Gregorian calendar: shift the year to start
+/// in March (so the leap day is the year's last), count whole 400-year eras (146097 days each),
+/// then the days inside the era.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = (m + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Parses `--hz`.
+pub fn parse_hz(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(hz) if HZ_RANGE.contains(&hz) => Ok(hz),
+        _ => Err(format!(
+            "invalid tick rate {text:?}: expected a whole number of Hz from {} to {}",
+            HZ_RANGE.start(),
+            HZ_RANGE.end()
+        )),
+    }
+}
+
+/// Parses `--arch`.
+pub fn parse_arch(text: &str) -> Result<Arch, String> {
+    match text.trim() {
+        "x86_64" | "x86-64" | "amd64" => Ok(Arch::X86_64),
+        "riscv64" | "riscv64gc" => Ok(Arch::Riscv64),
+        _ => Err(format!("unknown architecture {text:?}: expected riscv64 or x86_64")),
+    }
+}
+
+/// The name `--arch` takes for `arch`.
+pub fn arch_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "x86_64",
+        Arch::Riscv64 => "riscv64",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_sign_units_and_compounds() {
+        assert_eq!(parse_duration("+100y"), Ok(100 * YEAR_NS));
+        assert_eq!(parse_duration("-30y"), Ok(-30 * YEAR_NS));
+        assert_eq!(parse_duration("+3600s"), Ok(3600 * NS));
+        assert_eq!(parse_duration("3600"), Ok(3600 * NS));
+        assert_eq!(parse_duration("1d12h"), Ok(36 * 3600 * NS));
+        assert_eq!(parse_duration("-1.5h"), Ok(-5400 * NS));
+        assert_eq!(parse_duration("250ms"), Ok(250_000_000));
+        assert_eq!(parse_duration("2w"), Ok(14 * 86_400 * NS));
+    }
+
+    #[test]
+    fn bad_durations_are_refused_with_a_reason() {
+        for bad in ["", "+", "y", "10x", "1.2.3s", "--1s", "5s3", "99999999999999999999999y", "2000000y"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn dates_are_read_as_utc_unless_a_zone_says_otherwise() {
+        assert_eq!(parse_date("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse_date("1970-01-02"), Ok(86_400 * NS));
+        assert_eq!(parse_date("2000-03-01T00:00:00Z"), Ok(951_868_800 * NS));
+        assert_eq!(parse_date("2099-01-01T00:00:00Z"), Ok(4_070_908_800 * NS));
+        assert_eq!(parse_date("2099-01-01T01:00:00+01:00"), Ok(4_070_908_800 * NS));
+        assert_eq!(parse_date("1969-12-31T23:59:59.5Z"), Ok(-NS / 2));
+        assert_eq!(parse_date("2024-02-29T12:00"), Ok((1_709_164_800 + 43_200) * NS));
+        for bad in ["2023-02-29", "2024-13-01", "2024-01-01T25:00", "2024-01-01T10:00:00+99:00", "20x4-01-01"]
+        {
+            assert!(parse_date(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn realtime_takes_offsets_dates_and_epoch_seconds() {
+        assert_eq!(parse_realtime("+100y"), Ok(RealtimeSpec::Offset(100 * YEAR_NS)));
+        assert_eq!(parse_realtime("-3600s"), Ok(RealtimeSpec::Offset(-3600 * NS)));
+        assert_eq!(parse_realtime("2099-01-01T00:00:00Z"), Ok(RealtimeSpec::Date(4_070_908_800 * NS)));
+        assert_eq!(parse_realtime("@86400"), Ok(RealtimeSpec::Date(86_400 * NS)));
+        assert!(parse_realtime("tomorrow").is_err());
+    }
+
+    #[test]
+    fn hz_and_arch_are_checked() {
+        assert_eq!(parse_hz("250"), Ok(250));
+        assert!(parse_hz("0").is_err() && parse_hz("10001").is_err() && parse_hz("fast").is_err());
+        assert_eq!(parse_arch("riscv64"), Ok(Arch::Riscv64));
+        assert_eq!(parse_arch("x86_64"), Ok(Arch::X86_64));
+        assert!(parse_arch("arm64").is_err());
+    }
+}

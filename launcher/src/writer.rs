@@ -1,0 +1,135 @@
+//! The data page's writer: a process of its own, outside the program's sight.
+//!
+//! A kernel keeps the page fresh from its timer interrupt; the program never sees who writes.
+//! Here the writer is a grandchild of the launcher, made with a double fork so that it is *not*
+//! the program's child (a program that waits for "all its children" must not find it), in a
+//! session of its own (the terminal's ^C for the program's process group does not stop the
+//! clock), with `/dev/null` for standard input and output (a caller reading the program's output
+//! to its end is not held open by it) and no other descriptor of the program's. It shares the
+//! data page with the program through the memfd both map (`MAP_SHARED`), runs the kernel stub's
+//! [`Ticker`] on it, and exits when the program does: it holds a pidfd of the program (the
+//! launcher's own pid, which the program inherits) and sleeps in `poll` on it; where pidfds are
+//! missing it checks the pid once a tick instead.
+//!
+//! The launcher waits until the writer reports the first update published (one byte over a
+//! pipe), so the page is valid before the program's first instruction.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
+
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::pipe::{pipe_with, PipeFlags};
+use rustix::process::{getpid, pidfd_open, PidfdFlags};
+use vdso_kernel_stub::{MappedVdso, Ticker, TickerConfig};
+
+use crate::error::{sys, Error};
+use crate::fds;
+
+/// The byte a writer sends once its first update is on the page.
+const READY: u8 = b'K';
+
+/// Starts the writer of `mapped`'s data page and returns once the page holds a first update.
+pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<(), Error> {
+    let program = getpid();
+    let pidfd = pidfd_open(program, PidfdFlags::empty()).ok();
+    let (ready_r, ready_w) = pipe_with(PipeFlags::CLOEXEC).map_err(sys("cannot create a pipe"))?;
+
+    // SAFETY: the launcher is single-threaded here (no thread has been started), so the child
+    // may run arbitrary code; it never returns into the caller (it ends in `_exit`).
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(Error::setup(format!("cannot fork the writer: {}", std::io::Error::last_os_error())));
+    }
+    if child == 0 {
+        drop(ready_r);
+        middle(mapped, config, ready_w, pidfd, program.as_raw_nonzero().get());
+    }
+    drop(ready_w);
+    let mut status = 0;
+    // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
+    unsafe { libc::waitpid(child, &mut status, 0) };
+    drop(pidfd);
+    let mut reply = Vec::new();
+    let _ = std::fs::File::from(ready_r).read_to_end(&mut reply);
+    match reply.first() {
+        Some(&READY) => Ok(()),
+        Some(_) => Err(Error::setup(format!(
+            "the data-page writer could not start: {}",
+            String::from_utf8_lossy(&reply).trim()
+        ))),
+        None => Err(Error::setup("the data-page writer exited before publishing the page")),
+    }
+}
+
+/// The first child: leaves the session and forks the writer, then exits so that the writer is
+/// reparented away from the program.
+fn middle(
+    mapped: &MappedVdso,
+    config: TickerConfig,
+    ready: OwnedFd,
+    pidfd: Option<OwnedFd>,
+    program: i32,
+) -> ! {
+    // SAFETY: setsid and fork have no memory-safety preconditions; this process is a
+    // single-threaded copy of the launcher.
+    let grandchild = unsafe {
+        libc::setsid();
+        libc::fork()
+    };
+    if grandchild == 0 {
+        writer(mapped, config, ready, pidfd, program);
+    }
+    if grandchild < 0 {
+        let _ = std::fs::File::from(ready).write_all(b"cannot fork the writer");
+    }
+    // SAFETY: ends this intermediate process at once, without running the launcher's exit
+    // handlers (they belong to the program's process).
+    unsafe { libc::_exit(0) }
+}
+
+/// The writer itself.
+fn writer(
+    mapped: &MappedVdso,
+    config: TickerConfig,
+    ready: OwnedFd,
+    pidfd: Option<OwnedFd>,
+    program: i32,
+) -> ! {
+    let keep = [ready.as_raw_fd(), pidfd.as_ref().map_or(-1, |f| f.as_raw_fd())];
+    fds::detach_stdio();
+    fds::close_all_but(&keep);
+    let mut ready = std::fs::File::from(ready);
+    let ticker = match Ticker::start(mapped, config) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.write_all(e.to_string().as_bytes());
+            // SAFETY: ends the writer process without running exit handlers.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    let _ = ready.write_all(&[READY]);
+    drop(ready);
+    wait_for_exit(pidfd, program);
+    drop(ticker);
+    // SAFETY: as above.
+    unsafe { libc::_exit(0) }
+}
+
+/// Returns once process `program` has ended.
+fn wait_for_exit(pidfd: Option<OwnedFd>, program: i32) {
+    if let Some(fd) = pidfd {
+        loop {
+            let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+            match poll(&mut fds, None) {
+                Ok(n) if n > 0 => return,
+                Err(rustix::io::Errno::INTR) | Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+    }
+    // SAFETY: `kill(pid, 0)` sends nothing; it only asks whether the process exists.
+    while unsafe { libc::kill(program, 0) } == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,112 @@
+//! `vdso run`: the command-line face of the `vdso-launcher` crate. Parses the option values
+//! (one line and status 125 for a bad one), hands the launcher the embedded images, and reports
+//! a failure to start as one line with the launcher's exit status.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Args;
+use linux_vdso::{Arch, Image};
+use vdso_launcher::options::{parse_arch, parse_duration, parse_hz, parse_realtime};
+use vdso_launcher::{Error, RunOptions};
+
+/// Shown by `vdso run --help` after the options.
+pub const AFTER_HELP: &str = "\
+How it works: the launcher maps [data pages | image] as the ABI lays them out (riscv64: 2 data
+pages, x86_64: 4), loads PROGRAM (static, static-pie, or dynamic through its PT_INTERP loader),
+builds a fresh initial stack whose auxiliary vector has AT_SYSINFO_EHDR pointing at our image,
+and jumps to the entry point: the process becomes the program (same pid, descriptors, arguments,
+environment; its exit status and signals are its own). A writer process outside the program's
+sight keeps the data page fresh (--hz updates a second) and exits with the program.
+
+A riscv64 PROGRAM (chosen by its ELF header, or --arch riscv64) runs under qemu-riscv64 on the
+launcher's static riscv64 build: $VDSO_RISCV64_LAUNCHER, else vdso-riscv64 next to this
+executable, else target/riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso (built by
+scripts/build-riscv64-launcher.sh). qemu: $VDSO_QEMU_RISCV64 (default qemu-riscv64) with
+-L $VDSO_QEMU_LD_PREFIX (default /usr/riscv64-linux-gnu).
+
+Offsets: [+|-]N<unit>[N<unit>...] with units ns us ms s m h d w y (y = 365.25 days), e.g. +100y,
+-30y, +3600s, 1d12h. --realtime-offset also takes a date, 2099-01-01T00:00:00Z (UTC unless a
+zone such as +02:00 is given), or @SECONDS since 1970.
+
+Exit status: the program's own once it runs; before that
+  124  the launcher could not set up (mapping, writer, qemu or the riscv64 launcher missing)
+  125  bad usage or option value (no program, an offset putting a clock before its epoch, ...)
+  126  PROGRAM cannot be run (not ELF, another architecture, not executable, bad interpreter)
+  127  PROGRAM not found
+
+Examples:
+  vdso run --realtime-offset +100y -- date
+  vdso run --realtime-offset 2099-01-01T00:00:00Z --monotonic-offset +1d -- ./prog
+  vdso run --arch riscv64 -- ./hello-riscv64";
+
+/// `vdso run`'s arguments.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Shift the wall clock (CLOCK_REALTIME, TAI, gettimeofday, time): an offset such as +100y or
+    /// -3600s, or an absolute date such as 2099-01-01T00:00:00Z. Default: the host's clock.
+    #[arg(long, value_name = "OFFSET|DATE", allow_hyphen_values = true)]
+    realtime_offset: Option<String>,
+    /// Time-namespace offset of CLOCK_MONOTONIC (and _RAW, _COARSE), e.g. +1d; also applies to
+    /// CLOCK_BOOTTIME unless --boottime-offset is given.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    monotonic_offset: Option<String>,
+    /// Time-namespace offset of CLOCK_BOOTTIME (default: the monotonic offset).
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    boottime_offset: Option<String>,
+    /// Updates of the data page per second, 1..=10000 (default: the image's HZ, 250).
+    #[arg(long, value_name = "HZ")]
+    hz: Option<String>,
+    /// riscv64 or x86_64 (default: the program's own, from its ELF header).
+    #[arg(long, value_name = "ARCH")]
+    arch: Option<String>,
+    /// The program and its arguments (put `--` before them).
+    #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<OsString>,
+}
+
+fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
+    let native = Arch::native().unwrap_or(Arch::X86_64);
+    let mut o = RunOptions::new(Image::get(native).hz());
+    let usage = |opt: &'static str| move |e: String| Error::usage(format!("{opt}: {e}"));
+    if let Some(a) = &args.arch {
+        o.arch = Some(parse_arch(a).map_err(usage("--arch"))?);
+    }
+    if let Some(r) = &args.realtime_offset {
+        o.realtime = parse_realtime(r).map_err(usage("--realtime-offset"))?;
+    }
+    if let Some(m) = &args.monotonic_offset {
+        o.monotonic_offset_ns = parse_duration(m).map_err(usage("--monotonic-offset"))?;
+    }
+    if let Some(b) = &args.boottime_offset {
+        o.boottime_offset_ns = Some(parse_duration(b).map_err(usage("--boottime-offset"))?);
+    }
+    if let Some(h) = &args.hz {
+        o.hz = parse_hz(h).map_err(usage("--hz"))?;
+    }
+    Ok(o)
+}
+
+fn image_of(arch: vdso_launcher::Arch) -> &'static [u8] {
+    let arch = match arch {
+        vdso_launcher::Arch::X86_64 => Arch::X86_64,
+        vdso_launcher::Arch::Riscv64 => Arch::Riscv64,
+    };
+    Image::get(arch).bytes()
+}
+
+/// Runs the program; returns only when it could not be started.
+pub fn run(args: RunArgs) -> ExitCode {
+    let err = match parse(&args) {
+        Ok(options) => match vdso_launcher::launch(&image_of, &options, &args.command) {
+            Ok(never) => match never {},
+            Err(e) => e,
+        },
+        Err(e) => e,
+    };
+    eprintln!("vdso run: {err}");
+    ExitCode::from(err.exit_code())
+}
+
+/// The exit status for a command line `vdso run` could not parse (an unknown option, say).
+pub const EXIT_USAGE: u8 = vdso_launcher::Kind::Usage.exit_code();
