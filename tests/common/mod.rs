@@ -20,6 +20,8 @@ pub fn bin_command(path: &str) -> Command {
 /// A fresh, empty directory under the target dir for one test.
 #[allow(unused)]
 pub mod harness;
+#[allow(unused)]
+pub mod tsc_trap;
 
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));

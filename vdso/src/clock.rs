@@ -430,9 +430,7 @@ unsafe fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
 pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
     if !tv.is_null() && tz.is_null() {
         // SAFETY: page 0 is mapped; REALTIME < VDSO_BASES.
-        if let Read::Done(t) =
-            unsafe { read_clock(data::vdso_data(), CS_HRES_COARSE, clock::REALTIME as usize, false) }
-        {
+        if let Read::Done(t) = unsafe { read_hres(data::vdso_data(), clock::REALTIME as usize) } {
             // SAFETY: non-NULL, writable per the caller.
             unsafe { store_timeval(tv, t) };
             return 0;
