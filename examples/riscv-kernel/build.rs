@@ -1,0 +1,56 @@
+//! Links the kernel with `kernel.ld`, and builds the user program (`user/`, a member of this
+//! workspace) with a nested `cargo build` so the kernel can embed its ELF file.
+//!
+//! The nested build gets its own target directory (under `OUT_DIR`; sharing the outer one would
+//! deadlock on cargo's lock) and a scrubbed environment, as the library's own build script does:
+//! flags and wrappers meant for the outer build (clippy, coverage) must not leak into it.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+const TARGET: &str = "riscv64gc-unknown-none-elf";
+
+const SCRUBBED_ENV: &[&str] = &[
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+];
+
+fn main() {
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    println!("cargo:rerun-if-changed=kernel.ld");
+    println!("cargo:rustc-link-arg-bins=-T{}", dir.join("kernel.ld").display());
+    for path in ["user/src", "user/Cargo.toml", "user/build.rs", "user/user.ld", "shared"] {
+        println!("cargo:rerun-if-changed={path}");
+    }
+
+    let target_dir = out.join("user-target");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--quiet", "-p", "riscv-kernel-user", "--target", TARGET])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"));
+    for var in SCRUBBED_ENV {
+        cmd.env_remove(var);
+    }
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_FEATURE_") || key.starts_with("CARGO_CFG_") {
+            cmd.env_remove(&*key);
+        }
+    }
+    let status = cmd.status().expect("running cargo for the user program");
+    assert!(status.success(), "building the user program failed ({status})");
+    let elf = target_dir.join(TARGET).join("release/riscv-kernel-user");
+    assert!(elf.exists(), "{} missing after the build", elf.display());
+    println!("cargo:rustc-env=USER_ELF={}", elf.display());
+}

@@ -1,0 +1,679 @@
+//! The kernel proper: boot, the vDSO mapping, timekeeping, syscalls and signals.
+
+use core::ptr::NonNull;
+
+use linux_vdso::{Arch, Image};
+use vdso_abi::{clock, riscv64};
+use vdso_kernel_stub::layout::vdso_data_ptr;
+use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
+use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
+use vdso_kernel_stub::update::{set_hwprobe, ClockConfig, Times};
+use vdso_kernel_stub::{clocks_calc_mult_shift, SeqlockWriter, Timekeeper, Timespec};
+
+use crate::fdt::{be_number, Fdt};
+use crate::loader::{self, Region};
+use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
+use crate::proto::{self, Report};
+use crate::trap::{reg, TrapFrame};
+use crate::{println, rdtime, sbi, Global};
+
+/// The image this kernel maps.
+const IMAGE: Image = Image::get(Arch::Riscv64);
+/// Where the program's stack ends (grows down from here).
+const STACK_TOP: usize = 0x3f_f000_0000;
+const STACK_SIZE: usize = 64 * 1024;
+/// The vDSO lands at a random page in `[VDSO_LO, VDSO_HI)`.
+const VDSO_LO: usize = 0x10_0000_0000;
+const VDSO_HI: usize = 0x30_0000_0000;
+/// TAI − UTC since 2017.
+const TAI_OFFSET_SEC: i64 = 37;
+
+const SIE_STIE: usize = 1 << 5;
+const SSTATUS_SPIE: usize = 1 << 5;
+const SSTATUS_SPP: usize = 1 << 8;
+const SSTATUS_FS_INITIAL: usize = 1 << 13;
+const SSTATUS_SUM: usize = 1 << 18;
+const SCOUNTEREN_TM: usize = 1 << 1;
+const SCAUSE_INTERRUPT: usize = 1 << 63;
+const IRQ_S_TIMER: usize = 5;
+const EXC_ECALL_U: usize = 8;
+const SA_NODEFER: u64 = 0x4000_0000;
+const SI_USER: i32 = 0;
+const SI_KERNEL: i32 = 0x80;
+
+/// What the kernel counts (every trap from user mode).
+#[derive(Default)]
+struct Stats {
+    ecalls: u64,
+    timer_irqs: u64,
+    /// clock_gettime / clock_getres / gettimeofday syscalls for what the page serves.
+    served_ecalls: u64,
+    /// clock_gettime(2, 10, -1 ...) that reached the kernel.
+    fallback_gettime: u64,
+    /// clock_getres for unserved ids.
+    fallback_getres: u64,
+    /// Fallbacks whose `ecall` sat inside the vDSO image.
+    fallback_from_vdso: u64,
+    signals_delivered: u64,
+    /// rt_sigreturn ecalls made from `__vdso_rt_sigreturn`.
+    sigreturn_via_vdso: u64,
+    sigreturn_other: u64,
+}
+
+#[derive(Clone, Copy, Default)]
+struct SigAction {
+    handler: u64,
+    flags: u64,
+    mask: u64,
+}
+
+/// Everything the kernel knows after boot.
+struct Kernel {
+    space: AddressSpace,
+    regions: [Region; 8],
+    nregions: usize,
+    freq: u64,
+    tk: Timekeeper,
+    writer: SeqlockWriter<riscv64::ArchData>,
+    tick_cycles: u64,
+    next_tick: u64,
+    /// The mapping `[data | timens slot | image]` in user space.
+    map_va: usize,
+    /// The image (`AT_SYSINFO_EHDR`).
+    vdso: usize,
+    /// The real data page, the timens-slot page, and a namespace page (physical addresses).
+    data_page: usize,
+    slot_page: usize,
+    ns_page: usize,
+    /// Offset of the namespace's MONOTONIC/BOOTTIME (0 outside a namespace).
+    timens_ns: i128,
+    /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
+    sigreturn: (usize, usize),
+    actions: [SigAction; 65],
+    pending: u64,
+    blocked: u64,
+    alarm: Option<u64>,
+    stats: Stats,
+    report: Option<Report>,
+    boot_cycles: u64,
+    seed_source: &'static str,
+}
+
+static KERNEL: Global<Option<Kernel>> = Global::new(None);
+static FRAME: Global<TrapFrame> = Global::new(TrapFrame { regs: [0; 32], kernel_sp: 0 });
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A 64-bit seed: `/chosen/rng-seed` or `kaslr-seed` if the firmware passed one, mixed with the
+/// counter either way.
+fn seed(fdt: Option<&Fdt>) -> (u64, &'static str) {
+    let mut s = rdtime();
+    let mut source = "time-csr";
+    if let Some(fdt) = fdt {
+        for (name, label) in [("rng-seed", "rng-seed"), ("kaslr-seed", "kaslr-seed")] {
+            if let Some(v) = fdt.prop(&["chosen"], name) {
+                for chunk in v.chunks(8) {
+                    let mut b = [0u8; 8];
+                    b[..chunk.len()].copy_from_slice(chunk);
+                    s = splitmix(s ^ u64::from_le_bytes(b));
+                }
+                source = label;
+                break;
+            }
+        }
+    }
+    (splitmix(s), source)
+}
+
+/// Wall-clock time from the goldfish RTC QEMU's `virt` machine has, in ns since the epoch
+/// (read once at boot, with the MMU still off).
+fn read_rtc(fdt: Option<&Fdt>) -> Option<u64> {
+    let reg = fdt?.reg_of_compatible("google,goldfish-rtc")?;
+    let base = be_number(reg.get(..8)?)? as usize;
+    // SAFETY: the device tree says a goldfish RTC lives at `base`; its TIME_LOW register (offset
+    // 0) latches TIME_HIGH (offset 4) when read, so read low first. Paging is still off.
+    unsafe {
+        let lo = core::ptr::read_volatile(base as *const u32) as u64;
+        let hi = core::ptr::read_volatile((base + 4) as *const u32) as u64;
+        Some(hi << 32 | lo)
+    }
+}
+
+/// Boots: called once from `_start` on the boot stack; never returns.
+pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
+    println!("riscv-kernel: hart {hart}, device tree at {dtb:#x}");
+    // SAFETY: OpenSBI passes the address of the device tree in a1; paging is off.
+    let fdt = unsafe { Fdt::from_ptr(dtb as *const u8) };
+    let freq = fdt
+        .as_ref()
+        .and_then(|f| f.prop(&["cpus"], "timebase-frequency"))
+        .and_then(be_number)
+        .unwrap_or_else(|| panic!("no /cpus/timebase-frequency in the device tree"));
+    let (seed, seed_source) = seed(fdt.as_ref());
+    let rtc = read_rtc(fdt.as_ref());
+
+    // The address space: the kernel's identity map, the program, its stack, the vDSO.
+    let mut space = AddressSpace::new();
+    let mut regions = [Region::default(); 8];
+    let mut nregions = 0;
+    let mut add_region = |r: Region| {
+        regions[nregions] = r;
+        nregions += 1;
+    };
+    let loaded = loader::load(&mut space, &mut add_region);
+    space.map_fresh(STACK_TOP - STACK_SIZE, STACK_SIZE, pte::U | pte::R | pte::W);
+    add_region(Region { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, writable: true });
+
+    let data_pages = IMAGE.data_pages();
+    let total_pages = data_pages + IMAGE.pages();
+    let slots = (VDSO_HI - VDSO_LO) / PAGE_SIZE - total_pages;
+    let map_va = VDSO_LO + (seed % slots as u64) as usize * PAGE_SIZE;
+    let vdso = map_va + data_pages * PAGE_SIZE;
+    let data_page = mm::alloc_page();
+    let slot_page = mm::alloc_page();
+    let ns_page = mm::alloc_page();
+    assert_eq!(data_pages, 2);
+    assert_eq!(IMAGE.timens_page(), 1);
+    // ABI.md §1: data pages read-only for the process, the image read + execute, unchanged.
+    space.map(map_va, data_page, pte::U | pte::R);
+    space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
+    let image = IMAGE.bytes().as_ptr() as usize;
+    for i in 0..IMAGE.pages() {
+        space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
+    }
+    add_region(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
+    let sym = IMAGE.symbol("__vdso_rt_sigreturn").expect("the image exports __vdso_rt_sigreturn");
+    let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
+
+    // Timekeeping: MONOTONIC counts from the counter's reset, REALTIME from the RTC.
+    let (mult, shift) = clocks_calc_mult_shift(freq, 1_000_000_000, DEFAULT_MAX_SECS);
+    let now = rdtime();
+    let mono = Timespec::from_nanos(vdso_kernel_stub::cycles_to_ns(now, mult, shift) as i128);
+    let realtime = rtc.map(|ns| Timespec::from_nanos(ns as i128)).unwrap_or(Timespec::new(1_700_000_000, 0));
+    let times = Times {
+        monotonic: mono,
+        realtime,
+        boot_offset: Timespec::ZERO,
+        tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
+        raw: mono,
+    };
+    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times);
+    let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(data_page as *mut u8)).unwrap();
+    // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
+    // (the kernel runs on one hart with interrupts off) and the program only reads it.
+    let mut writer = unsafe { SeqlockWriter::new(pair) };
+    writer.update(|vd| set_hwprobe(vd, proto::HWPROBE_VALUES, true));
+    tk.publish(&mut writer);
+    let tick_cycles = freq / IMAGE.hz() as u64;
+
+    println!(
+        "riscv-kernel: timebase {freq} Hz (from /cpus/timebase-frequency), mult {mult} shift {shift}, \
+         tick {} Hz = {tick_cycles} cycles",
+        IMAGE.hz()
+    );
+    println!(
+        "riscv-kernel: realtime {}.{:09} from {}",
+        realtime.sec,
+        realtime.nsec,
+        if rtc.is_some() { "goldfish RTC" } else { "a fixed default" }
+    );
+    println!(
+        "riscv-kernel: vDSO mapped at {map_va:#x}: data {map_va:#x} (U+R), timens slot {:#x} (U+R), \
+         image {vdso:#x} (U+R+X, {} page) [seed from {seed_source}]",
+        map_va + PAGE_SIZE,
+        IMAGE.pages()
+    );
+    println!(
+        "riscv-kernel: __vdso_rt_sigreturn at image+{:#x} = {:#x} (generated table)",
+        sym.offset, sigreturn.0
+    );
+
+    mm::activate(&space);
+    // SAFETY: enabling SUM lets the kernel build the program's stack through its user mapping.
+    unsafe { core::arch::asm!("csrs sstatus, {0}", in(reg) SSTATUS_SUM | SSTATUS_FS_INITIAL) };
+    let mut random = [0u8; 16];
+    random[..8].copy_from_slice(&splitmix(seed ^ 1).to_le_bytes());
+    random[8..].copy_from_slice(&splitmix(seed ^ 2).to_le_bytes());
+    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, random);
+    println!(
+        "riscv-kernel: user program entry {:#x}, sp {sp:#x}, {} pool pages used; entering user mode",
+        loaded.entry,
+        mm::pages_used()
+    );
+
+    let next_tick = rdtime() + tick_cycles;
+    // SAFETY: boot runs once, before any trap; nothing else holds these globals.
+    let (k, frame) = unsafe { (KERNEL.get(), FRAME.get()) };
+    *k = Some(Kernel {
+        space,
+        regions,
+        nregions,
+        freq,
+        tk,
+        writer,
+        tick_cycles,
+        next_tick,
+        map_va,
+        vdso,
+        data_page,
+        slot_page,
+        ns_page,
+        timens_ns: 0,
+        sigreturn,
+        actions: [SigAction::default(); 65],
+        pending: 0,
+        blocked: 0,
+        alarm: None,
+        stats: Stats::default(),
+        report: None,
+        boot_cycles: now,
+        seed_source,
+    });
+    frame.regs = [0; 32];
+    frame.regs[reg::PC] = loaded.entry as u64;
+    frame.regs[reg::SP] = sp as u64;
+    frame.kernel_sp = kernel_sp;
+    sbi::set_timer(next_tick);
+    // SAFETY: the trap vector is in place before interrupts can reach us; `sret` goes to user
+    // mode (SPP = 0) with interrupts on there; the program may read `time` (scounteren.TM).
+    unsafe {
+        core::arch::asm!(
+            "csrw stvec, {vec}",
+            "csrw scounteren, {cnt}",
+            "csrs sie, {stie}",
+            "csrc sstatus, {spp}",
+            "csrs sstatus, {spie}",
+            vec = in(reg) crate::trap::trap_entry as *const () as usize,
+            cnt = in(reg) SCOUNTEREN_TM,
+            stie = in(reg) SIE_STIE,
+            spp = in(reg) SSTATUS_SPP,
+            spie = in(reg) SSTATUS_SPIE,
+        );
+        crate::trap::trap_return(frame)
+    }
+}
+
+/// Every trap lands here (from `trap_entry`, on the kernel stack).
+#[unsafe(no_mangle)]
+pub extern "C" fn trap_handler(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let (scause, stval): (usize, usize);
+    // SAFETY: reading trap CSRs has no side effects.
+    unsafe { core::arch::asm!("csrr {0}, scause", "csrr {1}, stval", out(reg) scause, out(reg) stval) };
+    // SAFETY: one trap at a time (see `Global`); the reference dies before we return.
+    let k = unsafe { KERNEL.get() }.as_mut().expect("trap before boot finished");
+    if scause == SCAUSE_INTERRUPT | IRQ_S_TIMER {
+        k.stats.timer_irqs += 1;
+        k.tick();
+    } else if scause == EXC_ECALL_U {
+        k.stats.ecalls += 1;
+        let pc = frame.regs[reg::PC] as usize;
+        frame.regs[reg::PC] += 4;
+        k.syscall(frame, pc);
+    } else {
+        println!(
+            "riscv-kernel: user fault: scause {scause:#x} stval {stval:#x} pc {:#x} ra {:#x}",
+            frame.regs[reg::PC],
+            frame.regs[reg::RA]
+        );
+        k.finish(1);
+    }
+    k.deliver_signal(frame);
+    frame
+}
+
+impl Kernel {
+    /// The timer tick: advance the timekeeper to "counter now" and publish (ABI.md §6: every
+    /// tick, interrupts off, single writer), then re-arm.
+    fn tick(&mut self) {
+        let now = rdtime();
+        self.tk.advance(now);
+        self.tk.publish(&mut self.writer);
+        while self.next_tick <= now {
+            self.next_tick += self.tick_cycles;
+        }
+        sbi::set_timer(self.next_tick);
+        if self.alarm.is_some_and(|a| now >= a) {
+            self.alarm = None;
+            self.pending |= 1 << (proto::SIGALRM - 1);
+        }
+    }
+
+    /// The kernel's own reading of `id` at counter value `now`, in ns (namespace applied).
+    fn clock_ns(&self, id: i32, now: u64) -> Option<i128> {
+        let snap = self.tk.snapshot();
+        let mono = self.tk.monotonic_at(now).as_nanos();
+        let coarse = self.tk.monotonic().as_nanos();
+        let ns = self.timens_ns;
+        Some(match id {
+            clock::REALTIME => mono + snap.realtime_offset,
+            clock::MONOTONIC => mono + ns,
+            clock::MONOTONIC_RAW => self.tk.raw_at(now).as_nanos() + ns,
+            clock::REALTIME_COARSE => coarse + snap.realtime_offset,
+            clock::MONOTONIC_COARSE => coarse + ns,
+            clock::BOOTTIME => mono + snap.boot_offset + ns,
+            clock::TAI => mono + snap.realtime_offset + snap.tai_offset,
+            _ => return None,
+        })
+    }
+
+    fn user_ok(&self, addr: usize, len: usize, write: bool) -> bool {
+        let Some(end) = addr.checked_add(len) else { return false };
+        self.regions[..self.nregions]
+            .iter()
+            .any(|r| addr >= r.start && end <= r.end && (r.writable || !write))
+    }
+
+    fn put_timespec(&self, addr: usize, ns: i128) -> isize {
+        if !self.user_ok(addr, 16, true) {
+            return -14; // EFAULT
+        }
+        let t = Timespec::from_nanos(ns);
+        // SAFETY: checked: inside a writable user region, reached with SUM set.
+        unsafe {
+            (addr as *mut i64).write_unaligned(t.sec);
+            ((addr + 8) as *mut i64).write_unaligned(t.nsec as i64);
+        }
+        0
+    }
+
+    fn in_image(&self, pc: usize) -> bool {
+        pc >= self.vdso && pc < self.vdso + IMAGE.load_size()
+    }
+
+    fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
+        let nr = frame.regs[reg::A7] as usize;
+        let a = |i: usize| frame.regs[reg::A0 + i] as usize;
+        let served_id = |id: i32| matches!(id, 0 | 1 | 4 | 5 | 6 | 7 | 11);
+        let ret: isize = match nr {
+            proto::SYS_WRITE => {
+                let (buf, len) = (a(1), a(2));
+                if self.user_ok(buf, len, false) {
+                    // SAFETY: checked user range, SUM set.
+                    let bytes = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+                    bytes.iter().copied().for_each(sbi::putchar);
+                    len as isize
+                } else {
+                    -14
+                }
+            }
+            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
+            proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
+                let id = a(0) as i32;
+                let getres = nr == proto::SYS_CLOCK_GETRES;
+                if served_id(id) {
+                    self.stats.served_ecalls += 1;
+                    let res = if matches!(id, 5 | 6) { 1_000_000_000 / IMAGE.hz() as i128 } else { 1 };
+                    let ns = if getres { Some(res) } else { self.clock_ns(id, rdtime()) };
+                    match (a(1), ns) {
+                        (0, _) if getres => 0,
+                        (p, Some(ns)) => self.put_timespec(p, ns),
+                        _ => -proto::EINVAL,
+                    }
+                } else {
+                    // CPU-time clocks, ALARM clocks, 10, negative or too large ids: this kernel
+                    // has no such clocks, and says so the way Linux does for unknown ids.
+                    if getres {
+                        self.stats.fallback_getres += 1;
+                    } else {
+                        self.stats.fallback_gettime += 1;
+                    }
+                    if self.in_image(pc) {
+                        self.stats.fallback_from_vdso += 1;
+                    }
+                    -proto::EINVAL
+                }
+            }
+            proto::SYS_GETTIMEOFDAY => {
+                self.stats.served_ecalls += 1;
+                let tv = a(0);
+                if tv != 0 && self.user_ok(tv, 16, true) {
+                    let ns = self.clock_ns(clock::REALTIME, rdtime()).unwrap_or(0);
+                    let t = Timespec::from_nanos(ns);
+                    // SAFETY: checked user range, SUM set.
+                    unsafe {
+                        (tv as *mut i64).write_unaligned(t.sec);
+                        ((tv + 8) as *mut i64).write_unaligned((t.nsec / 1000) as i64);
+                    }
+                }
+                0
+            }
+            proto::SYS_GETPID => 1,
+            proto::SYS_KILL => {
+                let sig = a(1);
+                if !(a(0) == 1 || a(0) == 0) {
+                    -3 // ESRCH
+                } else if (1..=64).contains(&sig) {
+                    self.pending |= 1 << (sig - 1);
+                    0
+                } else {
+                    -proto::EINVAL
+                }
+            }
+            proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
+            proto::SYS_RT_SIGRETURN => {
+                self.sigreturn(frame, pc);
+                return;
+            }
+            proto::SYS_SETITIMER => {
+                // ITIMER_REAL only, one-shot: `new->it_value` (timeval at offset 16).
+                let new = a(1);
+                if a(0) != 0 || !self.user_ok(new, 32, false) {
+                    -proto::EINVAL
+                } else {
+                    // SAFETY: checked user range, SUM set.
+                    let (sec, usec) = unsafe {
+                        (
+                            ((new + 16) as *const u64).read_unaligned(),
+                            ((new + 24) as *const u64).read_unaligned(),
+                        )
+                    };
+                    let cycles = (sec * 1_000_000 + usec) as u128 * self.freq as u128 / 1_000_000;
+                    self.alarm = Some(rdtime() + cycles as u64);
+                    0
+                }
+            }
+            proto::SYS_KTIME => match self.clock_ns(a(0) as i32, rdtime()) {
+                Some(ns) => ns as isize,
+                None => -proto::EINVAL,
+            },
+            proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
+            proto::SYS_REPORT => {
+                let p = a(0);
+                if self.user_ok(p, size_of::<Report>(), false) {
+                    // SAFETY: checked user range, SUM set; `Report` is plain data.
+                    self.report = Some(unsafe { (p as *const Report).read_unaligned() });
+                    0
+                } else {
+                    -14
+                }
+            }
+            _ => -38, // ENOSYS
+        };
+        frame.regs[reg::A0] = ret as u64;
+    }
+
+    /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
+    /// goes to page 0 and the real data page to the timens slot (ABI.md §4).
+    fn enter_timens(&mut self, offset_sec: i64) -> isize {
+        let offsets =
+            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
+        let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(self.ns_page as *mut u8)).unwrap();
+        // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
+        unsafe { write_timens_page::<riscv64::ArchData>(pair, &offsets) };
+        self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
+        self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
+        let _ = self.slot_page;
+        mm::activate(&self.space);
+        self.timens_ns = offset_sec as i128 * 1_000_000_000;
+        0
+    }
+
+    fn sigaction(&mut self, sig: usize, act: usize, oldact: usize) -> isize {
+        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
+            return -proto::EINVAL;
+        }
+        if oldact != 0 {
+            if !self.user_ok(oldact, 24, true) {
+                return -14;
+            }
+            let old = self.actions[sig];
+            // SAFETY: checked user range, SUM set.
+            unsafe { (oldact as *mut [u64; 3]).write_unaligned([old.handler, old.flags, old.mask]) };
+        }
+        if act != 0 {
+            if !self.user_ok(act, 24, false) {
+                return -14;
+            }
+            // riscv64 has no `sa_restorer`: { handler, flags, mask }.
+            // SAFETY: checked user range, SUM set.
+            let [handler, flags, mask] = unsafe { (act as *const [u64; 3]).read_unaligned() };
+            self.actions[sig] = SigAction { handler, flags, mask };
+        }
+        0
+    }
+
+    /// Delivers one pending, unblocked signal by building a Linux `rt_sigframe` on the user
+    /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
+    fn deliver_signal(&mut self, frame: &mut TrapFrame) {
+        let ready = self.pending & !self.blocked;
+        if ready == 0 {
+            return;
+        }
+        let sig = ready.trailing_zeros() as usize + 1;
+        self.pending &= !(1 << (sig - 1));
+        let act = self.actions[sig];
+        match act.handler {
+            0 => {
+                println!("riscv-kernel: signal {sig} with the default action: terminating");
+                self.finish(128 + sig as i32);
+            }
+            1 => return, // SIG_IGN
+            _ => {}
+        }
+        let user_sp = frame.regs[reg::SP] as usize;
+        let sf = (user_sp - proto::RT_SIGFRAME_SIZE) & !15;
+        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, true) {
+            println!("riscv-kernel: no room for a signal frame at {sf:#x}");
+            self.finish(1);
+        }
+        let uc = sf + proto::SIGINFO_SIZE;
+        // SAFETY: the frame lies inside the writable user stack (checked), reached with SUM set.
+        unsafe {
+            core::ptr::write_bytes(sf as *mut u8, 0, proto::RT_SIGFRAME_SIZE);
+            // siginfo: si_signo, si_errno, si_code, then (for SI_USER) si_pid, si_uid.
+            let code = if sig == proto::SIGALRM { SI_KERNEL } else { SI_USER };
+            (sf as *mut i32).write(sig as i32);
+            ((sf + 8) as *mut i32).write(code);
+            if code == SI_USER {
+                ((sf + 16) as *mut i32).write(1);
+            }
+            // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
+            // restore; then uc_mcontext.sc_regs = pc, x1..x31 (the FP state stays zero).
+            ((uc + 24) as *mut i32).write(2);
+            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.blocked);
+            (*((uc + proto::UC_MCONTEXT) as *mut [u64; 32])) = frame.regs;
+        }
+        if act.flags & SA_NODEFER == 0 {
+            self.blocked |= 1 << (sig - 1);
+        }
+        self.blocked |= act.mask;
+        frame.regs[reg::PC] = act.handler;
+        frame.regs[reg::RA] = self.sigreturn.0 as u64;
+        frame.regs[reg::SP] = sf as u64;
+        frame.regs[reg::A0] = sig as u64;
+        frame.regs[reg::A0 + 1] = sf as u64;
+        frame.regs[reg::A0 + 2] = uc as u64;
+        self.stats.signals_delivered += 1;
+    }
+
+    /// `rt_sigreturn`: restore every register and the signal mask from the frame at `sp`.
+    fn sigreturn(&mut self, frame: &mut TrapFrame, pc: usize) {
+        if pc >= self.sigreturn.0 && pc < self.sigreturn.1 {
+            self.stats.sigreturn_via_vdso += 1;
+        } else {
+            self.stats.sigreturn_other += 1;
+        }
+        let sf = frame.regs[reg::SP] as usize;
+        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, false) {
+            println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
+            self.finish(1);
+        }
+        let uc = sf + proto::SIGINFO_SIZE;
+        // SAFETY: checked user range, SUM set.
+        unsafe {
+            frame.regs = *((uc + proto::UC_MCONTEXT) as *const [u64; 32]);
+            self.blocked = ((uc + proto::UC_SIGMASK) as *const u64).read() & !(1 << 8 | 1 << 18);
+        }
+    }
+
+    /// Prints the report and powers off.
+    fn finish(&mut self, code: i32) -> ! {
+        let elapsed = rdtime().wrapping_sub(self.boot_cycles);
+        let ms = elapsed as u128 * 1000 / self.freq as u128;
+        let s = &self.stats;
+        let r = self.report.unwrap_or_default();
+        let served_ecalls = s.served_ecalls;
+        let fallback = s.fallback_gettime + s.fallback_getres;
+        let ok = code == 0
+            && self.report.is_some()
+            && r.failures == 0
+            && served_ecalls == 0
+            && s.fallback_gettime == 3
+            && s.fallback_getres == 1
+            && s.fallback_from_vdso == fallback
+            && r.fallback_results == [-22; 4]
+            && s.signals_delivered == 2
+            && s.sigreturn_via_vdso == 2
+            && s.sigreturn_other == 0
+            && r.handler_ra_is_vdso_sigreturn == 2
+            && r.sigreturn_restored_frame == 1
+            && r.res_coarse_ns == 1_000_000_000 / IMAGE.hz() as u64
+            && r.res_hres_ns == 1
+            && r.hwprobe_ok == 1
+            && r.timens_ok == 1;
+        println!(
+            "riscv-kernel: exit code {code}; traps from user mode: {} ecalls, {} timer interrupts",
+            s.ecalls, s.timer_irqs
+        );
+        println!(
+            "VDSO-KERNEL-REPORT: {} served_ecalls={served_ecalls} fallback_ecalls={fallback} \
+             fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
+             served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
+             handler_ra_ok={} frame_restored={} hwprobe_ok={} timens_ok={} res_hres_ns={} \
+             res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
+             vdso_base={:#x} seed={} user_run_ms={} total_ms={ms}",
+            if ok { "ok" } else { "fail" },
+            s.fallback_gettime,
+            s.fallback_getres,
+            s.fallback_from_vdso,
+            r.fallback_results[0],
+            r.fallback_results[1],
+            r.fallback_results[2],
+            r.fallback_results[3],
+            r.served_calls,
+            r.symbols_resolved,
+            s.signals_delivered,
+            s.sigreturn_via_vdso,
+            s.sigreturn_other,
+            r.handler_ra_is_vdso_sigreturn,
+            r.sigreturn_restored_frame,
+            r.hwprobe_ok,
+            r.timens_ok,
+            r.res_hres_ns,
+            r.res_coarse_ns,
+            r.kernel_bracket_err_ns,
+            r.coarse_lag_max_ns / 1000,
+            s.timer_irqs,
+            r.failures,
+            self.vdso,
+            self.seed_source,
+            r.run_ns / 1_000_000,
+        );
+        sbi::shutdown(!ok)
+    }
+}

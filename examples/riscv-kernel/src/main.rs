@@ -1,0 +1,108 @@
+//! A tiny riscv64 kernel that maps `linux-vdso.so.1` into a user address space, keeps its data
+//! page fresh, and runs a program that proves every clock is served from the page
+//! (`docs/riscv-kernel.md`).
+//!
+//! Boot: OpenSBI starts us in S-mode at 0x8020_0000 with the hart id in `a0` and the device tree
+//! in `a1`. [`kmain`] reads the tree, builds an Sv39 address space, loads the user program,
+//! maps the vDSO at a random address, fills its data page with `vdso-kernel-stub`, arms the timer
+//! and drops to user mode. From then on the kernel only runs on traps ([`kernel::trap_handler`]).
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod console;
+mod fdt;
+mod kernel;
+mod loader;
+mod mm;
+mod sbi;
+mod trap;
+
+#[path = "../shared/proto.rs"]
+#[allow(dead_code)]
+mod proto;
+
+use core::arch::{asm, global_asm};
+use core::cell::UnsafeCell;
+
+/// Kernel stack (boot, then every trap).
+const STACK_SIZE: usize = 64 * 1024;
+
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+
+#[unsafe(no_mangle)]
+static mut BOOT_STACK: Stack = Stack([0; STACK_SIZE]);
+
+global_asm!(
+    ".section .text.entry",
+    ".globl _start",
+    "_start:",
+    // Zero .bss (QEMU's loader does too, but do not rely on it), then set up the stack.
+    "    la t0, __bss_start",
+    "    la t1, __bss_end",
+    "1:  bgeu t0, t1, 2f",
+    "    sd zero, 0(t0)",
+    "    addi t0, t0, 8",
+    "    j 1b",
+    "2:  la sp, {stack}",
+    "    li t0, {size}",
+    "    add sp, sp, t0",
+    "    call {main}",
+    "3:  wfi",
+    "    j 3b",
+    stack = sym BOOT_STACK,
+    size = const STACK_SIZE,
+    main = sym kmain,
+);
+
+/// A kernel global. The kernel runs on one hart with interrupts off and never re-enters itself
+/// (every trap comes from user mode), so at most one `&mut` to a global is ever in use.
+pub struct Global<T>(UnsafeCell<T>);
+
+// SAFETY: see the type's documentation: one hart, no re-entry.
+unsafe impl<T> Sync for Global<T> {}
+
+impl<T> Global<T> {
+    /// A global holding `v`.
+    pub const fn new(v: T) -> Self {
+        Global(UnsafeCell::new(v))
+    }
+
+    /// The value.
+    ///
+    /// # Safety
+    ///
+    /// No other reference to the value may be live: callers take it once per trap (or once at
+    /// boot) and do not keep it across a return to user mode.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn get(&self) -> &mut T {
+        // SAFETY: the caller guarantees exclusivity.
+        unsafe { &mut *self.0.get() }
+    }
+}
+
+/// The top of the kernel stack (where every trap starts).
+fn stack_top() -> u64 {
+    (&raw const BOOT_STACK) as u64 + STACK_SIZE as u64
+}
+
+/// Reads the `time` CSR.
+pub fn rdtime() -> u64 {
+    let t: u64;
+    // SAFETY: reading `time` has no side effects.
+    unsafe { asm!("rdtime {0}", out(reg) t, options(nomem, nostack)) };
+    t
+}
+
+extern "C" fn kmain(hart: usize, dtb: usize) -> ! {
+    kernel::boot(hart, dtb, stack_top())
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    println!("kernel panic: {info}");
+    println!("VDSO-KERNEL-REPORT: fail reason=kernel-panic");
+    sbi::shutdown(true)
+}

@@ -1,0 +1,556 @@
+//! The example kernel's user program: finds the vDSO through `AT_SYSINFO_EHDR`, resolves its
+//! functions through the image's own dynamic tables as a libc does, and checks every clock,
+//! the fallbacks, signal return, hwprobe and time namespaces. It reports through `write` and a
+//! final [`proto::Report`] the kernel prints.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[path = "../../shared/proto.rs"]
+#[allow(dead_code)]
+mod proto;
+
+use core::arch::{asm, global_asm, naked_asm};
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
+
+use proto::Report;
+use vdso_kernel_stub::symbols::{DynImage, HashStyle, SymbolError};
+
+const VERSION: &str = "LINUX_4.15";
+const AT_NULL: usize = 0;
+const AT_SYSINFO_EHDR: usize = 33;
+const NSEC: i128 = 1_000_000_000;
+/// Rounds of reads of every served clock.
+const ROUNDS: usize = 2000;
+
+/// Served clocks (ABI.md §3).
+const SERVED: [(i32, &str); 7] = [
+    (0, "REALTIME"),
+    (1, "MONOTONIC"),
+    (4, "MONOTONIC_RAW"),
+    (5, "REALTIME_COARSE"),
+    (6, "MONOTONIC_COARSE"),
+    (7, "BOOTTIME"),
+    (11, "TAI"),
+];
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+impl Timespec {
+    fn ns(self) -> i128 {
+        self.sec as i128 * NSEC + self.nsec as i128
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Timeval {
+    sec: i64,
+    usec: i64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Timezone {
+    minuteswest: i32,
+    dsttime: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct HwprobePair {
+    key: i64,
+    value: u64,
+}
+
+type ClockFn = unsafe extern "C" fn(i32, *mut Timespec) -> i32;
+type GettimeofdayFn = unsafe extern "C" fn(*mut Timeval, *mut Timezone) -> i32;
+type HwprobeFn = unsafe extern "C" fn(*mut HwprobePair, usize, usize, *mut u8, u32) -> i32;
+
+global_asm!(
+    ".section .text.entry",
+    ".globl _start",
+    "_start:",
+    "    mv a0, sp",
+    "    call {main}",
+    "1:  j 1b",
+    main = sym main,
+);
+
+fn syscall(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
+    let ret: isize;
+    // SAFETY: an ecall into our kernel; the arguments are plain values or valid pointers.
+    unsafe {
+        asm!("ecall", inlateout("a0") a0 as isize => ret, in("a1") a1, in("a2") a2, in("a7") nr,
+             options(nostack));
+    }
+    ret
+}
+
+struct Out;
+
+impl Write for Out {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        syscall(proto::SYS_WRITE, 1, s.as_ptr() as usize, s.len());
+        Ok(())
+    }
+}
+
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(Out, $($arg)*);
+    }};
+}
+
+fn exit(code: i32) -> ! {
+    syscall(proto::SYS_EXIT_GROUP, code as usize, 0, 0);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    println!("user: panic: {info}");
+    exit(101)
+}
+
+/// The resolved `__vdso_rt_sigreturn`, for the handlers to compare their `ra` with.
+static SIGRETURN: AtomicUsize = AtomicUsize::new(0);
+static CLOCK_GETTIME: AtomicUsize = AtomicUsize::new(0);
+static HANDLED: AtomicU32 = AtomicU32::new(0);
+static HANDLED_ALRM: AtomicU32 = AtomicU32::new(0);
+static RA_OK: AtomicU32 = AtomicU32::new(0);
+static HANDLER_FAILURES: AtomicU32 = AtomicU32::new(0);
+
+/// The handler the kernel enters: `ra` is whatever the kernel set (it must be the vDSO's
+/// `__vdso_rt_sigreturn`); pass it on as a fourth argument and let the Rust handler return to it.
+#[unsafe(naked)]
+unsafe extern "C" fn handler_entry() {
+    naked_asm!("mv a3, ra", "tail {h}", h = sym handler);
+}
+
+extern "C" fn handler(sig: i32, info: *const i32, uc: *mut u8, ra: usize) {
+    HANDLED.fetch_add(1, SeqCst);
+    if ra == SIGRETURN.load(SeqCst) {
+        RA_OK.fetch_add(1, SeqCst);
+    }
+    // SAFETY: the kernel passes the siginfo it built on our stack.
+    if unsafe { *info } != sig {
+        HANDLER_FAILURES.fetch_add(1, SeqCst);
+    }
+    // A clock read from inside a handler works like anywhere else.
+    let mut ts = Timespec::default();
+    let cg = CLOCK_GETTIME.load(SeqCst);
+    if cg != 0 {
+        // SAFETY: the address came from resolving `__vdso_clock_gettime`.
+        let f: ClockFn = unsafe { core::mem::transmute::<usize, ClockFn>(cg) };
+        // SAFETY: valid timespec pointer.
+        if unsafe { f(1, &mut ts) } != 0 || ts.ns() <= 0 {
+            HANDLER_FAILURES.fetch_add(1, SeqCst);
+        }
+    }
+    match sig as usize {
+        proto::SIGUSR1 => {
+            // Edit the saved context: `kill` will "return" the magic value, which it can only do
+            // if rt_sigreturn restores the registers from this frame.
+            // SAFETY: `uc` points at the ucontext the kernel built; sc_regs[10] is the saved a0.
+            unsafe { (uc.add(proto::UC_MCONTEXT) as *mut u64).add(10).write(proto::SIGRETURN_MAGIC as u64) };
+        }
+        proto::SIGALRM => {
+            HANDLED_ALRM.fetch_add(1, SeqCst);
+        }
+        _ => {
+            HANDLER_FAILURES.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+/// The vDSO functions a libc would resolve.
+struct Vdso {
+    clock_gettime: ClockFn,
+    clock_getres: ClockFn,
+    gettimeofday: GettimeofdayFn,
+    hwprobe: HwprobeFn,
+}
+
+struct Checker {
+    report: Report,
+}
+
+impl Checker {
+    fn check(&mut self, ok: bool, what: fmt::Arguments) {
+        if !ok {
+            self.report.failures += 1;
+            println!("user: FAIL: {what}");
+        }
+    }
+}
+
+fn auxv_entry(sp: *const usize, key: usize) -> Option<usize> {
+    // SAFETY: the kernel built argc, argv[], NULL, envp[], NULL, auxv pairs at `sp`.
+    unsafe {
+        let argc = *sp;
+        let mut p = sp.add(1 + argc + 1);
+        while *p != 0 {
+            p = p.add(1);
+        }
+        p = p.add(1);
+        loop {
+            let (k, v) = (*p, *p.add(1));
+            if k == AT_NULL {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            p = p.add(2);
+        }
+    }
+}
+
+/// The mapped size of the image: its first `PT_LOAD`, page-rounded (what a loader reads from
+/// the ELF header before touching anything else).
+fn mapped_len(base: usize) -> usize {
+    // SAFETY: `base` is the vDSO's ELF header (`AT_SYSINFO_EHDR`), mapped readable.
+    unsafe {
+        let phoff = *((base + 32) as *const u64) as usize;
+        let phentsize = *((base + 54) as *const u16) as usize;
+        let phnum = *((base + 56) as *const u16) as usize;
+        for i in 0..phnum {
+            let ph = base + phoff + i * phentsize;
+            if *(ph as *const u32) == 1 {
+                let memsz = *((ph + 40) as *const u64) as usize;
+                return memsz.next_multiple_of(4096);
+            }
+        }
+    }
+    4096
+}
+
+fn resolve(c: &mut Checker, img: &DynImage, name: &str) -> usize {
+    let sysv = img.lookup_with(HashStyle::Sysv, name, VERSION);
+    let gnu = img.lookup_with(HashStyle::Gnu, name, VERSION);
+    match (sysv, gnu) {
+        (Ok(a), Ok(b)) if a.offset == b.offset && img.is_code(&a) => {
+            c.report.symbols_resolved += 1;
+            let wrong = img.lookup_with(HashStyle::Sysv, name, "LINUX_2.6");
+            c.check(wrong == Err(SymbolError::VersionNotFound), format_args!("{name}@LINUX_2.6 resolved"));
+            println!("user:   {name}@{VERSION} at image+{:#x} (DT_HASH and DT_GNU_HASH agree)", a.offset);
+            img.address(&a)
+        }
+        (a, b) => {
+            c.check(false, format_args!("{name}@{VERSION}: DT_HASH {a:?}, DT_GNU_HASH {b:?}"));
+            0
+        }
+    }
+}
+
+fn ktime(id: i32) -> i128 {
+    syscall(proto::SYS_KTIME, id as usize, 0, 0) as i128
+}
+
+fn read(f: ClockFn, id: i32) -> (i32, Timespec) {
+    let mut ts = Timespec::default();
+    // SAFETY: a resolved vDSO function and a valid pointer.
+    let r = unsafe { f(id, &mut ts) };
+    (r, ts)
+}
+
+/// Every served clock, many times: all succeed, stay in range, never go back, and keep their
+/// relations (COARSE trails its HRES clock by at most a few ticks, BOOTTIME = MONOTONIC here,
+/// TAI = REALTIME + 37 s, gettimeofday agrees with REALTIME).
+fn clock_rounds(c: &mut Checker, v: &Vdso, rounds: usize, label: &str) {
+    let mut prev = [i128::MIN; 12];
+    let mut prev_tv = i128::MIN;
+    let mut bad = 0u32;
+    for round in 0..rounds {
+        let mut now = [0i128; 12];
+        for (id, name) in SERVED {
+            let (r, ts) = read(v.clock_gettime, id);
+            c.report.served_calls += 1;
+            let ok = r == 0 && (0..NSEC as i64).contains(&ts.nsec) && ts.ns() >= prev[id as usize];
+            if !ok && bad < 5 {
+                bad += 1;
+                c.check(
+                    false,
+                    format_args!(
+                        "{label} round {round}: {name} r={r} {}.{:09} after {}",
+                        ts.sec, ts.nsec, prev[id as usize]
+                    ),
+                );
+            }
+            prev[id as usize] = ts.ns();
+            now[id as usize] = ts.ns();
+        }
+        let (mut tv, mut tz) = (Timeval::default(), Timezone::default());
+        // SAFETY: resolved function, valid pointers.
+        let r = unsafe { (v.gettimeofday)(&mut tv, &mut tz) };
+        c.report.served_calls += 1;
+        let tv_ns = tv.sec as i128 * NSEC + tv.usec as i128 * 1000;
+        let (_, real_after) = read(v.clock_gettime, 0);
+        c.report.served_calls += 1;
+        let ok = r == 0
+            && (0..1_000_000).contains(&tv.usec)
+            && tv_ns >= prev_tv
+            && tv_ns + 1000 > now[0]
+            && tv_ns <= real_after.ns()
+            && tz.minuteswest == 0;
+        if !ok && bad < 5 {
+            bad += 1;
+            c.check(
+                false,
+                format_args!("{label} round {round}: gettimeofday r={r} {}.{:06}", tv.sec, tv.usec),
+            );
+        }
+        prev_tv = tv_ns;
+        // Read in order REALTIME, MONOTONIC, RAW, REALTIME_COARSE, MONOTONIC_COARSE, BOOTTIME,
+        // TAI: each later reading is taken after each earlier one.
+        // A COARSE clock is its HRES clock at the last tick, so it never exceeds a later reading
+        // of it: BOOTTIME (= MONOTONIC here) and TAI - 37 s were read after the COARSE clocks.
+        let mono_lag = now[7] - now[6];
+        c.report.coarse_lag_max_ns = c.report.coarse_lag_max_ns.max(mono_lag.max(0) as u64);
+        let tai_gap = now[11] - now[0] - 37 * NSEC;
+        let ok = (0..200_000_000).contains(&(now[7] - now[1]))
+            && (0..200_000_000).contains(&tai_gap)
+            && (now[4] - now[1]).abs() < 200_000_000
+            && now[6] <= now[7]
+            && now[5] <= now[11] - 37 * NSEC;
+        if !ok && bad < 5 {
+            bad += 1;
+            c.check(false, format_args!("{label} round {round}: clock relations off: {now:?}"));
+        }
+    }
+}
+
+/// The kernel's own MONOTONIC (and friends) must fall between two vDSO readings around it:
+/// both compute from the same timekeeper, so the bracket is exact.
+fn kernel_bracket(c: &mut Checker, v: &Vdso, label: &str) {
+    for id in [1, 0, 4, 7, 11] {
+        for _ in 0..200 {
+            let (_, a) = read(v.clock_gettime, id);
+            let k = ktime(id);
+            let (_, b) = read(v.clock_gettime, id);
+            c.report.served_calls += 2;
+            let err = if k < a.ns() {
+                a.ns() - k
+            } else if k > b.ns() {
+                k - b.ns()
+            } else {
+                0
+            };
+            c.report.kernel_bracket_err_ns = c.report.kernel_bracket_err_ns.max(err as u64);
+        }
+    }
+    let err = c.report.kernel_bracket_err_ns;
+    c.check(err == 0, format_args!("{label}: kernel time outside the vDSO bracket by {err} ns"));
+}
+
+extern "C" fn main(sp: *const usize) -> ! {
+    let mut c = Checker { report: Report::default() };
+    let Some(base) = auxv_entry(sp, AT_SYSINFO_EHDR).filter(|&b| b != 0) else {
+        println!("user: no AT_SYSINFO_EHDR");
+        exit(1)
+    };
+    let len = mapped_len(base);
+    println!("user: AT_SYSINFO_EHDR = {base:#x}, image {len} bytes mapped");
+    // SAFETY: the kernel maps the image's page-rounded segment at `base`, read + execute.
+    let mem = unsafe { core::slice::from_raw_parts(base as *const u8, len) };
+    let img = match DynImage::parse(mem) {
+        Ok(img) => img,
+        Err(e) => {
+            println!("user: the image does not parse: {e:?}");
+            exit(1)
+        }
+    };
+    println!("user: resolving through DT_HASH and DT_GNU_HASH, DT_VERSYM and DT_VERDEF:");
+    let names = [
+        "__vdso_clock_gettime",
+        "__vdso_gettimeofday",
+        "__vdso_clock_getres",
+        "__vdso_getcpu",
+        "__vdso_flush_icache",
+        "__vdso_riscv_hwprobe",
+        "__vdso_rt_sigreturn",
+    ];
+    let mut addrs = [0usize; 7];
+    for (i, name) in names.iter().enumerate() {
+        addrs[i] = resolve(&mut c, &img, name);
+    }
+    if addrs.contains(&0) {
+        println!("user: unresolved symbols, giving up");
+        exit(1)
+    }
+    // SAFETY: each address is the resolved function of that name, whose C signature is the
+    // type it is converted to (ABI.md §5, Linux's prototypes).
+    let v = unsafe {
+        Vdso {
+            clock_gettime: core::mem::transmute::<usize, ClockFn>(addrs[0]),
+            gettimeofday: core::mem::transmute::<usize, GettimeofdayFn>(addrs[1]),
+            clock_getres: core::mem::transmute::<usize, ClockFn>(addrs[2]),
+            hwprobe: core::mem::transmute::<usize, HwprobeFn>(addrs[5]),
+        }
+    };
+    CLOCK_GETTIME.store(addrs[0], SeqCst);
+    SIGRETURN.store(addrs[6], SeqCst);
+    let (_, start) = read(v.clock_gettime, 1);
+
+    // 1. Every served clock, many times.
+    clock_rounds(&mut c, &v, ROUNDS, "clocks");
+    println!("user: {ROUNDS} rounds of 7 clocks + gettimeofday: monotonic, in range, consistent");
+
+    // 2. The kernel's notion of time agrees.
+    kernel_bracket(&mut c, &v, "bracket");
+    println!(
+        "user: kernel clocks (syscall) lie between vDSO readings: max error {} ns",
+        c.report.kernel_bracket_err_ns
+    );
+
+    // 3. The page is kept fresh: MONOTONIC_COARSE advances tick by tick.
+    let (_, c0) = read(v.clock_gettime, 6);
+    let mut steps = 0;
+    let mut last = c0.ns();
+    while steps < 5 {
+        let (_, t) = read(v.clock_gettime, 6);
+        let (_, m) = read(v.clock_gettime, 1);
+        c.report.served_calls += 2;
+        if t.ns() != last {
+            steps += 1;
+            last = t.ns();
+        }
+        if m.ns() - c0.ns() > NSEC {
+            break;
+        }
+    }
+    c.check(steps == 5, format_args!("MONOTONIC_COARSE advanced only {steps} times in 1 s"));
+    println!("user: MONOTONIC_COARSE advanced {steps} ticks: the kernel's timer keeps the page fresh");
+
+    // 4. clock_getres from the page.
+    let (r1, res_h) = read(v.clock_getres, 1);
+    let (r2, res_c) = read(v.clock_getres, 6);
+    // SAFETY: a NULL `res` is allowed.
+    let r3 = unsafe { (v.clock_getres)(4, core::ptr::null_mut()) };
+    c.report.served_calls += 3;
+    c.check(r1 == 0 && r2 == 0 && r3 == 0, format_args!("clock_getres returned {r1} {r2} {r3}"));
+    c.report.res_hres_ns = res_h.ns() as u64;
+    c.report.res_coarse_ns = res_c.ns() as u64;
+    println!("user: clock_getres: HRES {} ns, COARSE {} ns", res_h.ns(), res_c.ns());
+
+    // 5. Unserved ids fall back to the syscall, whose -EINVAL comes back unchanged.
+    let mut ts = Timespec::default();
+    for (i, id) in [2, 10, -1].into_iter().enumerate() {
+        // SAFETY: resolved function, valid pointer.
+        c.report.fallback_results[i] = unsafe { (v.clock_gettime)(id, &mut ts) } as i64;
+    }
+    // SAFETY: as above.
+    c.report.fallback_results[3] = unsafe { (v.clock_getres)(-1, &mut ts) } as i64;
+    let fb = c.report.fallback_results;
+    c.check(fb == [-proto::EINVAL as i64; 4], format_args!("fallbacks returned {fb:?}"));
+    println!("user: clock_gettime(2, 10, -1) and clock_getres(-1): {:?}", c.report.fallback_results);
+
+    // 6. hwprobe answers from the page.
+    let mut pairs = [
+        HwprobePair { key: 3, value: 0 },
+        HwprobePair { key: 4, value: 0 },
+        HwprobePair { key: 2, value: 0 },
+        HwprobePair { key: 99, value: 7 },
+    ];
+    // SAFETY: resolved function; `pairs` holds 4 entries; no CPU set.
+    let r = unsafe { (v.hwprobe)(pairs.as_mut_ptr(), pairs.len(), 0, core::ptr::null_mut(), 0) };
+    let hw = proto::HWPROBE_VALUES;
+    let ok = r == 0
+        && pairs[0].value == hw[3]
+        && pairs[1].value == hw[4]
+        && pairs[2].value == hw[2]
+        && pairs[3].key == -1
+        && pairs[3].value == 0;
+    c.check(ok, format_args!("hwprobe returned {r}"));
+    c.report.hwprobe_ok = ok as u32;
+    println!(
+        "user: riscv_hwprobe: base {}, ima_ext_0 {:#x}, mimpid {:#x}, unknown key -> {}",
+        pairs[0].value, pairs[1].value, pairs[2].value, pairs[3].key
+    );
+
+    // 7. Signals: a synchronous one (kill) and an asynchronous one (an ITIMER_REAL alarm that
+    // interrupts a clock loop). Both handlers return through __vdso_rt_sigreturn.
+    let act = [handler_entry as *const () as u64, 0x4 /* SA_SIGINFO */, 0];
+    for sig in [proto::SIGUSR1, proto::SIGALRM] {
+        let r = syscall(proto::SYS_RT_SIGACTION, sig, act.as_ptr() as usize, 0);
+        c.check(r == 0, format_args!("rt_sigaction({sig}) = {r}"));
+    }
+    let pid = syscall(proto::SYS_GETPID, 0, 0, 0) as usize;
+    let r = syscall(proto::SYS_KILL, pid, proto::SIGUSR1, 0);
+    c.report.sigreturn_restored_frame = (r as usize == proto::SIGRETURN_MAGIC) as u32;
+    c.check(
+        r as usize == proto::SIGRETURN_MAGIC,
+        format_args!("kill returned {r:#x}, not the magic the handler stored"),
+    );
+    let itimer = [0u64, 0, 0, 20_000]; // interval 0, value 20 ms
+    syscall(proto::SYS_SETITIMER, 0, itimer.as_ptr() as usize, 0);
+    let (_, t0) = read(v.clock_gettime, 1);
+    let mut loops = 0;
+    while HANDLED_ALRM.load(SeqCst) == 0 {
+        clock_rounds(&mut c, &v, 1, "alarm wait");
+        loops += 1;
+        let (_, t) = read(v.clock_gettime, 1);
+        if t.ns() - t0.ns() > 2 * NSEC {
+            break;
+        }
+    }
+    c.check(HANDLED_ALRM.load(SeqCst) == 1, format_args!("SIGALRM not handled within 2 s"));
+    c.report.signals_handled = HANDLED.load(SeqCst);
+    c.report.handler_ra_is_vdso_sigreturn = RA_OK.load(SeqCst);
+    let hf = HANDLER_FAILURES.load(SeqCst);
+    c.check(hf == 0, format_args!("{hf} failures inside handlers"));
+    println!(
+        "user: signals handled {} (SIGALRM after {loops} clock rounds), ra == __vdso_rt_sigreturn in {}, kill returned {r:#x}",
+        c.report.signals_handled, c.report.handler_ra_is_vdso_sigreturn
+    );
+
+    // 8. A time namespace: MONOTONIC and BOOTTIME jump ahead, REALTIME does not.
+    let (_, m0) = read(v.clock_gettime, 1);
+    let (_, r0) = read(v.clock_gettime, 0);
+    let (_, b0) = read(v.clock_gettime, 7);
+    let (_, w0) = read(v.clock_gettime, 4);
+    let r = syscall(proto::SYS_ENTER_TIMENS, proto::TIMENS_OFFSET_SEC as usize, 0, 0);
+    let (_, m1) = read(v.clock_gettime, 1);
+    let (_, r1) = read(v.clock_gettime, 0);
+    let (_, b1) = read(v.clock_gettime, 7);
+    let (_, w1) = read(v.clock_gettime, 4);
+    c.report.served_calls += 8;
+    let off = proto::TIMENS_OFFSET_SEC as i128 * NSEC;
+    let near = |d: i128, want: i128| d >= want && d < want + NSEC / 2;
+    let ok = r == 0
+        && near(m1.ns() - m0.ns(), off)
+        && near(b1.ns() - b0.ns(), off)
+        && near(w1.ns() - w0.ns(), off)
+        && near(r1.ns() - r0.ns(), 0);
+    c.check(ok, format_args!("time namespace: mono +{} real +{}", m1.ns() - m0.ns(), r1.ns() - r0.ns()));
+    clock_rounds(&mut c, &v, ROUNDS / 4, "timens");
+    kernel_bracket(&mut c, &v, "timens bracket");
+    c.report.timens_ok = (ok && c.report.failures == 0) as u32;
+    println!(
+        "user: time namespace +{} s: MONOTONIC moved {} ns, REALTIME {} ns; clocks still consistent",
+        proto::TIMENS_OFFSET_SEC,
+        m1.ns() - m0.ns(),
+        r1.ns() - r0.ns()
+    );
+
+    let (_, end) = read(v.clock_gettime, 1);
+    c.report.run_ns = (end.ns() - start.ns() - off) as u64;
+    println!(
+        "user: {} vDSO calls in {} ms; {} failures",
+        c.report.served_calls,
+        c.report.run_ns / 1_000_000,
+        c.report.failures
+    );
+    syscall(proto::SYS_REPORT, &c.report as *const Report as usize, 0, 0);
+    exit(if c.report.failures == 0 { 0 } else { 1 })
+}
