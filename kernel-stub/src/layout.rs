@@ -143,3 +143,36 @@ const _: () = {
         i += 1;
     }
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_match_abi_table() {
+        let x = ArchLayout::X86_64;
+        assert_eq!((x.data_pages, x.timens_page, x.vdso_data_offset, x.vdso_data_size), (4, 3, 128, 240));
+        assert_eq!(x.image_offset(), 4 * PAGE_SIZE);
+        assert_eq!(x.timens_data_in_mapping(), 3 * PAGE_SIZE + 128);
+        let r = ArchLayout::RISCV64;
+        assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
+        assert_eq!(r.hwprobe_keys, 7);
+        let note = vdso_abi::note::Layout {
+            revision: 1,
+            data_pages: 2,
+            vdso_data_offset: 0,
+            vdso_data_size: 304,
+            hwprobe_keys: 7,
+            hz: 250,
+        };
+        assert!(r.matches_note(&note) && !x.matches_note(&note));
+    }
+
+    #[test]
+    fn typed_pointers_need_the_matching_arch() {
+        let page = 0x1000 as *mut u8;
+        assert!(ArchLayout::X86_64.vdso_data::<vdso_abi::riscv64::ArchData>(page).is_none());
+        let p = ArchLayout::X86_64.vdso_data::<vdso_abi::x86_64::ArchData>(page).unwrap();
+        assert_eq!(p as usize, 0x1000 + 128);
+    }
+}

@@ -12,7 +12,7 @@
 //!   pages), [`symbols`] (a libc-style versioned-symbol lookup in a mapped image) and [`counter`]
 //!   (reading the architecture's counter);
 //! - behind the `std` feature, the test harness's "kernel": [`mapping`] maps `[data pages | image]`
-//!   in the current process, [`calibrate`] measures the counter's rate and [`ticker`] keeps the page
+//!   in the current process, [`calibrate`](mod@calibrate) measures the counter's rate and [`ticker`] keeps the page
 //!   fresh from a background thread, tracking the host's clocks.
 //!
 //! The crate never depends on the image: everything it knows comes from `vdso-abi`.

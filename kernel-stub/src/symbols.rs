@@ -588,3 +588,15 @@ impl<'a> DynImage<'a> {
         Ok(unsafe { core::mem::transmute_copy::<usize, F>(&addr) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_hashes_match_the_known_values() {
+        assert_eq!(elf_hash(b"LINUX_2.6"), 0x03ae_75f6);
+        assert_eq!(elf_hash(b"LINUX_4.15"), 0x0ae7_7f75);
+        assert_eq!(gnu_hash(b""), 5381);
+    }
+}

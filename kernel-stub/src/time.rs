@@ -44,3 +44,21 @@ impl Timespec {
         self.sec as i128 * NSEC_PER_SEC as i128 + self.nsec as i128
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_values_keep_nsec_positive() {
+        assert_eq!(Timespec::from_nanos(-1), Timespec { sec: -1, nsec: 999_999_999 });
+        assert_eq!(Timespec::new(-1, -500_000_000), Timespec { sec: -2, nsec: 500_000_000 });
+        assert_eq!(Timespec::new(1, 2_500_000_000).as_nanos(), 3_500_000_000);
+    }
+
+    #[test]
+    fn seconds_saturate() {
+        assert_eq!(Timespec::from_nanos(i128::MAX).sec, i64::MAX);
+        assert_eq!(Timespec::from_nanos(i128::MIN).sec, i64::MIN);
+    }
+}
