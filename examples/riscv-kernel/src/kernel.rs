@@ -81,9 +81,8 @@ struct Kernel {
     map_va: usize,
     /// The image (`AT_SYSINFO_EHDR`).
     vdso: usize,
-    /// The real data page, the timens-slot page, and a namespace page (physical addresses).
+    /// The real data page and the page a time namespace maps at page 0 (physical addresses).
     data_page: usize,
-    slot_page: usize,
     ns_page: usize,
     /// Offset of the namespace's MONOTONIC/BOOTTIME (0 outside a namespace).
     timens_ns: i128,
@@ -175,6 +174,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let map_va = VDSO_LO + (seed % slots as u64) as usize * PAGE_SIZE;
     let vdso = map_va + data_pages * PAGE_SIZE;
     let data_page = mm::alloc_page();
+    // Outside a time namespace the slot holds nothing the image reads; map a zero page there.
     let slot_page = mm::alloc_page();
     let ns_page = mm::alloc_page();
     assert_eq!(data_pages, 2);
@@ -261,7 +261,6 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         map_va,
         vdso,
         data_page,
-        slot_page,
         ns_page,
         timens_ns: 0,
         sigreturn,
@@ -507,7 +506,6 @@ impl Kernel {
         unsafe { write_timens_page::<riscv64::ArchData>(pair, &offsets) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
-        let _ = self.slot_page;
         mm::activate(&self.space);
         self.timens_ns = offset_sec as i128 * 1_000_000_000;
         0

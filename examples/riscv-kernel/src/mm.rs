@@ -117,9 +117,8 @@ impl AddressSpace {
         unsafe { *leaf = ((pa as u64 >> 12) << 10) | bits };
     }
 
-    /// Maps `[va, va + len)` to freshly allocated zeroed pages; returns their physical
-    /// addresses' first page (the pages are not contiguous; use [`AddressSpace::map`] to know
-    /// each). Here: returns nothing, the kernel reaches the pages through `va` with SUM set.
+    /// Maps `[va, va + len)` to freshly allocated zeroed pages (not contiguous physically; the
+    /// kernel reaches them through `va` with `sstatus.SUM` set).
     pub fn map_fresh(&mut self, va: usize, len: usize, flags: u64) {
         let mut off = 0;
         while off < len {
