@@ -128,6 +128,7 @@ fn riscv_kernel_serves_every_clock_without_a_trap_and_returns_from_signals_throu
         assert_eq!(field(line, "res_coarse_ns"), (1_000_000_000 / image.hz()).to_string(), "{line}");
         assert_eq!(field(line, "timens_ok"), "1", "{line}");
         assert_eq!(field(line, "hwprobe_ok"), "1", "{line}");
+        assert_eq!(field(line, "passthrough_from_vdso"), "2", "{line}");
         assert!(field(line, "ticks").parse::<u64>().unwrap() >= 5, "{line}");
 
         // The image sits where the kernel said, the program found it there, and the kernel's

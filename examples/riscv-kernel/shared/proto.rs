@@ -22,6 +22,10 @@ pub const SYS_RT_SIGACTION: usize = 134;
 pub const SYS_RT_SIGRETURN: usize = 139;
 /// `gettimeofday(tv, tz)`: the vDSO's fallback.
 pub const SYS_GETTIMEOFDAY: usize = 169;
+/// `getcpu(cpu, node, tcache)`: what `__vdso_getcpu` does on riscv64, as in Linux.
+pub const SYS_GETCPU: usize = 168;
+/// `riscv_flush_icache(start, end, flags)`: what `__vdso_flush_icache` does, as in Linux.
+pub const SYS_RISCV_FLUSH_ICACHE: usize = 259;
 /// `getpid()`.
 pub const SYS_GETPID: usize = 172;
 
@@ -92,6 +96,9 @@ pub struct Report {
     pub hwprobe_ok: u32,
     /// MONOTONIC moved ahead by the namespace offset, REALTIME did not.
     pub timens_ok: u32,
+    /// `__vdso_getcpu` returned 0 with CPU 0, node 0, and `__vdso_flush_icache` returned 0
+    /// (both are syscalls inside the image, on riscv64 as in Linux).
+    pub passthrough_ok: u32,
     /// MONOTONIC span of the whole run, in ns.
     pub run_ns: u64,
 }

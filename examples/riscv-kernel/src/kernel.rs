@@ -54,6 +54,8 @@ struct Stats {
     fallback_getres: u64,
     /// Fallbacks whose `ecall` sat inside the vDSO image.
     fallback_from_vdso: u64,
+    /// getcpu / riscv_flush_icache made from inside the image.
+    passthrough_from_vdso: u64,
     signals_delivered: u64,
     /// rt_sigreturn ecalls made from `__vdso_rt_sigreturn`.
     sigreturn_via_vdso: u64,
@@ -442,6 +444,31 @@ impl Kernel {
                 0
             }
             proto::SYS_GETPID => 1,
+            proto::SYS_GETCPU => {
+                if self.in_image(pc) {
+                    self.stats.passthrough_from_vdso += 1;
+                }
+                let mut ret = 0;
+                for p in [a(0), a(1)] {
+                    if p != 0 {
+                        if self.user_ok(p, 4, true) {
+                            // SAFETY: checked user range, SUM set. One hart, one node: 0.
+                            unsafe { (p as *mut u32).write_unaligned(0) };
+                        } else {
+                            ret = -14;
+                        }
+                    }
+                }
+                ret
+            }
+            proto::SYS_RISCV_FLUSH_ICACHE => {
+                if self.in_image(pc) {
+                    self.stats.passthrough_from_vdso += 1;
+                }
+                // SAFETY: `fence.i` only orders instruction fetches after earlier stores.
+                unsafe { core::arch::asm!("fence.i") };
+                0
+            }
             proto::SYS_KILL => {
                 let sig = a(1);
                 if !(a(0) == 1 || a(0) == 0) {
@@ -633,6 +660,8 @@ impl Kernel {
             && r.res_coarse_ns == 1_000_000_000 / IMAGE.hz() as u64
             && r.res_hres_ns == 1
             && r.hwprobe_ok == 1
+            && r.passthrough_ok == 1
+            && s.passthrough_from_vdso == 2
             && r.timens_ok == 1;
         println!(
             "riscv-kernel: exit code {code}; traps from user mode: {} ecalls, {} timer interrupts",
@@ -642,7 +671,7 @@ impl Kernel {
             "VDSO-KERNEL-REPORT: {} served_ecalls={served_ecalls} fallback_ecalls={fallback} \
              fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
              served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
-             handler_ra_ok={} frame_restored={} hwprobe_ok={} timens_ok={} res_hres_ns={} \
+             handler_ra_ok={} frame_restored={} hwprobe_ok={} passthrough_from_vdso={} timens_ok={} res_hres_ns={} \
              res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
              vdso_base={:#x} seed={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
@@ -661,6 +690,7 @@ impl Kernel {
             r.handler_ra_is_vdso_sigreturn,
             r.sigreturn_restored_frame,
             r.hwprobe_ok,
+            if r.passthrough_ok == 1 { s.passthrough_from_vdso } else { 0 },
             r.timens_ok,
             r.res_hres_ns,
             r.res_coarse_ns,

@@ -72,6 +72,8 @@ struct HwprobePair {
 
 type ClockFn = unsafe extern "C" fn(i32, *mut Timespec) -> i32;
 type GettimeofdayFn = unsafe extern "C" fn(*mut Timeval, *mut Timezone) -> i32;
+type GetcpuFn = unsafe extern "C" fn(*mut u32, *mut u32, *mut u8) -> i32;
+type FlushIcacheFn = unsafe extern "C" fn(usize, usize, usize) -> i32;
 type HwprobeFn = unsafe extern "C" fn(*mut HwprobePair, usize, usize, *mut u8, u32) -> i32;
 
 global_asm!(
@@ -179,6 +181,8 @@ struct Vdso {
     clock_getres: ClockFn,
     gettimeofday: GettimeofdayFn,
     hwprobe: HwprobeFn,
+    getcpu: GetcpuFn,
+    flush_icache: FlushIcacheFn,
 }
 
 struct Checker {
@@ -395,6 +399,8 @@ extern "C" fn main(sp: *const usize) -> ! {
             clock_gettime: core::mem::transmute::<usize, ClockFn>(addrs[0]),
             gettimeofday: core::mem::transmute::<usize, GettimeofdayFn>(addrs[1]),
             clock_getres: core::mem::transmute::<usize, ClockFn>(addrs[2]),
+            getcpu: core::mem::transmute::<usize, GetcpuFn>(addrs[3]),
+            flush_icache: core::mem::transmute::<usize, FlushIcacheFn>(addrs[4]),
             hwprobe: core::mem::transmute::<usize, HwprobeFn>(addrs[5]),
         }
     };
@@ -477,6 +483,17 @@ extern "C" fn main(sp: *const usize) -> ! {
         "user: riscv_hwprobe: base {}, ima_ext_0 {:#x}, mimpid {:#x}, unknown key -> {}",
         pairs[0].value, pairs[1].value, pairs[2].value, pairs[3].key
     );
+
+    // 6b. getcpu and flush_icache are syscalls inside the image (as in Linux on riscv64).
+    let (mut cpu, mut node) = (u32::MAX, u32::MAX);
+    // SAFETY: resolved functions, valid pointers; a flush of our own text is harmless.
+    let (g, f) = unsafe {
+        ((v.getcpu)(&mut cpu, &mut node, core::ptr::null_mut()), (v.flush_icache)(0x10000, 0x11000, 0))
+    };
+    let ok = g == 0 && cpu == 0 && node == 0 && f == 0;
+    c.check(ok, format_args!("getcpu returned {g} cpu {cpu} node {node}, flush_icache {f}"));
+    c.report.passthrough_ok = ok as u32;
+    println!("user: getcpu -> {g} (cpu {cpu}, node {node}), flush_icache -> {f}: through the kernel");
 
     // 7. Signals: a synchronous one (kill) and an asynchronous one (an ITIMER_REAL alarm that
     // interrupts a clock loop). Both handlers return through __vdso_rt_sigreturn.
