@@ -1,0 +1,199 @@
+//! The image's `getcpu` against the host kernel's, CPU by CPU.
+//!
+//! For every CPU the process may run on, the test thread pins itself there with
+//! `sched_setaffinity` (which returns only once the thread runs on that CPU, and keeps it there),
+//! then asks the image: the CPU must be exactly the pinned one and the node exactly what the raw
+//! `getcpu` syscall says on that CPU. On x86_64 the image reads the CPU number without a syscall,
+//! in one of two ways chosen by byte 0 of the data page (ABI.md section 2): `lsl` on the
+//! CPU-number GDT segment (mode 0) and `rdpid` (mode 1, tested only when CPUID says the CPU has
+//! it). On riscv64 the image makes the syscall; under qemu-riscv64 its answers must equal a raw
+//! `ecall` of the same syscall.
+
+mod common;
+
+use common::harness::Vdso;
+
+/// `getcpu` as a raw system call (never a vDSO, never libc's wrapper): return value, cpu, node.
+fn raw_getcpu() -> (i64, u32, u32) {
+    let mut cpu = u32::MAX;
+    let mut node = u32::MAX;
+    let ret: i64;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `getcpu` (309) writes one u32 through each valid pointer and ignores the third
+    // argument; `syscall` clobbers rcx and r11 only.
+    unsafe {
+        std::arch::asm!("syscall", inlateout("rax") 309i64 => ret, in("rdi") &mut cpu as *mut u32,
+            in("rsi") &mut node as *mut u32, in("rdx") 0usize, lateout("rcx") _, lateout("r11") _,
+            options(nostack));
+    }
+    #[cfg(target_arch = "riscv64")]
+    // SAFETY: `getcpu` (168) writes one u32 through each valid pointer and ignores the third
+    // argument; `ecall` returns in a0 and clobbers nothing else.
+    unsafe {
+        std::arch::asm!("ecall", in("a7") 168usize, inlateout("a0") &mut cpu as *mut u32 as i64 => ret,
+            in("a1") &mut node as *mut u32, in("a2") 0usize, options(nostack));
+    }
+    (ret, cpu, node)
+}
+
+/// The CPUs this thread may run on.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `cpu_set_t` is plain bits; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid set of the size passed; pid 0 is the calling thread.
+    let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    assert_eq!(r, 0, "sched_getaffinity: {}", std::io::Error::last_os_error());
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` is below CPU_SETSIZE, inside the set.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// Restricts the calling thread to `cpus`.
+fn set_affinity(cpus: &[usize]) {
+    // SAFETY: `cpu_set_t` is plain bits; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: `cpu` came from `allowed_cpus`, so it is below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: a valid set of the size passed; pid 0 is the calling thread only.
+    let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    assert_eq!(r, 0, "sched_setaffinity({cpus:?}): {}", std::io::Error::last_os_error());
+}
+
+/// Runs `check(cpu)` with the thread pinned to each allowed CPU in turn, then restores the
+/// thread's affinity.
+fn on_each_cpu(mut check: impl FnMut(u32)) {
+    let cpus = allowed_cpus();
+    assert!(!cpus.is_empty(), "the process may run on no CPU?");
+    for &cpu in &cpus {
+        set_affinity(&[cpu]);
+        check(cpu as u32);
+    }
+    set_affinity(&cpus);
+}
+
+/// The image's `getcpu`: return value, cpu, node.
+fn image_getcpu(vdso: &Vdso) -> (i32, u32, u32) {
+    let mut cpu = u32::MAX;
+    let mut node = u32::MAX;
+    // SAFETY: two writable u32s and a NULL cache pointer; the image is mapped while `vdso` lives.
+    let r = unsafe { (vdso.getcpu)(&mut cpu, &mut node, std::ptr::null_mut()) };
+    (r, cpu, node)
+}
+
+/// Pinned to each CPU, the image names that CPU and the host's node for it.
+fn check_every_cpu(vdso: &Vdso, what: &str) {
+    on_each_cpu(|pinned| {
+        let (sr, scpu, snode) = raw_getcpu();
+        assert_eq!((sr, scpu), (0, pinned), "{what}: the raw syscall disagrees with the pinning");
+        for _ in 0..100 {
+            let (r, cpu, node) = image_getcpu(vdso);
+            assert_eq!((r, cpu, node), (0, pinned, snode), "{what}: pinned to CPU {pinned}");
+        }
+    });
+}
+
+/// Whether this CPU executes `rdpid` (CPUID leaf 7, subleaf 0, ECX bit 22).
+#[cfg(target_arch = "x86_64")]
+fn cpu_has_rdpid() -> bool {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    // Leaf 0 gives the highest basic leaf; leaf 7 is only asked for when the CPU reports it.
+    __cpuid(0).eax >= 7 && __cpuid_count(7, 0).ecx & (1 << 22) != 0
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn lsl_mode_reports_the_pinned_cpu_and_the_host_node_on_every_cpu() {
+    let vdso = Vdso::map();
+    vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
+    assert_eq!(vdso.mapped.getcpu_mode(), Some(0));
+    check_every_cpu(&vdso, "lsl mode");
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn rdpid_mode_reports_the_pinned_cpu_and_the_host_node_on_every_cpu() {
+    if !cpu_has_rdpid() {
+        println!("skipped: CPUID leaf 7 ECX bit 22 (RDPID) is clear on this CPU; mode 1 would fault");
+        return;
+    }
+    let vdso = Vdso::map();
+    vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
+    assert_eq!(vdso.mapped.getcpu_mode(), Some(1));
+    check_every_cpu(&vdso, "rdpid mode");
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn both_modes_agree_when_switched_back_and_forth_on_one_mapping() {
+    let vdso = Vdso::map();
+    let modes: &[u8] = if cpu_has_rdpid() { &[0, 1, 0, 1] } else { &[0, 0] };
+    for &mode in modes {
+        vdso.mapped.set_getcpu_mode(mode).expect("set mode");
+        check_every_cpu(&vdso, &format!("mode {mode}"));
+    }
+}
+
+#[test]
+#[cfg(target_arch = "riscv64")]
+fn syscall_result_equals_a_raw_ecall_on_every_cpu() {
+    // riscv64 has no user-readable CPU number: the image makes the syscall, so on every CPU
+    // (under qemu-riscv64, the host CPUs qemu pins its thread to) it must say what `ecall` says.
+    let vdso = Vdso::map();
+    check_every_cpu(&vdso, "syscall");
+}
+
+/// Each of `cpu` and `node` may be NULL; the other is still written, and the result is 0.
+fn check_null_pointers(vdso: &Vdso, what: &str) {
+    on_each_cpu(|pinned| {
+        let (_, _, snode) = raw_getcpu();
+        let mut cpu = u32::MAX;
+        let mut node = u32::MAX;
+        // SAFETY: NULL is allowed for `cpu` and `node`; the others are writable.
+        unsafe {
+            assert_eq!((vdso.getcpu)(std::ptr::null_mut(), &mut node, std::ptr::null_mut()), 0, "{what}");
+            assert_eq!(node, snode, "{what}: node with cpu NULL");
+            assert_eq!((vdso.getcpu)(&mut cpu, std::ptr::null_mut(), std::ptr::null_mut()), 0, "{what}");
+            assert_eq!(cpu, pinned, "{what}: cpu with node NULL");
+            let r = (vdso.getcpu)(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+            assert_eq!(r, 0, "{what}: both NULL");
+        }
+    });
+}
+
+#[test]
+fn null_cpu_or_node_pointer_returns_0_and_writes_the_other() {
+    let vdso = Vdso::map();
+    #[cfg(target_arch = "x86_64")]
+    {
+        vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
+        check_null_pointers(&vdso, "lsl mode");
+        if cpu_has_rdpid() {
+            vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
+            check_null_pointers(&vdso, "rdpid mode");
+        } else {
+            println!("rdpid mode skipped: CPUID leaf 7 ECX bit 22 (RDPID) is clear on this CPU");
+        }
+    }
+    #[cfg(target_arch = "riscv64")]
+    check_null_pointers(&vdso, "syscall");
+}
+
+#[test]
+fn the_cache_argument_is_ignored_and_left_untouched() {
+    // Linux has ignored `getcpu`'s third argument since 2.6.24; a caller may pass garbage memory.
+    let vdso = Vdso::map();
+    let mut cache = [0xa5u8; 128];
+    let mut cpu = u32::MAX;
+    let mut node = u32::MAX;
+    // SAFETY: writable `cpu` and `node`; `cache` is valid memory the call must not write.
+    let r = unsafe { (vdso.getcpu)(&mut cpu, &mut node, cache.as_mut_ptr()) };
+    assert_eq!(r, 0);
+    assert!(cache.iter().all(|&b| b == 0xa5), "the cache buffer was written");
+    let (sr, _, snode) = raw_getcpu();
+    assert_eq!(sr, 0);
+    assert_eq!(node, snode);
+    assert!(allowed_cpus().contains(&(cpu as usize)), "cpu {cpu} is not one this thread may use");
+}
