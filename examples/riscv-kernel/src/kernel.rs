@@ -284,6 +284,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     // mode (SPP = 0) with interrupts on there; the program may read `time` (scounteren.TM).
     unsafe {
         core::arch::asm!(
+            "csrw sscratch, zero",
             "csrw stvec, {vec}",
             "csrw scounteren, {cnt}",
             "csrs sie, {stie}",
@@ -325,6 +326,19 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame) -> *mut TrapFrame {
     }
     k.deliver_signal(frame);
     frame
+}
+
+/// A trap taken while the kernel itself ran (which only a kernel bug causes): say so and stop,
+/// rather than hang until the test's timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_fault() -> ! {
+    let (scause, sepc, stval): (usize, usize, usize);
+    // SAFETY: reading trap CSRs has no side effects.
+    unsafe {
+        core::arch::asm!("csrr {0}, scause", "csrr {1}, sepc", "csrr {2}, stval",
+                         out(reg) scause, out(reg) sepc, out(reg) stval)
+    };
+    panic!("trap in the kernel: scause {scause:#x} sepc {sepc:#x} stval {stval:#x}")
 }
 
 impl Kernel {

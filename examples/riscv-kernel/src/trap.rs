@@ -40,8 +40,13 @@ global_asm!(
     ".balign 4",
     ".globl trap_entry",
     "trap_entry:",
-    // sscratch holds the frame's address while the program runs; swap it with the user's sp.
+    // sscratch holds the frame's address while the program runs and 0 while the kernel does;
+    // swap it with sp. A trap from the kernel itself (a kernel bug) gets 0: undo and report it.
     "    csrrw sp, sscratch, sp",
+    "    bnez sp, 1f",
+    "    csrrw sp, sscratch, sp",
+    "    j {kernel_fault}",
+    "1:",
     "    sd x1, 8(sp)",
     "    sd x3, 24(sp)",
     "    sd x4, 32(sp)",
@@ -76,6 +81,7 @@ global_asm!(
     "    sd t0, 16(sp)",
     "    csrr t0, sepc",
     "    sd t0, 0(sp)",
+    "    csrw sscratch, zero",
     "    mv a0, sp",
     "    ld sp, 256(sp)",
     "    call {handler}",
@@ -118,6 +124,7 @@ global_asm!(
     "    ld x10, 80(a0)",
     "    sret",
     handler = sym crate::kernel::trap_handler,
+    kernel_fault = sym crate::kernel::kernel_fault,
 );
 
 extern "C" {
