@@ -539,6 +539,10 @@ fn run<A: VdsoArch>(
         drop(st);
         shared.ticked.notify_all();
     }
+    // A gap still open when the ticker stops counts too: readers may have run through it.
+    let gap = host_ns(ClockId::Monotonic) - last_host;
+    let mut st = shared.lock();
+    st.stats.max_gap_ns = st.stats.max_gap_ns.max(gap.max(0) as u64);
 }
 
 fn publish<A: VdsoArch>(writer: &mut DataWriter<A>, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>) {
