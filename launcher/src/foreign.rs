@@ -6,8 +6,9 @@
 //! program exactly as the x86_64 launcher does natively. That launcher must be a *static*
 //! riscv64 executable whose code sits far from where programs load (riscv64 executables link at
 //! `0x10000`): `scripts/build-riscv64-launcher.sh` builds the `vdso` command for
-//! `riscv64gc-unknown-linux-gnu` with `+crt-static` and `-Ttext-segment=0x2000000000` (128 GiB,
-//! below qemu's mmap base of 256 GiB) into `target/riscv64-launcher/`.
+//! `riscv64gc-unknown-linux-gnu` with `+crt-static` and `-Ttext-segment=0x60000000` (1.5 GiB:
+//! within reach of the medlow code model glibc's static start files use, far below qemu's mmap
+//! base of 256 GiB) into `target/riscv64-launcher/`.
 //!
 //! Where it is looked for, first found wins:
 //! 1. `$VDSO_RISCV64_LAUNCHER`;
@@ -19,8 +20,8 @@
 //! `$VDSO_QEMU_LD_PREFIX` (default `/usr/riscv64-linux-gnu`) passed as `-L`, where qemu finds
 //! dynamic programs' loader and libraries.
 //!
-//! The options are forwarded in a canonical form (nanoseconds, or `@seconds` for a date), so the
-//! riscv64 side parses exactly what this side checked.
+//! The options are forwarded in a canonical form (nanoseconds; the wall clock's offset as this
+//! side resolved it), so the riscv64 side works with exactly what this side checked.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -30,7 +31,7 @@ use std::process::Command;
 use vdso_kernel_stub::Arch;
 
 use crate::error::Error;
-use crate::options::{arch_name, RealtimeSpec, RunOptions};
+use crate::options::{arch_name, RunOptions};
 
 /// Environment variable naming the riscv64 launcher.
 pub const LAUNCHER_ENV: &str = "VDSO_RISCV64_LAUNCHER";
@@ -63,26 +64,27 @@ pub fn riscv64_launcher() -> Result<PathBuf, Error> {
 }
 
 /// The command line that runs `command` on the riscv64 launcher under qemu.
-pub fn command(launcher: &Path, options: &RunOptions, command: &[OsString]) -> Command {
+pub fn command(
+    launcher: &Path,
+    options: &RunOptions,
+    realtime_offset_ns: i64,
+    command: &[OsString],
+) -> Command {
     let qemu = std::env::var_os(QEMU_ENV).unwrap_or_else(|| "qemu-riscv64".into());
     let prefix = std::env::var_os(LD_PREFIX_ENV).unwrap_or_else(|| "/usr/riscv64-linux-gnu".into());
     let mut c = Command::new(qemu);
     c.arg("-L").arg(prefix).arg(launcher).arg("run");
-    c.args(forwarded_options(options, Arch::Riscv64));
+    c.args(forwarded_options(options, realtime_offset_ns, Arch::Riscv64));
     c.arg("--").args(command);
     c
 }
 
-/// `options` as arguments for another launcher, for architecture `arch`.
-pub fn forwarded_options(options: &RunOptions, arch: Arch) -> Vec<String> {
+/// `options` as arguments for another launcher, for architecture `arch`, with the wall clock's
+/// offset as this side resolved it (both sides read the same host clock).
+pub fn forwarded_options(options: &RunOptions, realtime_offset_ns: i64, arch: Arch) -> Vec<String> {
     let mut v = vec!["--arch".to_string(), arch_name(arch).to_string()];
-    match options.realtime {
-        RealtimeSpec::Offset(0) => {}
-        RealtimeSpec::Offset(ns) => v.push(format!("--realtime-offset={ns:+}ns")),
-        RealtimeSpec::Date(ns) => {
-            let (s, f) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
-            v.push(format!("--realtime-offset=@{s}.{f:09}"))
-        }
+    if realtime_offset_ns != 0 {
+        v.push(format!("--realtime-offset={realtime_offset_ns:+}ns"));
     }
     if options.monotonic_offset_ns != 0 {
         v.push(format!("--monotonic-offset={:+}ns", options.monotonic_offset_ns));
@@ -95,11 +97,11 @@ pub fn forwarded_options(options: &RunOptions, arch: Arch) -> Vec<String> {
 }
 
 /// Replaces this process with qemu running the riscv64 launcher; returns only on failure.
-pub fn exec_riscv64(options: &RunOptions, cmd: &[OsString]) -> Error {
+pub fn exec_riscv64(options: &RunOptions, realtime_offset_ns: i64, cmd: &[OsString]) -> Error {
     let launcher = match riscv64_launcher() {
         Ok(l) => l,
         Err(e) => return e,
     };
-    let err = command(&launcher, options, cmd).exec();
+    let err = command(&launcher, options, realtime_offset_ns, cmd).exec();
     Error::setup(format!("cannot run qemu-riscv64 (set ${QEMU_ENV} to its path): {err}"))
 }

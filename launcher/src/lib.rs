@@ -76,7 +76,7 @@ pub fn launch(
 
     if let Some(arch) = options.arch {
         if arch != NATIVE {
-            return foreign_launch(arch, options, command);
+            return foreign_launch(arch, options, &clocks, command);
         }
     }
     let path = program::resolve(name, std::env::var_os("PATH").as_deref())?;
@@ -93,7 +93,7 @@ pub fn launch(
         None if program.arch != NATIVE => {
             let arch = program.arch;
             drop(program);
-            return foreign_launch(arch, options, command);
+            return foreign_launch(arch, options, &clocks, command);
         }
         _ => {}
     }
@@ -154,9 +154,16 @@ pub fn launch(
     unsafe { arch::jump(entry, block.sp) }
 }
 
-fn foreign_launch(arch: Arch, options: &RunOptions, command: &[OsString]) -> Result<Infallible, Error> {
+fn foreign_launch(
+    arch: Arch,
+    options: &RunOptions,
+    clocks: &clocks::Clocks,
+    command: &[OsString],
+) -> Result<Infallible, Error> {
     match (NATIVE, arch) {
-        (Arch::X86_64, Arch::Riscv64) => Err(foreign::exec_riscv64(options, command)),
+        (Arch::X86_64, Arch::Riscv64) => {
+            Err(foreign::exec_riscv64(options, clocks.realtime_offset_ns, command))
+        }
         _ => Err(Error::cannot_execute(format!(
             "{}: cannot run {} programs from the {} launcher",
             command[0].to_string_lossy(),

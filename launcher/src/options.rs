@@ -17,6 +17,14 @@ const YEAR_NS: i128 = 31_557_600 * NS;
 pub enum RealtimeSpec {
     /// The host's REALTIME plus this many nanoseconds (any sign).
     Offset(i128),
+    /// The host's date moved by whole calendar years (same month, day and time of day; 29
+    /// February becomes 28 February in a common year), then by `ns` nanoseconds.
+    Years {
+        /// Calendar years (any sign).
+        years: i64,
+        /// Nanoseconds added after the years.
+        ns: i128,
+    },
     /// The wall clock reads this date (nanoseconds since the Unix epoch) when the program starts.
     Date(i128),
 }
@@ -69,7 +77,7 @@ impl RunOptions {
 }
 
 /// Parses a signed duration: an optional sign, then one or more `<number><unit>` parts
-/// (`+100y`, `-30y`, `+3600s`, `1d12h`, `-1.5h`, `250ms`); a bare number is seconds.
+/// (`+100y`, `-30y`, `+3600s`, `1d12h`, `-1.5h`, `250ms`); a lone bare number is seconds.
 /// Units: `ns`, `us`, `ms`, `s`, `m` (minutes), `h`, `d`, `w`, `y` (365.25 days).
 pub fn parse_duration(text: &str) -> Result<i128, String> {
     let bad = |why: &str| format!("invalid duration {text:?}: {why} (e.g. +100y, -30y, +3600s, 1d12h)");
@@ -104,8 +112,8 @@ pub fn parse_duration(text: &str) -> Result<i128, String> {
             "y" => YEAR_NS,
             _ => return Err(bad(&format!("unknown unit {unit:?}"))),
         };
-        if unit.is_empty() && !after.is_empty() {
-            return Err(bad("a number without a unit must come last"));
+        if unit.is_empty() && (!after.is_empty() || total != 0 || num_len != rest.len()) {
+            return Err(bad("only a lone number may go without a unit"));
         }
         total = total
             .checked_add(scale_decimal(num, scale).ok_or_else(|| bad("number out of range"))?)
@@ -136,10 +144,18 @@ fn scale_decimal(num: &str, scale: i128) -> Option<i128> {
     Some(value)
 }
 
-/// Parses `--realtime-offset`: a duration ([`parse_duration`]), `@SECONDS` since the epoch, or a
-/// date `YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|±HH:MM]` (UTC when no zone is given).
+/// Parses `--realtime-offset`: a duration ([`parse_duration`]; a leading whole number of years
+/// counts calendar years, so `+100y` keeps the month, day and time of day), `@SECONDS` since the
+/// epoch, or a date `YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|±HH:MM]` (UTC when no zone is given).
 pub fn parse_realtime(text: &str) -> Result<RealtimeSpec, String> {
     let s = text.trim();
+    if let Some((sign, years, rest)) = leading_years(s) {
+        let ns = if rest.is_empty() { 0 } else { parse_duration(rest)? };
+        if years > 1_000_000 {
+            return Err(format!("invalid duration {text:?}: more than a million years"));
+        }
+        return Ok(RealtimeSpec::Years { years: sign * years, ns: sign as i128 * ns });
+    }
     if let Some(secs) = s.strip_prefix('@') {
         let ns = scale_decimal(secs.strip_prefix('+').unwrap_or(secs), NS)
             .ok_or_else(|| format!("invalid time {text:?}: expected @SECONDS since 1970-01-01"))?;
@@ -154,6 +170,46 @@ pub fn parse_realtime(text: &str) -> Result<RealtimeSpec, String> {
     parse_duration(s)
         .map(RealtimeSpec::Offset)
         .map_err(|e| format!("{e}; or a date such as 2099-01-01T00:00:00Z, or @SECONDS"))
+}
+
+/// `[+|-]N y REST` with a whole `N`: the sign, `N` and `REST`.
+fn leading_years(s: &str) -> Option<(i64, i64, &str)> {
+    let (sign, body) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let digits = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
+    let rest = body[digits..].strip_prefix('y')?;
+    if digits == 0 || digits > 7 || rest.starts_with(['+', '-']) {
+        return None;
+    }
+    Some((sign, body[..digits].parse().ok()?, rest))
+}
+
+/// Moves `ns` (since the epoch) by `years` calendar years.
+pub fn add_years(ns: i128, years: i64) -> i128 {
+    let day_ns = 86_400 * NS;
+    let days = ns.div_euclid(day_ns) as i64;
+    let in_day = ns.rem_euclid(day_ns);
+    let (y, m, d) = civil_from_days(days);
+    let y = y + years;
+    let d = d.min(days_in_month(y, m));
+    days_from_civil(y, m, d) as i128 * day_ns + in_day
+}
+
+/// The inverse of [`days_from_civil`]: the date `days` days after 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let d = day_of_year - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = year_of_era + era * 400 + if m <= 2 { 1 } else { 0 };
+    (y, m, d)
 }
 
 /// Parses an RFC 3339-style date into nanoseconds since the Unix epoch.
@@ -319,11 +375,26 @@ mod tests {
 
     #[test]
     fn realtime_takes_offsets_dates_and_epoch_seconds() {
-        assert_eq!(parse_realtime("+100y"), Ok(RealtimeSpec::Offset(100 * YEAR_NS)));
+        assert_eq!(parse_realtime("+100y"), Ok(RealtimeSpec::Years { years: 100, ns: 0 }));
+        assert_eq!(parse_realtime("-30y2h"), Ok(RealtimeSpec::Years { years: -30, ns: -7200 * NS }));
+        assert_eq!(parse_realtime("+1.5y"), Ok(RealtimeSpec::Offset(YEAR_NS * 3 / 2)));
         assert_eq!(parse_realtime("-3600s"), Ok(RealtimeSpec::Offset(-3600 * NS)));
         assert_eq!(parse_realtime("2099-01-01T00:00:00Z"), Ok(RealtimeSpec::Date(4_070_908_800 * NS)));
         assert_eq!(parse_realtime("@86400"), Ok(RealtimeSpec::Date(86_400 * NS)));
         assert!(parse_realtime("tomorrow").is_err());
+    }
+
+    #[test]
+    fn calendar_years_keep_the_day_and_time() {
+        let t = parse_date("2026-11-23T18:00:14Z").unwrap();
+        assert_eq!(add_years(t, 100), parse_date("2126-11-23T18:00:14Z").unwrap());
+        assert_eq!(add_years(t, -30), parse_date("1996-11-23T18:00:14Z").unwrap());
+        let leap = parse_date("2024-02-29T01:02:03.5Z").unwrap();
+        assert_eq!(add_years(leap, 1), parse_date("2025-02-28T01:02:03.5Z").unwrap());
+        for days in [-800_000i64, -1, 0, 1, 59, 60, 365, 11_016, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 
     #[test]

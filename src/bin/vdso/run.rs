@@ -61,7 +61,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "ARCH")]
     arch: Option<String>,
     /// The program and its arguments (put `--` before them).
-    #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true)]
     command: Vec<OsString>,
 }
 

@@ -1,0 +1,163 @@
+//! `vdso run` at its edges: every bad input is refused before anything starts, with one line on
+//! stderr and the exit status of its class (124 setup, 125 usage, 126 cannot execute, 127 not
+//! found), never a panic; and a program that does run keeps its arguments, environment, output,
+//! exit status and death by signal.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn vdso_run(args: &[&str]) -> Output {
+    common::bin_command(env!("CARGO_BIN_EXE_vdso")).arg("run").args(args).output().expect("run vdso")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit status `code`, one line on stderr starting with `vdso run:`, no panic.
+fn refused(o: &Output, code: i32, says: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "status; stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("vdso run: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(says), "{err:?} should mention {says:?}");
+    assert!(o.stdout.is_empty(), "nothing ran");
+}
+
+fn executable(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, bytes).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn host_true() -> Vec<u8> {
+    fs::read("/bin/true").expect("/bin/true")
+}
+
+#[test]
+fn no_program_is_a_usage_error() {
+    refused(&vdso_run(&[]), 125, "no program given");
+    refused(&vdso_run(&["--"]), 125, "no program given");
+}
+
+#[test]
+fn bad_option_values_are_usage_errors() {
+    refused(&vdso_run(&["--hz", "0", "--", "true"]), 125, "--hz");
+    refused(&vdso_run(&["--hz", "fast", "--", "true"]), 125, "--hz");
+    refused(&vdso_run(&["--realtime-offset", "soon", "--", "true"]), 125, "--realtime-offset");
+    refused(&vdso_run(&["--realtime-offset", "2023-02-29", "--", "true"]), 125, "no such day");
+    refused(&vdso_run(&["--monotonic-offset", "1x", "--", "true"]), 125, "unknown unit");
+    refused(&vdso_run(&["--arch", "arm64", "--", "true"]), 125, "unknown architecture");
+    refused(&vdso_run(&["--frobnicate", "--", "true"]), 125, "--frobnicate");
+}
+
+#[test]
+fn clocks_before_their_epoch_are_refused() {
+    refused(&vdso_run(&["--realtime-offset", "-300y", "--", "true"]), 125, "before 1970");
+    refused(&vdso_run(&["--realtime-offset", "1969-12-31T23:59:59Z", "--", "true"]), 125, "before 1970");
+    refused(&vdso_run(&["--monotonic-offset", "-100y", "--", "true"]), 125, "negative");
+    refused(&vdso_run(&["--boottime-offset", "-100y", "--", "true"]), 125, "negative");
+}
+
+#[test]
+fn a_missing_program_is_not_found() {
+    refused(&vdso_run(&["--", "/nonexistent/program"]), 127, "no such file");
+    refused(&vdso_run(&["--", "no-such-command-anywhere-42"]), 127, "not found");
+}
+
+#[test]
+fn files_that_are_not_runnable_elf_executables_cannot_execute() {
+    let dir = common::scratch_dir("launcher-cli-bad-files");
+    let script = executable(&dir, "text", b"just some text\n");
+    refused(&vdso_run(&["--", script.to_str().unwrap()]), 126, "not an ELF file");
+
+    let plain = dir.join("not-executable");
+    fs::write(&plain, host_true()).unwrap();
+    fs::set_permissions(&plain, fs::Permissions::from_mode(0o644)).unwrap();
+    refused(&vdso_run(&["--", plain.to_str().unwrap()]), 126, "cannot execute");
+
+    let mut arm = host_true();
+    arm[18..20].copy_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
+    let arm = executable(&dir, "aarch64", &arm);
+    refused(&vdso_run(&["--", arm.to_str().unwrap()]), 126, "neither x86_64 nor riscv64");
+
+    refused(&vdso_run(&["--", dir.to_str().unwrap()]), 126, "not a regular file");
+}
+
+#[test]
+fn another_architecture_than_asked_cannot_execute() {
+    let dir = common::scratch_dir("launcher-cli-arch");
+    let mut rv = host_true();
+    rv[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    let rv = executable(&dir, "riscv-looking", &rv);
+    let o = vdso_run(&["--arch", "x86_64", "--", rv.to_str().unwrap()]);
+    if cfg!(target_arch = "x86_64") {
+        refused(&o, 126, "a riscv64 program, but --arch x86_64");
+    } else {
+        refused(&o, 126, "cannot run x86_64 programs from the riscv64 launcher");
+    }
+}
+
+#[test]
+fn an_unusable_interpreter_cannot_execute() {
+    let dir = common::scratch_dir("launcher-cli-interp");
+    let mut bytes = host_true();
+    let interp = b"/lib64/ld-linux-x86-64.so.2\0";
+    let at = bytes.windows(interp.len()).position(|w| w == interp).expect("/bin/true names its loader");
+    let bogus = b"/nonexistent/ld-linux.so\0\0\0\0";
+    bytes[at..at + interp.len()].copy_from_slice(bogus);
+    let prog = executable(&dir, "bad-interp", &bytes);
+    let o = vdso_run(&["--", prog.to_str().unwrap()]);
+    if cfg!(target_arch = "x86_64") {
+        refused(&o, 126, "cannot use its interpreter /nonexistent/ld-linux.so");
+    } else {
+        assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn help_explains_options_and_exit_statuses() {
+    let o = vdso_run(&["--help"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for needle in ["--realtime-offset", "--monotonic-offset", "--hz", "--arch", "124", "125", "126", "127"] {
+        assert!(out.contains(needle), "help mentions {needle}");
+    }
+}
+
+#[test]
+#[cfg_attr(target_arch = "riscv64", ignore = "runs the host's x86_64 /bin/sh; the x86_64 run covers it")]
+fn arguments_environment_output_and_status_pass_through() {
+    let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--", "sh", "-c", "echo \"$0|$1|$FOO\"; echo err >&2; exit 7", "first", "second"])
+        .env("FOO", "bar baz")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "first|second|bar baz\n");
+    assert_eq!(stderr(&o), "err\n");
+    assert_eq!(o.status.code(), Some(7));
+
+    let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.signal(), Some(15), "killed by SIGTERM, as the program was");
+}
+
+#[test]
+#[cfg_attr(target_arch = "riscv64", ignore = "runs the host's x86_64 /bin/date; the x86_64 run covers it")]
+fn date_reads_the_offset_wall_clock() {
+    let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--realtime-offset", "2099-01-01T00:00:00Z", "--", "date", "-u", "+%Y-%m-%d %H:%M"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2099-01-01 00:00\n");
+}
