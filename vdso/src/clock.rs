@@ -144,17 +144,6 @@ unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
     }
 }
 
-/// [`read_hres`] out of line, for the paths that are not worth a copy of the loop each (time
-/// namespaces, `gettimeofday` with a `tz`): the image must fit in one page.
-///
-/// # Safety
-/// As for [`read_hres`].
-#[inline(never)]
-unsafe fn read_hres_shared(vd: *const VdsoData, clk: usize) -> Read {
-    // SAFETY: caller contract.
-    unsafe { read_hres(vd, clk) }
-}
-
 /// One COARSE read of `clk` on `vd`: the published base, no counter.
 ///
 /// # Safety
@@ -237,94 +226,56 @@ fn route(clock: i32) -> Option<(usize, usize, bool)> {
     }
 }
 
-/// Reads clock `clk` from struct `cs` of `page` (page 0's `vdso_data` or the real one), for the
-/// paths off the fast one.
-///
-/// # Safety
-/// `page` must point to the mapped `vdso_data[0]`; `clk < VDSO_BASES`.
-#[inline(always)]
-unsafe fn read_clock(page: *const VdsoData, cs: usize, clk: usize, coarse: bool) -> Read {
-    let vd = page.wrapping_add(cs);
-    // SAFETY: caller contract.
-    unsafe {
-        if coarse {
-            read_coarse(vd, clk)
-        } else {
-            read_hres_shared(vd, clk)
-        }
-    }
-}
-
-/// Reads a clock for a task in a time namespace: the real page (in the namespace slot) with the
-/// normal protocol, plus the offset page 0 holds for the clock. `None`: ask the kernel.
-/// Out of line and cold: only tasks in a namespace come here, and keeping it out of the fast
-/// path keeps the fast path free of callee-saved registers.
-#[cold]
-#[inline(never)]
-fn read_clock_timens(cs: usize, clk: usize, coarse: bool) -> Option<Raw> {
-    // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS, and
-    // `clk < VDSO_BASES` (from `route`).
-    match unsafe { read_clock(data::timens_vdso_data(), cs, clk, coarse) } {
-        // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
-        Read::Done(t) => Some(unsafe { add_timens_offset(data::vdso_data().wrapping_add(cs), clk, t) }),
-        Read::Fallback | Read::Timens => None,
-    }
-}
-
-/// `clock_gettime` for a task in a time namespace.
+/// Every clock read off the fast paths: MONOTONIC_RAW, tasks in a time namespace, and
+/// `gettimeofday` with a `tz`. One copy of each read loop serves them all (the image must fit
+/// in one page): the loop runs on page 0 and, when that is a namespace page, once more on the
+/// real page, whose result then gets the namespace offset.
 ///
 /// # Safety
 /// As for [`clock_gettime`].
-#[cold]
 #[inline(never)]
-unsafe fn clock_gettime_timens(clock: i32, ts: *mut Timespec) -> i32 {
+unsafe fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
     if let Some((cs, clk, coarse)) = route(clock) {
-        if let Some(t) = read_clock_timens(cs, clk, coarse) {
-            // SAFETY: caller contract.
-            unsafe { store_timespec(ts, t) };
-            return 0;
+        let ns_page = data::vdso_data().wrapping_add(cs);
+        let mut vd = ns_page;
+        let mut in_namespace = false;
+        loop {
+            // SAFETY: `vd` is struct `cs` of page 0 or of the real page (mapped at the namespace
+            // slot whenever page 0 says TIMENS); `clk < VDSO_BASES` (from `route`).
+            let read = unsafe {
+                if coarse {
+                    read_coarse(vd, clk)
+                } else {
+                    read_hres(vd, clk)
+                }
+            };
+            match read {
+                Read::Done(mut t) => {
+                    if in_namespace {
+                        // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
+                        t = unsafe { add_timens_offset(ns_page, clk, t) };
+                    }
+                    // SAFETY: caller contract.
+                    unsafe { store_timespec(ts, t) };
+                    return 0;
+                }
+                Read::Timens if !in_namespace => {
+                    in_namespace = true;
+                    vd = data::timens_vdso_data().wrapping_add(cs);
+                }
+                Read::Timens | Read::Fallback => break,
+            }
         }
     }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_gettime(clock, ts) }
 }
 
-/// Stores a finished read or leaves the fast path by a tail call.
-///
-/// # Safety
-/// As for [`clock_gettime`].
-#[inline(always)]
-unsafe fn finish(read: Read, clock: i32, ts: *mut Timespec) -> i32 {
-    match read {
-        Read::Done(t) => {
-            // SAFETY: caller contract.
-            unsafe { store_timespec(ts, t) };
-            0
-        }
-        // SAFETY: caller contract.
-        Read::Timens => unsafe { clock_gettime_timens(clock, ts) },
-        // SAFETY: the kernel validates every argument of a syscall.
-        Read::Fallback => unsafe { arch::sys_clock_gettime(clock, ts) },
-    }
-}
-
-/// MONOTONIC_RAW, out of line so that its read loop (on `vdso_data[1]`) does not share
-/// registers or code with the HRES one.
-///
-/// # Safety
-/// As for [`clock_gettime`].
-#[inline(never)]
-unsafe fn clock_gettime_raw(ts: *mut Timespec) -> i32 {
-    // SAFETY: page 0 is mapped; MONOTONIC_RAW < VDSO_BASES.
-    let read = unsafe { read_hres(data::vdso_data().wrapping_add(CS_RAW), clock::MONOTONIC_RAW as usize) };
-    // SAFETY: caller contract.
-    unsafe { finish(read, clock::MONOTONIC_RAW, ts) }
-}
-
 /// `clock_gettime`.
 ///
-/// Every way out of the fast path is a tail call (namespace, syscall, RAW), so no value has to
-/// survive a call and the fast path saves no register.
+/// HRES, RAW and COARSE clocks are read inline; every way out of that fast path (a namespace,
+/// no counter, another id) is a tail call, so no value has to survive a call and the fast path
+/// saves no register.
 ///
 /// # Safety
 /// `ts` must be writable when the clock is served (the kernel checks it otherwise).
@@ -334,17 +285,27 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     let page = data::vdso_data();
     if clk < VDSO_BASES as u32 {
         let bit = 1u32 << clk;
-        if bit & HRES_MASK != 0 {
-            // SAFETY: page 0 is mapped; `clk < VDSO_BASES`; `ts` per the caller.
-            return unsafe { finish(read_hres(page, clk as usize), clock, ts) };
+        if bit & (HRES_MASK | RAW_MASK) != 0 {
+            // One loop for both: RAW differs only in reading `vdso_data[1]`.
+            let vd = page.wrapping_add((bit & RAW_MASK != 0) as usize);
+            // SAFETY: `vd` is one of the two mapped structs of page 0; `clk < VDSO_BASES`.
+            if let Read::Done(t) = unsafe { read_hres(vd, clk as usize) } {
+                // SAFETY: caller contract.
+                unsafe { store_timespec(ts, t) };
+                return 0;
+            }
+            // SAFETY: caller contract.
+            return unsafe { clock_gettime_slow(clock, ts) };
         }
         if bit & COARSE_MASK != 0 {
-            // SAFETY: as above.
-            return unsafe { finish(read_coarse(page, clk as usize), clock, ts) };
-        }
-        if bit & RAW_MASK != 0 {
+            // SAFETY: page 0 is mapped; `clk < VDSO_BASES`.
+            if let Read::Done(t) = unsafe { read_coarse(page, clk as usize) } {
+                // SAFETY: caller contract.
+                unsafe { store_timespec(ts, t) };
+                return 0;
+            }
             // SAFETY: caller contract.
-            return unsafe { clock_gettime_raw(ts) };
+            return unsafe { clock_gettime_slow(clock, ts) };
         }
     }
     // SAFETY: the kernel validates every argument of a syscall.
@@ -383,8 +344,8 @@ unsafe fn store_timezone(tz: *mut Timezone) {
 }
 
 /// Everything of `gettimeofday` except the fast path: a time namespace, no counter, a `tz`.
-/// Without a counter `tv` is the kernel's REALTIME, asked for with `clock_gettime` (the same
-/// clock; one syscall wrapper fewer in a one-page image).
+/// `tv` is REALTIME through [`clock_gettime_slow`] (the kernel's REALTIME when there is no
+/// counter: the same clock, one syscall wrapper fewer in a one-page image).
 ///
 /// # Safety
 /// As for [`gettimeofday`].
@@ -392,27 +353,14 @@ unsafe fn store_timezone(tz: *mut Timezone) {
 #[inline(never)]
 unsafe fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
     if !tv.is_null() {
-        const RT: usize = clock::REALTIME as usize;
-        // SAFETY: page 0 is mapped; REALTIME < VDSO_BASES.
-        let read = match unsafe { read_clock(data::vdso_data(), CS_HRES_COARSE, RT, false) } {
-            Read::Done(t) => Some(t),
-            Read::Timens => read_clock_timens(CS_HRES_COARSE, RT, false),
-            Read::Fallback => None,
-        };
-        let t = match read {
-            Some(t) => t,
-            None => {
-                let mut ts = Timespec::default();
-                // SAFETY: a local timespec.
-                let ret = unsafe { arch::sys_clock_gettime(clock::REALTIME, &mut ts) };
-                if ret != 0 {
-                    return ret;
-                }
-                Raw { sec: ts.tv_sec as u64, nsec: ts.tv_nsec as u64 }
-            }
-        };
+        let mut ts = Timespec::default();
+        // SAFETY: a local timespec.
+        let ret = unsafe { clock_gettime_slow(clock::REALTIME, &mut ts) };
+        if ret != 0 {
+            return ret;
+        }
         // SAFETY: non-NULL, writable per the caller.
-        unsafe { store_timeval(tv, t) };
+        unsafe { store_timeval(tv, Raw { sec: ts.tv_sec as u64, nsec: ts.tv_nsec as u64 }) };
     }
     if !tz.is_null() {
         // SAFETY: non-NULL, writable per the caller.
@@ -448,8 +396,24 @@ pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub unsafe fn time(t: *mut i64) -> i64 {
-    let vd = data::real_vdso_data();
-    // SAFETY: the real data page is mapped; REALTIME < VDSO_BASES.
+    let vd = data::vdso_data();
+    // SAFETY: page 0 is mapped.
+    if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+        // SAFETY: caller contract.
+        return unsafe { time_from(data::timens_vdso_data(), t) };
+    }
+    // SAFETY: page 0 is the real data page; caller contract.
+    unsafe { time_from(vd, t) }
+}
+
+/// `time` from the real page `vd`.
+///
+/// # Safety
+/// `vd` mapped; a non-NULL `t` writable.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
+    // SAFETY: the page is mapped; REALTIME < VDSO_BASES.
     let sec = unsafe {
         let bt = (&raw const (*vd).bases.basetime).cast::<vdso_abi::VdsoTimestamp>();
         load_u64(&raw const (*bt.add(clock::REALTIME as usize)).sec)

@@ -1,0 +1,113 @@
+//! What the benchmark and the instruction counter share: the three ways to get the time (our
+//! image mapped by the kernel stub, the host kernel's own vDSO, the raw syscall), resolved to
+//! plain function pointers so every variant is called the same way, through a pointer.
+#![allow(dead_code)]
+
+use std::fs;
+
+use linux_vdso::Image;
+use vdso_kernel_stub::symbols::DynImage;
+use vdso_kernel_stub::MappedVdso;
+
+pub type Ts = libc::timespec;
+pub type ClockFn = unsafe extern "C" fn(i32, *mut Ts) -> i32;
+pub type TodFn = unsafe extern "C" fn(*mut libc::timeval, *mut libc::c_void) -> i32;
+pub type TimeFn = unsafe extern "C" fn(*mut i64) -> i64;
+pub type CpuFn = unsafe extern "C" fn(*mut u32, *mut u32, *mut libc::c_void) -> i32;
+
+/// The entry points of one vDSO image.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub clock_gettime: ClockFn,
+    pub clock_getres: ClockFn,
+    pub gettimeofday: TodFn,
+    pub time: Option<TimeFn>,
+    pub getcpu: CpuFn,
+}
+
+/// Resolves the entry points of an image mapped at `mem` (its ELF header first).
+///
+/// # Safety
+/// `mem` must be the whole mapped image, executable, alive while the pointers are used.
+pub unsafe fn resolve(mem: &[u8], version: &str) -> Result<Entry, String> {
+    let img = DynImage::parse(mem).map_err(|e| format!("parsing the image: {e:?}"))?;
+    let get =
+        |name: &str| img.lookup(name, version).map(|s| img.address(&s)).map_err(|e| format!("{name}: {e:?}"));
+    // SAFETY: the addresses are the image's functions, whose C prototypes these types match.
+    unsafe {
+        Ok(Entry {
+            clock_gettime: std::mem::transmute::<usize, ClockFn>(get("__vdso_clock_gettime")?),
+            clock_getres: std::mem::transmute::<usize, ClockFn>(get("__vdso_clock_getres")?),
+            gettimeofday: std::mem::transmute::<usize, TodFn>(get("__vdso_gettimeofday")?),
+            time: get("__vdso_time").ok().map(|a| std::mem::transmute::<usize, TimeFn>(a)),
+            getcpu: std::mem::transmute::<usize, CpuFn>(get("__vdso_getcpu")?),
+        })
+    }
+}
+
+/// Our native image mapped with its data pages.
+pub fn map_ours() -> (MappedVdso, Entry) {
+    let image = Image::native().expect("x86_64 or riscv64");
+    let mapped =
+        MappedVdso::map(image.bytes(), vdso_kernel_stub::ArchLayout::native()).expect("map our image");
+    // SAFETY: the mapping holds the whole image and lives as long as the returned `MappedVdso`.
+    let entry = unsafe { resolve(mapped.image(), image.arch().version_node()) }.expect("resolve ours");
+    (mapped, entry)
+}
+
+/// Address range of a line of `/proc/self/maps` ending in `name`.
+pub fn maps_range(name: &str) -> Option<(usize, usize)> {
+    let maps = fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().filter(|l| l.trim_end().ends_with(name)).find_map(|l| {
+        let (lo, hi) = l.split_whitespace().next()?.split_once('-')?;
+        Some((usize::from_str_radix(lo, 16).ok()?, usize::from_str_radix(hi, 16).ok()?))
+    })
+}
+
+/// The host kernel's own vDSO (`AT_SYSINFO_EHDR`), if this process has one.
+pub fn host() -> Option<Entry> {
+    // SAFETY: getauxval only reads the auxiliary vector.
+    let base = unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) } as usize;
+    if base == 0 {
+        return None;
+    }
+    let (lo, hi) = maps_range("[vdso]")?;
+    if lo != base {
+        return None;
+    }
+    // SAFETY: the kernel maps the vDSO readable and executable for the life of the process.
+    let mem = unsafe { std::slice::from_raw_parts(base as *const u8, hi - lo) };
+    // SAFETY: as above.
+    unsafe { resolve(mem, "LINUX_2.6") }.ok()
+}
+
+/// `clock_gettime` as a raw syscall, with the vDSO calling convention.
+pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Ts) -> i32 {
+    // SAFETY: the kernel validates the pointer.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, clock as libc::c_long, ts) as i32 }
+}
+
+/// `gettimeofday` as a raw syscall.
+pub unsafe extern "C" fn sys_gettimeofday(tv: *mut libc::timeval, tz: *mut libc::c_void) -> i32 {
+    // SAFETY: the kernel validates the pointers.
+    unsafe { libc::syscall(libc::SYS_gettimeofday, tv, tz) as i32 }
+}
+
+/// `clock_getres` as a raw syscall.
+pub unsafe extern "C" fn sys_clock_getres(clock: i32, ts: *mut Ts) -> i32 {
+    // SAFETY: the kernel validates the pointer.
+    unsafe { libc::syscall(libc::SYS_clock_getres, clock as libc::c_long, ts) as i32 }
+}
+
+/// `getcpu` as a raw syscall.
+pub unsafe extern "C" fn sys_getcpu(cpu: *mut u32, node: *mut u32, t: *mut libc::c_void) -> i32 {
+    // SAFETY: the kernel validates the pointers.
+    unsafe { libc::syscall(libc::SYS_getcpu, cpu, node, t) as i32 }
+}
+
+/// `time` as a raw syscall (x86_64 has one).
+#[cfg(target_arch = "x86_64")]
+pub unsafe extern "C" fn sys_time(t: *mut i64) -> i64 {
+    // SAFETY: the kernel validates the pointer.
+    unsafe { libc::syscall(libc::SYS_time, t) }
+}
