@@ -9,6 +9,10 @@ scripts/setup.sh
 echo "== building both images" >&2
 cargo build --release --quiet --bin vdso
 ./target/release/vdso build --out target/vdso
+echo "== building the riscv64 launcher for vdso run (docs/launcher.md)" >&2
+scripts/build-riscv64-launcher.sh >/dev/null
+echo "== an unmodified program on our image: vdso run --realtime-offset +100y -- date -u" >&2
+./target/release/vdso run --realtime-offset +100y -- date -u
 if [ -f examples/demo.rs ]; then
   echo "== calling the images (x86_64 natively, riscv64 under qemu-riscv64)" >&2
   cargo run --release --quiet --example demo

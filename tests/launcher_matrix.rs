@@ -60,7 +60,7 @@ fn run_tool(cmd: &mut Command, what: &str) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{what}: cannot run: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").to_string();
+        let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
         return Err(format!("{what} failed: {last}"));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())

@@ -49,6 +49,7 @@ pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<(), Error> {
     let mut status = 0;
     // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
     unsafe { libc::waitpid(child, &mut status, 0) };
+    drain_blocked_sigchld();
     drop(pidfd);
     let mut reply = Vec::new();
     let _ = std::fs::File::from(ready_r).read_to_end(&mut reply);
@@ -59,6 +60,25 @@ pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<(), Error> {
             String::from_utf8_lossy(&reply).trim()
         ))),
         None => Err(Error::setup("the data-page writer exited before publishing the page")),
+    }
+}
+
+/// If the caller left `SIGCHLD` blocked, the first child's exit left one pending, which the
+/// program would receive for a child it never had: take it back.
+fn drain_blocked_sigchld() {
+    // SAFETY: sigset_t values are plain data initialised by sigemptyset/sigprocmask before use;
+    // sigtimedwait with a zero timeout only dequeues a pending SIGCHLD, if any.
+    unsafe {
+        let mut current: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut current);
+        libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut current);
+        if libc::sigismember(&current, libc::SIGCHLD) == 1 {
+            let mut only: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut only);
+            libc::sigaddset(&mut only, libc::SIGCHLD);
+            let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            libc::sigtimedwait(&only, std::ptr::null_mut(), &zero);
+        }
     }
 }
 
