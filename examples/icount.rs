@@ -115,7 +115,7 @@ fn outer() {
     let mut baselines = std::collections::HashMap::new();
     let mut rows = Vec::new();
     println!("instructions per call (x86_64; callgrind; the cost of an empty function called the same way removed)\n");
-    println!("{:<34} {:>6} {:>8}  {}", "function", "ours", "kernel", "ours <= kernel");
+    println!("{:<34} {:>6} {:>8}  ours <= kernel", "function", "ours", "kernel");
     for func in FUNCTIONS {
         let base = *baselines.entry(shape(func)).or_insert_with(|| per_call("nop", &shape(func)));
         // The empty function's own `xor eax,eax; ret` is part of the measured function's cost.
@@ -296,7 +296,7 @@ fn step_child(which: &str, _: Option<&String>) {
 /// Instructions the child executes between its two SIGSTOPs.
 fn step_count(which: &str) -> u64 {
     let exe = std::env::current_exe().expect("own path");
-    let child = Command::new(exe).args(["--step-child", which]).spawn().expect("spawn");
+    let mut child = Command::new(exe).args(["--step-child", which]).spawn().expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: waiting for and stepping our own traced child.
@@ -316,7 +316,7 @@ fn step_count(which: &str) -> u64 {
             steps += 1;
         }
         libc::ptrace(libc::PTRACE_CONT, pid, 0, 0);
-        libc::waitpid(pid, &mut status, 0);
+        let _ = child.wait();
         steps
     }
 }

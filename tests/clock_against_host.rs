@@ -146,7 +146,7 @@ fn long_runs_never_go_backwards_and_stay_within_tolerance() {
             last[i] = now;
             reads += 1;
         }
-        if reads % 4096 == 0 {
+        if reads.is_multiple_of(4096) {
             for c in [clock::MONOTONIC, clock::MONOTONIC_RAW, clock::REALTIME] {
                 check_bracketed(&vdso, &ticker, c);
             }

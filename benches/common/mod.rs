@@ -111,3 +111,10 @@ pub unsafe extern "C" fn sys_time(t: *mut i64) -> i64 {
     // SAFETY: the kernel validates the pointer.
     unsafe { libc::syscall(libc::SYS_time, t) }
 }
+
+/// Whether the CPU has RDPID (CPUID leaf 7, ECX bit 22), which our getcpu's mode 1 needs.
+#[cfg(target_arch = "x86_64")]
+pub fn has_rdpid() -> bool {
+    // CPUID is available on every x86_64 CPU; leaf 7 exists when leaf 0 says so.
+    core::arch::x86_64::__cpuid(0).eax >= 7 && core::arch::x86_64::__cpuid_count(7, 0).ecx & (1 << 22) != 0
+}

@@ -120,6 +120,7 @@ unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
                 Begin::Timens => return Read::Timens,
             };
             if load_i32(&raw const (*vd).clock_mode) != clock_mode::ARCH {
+                core::hint::cold_path();
                 return Read::Fallback;
             }
             let cycles = arch::read_counter();
@@ -196,6 +197,8 @@ unsafe fn store_timespec(ts: *mut Timespec, t: Raw) {
             sec += 1;
             nsec -= NSEC_PER_SEC;
         } else {
+            // Only after an update came seconds late.
+            core::hint::cold_path();
             sec += nsec / NSEC_PER_SEC;
             nsec %= NSEC_PER_SEC;
         }
@@ -287,7 +290,7 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
         let bit = 1u32 << clk;
         if bit & (HRES_MASK | RAW_MASK) != 0 {
             // One loop for both: RAW differs only in reading `vdso_data[1]`.
-            let vd = page.wrapping_add((bit & RAW_MASK != 0) as usize);
+            let vd = if bit & RAW_MASK != 0 { page.wrapping_add(CS_RAW) } else { page };
             // SAFETY: `vd` is one of the two mapped structs of page 0; `clk < VDSO_BASES`.
             if let Read::Done(t) = unsafe { read_hres(vd, clk as usize) } {
                 // SAFETY: caller contract.
@@ -399,6 +402,7 @@ pub unsafe fn time(t: *mut i64) -> i64 {
     let vd = data::vdso_data();
     // SAFETY: page 0 is mapped.
     if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+        core::hint::cold_path();
         // SAFETY: caller contract.
         return unsafe { time_from(data::timens_vdso_data(), t) };
     }
@@ -434,16 +438,18 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     let clk = clock as u32;
     if clk < VDSO_BASES as u32 {
         let bit = 1u32 << clk;
-        let ns = if bit & (HRES_MASK | RAW_MASK) != 0 {
-            let vd = data::real_vdso_data();
+        if bit & (HRES_MASK | RAW_MASK | COARSE_MASK) != 0 {
+            // One straight line for every served id: `hrtimer_res` is loaded either way (the
+            // page is always mapped) and COARSE's tick chosen without a branch.
+            let mut vd = data::vdso_data();
+            // SAFETY: page 0 is mapped.
+            if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+                core::hint::cold_path();
+                vd = data::timens_vdso_data();
+            }
             // SAFETY: the real data page is mapped.
-            Some(unsafe { load_u32(&raw const (*vd).hrtimer_res) })
-        } else if bit & COARSE_MASK != 0 {
-            Some(COARSE_RES_NSEC)
-        } else {
-            None
-        };
-        if let Some(ns) = ns {
+            let hres = unsafe { load_u32(&raw const (*vd).hrtimer_res) };
+            let ns = if bit & COARSE_MASK != 0 { COARSE_RES_NSEC } else { hres };
             if !res.is_null() {
                 // SAFETY: non-NULL and writable, per the caller.
                 unsafe {

@@ -35,6 +35,8 @@ pub unsafe fn begin(vd: *const VdsoData) -> Begin {
             arch::read_barrier();
             return Begin::Seq(seq);
         }
+        // A writer in progress or a namespace page: rare, laid out off the straight line.
+        core::hint::cold_path();
         // SAFETY: as above.
         if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
             return Begin::Timens;
@@ -51,5 +53,9 @@ pub unsafe fn begin(vd: *const VdsoData) -> Begin {
 pub unsafe fn retry(vd: *const VdsoData, seq: u32) -> bool {
     arch::read_barrier();
     // SAFETY: `vd` is mapped, per the caller.
-    unsafe { load_u32(&raw const (*vd).seq) != seq }
+    let changed = unsafe { load_u32(&raw const (*vd).seq) != seq };
+    if changed {
+        core::hint::cold_path();
+    }
+    changed
 }

@@ -125,15 +125,26 @@ fn cpunode_rdpid() -> u32 {
 /// Non-NULL pointers must be writable.
 #[inline(always)]
 pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, _tcache: *mut u8) -> i32 {
-    let page0 = vvar_start();
-    // SAFETY: page 0 is mapped.
-    let mode = unsafe { data::load_u8(page0.wrapping_add(GETCPU_MODE_OFFSET)) };
-    if mode != GETCPU_MODE_RDPID {
+    if getcpu_mode_page0() != GETCPU_MODE_RDPID {
         // SAFETY: caller contract.
         return unsafe { getcpu_slow(cpu, node) };
     }
     // SAFETY: caller contract.
     unsafe { store_cpunode(cpunode_rdpid(), cpu, node) }
+}
+
+/// Byte 0 of page 0 in one instruction (a RIP-relative load), so the RDPID path is as short as
+/// Linux's patched one. A byte load is single-copy atomic.
+#[inline(always)]
+fn getcpu_mode_page0() -> u8 {
+    const _: () = assert!(GETCPU_MODE_OFFSET == 0);
+    let mode: u32;
+    // SAFETY: page 0 is mapped readable before the image (ABI.md section 1).
+    unsafe {
+        asm!("movzx {m:e}, byte ptr [rip + vvar_start]", m = out(reg) mode,
+             options(readonly, nostack, preserves_flags));
+    }
+    mode as u8
 }
 
 /// Splits `(node << 12) | cpu` into the non-NULL pointers.
