@@ -91,8 +91,7 @@ fn scaled_ns(cycles: u64, last: u64, mask: u64, mult: u32, shift: u32, base_nsec
     if delta > mask >> 1 {
         delta = 0;
     }
-    let wide = delta as u128 * mult as u128 + base_nsec as u128;
-    arch::shr128(wide as u64, (wide >> 64) as u64, shift)
+    arch::scale(delta, mult, base_nsec, shift)
 }
 
 /// Makes the compiler compute `x` at this point instead of sinking the arithmetic past the
@@ -210,6 +209,13 @@ unsafe fn store_timespec(ts: *mut Timespec, t: Raw) {
     }
 }
 
+/// Whether clock `clk` (below 32) is in the set `mask` of clock bits: one shift of a constant
+/// (x86 `bt`, riscv `srl`).
+#[inline(always)]
+fn in_set(mask: u32, clk: u32) -> bool {
+    (mask >> clk) & 1 != 0
+}
+
 /// Which struct and which read a clock id takes, or `None` for ids the kernel serves.
 #[inline(always)]
 fn route(clock: i32) -> Option<(usize, usize, bool)> {
@@ -217,12 +223,11 @@ fn route(clock: i32) -> Option<(usize, usize, bool)> {
     if clk >= VDSO_BASES as u32 {
         return None;
     }
-    let bit = 1u32 << clk;
-    if bit & HRES_MASK != 0 {
+    if in_set(HRES_MASK, clk) {
         Some((CS_HRES_COARSE, clk as usize, false))
-    } else if bit & COARSE_MASK != 0 {
+    } else if in_set(COARSE_MASK, clk) {
         Some((CS_HRES_COARSE, clk as usize, true))
-    } else if bit & RAW_MASK != 0 {
+    } else if in_set(RAW_MASK, clk) {
         Some((CS_RAW, clk as usize, false))
     } else {
         None
@@ -287,10 +292,10 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     let clk = clock as u32;
     let page = data::vdso_data();
     if clk < VDSO_BASES as u32 {
-        let bit = 1u32 << clk;
-        if bit & (HRES_MASK | RAW_MASK) != 0 {
+        if in_set(HRES_MASK | RAW_MASK, clk) {
             // One loop for both: RAW differs only in reading `vdso_data[1]`.
-            let vd = if bit & RAW_MASK != 0 { page.wrapping_add(CS_RAW) } else { page };
+            let raw = clk == clock::MONOTONIC_RAW as u32;
+            let vd = if raw { page.wrapping_add(CS_RAW) } else { page };
             // SAFETY: `vd` is one of the two mapped structs of page 0; `clk < VDSO_BASES`.
             if let Read::Done(t) = unsafe { read_hres(vd, clk as usize) } {
                 // SAFETY: caller contract.
@@ -300,7 +305,7 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
             // SAFETY: caller contract.
             return unsafe { clock_gettime_slow(clock, ts) };
         }
-        if bit & COARSE_MASK != 0 {
+        if in_set(COARSE_MASK, clk) {
             // SAFETY: page 0 is mapped; `clk < VDSO_BASES`.
             if let Read::Done(t) = unsafe { read_coarse(page, clk as usize) } {
                 // SAFETY: caller contract.
@@ -436,29 +441,26 @@ unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
 #[inline(always)]
 pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     let clk = clock as u32;
-    if clk < VDSO_BASES as u32 {
-        let bit = 1u32 << clk;
-        if bit & (HRES_MASK | RAW_MASK | COARSE_MASK) != 0 {
-            // One straight line for every served id: `hrtimer_res` is loaded either way (the
-            // page is always mapped) and COARSE's tick chosen without a branch.
-            let mut vd = data::vdso_data();
-            // SAFETY: page 0 is mapped.
-            if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
-                core::hint::cold_path();
-                vd = data::timens_vdso_data();
-            }
-            // SAFETY: the real data page is mapped.
-            let hres = unsafe { load_u32(&raw const (*vd).hrtimer_res) };
-            let ns = if bit & COARSE_MASK != 0 { COARSE_RES_NSEC } else { hres };
-            if !res.is_null() {
-                // SAFETY: non-NULL and writable, per the caller.
-                unsafe {
-                    (*res).tv_sec = 0;
-                    (*res).tv_nsec = ns as i64;
-                }
-            }
-            return 0;
+    if clk < VDSO_BASES as u32 && in_set(HRES_MASK | RAW_MASK | COARSE_MASK, clk) {
+        // One straight line for every served id: `hrtimer_res` is loaded either way (the page is
+        // always mapped) and COARSE's tick chosen without a branch.
+        let mut vd = data::vdso_data();
+        // SAFETY: page 0 is mapped.
+        if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+            core::hint::cold_path();
+            vd = data::timens_vdso_data();
         }
+        // SAFETY: the real data page is mapped.
+        let hres = unsafe { load_u32(&raw const (*vd).hrtimer_res) };
+        let ns = if in_set(COARSE_MASK, clk) { COARSE_RES_NSEC } else { hres };
+        if !res.is_null() {
+            // SAFETY: non-NULL and writable, per the caller.
+            unsafe {
+                (*res).tv_sec = 0;
+                (*res).tv_nsec = ns as i64;
+            }
+        }
+        return 0;
     }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_getres(clock, res) }

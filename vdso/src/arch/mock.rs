@@ -81,8 +81,8 @@ pub fn read_barrier() {
     core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 }
 
-pub fn shr128(lo: u64, hi: u64, shift: u32) -> u64 {
-    ((((hi as u128) << 64) | lo as u128) >> (shift & 63)) as u64
+pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
+    ((delta as u128 * mult as u128 + base as u128) >> (shift & 63)) as u64
 }
 
 /// # Safety

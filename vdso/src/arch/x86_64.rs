@@ -40,11 +40,14 @@ pub fn read_counter() -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
-/// `(hi:lo) >> shift`, low 64 bits, for `shift < 64`: one `shrd` (which masks the count to 6
-/// bits itself, so a corrupt page cannot make it undefined).
+/// `(delta * mult + base) >> shift`, the product taken in 128 bits: one `mul` gives both halves
+/// on x86_64, so there is nothing to gain from a 64-bit special case.
 #[inline(always)]
-pub fn shr128(lo: u64, hi: u64, shift: u32) -> u64 {
-    let mut lo = lo;
+pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
+    let wide = delta as u128 * mult as u128 + base as u128;
+    let (mut lo, hi) = (wide as u64, (wide >> 64) as u64);
+    // `(hi:lo) >> shift` in one `shrd` (which masks the count to 6 bits itself, so a corrupt page
+    // cannot make it undefined).
     // SAFETY: pure register arithmetic.
     unsafe {
         asm!("shrd {lo}, {hi}, cl", lo = inout(reg) lo, hi = in(reg) hi, in("ecx") shift,
