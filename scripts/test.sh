@@ -8,9 +8,13 @@ scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+step "the committed images are exactly what the source builds (VDSO_IMAGES=check)"
+VDSO_IMAGES=check cargo build --quiet --lib
+
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 (cd vdso && cargo fmt -- --check)
+(cd examples/riscv-kernel && cargo fmt --all -- --check)
 
 step "lints (clippy, warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -18,6 +22,8 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
+
+(cd examples/riscv-kernel && cargo clippy --release --quiet --workspace -- -D warnings)
 
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do

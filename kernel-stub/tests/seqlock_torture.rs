@@ -14,6 +14,26 @@ fn nsec_of(k: u64) -> u64 {
     k.wrapping_mul(7919) % 1_000_000_000
 }
 
+/// Publishes update `k`: every field of both structs derived from `k`.
+fn publish(w: &mut vdso_kernel_stub::mapping::DataWriter<Native>, k: u64) {
+    w.update(|vd| {
+        for v in vd.iter_mut() {
+            v.clock_mode = vdso_abi::clock_mode::ARCH;
+            v.cycle_last = k;
+            v.mask = u64::MAX;
+            v.hrtimer_res = k as u32;
+            v.mult = k as u32 | 1;
+            v.shift = 0;
+            v.tz_minuteswest = k as i32;
+            // SAFETY (union): plain integers.
+            let b = unsafe { &mut v.bases.basetime };
+            for (id, ts) in b.iter_mut().enumerate() {
+                *ts = vdso_abi::VdsoTimestamp { sec: k + id as u64, nsec: nsec_of(k) };
+            }
+        }
+    });
+}
+
 #[test]
 fn readers_never_see_a_torn_update() {
     // 10^7 reads natively, 10^6 under qemu-user (about ten times slower per read).
@@ -21,6 +41,9 @@ fn readers_never_see_a_torn_update() {
     let readers = 2;
     let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
     let mut w = m.writer::<Native>().unwrap();
+    // Update 0 is published before any reader starts, so every state a reader can see, the
+    // first one included, satisfies the relation.
+    publish(&mut w, 0);
     let done = Arc::new(AtomicBool::new(false));
     let writer = {
         let done = Arc::clone(&done);
@@ -28,22 +51,7 @@ fn readers_never_see_a_torn_update() {
             let mut k = 0u64;
             while !done.load(Ordering::Relaxed) {
                 k += 1;
-                w.update(|vd| {
-                    for v in vd.iter_mut() {
-                        v.clock_mode = vdso_abi::clock_mode::ARCH;
-                        v.cycle_last = k;
-                        v.mask = u64::MAX;
-                        v.hrtimer_res = k as u32;
-                        v.mult = k as u32 | 1;
-                        v.shift = 0;
-                        v.tz_minuteswest = k as i32;
-                        // SAFETY (union): plain integers.
-                        let b = unsafe { &mut v.bases.basetime };
-                        for (id, ts) in b.iter_mut().enumerate() {
-                            *ts = vdso_abi::VdsoTimestamp { sec: k + id as u64, nsec: nsec_of(k) };
-                        }
-                    }
-                });
+                publish(&mut w, k);
                 // A short, varying pause between sections (0 to ~1 µs): without it a debug-build
                 // reader, slower than one write section, would almost never fit between two and
                 // the test would measure starvation instead of tearing.
