@@ -120,6 +120,7 @@ fn main() {
                 strip(tools, &unstripped, &image);
                 let parsed = check(&image, arch, verify::Stage::Stripped);
                 same_loaded_bytes(&unstripped, &image, &parsed_dbg, &parsed);
+                reproducible_build_id(&image);
                 compare_or_update(mode, arch, &image, &committed);
                 parsed
             }
@@ -129,6 +130,27 @@ fn main() {
         rust_tables(&mut rust, arch, &parsed, &dir);
     }
     fs::write(out.join("images.rs"), rust).unwrap_or_else(|e| fail(format!("writing images.rs: {e}")));
+}
+
+/// Replaces the linker's build-id with the SHA-1 of the shipped (stripped) image itself, its
+/// build-id field zeroed. lld hashes the unstripped link, whose symbol table holds Rust's mangled
+/// names, and those carry a hash of where the source was checked out: the build-id would differ
+/// between two clones although not one loaded byte does. Over the stripped image it depends on
+/// nothing but the image, so every checkout builds the same bytes.
+fn reproducible_build_id(image: &Path) {
+    use sha1::{Digest, Sha1};
+    let mut bytes = fs::read(image).unwrap_or_else(|e| fail(format!("{}: {e}", image.display())));
+    let parsed = elf::ElfImage::parse(&bytes).unwrap_or_else(|e| fail(format!("{}: {e}", image.display())));
+    let old = parsed.build_id().unwrap_or_else(|| fail("no build-id note to replace")).to_vec();
+    // The descriptor is the only place those 20 bytes occur in the loaded part of the image.
+    let at = bytes
+        .windows(old.len())
+        .position(|w| w == old.as_slice())
+        .unwrap_or_else(|| fail("build-id bytes not found in the image"));
+    bytes[at..at + old.len()].fill(0);
+    let digest = Sha1::digest(&bytes);
+    bytes[at..at + old.len()].copy_from_slice(&digest[..old.len()]);
+    fs::write(image, &bytes).unwrap_or_else(|e| fail(format!("{}: {e}", image.display())));
 }
 
 /// `check`: the build must reproduce the committed bytes; `update`: it replaces them.

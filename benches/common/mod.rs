@@ -81,35 +81,44 @@ pub fn host() -> Option<Entry> {
     unsafe { resolve(mem, "LINUX_2.6") }.ok()
 }
 
+/// A libc `syscall()` result in the vDSO convention: 0 or a negative errno.
+fn neg_errno(r: libc::c_long) -> libc::c_long {
+    if r == -1 {
+        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL) as libc::c_long)
+    } else {
+        r
+    }
+}
+
 /// `clock_gettime` as a raw syscall, with the vDSO calling convention.
 pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Ts) -> i32 {
     // SAFETY: the kernel validates the pointer.
-    unsafe { libc::syscall(libc::SYS_clock_gettime, clock as libc::c_long, ts) as i32 }
+    neg_errno(unsafe { libc::syscall(libc::SYS_clock_gettime, clock as libc::c_long, ts) }) as i32
 }
 
 /// `gettimeofday` as a raw syscall.
 pub unsafe extern "C" fn sys_gettimeofday(tv: *mut libc::timeval, tz: *mut libc::c_void) -> i32 {
     // SAFETY: the kernel validates the pointers.
-    unsafe { libc::syscall(libc::SYS_gettimeofday, tv, tz) as i32 }
+    neg_errno(unsafe { libc::syscall(libc::SYS_gettimeofday, tv, tz) }) as i32
 }
 
 /// `clock_getres` as a raw syscall.
 pub unsafe extern "C" fn sys_clock_getres(clock: i32, ts: *mut Ts) -> i32 {
     // SAFETY: the kernel validates the pointer.
-    unsafe { libc::syscall(libc::SYS_clock_getres, clock as libc::c_long, ts) as i32 }
+    neg_errno(unsafe { libc::syscall(libc::SYS_clock_getres, clock as libc::c_long, ts) }) as i32
 }
 
 /// `getcpu` as a raw syscall.
 pub unsafe extern "C" fn sys_getcpu(cpu: *mut u32, node: *mut u32, t: *mut libc::c_void) -> i32 {
     // SAFETY: the kernel validates the pointers.
-    unsafe { libc::syscall(libc::SYS_getcpu, cpu, node, t) as i32 }
+    neg_errno(unsafe { libc::syscall(libc::SYS_getcpu, cpu, node, t) }) as i32
 }
 
 /// `time` as a raw syscall (x86_64 has one).
 #[cfg(target_arch = "x86_64")]
 pub unsafe extern "C" fn sys_time(t: *mut i64) -> i64 {
     // SAFETY: the kernel validates the pointer.
-    unsafe { libc::syscall(libc::SYS_time, t) }
+    neg_errno(unsafe { libc::syscall(libc::SYS_time, t) })
 }
 
 /// Whether the CPU has RDPID (CPUID leaf 7, ECX bit 22), which our getcpu's mode 1 needs.
