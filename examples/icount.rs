@@ -58,9 +58,14 @@ fn main() {
         Some("--inner") => inner(&args[2], &args[3], args[4].parse().expect("count"), args.get(5)),
         Some("--step-child") => step_child(&args[2], args.get(3)),
         Some("--help") | Some("-h") => {
-            println!("usage: cargo run --release --example icount\n\nCounts instructions per call of our image and the host kernel's vDSO (x86_64, valgrind).");
+            println!(
+                "usage: cargo run --release --example icount [-- --check]\n\n\
+                 Counts instructions per call of our image and the host kernel's vDSO (x86_64, valgrind).\n\
+                 --check  exit with status 1 if any function of ours takes more instructions than the kernel's"
+            );
         }
-        None => outer(),
+        None => outer(false),
+        Some("--check") => outer(true),
         Some(other) => {
             eprintln!("icount: unknown argument {other:?} (try --help)");
             exit(2);
@@ -71,7 +76,7 @@ fn main() {
 // ---------------------------------------------------------------------------------------------
 // The driver.
 
-fn outer() {
+fn outer(gate: bool) {
     if !cfg!(target_arch = "x86_64") {
         eprintln!(
             "icount: instruction counts need valgrind on x86_64 (there is no host vDSO under qemu-user)"
@@ -140,6 +145,11 @@ fn outer() {
     let path = dir.join("icount.json");
     fs::write(&path, format!("[\n{}\n]\n", json.join(",\n"))).expect("write json");
     println!("\nwritten to {}", path.display());
+    let worse: Vec<_> = rows.iter().filter(|(_, o, k)| o > k).map(|(f, _, _)| f.as_str()).collect();
+    if gate && !worse.is_empty() {
+        eprintln!("icount: more instructions than the kernel's image for: {}", worse.join(", "));
+        exit(1);
+    }
 }
 
 /// Writes the host vDSO's bytes to `path`; returns its distance in bytes from the first

@@ -36,6 +36,9 @@ cargo test --workspace
 step "tests on riscv64 (under qemu-riscv64)"
 cargo test --workspace --target riscv64gc-unknown-linux-gnu
 
+step "instructions per call: ours never more than the host kernel's vDSO (callgrind, x86_64)"
+cargo run --release --quiet --example icount -- --check
+
 step "bare-metal builds of the kernel-facing crates"
 for t in riscv64gc-unknown-none-elf x86_64-unknown-none; do
   cargo build --quiet --no-default-features --target "$t" -p linux-vdso -p vdso-abi -p vdso-kernel-stub

@@ -122,15 +122,21 @@ unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
                 core::hint::cold_path();
                 return Read::Fallback;
             }
+            // The fields the arithmetic needs first are loaded before the counter is read: the
+            // read is ordered after every earlier load anyway (x86 `lfence`; riscv reads `time`
+            // in order), so their latency hides behind it. The shift and the base, needed only
+            // after the multiply, are loaded after it, which keeps the values live across the
+            // counter read within the caller-saved registers. The product is taken inside the
+            // loop (as Linux does); only the split into seconds waits until after the loop.
+            let last = load_u64(&raw const (*vd).cycle_last);
+            let mask = load_u64(&raw const (*vd).mask);
+            let mult = load_u32(&raw const (*vd).mult);
             let cycles = arch::read_counter();
-            // Scale inside the loop (as Linux does): each value is consumed as soon as it is
-            // loaded, which keeps the fast path within the caller-saved registers. Only the
-            // split into seconds waits until after the loop.
             let nsec = scaled_ns(
                 cycles,
-                load_u64(&raw const (*vd).cycle_last),
-                load_u64(&raw const (*vd).mask),
-                load_u32(&raw const (*vd).mult),
+                last,
+                mask,
+                mult,
                 load_u32(&raw const (*vd).shift),
                 load_u64(&raw const (*bt).nsec),
             );
@@ -452,7 +458,10 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
         }
         // SAFETY: the real data page is mapped.
         let hres = unsafe { load_u32(&raw const (*vd).hrtimer_res) };
-        let ns = if in_set(COARSE_MASK, clk) { COARSE_RES_NSEC } else { hres };
+        // REALTIME_COARSE and MONOTONIC_COARSE are 5 and 6: one compare, no shifted bit.
+        const _: () = assert!(COARSE_MASK == 0b11 << clock::REALTIME_COARSE);
+        let coarse = clk.wrapping_sub(clock::REALTIME_COARSE as u32) < 2;
+        let ns = if coarse { COARSE_RES_NSEC } else { hres };
         if !res.is_null() {
             // SAFETY: non-NULL and writable, per the caller.
             unsafe {
