@@ -22,12 +22,21 @@ fn perms(addr: usize) -> Option<String> {
     })
 }
 
+/// The tests of this file map and unmap in one process: serialised, so that a page another test
+/// maps meanwhile cannot be mistaken for one a dropped mapping left behind.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn layouts() -> [ArchLayout; 2] {
     [ArchLayout::X86_64, ArchLayout::RISCV64]
 }
 
 #[test]
 fn data_pages_are_read_only_and_the_image_read_execute() {
+    let _serial = serial();
     let img = synthetic_image(ElfOptions::default());
     for layout in layouts() {
         let m = MappedVdso::map(&img, layout).unwrap();
@@ -50,6 +59,7 @@ fn data_pages_are_read_only_and_the_image_read_execute() {
 
 #[test]
 fn writes_through_the_writer_appear_in_the_read_view() {
+    let _serial = serial();
     let img = [0xc3u8; 10];
     let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
     let mut w = m.writer::<X86>().unwrap();
@@ -82,6 +92,7 @@ fn writes_through_the_writer_appear_in_the_read_view() {
 
 #[test]
 fn the_address_is_randomised() {
+    let _serial = serial();
     let img = [0u8; 1];
     let bases: std::collections::BTreeSet<usize> =
         (0..8).map(|_| MappedVdso::map(&img, ArchLayout::native()).unwrap().base() as usize).collect();
@@ -91,6 +102,7 @@ fn the_address_is_randomised() {
 
 #[test]
 fn drop_unmaps_everything() {
+    let _serial = serial();
     let img = synthetic_image(ElfOptions::default());
     let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
     let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
@@ -104,6 +116,7 @@ fn drop_unmaps_everything() {
 
 #[test]
 fn writers_and_readers_keep_the_mapping_alive() {
+    let _serial = serial();
     let m = MappedVdso::map(&[1u8], ArchLayout::RISCV64).unwrap();
     let base = m.base() as usize;
     let r = m.reader::<Rv>().unwrap();
@@ -116,6 +129,7 @@ fn writers_and_readers_keep_the_mapping_alive() {
 
 #[test]
 fn bad_requests_are_errors_not_panics() {
+    let _serial = serial();
     assert!(matches!(MappedVdso::map(&[], ArchLayout::native()), Err(Error::EmptyImage)));
     let big = vec![0u8; MAX_IMAGE_SIZE + 1];
     let e = MappedVdso::map(&big, ArchLayout::native()).unwrap_err();
@@ -135,6 +149,7 @@ fn bad_requests_are_errors_not_panics() {
 
 #[test]
 fn getcpu_mode_byte_is_x86_64_only() {
+    let _serial = serial();
     let m = MappedVdso::map(&[0u8], ArchLayout::X86_64).unwrap();
     assert_eq!(m.getcpu_mode(), Some(0), "Linux's default: lsl");
     m.set_getcpu_mode(vdso_abi::x86_64::GETCPU_MODE_RDPID).unwrap();
@@ -146,6 +161,7 @@ fn getcpu_mode_byte_is_x86_64_only() {
 
 #[test]
 fn time_namespace_arrangement_puts_the_namespace_page_first() {
+    let _serial = serial();
     let offsets = TimensOffsets { monotonic: Timespec::new(1000, 5), boottime: Timespec::new(-20, 0) };
     for layout in layouts() {
         let m = MappedVdso::map_with(&[0u8; 8], MapOptions::new(layout).timens(offsets)).unwrap();

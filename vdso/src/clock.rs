@@ -440,6 +440,15 @@ unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
     sec
 }
 
+/// `hrtimer_res` of the real page for a task in a time namespace. Out of line: inlined, its load
+/// would be merged with the fast path's into one that needs an index register.
+#[cold]
+#[inline(never)]
+fn hrtimer_res_timens() -> u32 {
+    // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS.
+    unsafe { load_u32(&raw const (*data::timens_vdso_data()).hrtimer_res) }
+}
+
 /// `clock_getres`: HRES and RAW report `hrtimer_res`, COARSE one tick; other ids ask the kernel.
 ///
 /// # Safety
@@ -450,14 +459,14 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     if clk < VDSO_BASES as u32 && in_set(HRES_MASK | RAW_MASK | COARSE_MASK, clk) {
         // One straight line for every served id: `hrtimer_res` is loaded either way (the page is
         // always mapped) and COARSE's tick chosen without a branch.
-        let mut vd = data::vdso_data();
+        let vd = data::vdso_data();
         // SAFETY: page 0 is mapped.
-        if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
-            core::hint::cold_path();
-            vd = data::timens_vdso_data();
-        }
-        // SAFETY: the real data page is mapped.
-        let hres = unsafe { load_u32(&raw const (*vd).hrtimer_res) };
+        let hres = if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
+            hrtimer_res_timens()
+        } else {
+            // SAFETY: page 0 is the real data page.
+            unsafe { load_u32(&raw const (*vd).hrtimer_res) }
+        };
         // REALTIME_COARSE and MONOTONIC_COARSE are 5 and 6: one compare, no shifted bit.
         const _: () = assert!(COARSE_MASK == 0b11 << clock::REALTIME_COARSE);
         let coarse = clk.wrapping_sub(clock::REALTIME_COARSE as u32) < 2;
