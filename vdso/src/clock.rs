@@ -240,15 +240,17 @@ fn route(clock: i32) -> Option<(usize, usize, bool)> {
     }
 }
 
-/// Every clock read off the fast paths: MONOTONIC_RAW, tasks in a time namespace, and
-/// `gettimeofday` with a `tz`. One copy of each read loop serves them all (the image must fit
+/// Every clock read off the fast paths: tasks in a time namespace, clocks without a counter,
+/// and `gettimeofday` with a `tz`. `extern "C"` like every function the fast paths leave
+/// through: its `i32` result is then sign-extended by the callee as the C ABI wants on riscv64,
+/// so the exported functions can tail-call it instead of calling it and extending the result. One copy of each read loop serves them all (the image must fit
 /// in one page): the loop runs on page 0 and, when that is a namespace page, once more on the
 /// real page, whose result then gets the namespace offset.
 ///
 /// # Safety
 /// As for [`clock_gettime`].
 #[inline(never)]
-unsafe fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
+unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
     if let Some((cs, clk, coarse)) = route(clock) {
         let ns_page = data::vdso_data().wrapping_add(cs);
         let mut vd = ns_page;
@@ -365,7 +367,7 @@ unsafe fn store_timezone(tz: *mut Timezone) {
 /// As for [`gettimeofday`].
 #[cold]
 #[inline(never)]
-unsafe fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
+unsafe extern "C" fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
     if !tv.is_null() {
         let mut ts = Timespec::default();
         // SAFETY: a local timespec.

@@ -87,7 +87,7 @@ pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
 
 /// # Safety
 /// `ts` writable.
-pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     let r = record("clock_gettime", clock as i64);
     if r == 0 {
         // SAFETY: caller contract.
@@ -98,7 +98,7 @@ pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 
 /// # Safety
 /// `res` writable or NULL.
-pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     let r = record("clock_getres", clock as i64);
     if r == 0 && !res.is_null() {
         // SAFETY: caller contract.
@@ -123,7 +123,7 @@ pub unsafe fn flush_icache(start: usize, _end: usize, _flags: usize) -> i32 {
 /// # Safety
 /// None (recorded, not made).
 #[cfg(target_arch = "riscv64")]
-pub unsafe fn sys_riscv_hwprobe(
+pub unsafe extern "C" fn sys_riscv_hwprobe(
     _pairs: *mut vdso_abi::riscv64::hwprobe::Pair,
     pair_count: usize,
     _cpusetsize: usize,

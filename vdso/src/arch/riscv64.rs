@@ -80,7 +80,7 @@ pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4
 /// As for the syscall.
 #[inline(never)]
 #[cold]
-pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall5(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0, 0, 0) as i32 }
 }
@@ -89,7 +89,7 @@ pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 /// As for the syscall.
 #[inline(never)]
 #[cold]
-pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall5(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0, 0, 0) as i32 }
 }
@@ -120,7 +120,7 @@ pub unsafe fn flush_icache(start: usize, end: usize, flags: usize) -> i32 {
 /// As for the syscall.
 #[inline(never)]
 #[cold]
-pub unsafe fn sys_riscv_hwprobe(
+pub unsafe extern "C" fn sys_riscv_hwprobe(
     pairs: *mut vdso_abi::riscv64::hwprobe::Pair,
     pair_count: usize,
     cpusetsize: usize,

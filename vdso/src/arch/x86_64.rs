@@ -80,7 +80,7 @@ unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
 /// As for the syscall.
 #[inline(never)]
 #[cold]
-pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall3(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0) as i32 }
 }
@@ -89,7 +89,7 @@ pub unsafe fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 /// As for the syscall.
 #[inline(never)]
 #[cold]
-pub unsafe fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
+pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
 }
@@ -175,7 +175,7 @@ unsafe fn store_cpunode(p: u32, cpu: *mut u32, node: *mut u32) -> i32 {
 /// # Safety
 /// Non-NULL pointers must be writable.
 #[inline(never)]
-unsafe fn getcpu_slow(cpu: *mut u32, node: *mut u32) -> i32 {
+unsafe extern "C" fn getcpu_slow(cpu: *mut u32, node: *mut u32) -> i32 {
     let page = data::real_vdso_data().cast::<u8>().wrapping_sub(vdso_abi::x86_64::VDSO_DATA_OFFSET);
     // SAFETY: the real data page is mapped.
     let mode = unsafe { data::load_u8(page.wrapping_add(GETCPU_MODE_OFFSET)) };
