@@ -19,6 +19,8 @@
 #[allow(dead_code)]
 #[path = "src/elf.rs"]
 mod elf;
+#[path = "support/nested_cargo.rs"]
+mod nested_cargo;
 #[allow(dead_code)]
 #[path = "src/spec.rs"]
 mod spec;
@@ -33,24 +35,6 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 use spec::Arch;
-
-/// Environment variables that must not leak from the outer build into the image's build.
-const SCRUBBED_ENV: &[&str] = &[
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_BUILD_TARGET",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "CARGO_PROFILE_RELEASE_LTO",
-    "CARGO_INCREMENTAL",
-    "CARGO_MAKEFLAGS",
-    "RUSTDOCFLAGS",
-    "CARGO_LLVM_COV",
-    "LLVM_PROFILE_FILE",
-];
 
 fn fail(msg: impl AsRef<str>) -> ! {
     eprintln!("error: {}", msg.as_ref());
@@ -85,6 +69,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=VDSO_IMAGES");
     println!("cargo:rerun-if-env-changed=VDSO_HZ");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=support");
     println!("cargo:rerun-if-changed=images");
     let mode = mode();
     if mode != Mode::Committed {
@@ -237,15 +222,7 @@ fn build_staticlib(tools: &Tools, root: &Path, arch: Arch) -> PathBuf {
         .arg(&target_dir)
         .arg("--manifest-path")
         .arg(root.join("vdso/Cargo.toml"));
-    for var in SCRUBBED_ENV {
-        cmd.env_remove(var);
-    }
-    for (key, _) in env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_FEATURE_") || key.starts_with("CARGO_CFG_") {
-            cmd.env_remove(&*key);
-        }
-    }
+    nested_cargo::scrub(&mut cmd);
     run(&mut cmd, &format!("building the {} image code (cargo build --target {target})", arch.name()));
     let lib = target_dir.join(target).join("release/libvdso_image.a");
     if !lib.exists() {

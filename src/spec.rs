@@ -173,22 +173,4 @@ impl Arch {
 }
 
 /// The SysV ELF hash (`vd_hash` of a version definition, DT_HASH buckets).
-pub const fn elf_hash(name: &[u8]) -> u32 {
-    let mut h: u32 = 0;
-    let mut i = 0;
-    while i < name.len() {
-        h = (h << 4).wrapping_add(name[i] as u32);
-        let g = h & 0xf000_0000;
-        if g != 0 {
-            h ^= g >> 24;
-        }
-        h &= !g;
-        i += 1;
-    }
-    h
-}
-
-const _: () = {
-    assert!(elf_hash(b"LINUX_2.6") == 0x03ae_75f6);
-    assert!(elf_hash(b"LINUX_4.15") == 0x0ae7_7f75);
-};
+pub use vdso_abi::elf_hash;

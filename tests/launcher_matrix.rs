@@ -14,9 +14,12 @@
 //!   descendants; everything else is the program.
 //!
 //! Fixtures are built once into `target/tmp/launcher-matrix/` (gcc, musl-gcc, riscv64-linux-gnu-gcc,
-//! Go with its cache there, cargo offline for the Rust ones); the riscv64 rows run under qemu-riscv64
+//! Go with its cache there, cargo with their own lockfile for the Rust ones); the riscv64 rows run under qemu-riscv64
 //! on the static riscv64 launcher that `scripts/build-riscv64-launcher.sh` builds. The table is
 //! printed (see it with `scripts/matrix.sh`) and written to `target/tmp/launcher-matrix/matrix.txt`.
+
+#[path = "../support/nested_cargo.rs"]
+mod nested_cargo;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -108,18 +111,10 @@ fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
     let dir = work_dir().join("rust");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut c = Command::new(cargo);
-    c.args(["build", "--offline", "--release", "--quiet", "--bin", bin, "--target-dir"])
+    c.args(["build", "--locked", "--release", "--quiet", "--bin", bin, "--target-dir"])
         .arg(&dir)
         .current_dir(fixtures().join("rust"));
-    for v in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-    ] {
-        c.env_remove(v);
-    }
+    nested_cargo::scrub(&mut c);
     if let Some(t) = target {
         c.args(["--target", t]);
     }

@@ -12,20 +12,11 @@ use std::time::{Duration, Instant};
 
 use linux_vdso::{Arch, Image};
 
+#[path = "../support/nested_cargo.rs"]
+mod nested_cargo;
+
 const TARGET: &str = "riscv64gc-unknown-none-elf";
 const QEMU_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Environment the outer cargo (or a coverage/clippy wrapper) sets that must not reach the
-/// example's build, as in the library's build script.
-const SCRUBBED_ENV: &[&str] = &[
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-];
 
 fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/riscv-kernel")
@@ -39,9 +30,7 @@ fn build_kernel() -> PathBuf {
     cmd.current_dir(&dir)
         .args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
         .arg(dir.join("Cargo.toml"));
-    for var in SCRUBBED_ENV {
-        cmd.env_remove(var);
-    }
+    nested_cargo::scrub(&mut cmd);
     let out = cmd.output().expect("run cargo build for examples/riscv-kernel");
     assert!(
         out.status.success(),

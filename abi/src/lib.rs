@@ -265,6 +265,29 @@ pub mod note {
     }
 }
 
+/// The SysV ELF hash: how `DT_HASH` buckets names and what a version definition's `vd_hash`
+/// must hold (the Go runtime and musl compare it). `LINUX_2.6` hashes to 0x03ae75f6,
+/// `LINUX_4.15` to 0x0ae77f75.
+pub const fn elf_hash(name: &[u8]) -> u32 {
+    let mut h: u32 = 0;
+    let mut i = 0;
+    while i < name.len() {
+        h = (h << 4).wrapping_add(name[i] as u32);
+        let g = h & 0xf000_0000;
+        if g != 0 {
+            h ^= g >> 24;
+        }
+        h &= !g;
+        i += 1;
+    }
+    h
+}
+
+const _: () = {
+    assert!(elf_hash(x86_64::VERSION_NODE.as_bytes()) == 0x03ae_75f6);
+    assert!(elf_hash(riscv64::VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
+};
+
 /// Default tick rate: COARSE clocks advance once per tick, `clock_getres` reports its length.
 pub const DEFAULT_HZ: u32 = 250;
 

@@ -9,24 +9,17 @@ use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
-const TARGET: &str = "riscv64gc-unknown-none-elf";
+#[path = "../../support/nested_cargo.rs"]
+mod nested_cargo;
 
-const SCRUBBED_ENV: &[&str] = &[
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_BUILD_TARGET",
-    "CARGO_TARGET_DIR",
-];
+const TARGET: &str = "riscv64gc-unknown-none-elf";
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-changed=kernel.ld");
     println!("cargo:rustc-link-arg-bins=-T{}", dir.join("kernel.ld").display());
-    for path in ["user/src", "user/Cargo.toml", "user/build.rs", "user/user.ld", "shared"] {
+    for path in ["user/src", "user/Cargo.toml", "user/build.rs", "user/user.ld", "shared", "../../support"] {
         println!("cargo:rerun-if-changed={path}");
     }
 
@@ -39,15 +32,7 @@ fn main() {
         .arg(&target_dir)
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"));
-    for var in SCRUBBED_ENV {
-        cmd.env_remove(var);
-    }
-    for (key, _) in env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_FEATURE_") || key.starts_with("CARGO_CFG_") {
-            cmd.env_remove(&*key);
-        }
-    }
+    nested_cargo::scrub(&mut cmd);
     let status = cmd.status().expect("running cargo for the user program");
     assert!(status.success(), "building the user program failed ({status})");
     let elf = target_dir.join(TARGET).join("release/riscv-kernel-user");

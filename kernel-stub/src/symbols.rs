@@ -92,20 +92,7 @@ pub enum HashStyle {
 }
 
 /// The SysV ELF hash (`DT_HASH`, and `vd_hash` of version definitions).
-pub const fn elf_hash(name: &[u8]) -> u32 {
-    let mut h: u32 = 0;
-    let mut i = 0;
-    while i < name.len() {
-        h = (h << 4).wrapping_add(name[i] as u32);
-        let g = h & 0xf000_0000;
-        if g != 0 {
-            h ^= g >> 24;
-        }
-        h &= !g;
-        i += 1;
-    }
-    h
-}
+pub use vdso_abi::elf_hash;
 
 /// The GNU hash (`DT_GNU_HASH`): Bernstein's `h * 33 + c` from 5381.
 pub const fn gnu_hash(name: &[u8]) -> u32 {
