@@ -77,17 +77,29 @@ enum Read {
     Timens,
     /// The clock mode has no counter we can read: ask the kernel.
     Fallback,
+    /// The fast path's 64-bit arithmetic would not be exact: take the slow path.
+    Slow,
 }
 
-/// Nanoseconds elapsed since `cycle_last`, in the shifted fixed point of `base_nsec`, then
-/// shifted down: `(delta * mult + base_nsec) >> shift` computed in 128 bits.
-///
-/// A counter that reads behind `cycle_last` (a slightly unsynchronised counter on another CPU)
-/// yields `delta = 0`, i.e. the base time, never a jump of centuries; with a counter narrower
-/// than 64 bits, "behind" means more than half the counter's range ahead.
+/// Whether the 64-bit arithmetic of the fast path is exact: a 64-bit counter (every x86 TSC and
+/// riscv `time`), `delta` below 2^31 and the shifted base below 2^63, so `delta * mult + base`
+/// fits in 64 bits. Between two ticks that always holds, and a counter behind `cycle_last`
+/// (whose `delta` wraps to nearly 2^64) cannot pass for one.
 #[inline(always)]
-fn scaled_ns(cycles: u64, last: u64, mask: u64, mult: u32, shift: u32, base_nsec: u64) -> u64 {
-    let mut delta = cycles.wrapping_sub(last) & mask;
+fn fits_64(delta: u64, mask: u64, base_nsec: u64) -> bool {
+    // `computed_here` keeps LLVM from splitting the one shift into two (`delta >> 31` and
+    // `base >> 63`), an instruction more on every call.
+    mask == u64::MAX && computed_here(delta | (base_nsec >> 32)) >> 31 == 0
+}
+
+/// `(delta * mult + base_nsec) >> shift` for every case the fast path leaves alone: a counter
+/// narrower than 64 bits (`mask`), a counter behind `cycle_last` — which yields the base time,
+/// never a jump of centuries (with a narrow counter "behind" means more than half its range
+/// ahead) — and a delta past the u64 overflow horizon (updates that stopped for a while), with
+/// the product taken in 128 bits.
+#[inline(always)]
+fn scaled_ns_wide(delta: u64, mask: u64, mult: u32, shift: u32, base_nsec: u64) -> u64 {
+    let mut delta = delta & mask;
     if delta > mask >> 1 {
         delta = 0;
     }
@@ -104,12 +116,14 @@ fn computed_here(mut x: u64) -> u64 {
     x
 }
 
-/// One HRES or RAW read of `clk` on `vd` following the seqlock protocol.
+/// One HRES or RAW read of `clk` on `vd` following the seqlock protocol. The fast variant
+/// (`WIDE = false`) does 64-bit arithmetic only and answers [`Read::Slow`] when that would not
+/// be exact (see [`fits_64`]); the wide one handles every page.
 ///
 /// # Safety
 /// `vd` must point to a mapped `vdso_data`; `clk < VDSO_BASES`.
 #[inline(always)]
-unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
+unsafe fn read_hres<const WIDE: bool>(vd: *const VdsoData, clk: usize) -> Read {
     // SAFETY (whole function): `vd` is mapped and `clk` in bounds, per the caller.
     unsafe {
         let bt = (&raw const (*vd).bases.basetime).cast::<vdso_abi::VdsoTimestamp>().add(clk);
@@ -124,22 +138,26 @@ unsafe fn read_hres(vd: *const VdsoData, clk: usize) -> Read {
             }
             // The fields the arithmetic needs first are loaded before the counter is read: the
             // read is ordered after every earlier load anyway (x86 `lfence`; riscv reads `time`
-            // in order), so their latency hides behind it. The shift and the base, needed only
-            // after the multiply, are loaded after it, which keeps the values live across the
-            // counter read within the caller-saved registers. The product is taken inside the
-            // loop (as Linux does); only the split into seconds waits until after the loop.
+            // in order), so their latency hides behind it. The rest are loaded after it, which
+            // keeps the values live across the counter read within the caller-saved registers.
+            // The product is taken inside the loop (as Linux does); only the split into seconds
+            // waits until after the loop.
             let last = load_u64(&raw const (*vd).cycle_last);
-            let mask = load_u64(&raw const (*vd).mask);
             let mult = load_u32(&raw const (*vd).mult);
             let cycles = arch::read_counter();
-            let nsec = scaled_ns(
-                cycles,
-                last,
-                mask,
-                mult,
-                load_u32(&raw const (*vd).shift),
-                load_u64(&raw const (*bt).nsec),
-            );
+            let delta = cycles.wrapping_sub(last);
+            let mask = load_u64(&raw const (*vd).mask);
+            let shift = load_u32(&raw const (*vd).shift);
+            let base = load_u64(&raw const (*bt).nsec);
+            let nsec = if WIDE {
+                scaled_ns_wide(delta, mask, mult, shift, base)
+            } else {
+                if !fits_64(delta, mask, base) {
+                    core::hint::cold_path();
+                    return Read::Slow;
+                }
+                (delta * mult as u64 + base) >> (shift & 63)
+            };
             let nsec = computed_here(nsec);
             let sec = load_u64(&raw const (*bt).sec);
             if seqlock::retry(vd, seq) {
@@ -222,6 +240,14 @@ fn in_set(mask: u32, clk: u32) -> bool {
     (mask >> clk) & 1 != 0
 }
 
+/// Whether `clk` is REALTIME_COARSE or MONOTONIC_COARSE (5 and 6): one compare, so no `1 << clk`
+/// is computed (and kept) on the paths that test other sets with [`in_set`].
+#[inline(always)]
+fn is_coarse(clk: u32) -> bool {
+    const _: () = assert!(COARSE_MASK == 0b11 << clock::REALTIME_COARSE);
+    clk.wrapping_sub(clock::REALTIME_COARSE as u32) < 2
+}
+
 /// Which struct and which read a clock id takes, or `None` for ids the kernel serves.
 #[inline(always)]
 fn route(clock: i32) -> Option<(usize, usize, bool)> {
@@ -231,7 +257,7 @@ fn route(clock: i32) -> Option<(usize, usize, bool)> {
     }
     if in_set(HRES_MASK, clk) {
         Some((CS_HRES_COARSE, clk as usize, false))
-    } else if in_set(COARSE_MASK, clk) {
+    } else if is_coarse(clk) {
         Some((CS_HRES_COARSE, clk as usize, true))
     } else if in_set(RAW_MASK, clk) {
         Some((CS_RAW, clk as usize, false))
@@ -262,7 +288,7 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
                 if coarse {
                     read_coarse(vd, clk)
                 } else {
-                    read_hres(vd, clk)
+                    read_hres::<true>(vd, clk)
                 }
             };
             match read {
@@ -279,7 +305,8 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
                     in_namespace = true;
                     vd = data::timens_vdso_data().wrapping_add(cs);
                 }
-                Read::Timens | Read::Fallback => break,
+                // `Slow` comes only from the fast read, never from the wide one used here.
+                Read::Timens | Read::Fallback | Read::Slow => break,
             }
         }
     }
@@ -305,7 +332,7 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
             let raw = clk == clock::MONOTONIC_RAW as u32;
             let vd = if raw { page.wrapping_add(CS_RAW) } else { page };
             // SAFETY: `vd` is one of the two mapped structs of page 0; `clk < VDSO_BASES`.
-            if let Read::Done(t) = unsafe { read_hres(vd, clk as usize) } {
+            if let Read::Done(t) = unsafe { read_hres::<false>(vd, clk as usize) } {
                 // SAFETY: caller contract.
                 unsafe { store_timespec(ts, t) };
                 return 0;
@@ -313,7 +340,7 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
             // SAFETY: caller contract.
             return unsafe { clock_gettime_slow(clock, ts) };
         }
-        if in_set(COARSE_MASK, clk) {
+        if is_coarse(clk) {
             // SAFETY: page 0 is mapped; `clk < VDSO_BASES`.
             if let Read::Done(t) = unsafe { read_coarse(page, clk as usize) } {
                 // SAFETY: caller contract.
@@ -394,7 +421,7 @@ unsafe extern "C" fn gettimeofday_slow(tv: *mut Timeval, tz: *mut Timezone) -> i
 pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
     if !tv.is_null() && tz.is_null() {
         // SAFETY: page 0 is mapped; REALTIME < VDSO_BASES.
-        if let Read::Done(t) = unsafe { read_hres(data::vdso_data(), clock::REALTIME as usize) } {
+        if let Read::Done(t) = unsafe { read_hres::<false>(data::vdso_data(), clock::REALTIME as usize) } {
             // SAFETY: non-NULL, writable per the caller.
             unsafe { store_timeval(tv, t) };
             return 0;
@@ -469,10 +496,7 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             // SAFETY: page 0 is the real data page.
             unsafe { load_u32(&raw const (*vd).hrtimer_res) }
         };
-        // REALTIME_COARSE and MONOTONIC_COARSE are 5 and 6: one compare, no shifted bit.
-        const _: () = assert!(COARSE_MASK == 0b11 << clock::REALTIME_COARSE);
-        let coarse = clk.wrapping_sub(clock::REALTIME_COARSE as u32) < 2;
-        let ns = if coarse { COARSE_RES_NSEC } else { hres };
+        let ns = if is_coarse(clk) { COARSE_RES_NSEC } else { hres };
         if !res.is_null() {
             // SAFETY: non-NULL and writable, per the caller.
             unsafe {

@@ -39,16 +39,11 @@ pub fn read_counter() -> u64 {
     t
 }
 
-/// `(delta * mult + base) >> shift`. Between two ticks `delta` is far below 2^31 and the shifted
-/// base below 2^63, so the 64-bit product and sum cannot overflow and the 128-bit work (a
-/// `mulhu`, a carry and a funnel shift riscv lacks) is skipped; past that, e.g. when updates
-/// stopped for a while, the full 128-bit product keeps the time exact.
+/// `(delta * mult + base) >> shift` with the product in 128 bits (for deltas past the u64
+/// horizon; the common case never comes here): riscv has `mulhu` but no funnel shift.
 #[inline(always)]
 pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
     let s = shift & 63; // a corrupt page must not make the shift undefined
-    if (delta >> 31) | (base >> 63) == 0 {
-        return (delta * mult as u64 + base) >> s;
-    }
     let wide = delta as u128 * mult as u128 + base as u128;
     let (lo, hi) = (wide as u64, (wide >> 64) as u64);
     (lo >> s) | ((hi << 1) << (63 - s))

@@ -40,8 +40,8 @@ pub fn read_counter() -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
-/// `(delta * mult + base) >> shift`, the product taken in 128 bits: one `mul` gives both halves
-/// on x86_64, so there is nothing to gain from a 64-bit special case.
+/// `(delta * mult + base) >> shift` with the product in 128 bits (for deltas past the u64
+/// horizon; the common case never comes here): one `mul` and one `shrd`.
 #[inline(always)]
 pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
     let wide = delta as u128 * mult as u128 + base as u128;

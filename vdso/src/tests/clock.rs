@@ -36,10 +36,14 @@ fn monotonic_is_base_plus_scaled_delta() {
     counter_mode(vd);
     vd.cycle_last = 1000;
     set_base(vd, MONOTONIC, 50, 123 << 24);
-    arch::set_counter(1000 + 3 * NS + 5); // 1 ns per cycle
-    assert_eq!(gettime(MONOTONIC), (0, Timespec { tv_sec: 53, tv_nsec: 128 }));
-    assert_eq!(arch::take_counter_reads(), 1);
+    arch::set_counter(1000 + 1_500_000_005); // 1 ns per cycle
+    assert_eq!(gettime(MONOTONIC), (0, Timespec { tv_sec: 51, tv_nsec: 500_000_128 }));
+    assert_eq!(arch::take_counter_reads(), 1, "the 64-bit fast path: one read");
     assert_eq!(arch::take_syscall(), None);
+    // Past 2^31 cycles the fast path hands over to the wide one, which reads again.
+    arch::set_counter(1000 + 3 * NS + 5);
+    assert_eq!(gettime(MONOTONIC), (0, Timespec { tv_sec: 53, tv_nsec: 128 }));
+    assert_eq!(arch::take_counter_reads(), 2, "fast path, then the wide path");
 }
 
 #[test]
