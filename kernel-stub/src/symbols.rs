@@ -300,6 +300,10 @@ impl<'a> DynImage<'a> {
                 if bloom_size == 0 || nbuckets == 0 {
                     return Err(SymbolError::BadDynamic("empty DT_GNU_HASH"));
                 }
+                // The second Bloom bit is `hash >> bloom_shift` of a 32-bit hash.
+                if bloom_shift >= 32 {
+                    return Err(SymbolError::BadDynamic("DT_GNU_HASH bloom shift of 32 or more"));
+                }
                 Some(Gnu { nbuckets, symoffset, bloom_size, bloom_shift, bloom, buckets, chains })
             }
             None => None,
