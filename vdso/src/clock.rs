@@ -81,15 +81,13 @@ enum Read {
     Slow,
 }
 
-/// Whether the 64-bit arithmetic of the fast path is exact: a 64-bit counter (every x86 TSC and
-/// riscv `time`), `delta` below 2^31 and the shifted base below 2^63, so `delta * mult + base`
-/// fits in 64 bits. Between two ticks that always holds, and a counter behind `cycle_last`
-/// (whose `delta` wraps to nearly 2^64) cannot pass for one.
+/// Zero exactly when the 64-bit arithmetic of the fast path is exact: a 64-bit counter (every
+/// x86 TSC and riscv `time`), `delta` below 2^31 and the shifted base below 2^63, so
+/// `delta * mult + base` fits in 64 bits. Between two ticks that always holds, and a counter
+/// behind `cycle_last` (whose `delta` wraps to nearly 2^64) cannot pass for one.
 #[inline(always)]
-fn fits_64(delta: u64, mask: u64, base_nsec: u64) -> bool {
-    // `computed_here` keeps LLVM from splitting the one shift into two (`delta >> 31` and
-    // `base >> 63`), an instruction more on every call.
-    mask == u64::MAX && computed_here(delta | (base_nsec >> 32)) >> 31 == 0
+fn inexact_64(delta: u64, mask: u64, base_nsec: u64) -> u64 {
+    ((delta | (base_nsec >> 32)) >> 31) | (mask ^ u64::MAX)
 }
 
 /// `(delta * mult + base_nsec) >> shift` for every case the fast path leaves alone: a counter
@@ -118,7 +116,7 @@ fn computed_here(mut x: u64) -> u64 {
 
 /// One HRES or RAW read of `clk` on `vd` following the seqlock protocol. The fast variant
 /// (`WIDE = false`) does 64-bit arithmetic only and answers [`Read::Slow`] when that would not
-/// be exact (see [`fits_64`]); the wide one handles every page.
+/// be exact (see [`inexact_64`]); the wide one handles every page.
 ///
 /// # Safety
 /// `vd` must point to a mapped `vdso_data`; `clk < VDSO_BASES`.
@@ -149,19 +147,29 @@ unsafe fn read_hres<const WIDE: bool>(vd: *const VdsoData, clk: usize) -> Read {
             let mask = load_u64(&raw const (*vd).mask);
             let shift = load_u32(&raw const (*vd).shift);
             let base = load_u64(&raw const (*bt).nsec);
-            let nsec = if WIDE {
-                scaled_ns_wide(delta, mask, mult, shift, base)
-            } else {
-                if !fits_64(delta, mask, base) {
-                    core::hint::cold_path();
-                    return Read::Slow;
+            if WIDE {
+                let nsec = computed_here(scaled_ns_wide(delta, mask, mult, shift, base));
+                let sec = load_u64(&raw const (*bt).sec);
+                if seqlock::retry(vd, seq) {
+                    continue;
                 }
-                (delta * mult as u64 + base) >> (shift & 63)
-            };
-            let nsec = computed_here(nsec);
+                return Read::Done(Raw { sec, nsec });
+            }
+            // The fast path computes with 64 bits whether or not that is exact, and tests
+            // exactness together with the seqlock in one branch: every branch costs (a
+            // translated-block boundary under qemu, a predictor slot on silicon).
+            let nsec = computed_here((delta.wrapping_mul(mult as u64).wrapping_add(base)) >> (shift & 63));
             let sec = load_u64(&raw const (*bt).sec);
-            if seqlock::retry(vd, seq) {
-                continue;
+            let now = seqlock::end(vd);
+            // Zero exactly when `seq` is unchanged and the arithmetic was exact; opaque to the
+            // compiler, which would otherwise split it back into three branches.
+            let bad = computed_here((now ^ seq) as u64 | inexact_64(delta, mask, base));
+            if bad != 0 {
+                core::hint::cold_path();
+                if now != seq {
+                    continue;
+                }
+                return Read::Slow;
             }
             return Read::Done(Raw { sec, nsec });
         }

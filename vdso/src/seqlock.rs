@@ -47,6 +47,18 @@ pub unsafe fn begin(vd: *const VdsoData) -> Begin {
 
 /// Whether the loads since [`begin`] may have been torn and must be redone.
 ///
+/// `seq` as it is now, after a read barrier: the reader compares it with [`begin`]'s value
+/// itself, e.g. folded into one test with other conditions of its fast path.
+///
+/// # Safety
+/// `vd` must point to a mapped `vdso_data`.
+#[inline(always)]
+pub unsafe fn end(vd: *const VdsoData) -> u32 {
+    arch::read_barrier();
+    // SAFETY: `vd` is mapped, per the caller.
+    unsafe { load_u32(&raw const (*vd).seq) }
+}
+
 /// # Safety
 /// `vd` must point to a mapped `vdso_data`.
 #[inline(always)]
