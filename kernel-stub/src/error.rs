@@ -32,6 +32,8 @@ pub enum Error {
     },
     /// The page already has a writer (the seqlock allows exactly one).
     WriterBusy,
+    /// A writer or reader still shares the mapping, so it cannot be handed over.
+    StillShared,
     /// The mapping has no time-namespace page (map with [`crate::MapOptions::timens`]).
     NoTimensPage,
     /// A symbol lookup failed.
@@ -63,6 +65,7 @@ impl fmt::Display for Error {
                 write!(f, "the mapping has the {mapping:?} layout, not the {requested:?} one")
             }
             Error::WriterBusy => write!(f, "the data page already has a writer"),
+            Error::StillShared => write!(f, "a writer or reader of this mapping is still alive"),
             Error::NoTimensPage => write!(f, "the mapping has no time-namespace page"),
             Error::Symbol { name, version, cause } => {
                 write!(f, "cannot resolve {name}@{version}: {cause}")

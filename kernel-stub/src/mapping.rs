@@ -395,6 +395,26 @@ impl MappedVdso {
         Ok(())
     }
 
+    /// Hands the reader's view over to whatever runs next in this process (a program started
+    /// in place, as `execve` would): unmaps the writer's view and closes the data-page memfd,
+    /// and leaves `[data pages | image]` mapped for good. Returns the region's start and length.
+    /// The page stays fresh only if another process holds a writable mapping of the memfd (a
+    /// writer started before this call). Fails with [`Error::StillShared`] while a
+    /// [`DataWriter`] or [`MappedReader`] of this mapping exists.
+    pub fn into_reader_only(self) -> Result<(usize, usize), Error> {
+        let inner = Arc::try_unwrap(self.inner).map_err(|_| Error::StillShared)?;
+        let inner = std::mem::ManuallyDrop::new(inner);
+        // SAFETY: the writer's view is a mapping `inner` made and owns alone (no writer or reader
+        // is left); `inner` is never dropped, so nothing unmaps it again, and the reader's
+        // region is deliberately left mapped.
+        unsafe {
+            let _ = munmap(inner.rw.as_ptr().cast(), inner.rw_len);
+            // Dropping the descriptor closes the memfd; another process's mapping keeps the page.
+            drop(std::ptr::read(&inner._memfd));
+        }
+        Ok((inner.base.as_ptr() as usize, inner.len))
+    }
+
     /// The x86_64 `getcpu` mode byte as the image sees it (page 0 of the reader's view).
     pub fn getcpu_mode(&self) -> Option<u8> {
         let off = self.inner.layout.getcpu_mode_offset?;

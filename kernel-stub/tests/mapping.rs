@@ -199,3 +199,25 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
     m.set_timens_offsets(&TimensOffsets::default()).unwrap();
     assert_eq!(r.clock_gettime(clock::MONOTONIC, || 0), Some(Timespec::new(50, 7)));
 }
+
+#[test]
+fn a_live_writer_blocks_handing_over_the_reader_view() {
+    let _serial = serial();
+    let m = MappedVdso::map(&[0u8], ArchLayout::X86_64).unwrap();
+    let _w = m.writer::<X86>().unwrap();
+    assert!(matches!(m.into_reader_only(), Err(Error::StillShared)));
+}
+
+#[test]
+fn handing_over_the_reader_view_unmaps_the_writer_view_and_keeps_the_region() {
+    let _serial = serial();
+    let img = synthetic_image(ElfOptions::default());
+    let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
+    let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
+    assert_eq!(m.into_reader_only().unwrap(), (base, len));
+    assert_eq!(perms(base).as_deref(), Some("r--s"), "data pages stay mapped read-only");
+    assert_eq!(perms(base + len - 1).as_deref(), Some("r-xp"), "the image stays mapped");
+    assert_eq!(perms(rw), None, "the writer's view is gone");
+    // SAFETY: the region was handed over to this test, which releases it.
+    unsafe { rustix::mm::munmap(base as *mut _, len).unwrap() };
+}

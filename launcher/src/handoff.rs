@@ -110,18 +110,12 @@ fn thread_pointer() -> usize {
     tp
 }
 
-/// Unmaps the writer's view of the data page and gives up the mapping without unmapping the
-/// reader's view: the program keeps reading it for the rest of its life.
+/// Unmaps the writer's view of the data page and closes its memfd, leaving the reader's view
+/// mapped: the program keeps reading it for the rest of its life.
 pub fn keep_reader_view_only(mapped: MappedVdso) {
-    let rw = mapped.data_page_rw();
-    let pages = if mapped.has_timens() { 2 } else { 1 };
-    // SAFETY: the writer's view is a mapping the `MappedVdso` made and that nothing in this
-    // process uses any more (the writer runs in its own process); the `MappedVdso` is forgotten
-    // below, so it never unmaps these pages a second time.
-    unsafe {
-        let _ = rustix::mm::munmap(rw.cast(), pages * vdso_abi::PAGE_SIZE);
-    }
-    std::mem::forget(mapped);
+    // The writer and reader handles are all gone by now (the writer runs in its own process),
+    // so the hand-over cannot fail; if it ever did, the mapping would simply stay as it is.
+    let _ = mapped.into_reader_only();
 }
 
 /// Sets the thread name to the program's file name (15 bytes at most), as `execve` does.
