@@ -22,6 +22,19 @@ fn key_is_valid(key: i64) -> bool {
     (0..=HWPROBE_MAX_KEY).contains(&key)
 }
 
+/// Answers a pair whose key the kernel does not know: key -1, value 0 (Linux's rule).
+///
+/// # Safety
+/// `p` must be writable.
+#[inline(always)]
+unsafe fn mark_unknown(p: *mut Pair) {
+    // SAFETY: writable, per the caller.
+    unsafe {
+        core::ptr::write_volatile(&raw mut (*p).key, -1);
+        core::ptr::write_volatile(&raw mut (*p).value, 0);
+    }
+}
+
 /// Whether a CPU whose value for `key` is `have` satisfies the queried value `want`.
 #[inline(always)]
 fn pair_matches(key: i64, have: u64, want: u64) -> bool {
@@ -66,8 +79,7 @@ pub unsafe fn riscv_hwprobe(
             if key_is_valid(key) {
                 core::ptr::write_volatile(&raw mut (*p).value, value_of(avd, key));
             } else {
-                core::ptr::write_volatile(&raw mut (*p).key, -1);
-                core::ptr::write_volatile(&raw mut (*p).value, 0);
+                mark_unknown(p);
             }
         }
     }
@@ -115,8 +127,7 @@ unsafe fn which_cpus(
                 }
             } else {
                 clear_all = true;
-                core::ptr::write_volatile(&raw mut (*p).key, -1);
-                core::ptr::write_volatile(&raw mut (*p).value, 0);
+                mark_unknown(p);
             }
         }
     }
