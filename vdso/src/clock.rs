@@ -126,14 +126,27 @@ unsafe fn read_hres<const WIDE: bool>(vd: *const VdsoData, clk: usize) -> Read {
     unsafe {
         let bt = (&raw const (*vd).bases.basetime).cast::<vdso_abi::VdsoTimestamp>().add(clk);
         loop {
-            let seq = match seqlock::begin(vd) {
-                Begin::Seq(seq) => seq,
-                Begin::Timens => return Read::Timens,
+            let seq = if !WIDE && arch::FOLD_BRANCHES {
+                // One branch for "a writer is in progress or page 0 is a namespace page" and
+                // "no counter to read": the wide path sorts out which it was.
+                let seq = seqlock::peek(vd);
+                let mode = load_i32(&raw const (*vd).clock_mode);
+                if computed_here((seq & 1) as u64 | (mode ^ clock_mode::ARCH) as u32 as u64) != 0 {
+                    core::hint::cold_path();
+                    return Read::Slow;
+                }
+                seq
+            } else {
+                let seq = match seqlock::begin(vd) {
+                    Begin::Seq(seq) => seq,
+                    Begin::Timens => return Read::Timens,
+                };
+                if load_i32(&raw const (*vd).clock_mode) != clock_mode::ARCH {
+                    core::hint::cold_path();
+                    return Read::Fallback;
+                }
+                seq
             };
-            if load_i32(&raw const (*vd).clock_mode) != clock_mode::ARCH {
-                core::hint::cold_path();
-                return Read::Fallback;
-            }
             // The fields the arithmetic needs first are loaded before the counter is read: the
             // read is ordered after every earlier load anyway (x86 `lfence`; riscv reads `time`
             // in order), so their latency hides behind it. The rest are loaded after it, which
@@ -163,7 +176,7 @@ unsafe fn read_hres<const WIDE: bool>(vd: *const VdsoData, clk: usize) -> Read {
             let now = seqlock::end(vd);
             // Zero exactly when `seq` is unchanged and the arithmetic was exact; opaque to the
             // compiler, which would otherwise split it back into three branches.
-            let bad = computed_here((now ^ seq) as u64 | inexact_64(delta, mask, base));
+            let bad = computed_here(arch::seq_changed(now, seq) | inexact_64(delta, mask, base));
             if bad != 0 {
                 core::hint::cold_path();
                 if now != seq {
@@ -256,6 +269,18 @@ fn is_coarse(clk: u32) -> bool {
     clk.wrapping_sub(clock::REALTIME_COARSE as u32) < 2
 }
 
+/// Whether `clk` (any value) is an HRES clock or MONOTONIC_RAW. Where branches cost more than a
+/// few ALU operations ([`arch::FOLD_BRANCHES`]) the range and set tests share one branch.
+#[inline(always)]
+fn counter_clock(clk: u32) -> bool {
+    if arch::FOLD_BRANCHES {
+        let in_range = (clk < VDSO_BASES as u32) as u64;
+        computed_here(in_range & ((HRES_MASK | RAW_MASK) as u64 >> (clk & 31))) & 1 != 0
+    } else {
+        clk < VDSO_BASES as u32 && in_set(HRES_MASK | RAW_MASK, clk)
+    }
+}
+
 /// Which struct and which read a clock id takes, or `None` for ids the kernel serves.
 #[inline(always)]
 fn route(clock: i32) -> Option<(usize, usize, bool)> {
@@ -334,8 +359,10 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
 pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     let clk = clock as u32;
     let page = data::vdso_data();
-    if clk < VDSO_BASES as u32 {
-        if in_set(HRES_MASK | RAW_MASK, clk) {
+    // With folded branches the range test is part of each set test below, not a branch of its
+    // own (`is_coarse` holds only for ids 5 and 6 anyway).
+    if clk < VDSO_BASES as u32 || arch::FOLD_BRANCHES {
+        if counter_clock(clk) {
             // One loop for both: RAW differs only in reading `vdso_data[1]`.
             let raw = clk == clock::MONOTONIC_RAW as u32;
             let vd = if raw { page.wrapping_add(CS_RAW) } else { page };

@@ -45,6 +45,20 @@ pub unsafe fn begin(vd: *const VdsoData) -> Begin {
     }
 }
 
+/// `seq` as it is now, with the following loads ordered after it, without waiting for it to be
+/// even: for a fast path that tests `seq & 1` together with other conditions and leaves for a
+/// path using [`begin`] when any of them holds.
+///
+/// # Safety
+/// `vd` must point to a mapped `vdso_data`.
+#[inline(always)]
+pub unsafe fn peek(vd: *const VdsoData) -> u32 {
+    // SAFETY: `vd` is mapped, per the caller.
+    let seq = unsafe { load_u32(&raw const (*vd).seq) };
+    arch::read_barrier();
+    seq
+}
+
 /// Whether the loads since [`begin`] may have been torn and must be redone.
 ///
 /// `seq` as it is now, after a read barrier: the reader compares it with [`begin`]'s value

@@ -77,6 +77,14 @@ pub fn read_counter() -> u64 {
     COUNTER.with(|c| c.get())
 }
 
+/// As the target's own arch module, so each target's unit tests exercise its real code shape.
+pub const FOLD_BRANCHES: bool = cfg!(target_arch = "riscv64");
+
+/// Nonzero exactly when `now != seq` (as the real arch modules).
+pub fn seq_changed(now: u32, seq: u32) -> u64 {
+    (now ^ seq) as u64
+}
+
 pub fn read_barrier() {
     core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
 }

@@ -56,6 +56,18 @@ pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
     lo
 }
 
+/// Whether the fast paths fold tests that would each be a branch into one branch over a few ALU
+/// operations. Not here: predicted branches are nearly free on x86 silicon, and the fold would
+/// cost instructions the kernel's image does not spend (the instruction-count gate).
+pub const FOLD_BRANCHES: bool = false;
+
+/// Nonzero exactly when `now != seq`, as a 64-bit word to fold into one test with others: a
+/// 32-bit XOR zero-extends for free.
+#[inline(always)]
+pub fn seq_changed(now: u32, seq: u32) -> u64 {
+    (now ^ seq) as u64
+}
+
 /// Loads are not reordered with other loads on x86: only the compiler must be held back.
 #[inline(always)]
 pub fn read_barrier() {
