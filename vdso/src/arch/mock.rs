@@ -80,9 +80,13 @@ pub fn read_counter() -> u64 {
 /// As the target's own arch module, so each target's unit tests exercise its real code shape.
 pub const FOLD_BRANCHES: bool = cfg!(target_arch = "riscv64");
 
-/// Nonzero exactly when `now != seq` (as the real arch modules).
+/// Nonzero exactly when `now != seq`, computed as the target's own arch module does.
 pub fn seq_changed(now: u32, seq: u32) -> u64 {
-    (now ^ seq) as u64
+    if cfg!(target_arch = "riscv64") {
+        ((now as i32 as i64) ^ (seq as i32 as i64)) as u64
+    } else {
+        (now ^ seq) as u64
+    }
 }
 
 pub fn read_barrier() {

@@ -166,8 +166,34 @@ fn every_other_id_goes_to_the_syscall_with_its_result_unchanged() {
     assert_eq!(arch::take_counter_reads(), 0);
 }
 
-thread_local! {
-    static TORN_ONCE: core::cell::Cell<*mut u32> = const { core::cell::Cell::new(core::ptr::null_mut()) };
+#[test]
+fn a_write_in_progress_when_the_read_starts_makes_the_reader_wait_for_it() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let mut p = TestPages::new();
+    let vd = &mut p.page0()[0];
+    counter_mode(vd);
+    // The writer has bumped `seq` to odd and left a half-written base: a reader that does not
+    // wait for an even `seq` (the riscv64 fast path folds that test into one branch with the
+    // clock-mode test) returns 999 s.
+    set_base(vd, MONOTONIC, 999, 0);
+    vd.seq = 3;
+    arch::set_counter(10);
+    let seq = &raw mut vd.seq as usize;
+    // SAFETY: only takes the address of a field of plain integers (no read).
+    let sec = unsafe { &raw mut vd.bases.basetime[MONOTONIC as usize].sec } as usize;
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // SAFETY: the test page outlives the join below; the reader only loads these words
+        // atomically, so storing them atomically here is a well-defined concurrent write.
+        unsafe {
+            std::sync::atomic::AtomicU64::from_ptr(sec as *mut u64).store(5, Ordering::Relaxed);
+            AtomicU32::from_ptr(seq as *mut u32).store(4, Ordering::Release);
+        }
+    });
+    let t = gettime(MONOTONIC);
+    writer.join().unwrap();
+    assert_eq!(t, (0, Timespec { tv_sec: 5, tv_nsec: 10 }), "the finished write, never the torn one");
+    assert_eq!(arch::take_syscall(), None);
 }
 
 #[test]
