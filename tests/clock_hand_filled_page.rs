@@ -57,6 +57,10 @@ fn key(ts: &Ts) -> (i64, i64) {
     (ts.tv_sec, ts.tv_nsec)
 }
 
+// x86_64 only: the counter is chosen by trapping `rdtsc` (PR_SET_TSC); qemu-user cannot trap
+// `rdtime`, so riscv64 checks the same arithmetic with the real counter bracketing the result
+// (`the_real_counter_brackets_the_result_exactly`) and with the injected counter of the image's
+// unit tests.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn a_chosen_counter_gives_bit_exact_times_on_every_counter_clock() {
@@ -91,6 +95,10 @@ fn a_chosen_counter_gives_bit_exact_times_on_every_counter_clock() {
     }
 }
 
+// x86_64 only: the counter is chosen by trapping `rdtsc` (PR_SET_TSC); qemu-user cannot trap
+// `rdtime`, so riscv64 checks the same arithmetic with the real counter bracketing the result
+// (`the_real_counter_brackets_the_result_exactly`) and with the injected counter of the image's
+// unit tests.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn past_the_overflow_horizon_and_behind_cycle_last_with_a_chosen_counter() {
@@ -109,6 +117,10 @@ fn past_the_overflow_horizon_and_behind_cycle_last_with_a_chosen_counter() {
     }
 }
 
+// x86_64 only: the counter is chosen by trapping `rdtsc` (PR_SET_TSC); qemu-user cannot trap
+// `rdtime`, so riscv64 checks the same arithmetic with the real counter bracketing the result
+// (`the_real_counter_brackets_the_result_exactly`) and with the injected counter of the image's
+// unit tests.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn coarse_time_tz_and_getres_read_no_counter() {
@@ -225,6 +237,7 @@ fn a_time_namespace_shifts_exactly_by_its_offsets_and_leaves_the_rest_on_the_rea
     // SAFETY: NULL tv allowed; `tz` a local.
     assert_eq!(unsafe { (vdso.gettimeofday)(std::ptr::null_mut(), &mut tz) }, 0);
     assert_eq!(tz.minuteswest, -330, "tz from the real page");
+    // `time` exists on x86_64 only (riscv64 Linux exports none).
     #[cfg(target_arch = "x86_64")]
     {
         let time = vdso.time();

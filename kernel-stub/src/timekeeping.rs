@@ -24,7 +24,9 @@ use crate::time::NSEC_PER_SEC;
 /// kernel comparing with Linux's numbers gets the same `mult`/`shift`).
 ///
 /// Unlike Linux, the product `max_secs * from_hz` is computed without overflow (Linux wraps in
-/// 64 bits above 4.29 GHz with `max_secs` = 2^32 - 1). `from_hz == 0` returns `(0, 0)`.
+/// 64 bits above 4.29 GHz with `max_secs` = 2^32 - 1). `from_hz == 0` returns `(0, 0)`, and a
+/// counter more than 2^33 times faster than `to_hz` gets `mult` 0 (even shift 32 rounds the ratio
+/// to 0): a `mult` of 0 is never a usable conversion, so check for it.
 pub fn clocks_calc_mult_shift(from_hz: u64, to_hz: u64, max_secs: u32) -> (u32, u32) {
     if from_hz == 0 {
         return (0, 0);

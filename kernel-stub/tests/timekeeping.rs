@@ -120,6 +120,9 @@ fn degenerate_inputs_do_not_panic() {
     assert_eq!(clocks_calc_mult_shift(0, 1_000_000_000, 600), (0, 0));
     assert_eq!(max_cycles(0, 24), u64::MAX);
     assert_eq!(max_update_interval_ns(1, 0, 0), 0);
-    let (mult, _) = clocks_calc_mult_shift(u64::MAX, 1_000_000_000, u32::MAX);
-    let _ = mult;
+    // A counter over 2^33 times faster than the unit: even shift 32 rounds the ratio to 0, and
+    // `mult` 0 is what the caller gets (documented: not a usable clock).
+    assert_eq!(clocks_calc_mult_shift(u64::MAX, 1_000_000_000, u32::MAX).0, 0);
+    // Slower than the unit: shift 0 and the saturated ratio.
+    assert_eq!(clocks_calc_mult_shift(1, u64::MAX, u32::MAX), (u32::MAX, 0));
 }

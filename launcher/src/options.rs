@@ -116,7 +116,10 @@ pub fn parse_duration(text: &str) -> Result<i128, String> {
             return Err(bad("only a lone number may go without a unit"));
         }
         total = total
-            .checked_add(scale_decimal(num, scale).ok_or_else(|| bad("number out of range"))?)
+            .checked_add(
+                scale_decimal(num, scale)
+                    .ok_or_else(|| bad(&format!("{num:?} is malformed or out of range")))?,
+            )
             .ok_or_else(|| bad("out of range"))?;
         if total > 1_000_000 * YEAR_NS {
             return Err(bad("more than a million years"));
@@ -353,8 +356,20 @@ mod tests {
 
     #[test]
     fn bad_durations_are_refused_with_a_reason() {
-        for bad in ["", "+", "y", "10x", "1.2.3s", "--1s", "5s3", "99999999999999999999999y", "2000000y"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        for (bad, why) in [
+            ("", "empty"),
+            ("+", "no number"),
+            ("y", "expected a number"),
+            ("10x", "unknown unit \"x\""),
+            ("1.2.3s", "\"1.2.3\" is malformed or out of range"),
+            ("--1s", "expected a number"),
+            ("5s3", "only a lone number may go without a unit"),
+            ("99999999999999999999999y", "malformed or out of range"),
+            ("2000000y", "more than a million years"),
+        ] {
+            let e = parse_duration(bad).expect_err(bad);
+            assert!(e.starts_with(&format!("invalid duration {bad:?}: ")), "{e}");
+            assert!(e.contains(why), "{bad:?}: {e}");
         }
     }
 

@@ -66,7 +66,7 @@ impl Vdso {
         }
     }
 
-    /// `__vdso_time` (x86_64 only).
+    /// `__vdso_time` (x86_64 only: riscv64 Linux exports no `time` from its vDSO).
     #[cfg(target_arch = "x86_64")]
     pub fn time(&self) -> Time {
         // SAFETY: the prototype matches; used while `self` lives.

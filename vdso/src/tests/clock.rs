@@ -276,6 +276,7 @@ fn in_a_time_namespace_tz_getres_and_time_read_the_real_page() {
     // SAFETY: a local.
     assert_eq!(unsafe { c::clock_getres(MONOTONIC, &mut res) }, 0);
     assert_eq!((res.tv_sec, res.tv_nsec), (0, 3));
+    // `time` exists on x86_64 only (riscv64 Linux exports none).
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: NULL allowed.
@@ -358,6 +359,7 @@ fn clock_getres_serves_hres_raw_and_coarse_and_asks_the_kernel_for_the_rest() {
     }
 }
 
+// x86_64 only: riscv64 Linux exports no `time` from its vDSO (ABI.md section 5), nor does ours.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn time_is_the_realtime_base_seconds_in_every_mode() {
