@@ -63,6 +63,10 @@ fn check_bracketed(vdso: &Vdso, ticker: &Ticker, clock: i32) {
     assert_eq!(r, 0, "clock {clock}");
     assert!(normalised(&ours), "clock {clock}: {ours:?}");
     let mut tol = tolerance(ticker, clock);
+    // The stated tolerance must mean something: well under a millisecond beyond the COARSE tick
+    // (as `kernel-stub/tests/ticker.rs` also requires of the ticker alone).
+    let tick = 1_000_000_000 / ticker.stats().hz as i128;
+    assert!(tol < 1_000_000 + tick, "clock {clock}: tolerance {tol} ns is no check at all");
     let (mut lo, hi) = (ns(&before) - tol, ns(&after) + tol);
     if ns(&ours) < lo && matches!(clock, clock::REALTIME_COARSE | clock::MONOTONIC_COARSE) {
         // A COARSE clock lags by the time since the last update, which a late tick (a busy
@@ -70,6 +74,7 @@ fn check_bracketed(vdso: &Vdso, ticker: &Ticker, clock: i32) {
         // allow the longest gap the ticker has now seen, including the one this read fell in.
         ticker.sync();
         let gap = ticker.stats().max_gap_ns as i128;
+        assert!(gap < 1_000_000_000, "clock {clock}: the ticker stalled for {gap} ns");
         tol += gap;
         lo = ns(&before) - tol;
     }

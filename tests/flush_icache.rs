@@ -6,6 +6,11 @@
 //! (qemu-user 7.2 answers 0 whatever the arguments, since it detects self-modifying code itself;
 //! a newer qemu or a real kernel answers `-EINVAL` for unknown flags, and the comparison stays
 //! right.) Then the use it exists for: code written into a fresh mapping runs after the call.
+//!
+//! Under qemu-user these two alone cannot tell the syscall from a stub that returns 0. That the
+//! image really makes syscall 259 is checked where a kernel answers it: the riscv64 kernel example
+//! counts `riscv_flush_icache` calls made from inside the image (`tests/riscv_kernel.rs`,
+//! `passthrough_from_vdso=2` with getcpu).
 #![cfg(target_arch = "riscv64")]
 
 mod common;

@@ -108,18 +108,24 @@ fn another_architecture_than_asked_cannot_execute() {
 #[test]
 fn an_unusable_interpreter_cannot_execute() {
     let dir = common::scratch_dir("launcher-cli-interp");
-    let mut bytes = host_true();
-    let interp = b"/lib64/ld-linux-x86-64.so.2\0";
-    let at = bytes.windows(interp.len()).position(|w| w == interp).expect("/bin/true names its loader");
-    let bogus = b"/nonexistent/ld-linux.so\0\0\0\0";
-    bytes[at..at + interp.len()].copy_from_slice(bogus);
-    let prog = executable(&dir, "bad-interp", &bytes);
-    let o = vdso_run(&["--", prog.to_str().unwrap()]);
-    if cfg!(target_arch = "x86_64") {
-        refused(&o, 126, "cannot use its interpreter /nonexistent/ld-linux.so");
+    // A dynamic program of the launcher's own arch with its loader's path replaced: the host's
+    // /bin/true natively, this test binary itself as riscv64 (the riscv64 launcher refuses
+    // x86_64 programs before it looks at their interpreter).
+    let (mut bytes, interp): (Vec<u8>, &[u8]) = if cfg!(target_arch = "x86_64") {
+        (host_true(), b"/lib64/ld-linux-x86-64.so.2\0")
     } else {
-        assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
-    }
+        (fs::read(std::env::current_exe().unwrap()).unwrap(), b"/lib/ld-linux-riscv64-lp64d.so.1\0")
+    };
+    let at = bytes.windows(interp.len()).position(|w| w == interp).expect("the program names its loader");
+    let bogus = b"/nonexistent/ld-linux.so";
+    bytes[at..at + interp.len()].fill(0);
+    bytes[at..at + bogus.len()].copy_from_slice(bogus);
+    let prog = executable(&dir, "bad-interp", &bytes);
+    refused(
+        &vdso_run(&["--", prog.to_str().unwrap()]),
+        126,
+        "cannot use its interpreter /nonexistent/ld-linux.so",
+    );
 }
 
 #[test]
