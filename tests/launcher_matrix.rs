@@ -75,7 +75,12 @@ fn newer(out: &Path, src: &Path) -> bool {
 }
 
 fn cc(compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
-    let src = fixtures().join("clocks.c");
+    cc_from("clocks.c", compiler, flags, name)
+}
+
+/// Compiles the C fixture `source` to `name` in the work directory, unless it is up to date.
+fn cc_from(source: &str, compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
+    let src = fixtures().join(source);
     let out = work_dir().join(name);
     if !newer(&out, &src) {
         run_tool(Command::new(compiler).args(flags).arg("-O2").arg("-o").arg(&out).arg(&src), compiler)?;
@@ -494,4 +499,35 @@ fn unmodified_programs_get_their_time_from_our_image() {
         .map(|(r, s)| format!("{} on {}: {}", r.consumer, r.arch, s.problems.join("; ")))
         .collect();
     assert!(failed.is_empty(), "matrix rows failed:\n{}\n\n{table}", failed.join("\n"));
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "drives the riscv64 launcher through qemu-riscv64 from the x86_64 run, with the x86_64 cross compiler"
+)]
+fn the_riscv64_launcher_passes_arguments_environment_output_and_status_through() {
+    // The riscv64 counterpart of launcher_cli's pass-through test, which runs the host's x86_64
+    // /bin/sh and so can only exercise the x86_64 launcher.
+    let rv_launcher = riscv64_launcher().expect("the riscv64 launcher");
+    let prog =
+        cc_from("passthrough.c", "riscv64-linux-gnu-gcc", &[], "passthrough-riscv64").expect("fixture");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vdso"))
+            .args(["run", "--arch", "riscv64", "--"])
+            .arg(&prog)
+            .args(args)
+            .env("VDSO_RISCV64_LAUNCHER", &rv_launcher)
+            .env("FOO", "bar baz")
+            .output()
+            .expect("vdso run")
+    };
+    let o = run(&["first", "second"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "first|second|bar baz\n");
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "err\n");
+    assert_eq!(o.status.code(), Some(7));
+
+    use std::os::unix::process::ExitStatusExt;
+    let o = run(&["kill"]);
+    assert_eq!(o.status.signal(), Some(15), "killed by SIGTERM, as the program was: {o:?}");
 }
