@@ -134,6 +134,8 @@ pub struct ElfImage {
     pub segments: Vec<Segment>,
     /// `(d_tag, d_val)` of the dynamic section, up to DT_NULL.
     pub dynamic: Vec<(u64, u64)>,
+    /// Whether a DT_NULL ends the dynamic section inside PT_DYNAMIC.
+    pub dynamic_terminated: bool,
     /// DT_SONAME.
     pub soname: Option<String>,
     /// `.dynsym` without the null entry.
@@ -163,6 +165,9 @@ impl ElfImage {
             Err(_) if data.len() < 64 && data.starts_with(b"\x7fELF") => {
                 return err(format!("truncated ELF file: {} bytes, shorter than its header", data.len()))
             }
+            Err(_) if data.starts_with(b"\x7fELF") => {
+                return err(format!("malformed ELF header: unknown class (EI_CLASS {})", data[4]))
+            }
             Err(_) => return err("not an ELF file (no \\x7fELF magic)"),
         }
         if data.len() < 64 {
@@ -185,6 +190,7 @@ impl ElfImage {
         let phdrs = header.program_headers(endian, data).map_err(ctx("program headers"))?;
         let mut segments = Vec::new();
         let mut dynamic = Vec::new();
+        let mut dynamic_terminated = false;
         let mut notes = Vec::new();
         for ph in phdrs {
             segments.push(Segment {
@@ -199,6 +205,7 @@ impl ElfImage {
                 for d in dyns {
                     let tag = d.d_tag(endian);
                     if tag == u64::from(elf::DT_NULL) {
+                        dynamic_terminated = true;
                         break;
                     }
                     dynamic.push((tag, d.d_val(endian)));
@@ -306,6 +313,7 @@ impl ElfImage {
             file_size: data.len(),
             segments,
             dynamic,
+            dynamic_terminated,
             soname,
             symbols,
             version_defs,
@@ -320,9 +328,10 @@ impl ElfImage {
         self.segments.iter().filter(|s| s.kind == PT_LOAD)
     }
 
-    /// Bytes the image occupies once mapped (end of the last PT_LOAD).
+    /// Bytes the image occupies once mapped (end of the last PT_LOAD); `u64::MAX` when a
+    /// corrupt segment would end past the address space (which every size check then refuses).
     pub fn load_size(&self) -> u64 {
-        self.loads().map(|s| s.vaddr + s.memsz).max().unwrap_or(0)
+        self.loads().map(|s| s.vaddr.saturating_add(s.memsz)).max().unwrap_or(0)
     }
 
     /// Pages the image occupies once mapped.

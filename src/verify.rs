@@ -117,8 +117,10 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     }
     for s in &parsed.segments {
         if s.kind != PT_LOAD && s.filesz > 0 {
-            let inside =
-                loads.iter().any(|l| s.offset >= l.offset && s.offset + s.filesz <= l.offset + l.filesz);
+            // Saturating: a corrupt offset or size near 2^64 must count as outside, not wrap.
+            let inside = loads.iter().any(|l| {
+                s.offset >= l.offset && s.offset.saturating_add(s.filesz) <= l.offset.saturating_add(l.filesz)
+            });
             if !inside {
                 fail(format!(
                     "segment of type {:#x} at {:#x} lies outside the loaded segment",
@@ -147,9 +149,59 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             fail(format!("no {name} (musl and Zig need DT_HASH, glibc DT_GNU_HASH, Go DT_VERDEF)"));
         }
     }
+    if !parsed.dynamic_terminated {
+        fail("the dynamic section has no DT_NULL inside PT_DYNAMIC".into());
+    }
+    // A libc finds everything through these tags, not through the section headers this
+    // verifier reads the symbols from: each must name exactly its section.
+    for (tag, name, kind, size_tag) in [
+        (elf::DT_SYMTAB, "DT_SYMTAB", elf::SHT_DYNSYM, None),
+        (elf::DT_STRTAB, "DT_STRTAB", elf::SHT_STRTAB, Some((elf::DT_STRSZ, "DT_STRSZ"))),
+        (elf::DT_HASH, "DT_HASH", elf::SHT_HASH, None),
+        (elf::DT_GNU_HASH, "DT_GNU_HASH", elf::SHT_GNU_HASH, None),
+        (elf::DT_VERSYM, "DT_VERSYM", elf::SHT_GNU_VERSYM, None),
+        (elf::DT_VERDEF, "DT_VERDEF", elf::SHT_GNU_VERDEF, None),
+    ] {
+        let Some(value) = parsed.dyn_value(tag) else {
+            if tag == elf::DT_SYMTAB || tag == elf::DT_STRTAB {
+                fail(format!("no {name}"));
+            }
+            continue; // the missing ones that matter are reported above
+        };
+        // DT_STRTAB must be the dynamic string table, not `.shstrtab` or `.strtab`.
+        let section = parsed.sections.iter().find(|s| s.kind == kind && s.addr == value && s.addr != 0);
+        match (section, size_tag) {
+            _ if parsed.sections.is_empty() => {} // nothing to compare with
+            (None, _) => fail(format!("{name} is {value:#x}, which is no section of its kind")),
+            (Some(s), Some((size_tag, size_name))) if parsed.dyn_value(size_tag) != Some(s.size) => {
+                fail(format!(
+                    "{size_name} is {}, but the string table at {value:#x} has {} bytes",
+                    shown(parsed.dyn_value(size_tag)),
+                    s.size
+                ))
+            }
+            _ => {}
+        }
+        if value >= parsed.load_size() {
+            fail(format!("{name} is {value:#x}, outside the loaded image"));
+        }
+    }
+    if parsed.dyn_value(elf::DT_SYMENT).is_some_and(|n| n != 24) {
+        fail(format!("DT_SYMENT is {}, expected 24", shown(parsed.dyn_value(elf::DT_SYMENT))));
+    }
+    let verdefs = parsed.version_defs.len() as u64;
+    if parsed.dyn_value(elf::DT_VERDEFNUM) != Some(verdefs) {
+        fail(format!(
+            "DT_VERDEFNUM is {}, but there are {verdefs} version definitions",
+            shown(parsed.dyn_value(elf::DT_VERDEFNUM))
+        ));
+    }
     match &parsed.soname {
         Some(s) if s == SONAME => {}
         Some(s) => fail(format!("DT_SONAME is {s:?}, expected {SONAME:?}")),
+        None if parsed.dyn_value(elf::DT_SONAME).is_some() => {
+            fail("DT_SONAME names no string inside DT_STRTAB/DT_STRSZ".into())
+        }
         None => fail("no DT_SONAME".into()),
     }
 
@@ -224,7 +276,7 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
                     ));
                 }
                 let load = parsed.load_size();
-                if sym.size == 0 || sym.value + sym.size > load {
+                if sym.size == 0 || sym.value.saturating_add(sym.size) > load {
                     fail(format!(
                         "{} at {:#x}+{} is empty or outside the image",
                         sym.name, sym.value, sym.size
@@ -328,4 +380,9 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         }
     }
     v
+}
+
+/// A dynamic tag's value for a message: the number, or "absent".
+fn shown(value: Option<u64>) -> String {
+    value.map_or_else(|| "absent".to_string(), |v| v.to_string())
 }

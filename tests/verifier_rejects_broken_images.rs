@@ -226,6 +226,86 @@ fn a_layout_note_for_another_layout_is_rejected() {
     });
 }
 
+/// Offset of the value of the dynamic entry `tag`.
+fn dyn_value_at(b: &[u8], tag: u64) -> usize {
+    let mut at = u64_at(b, phdr_of_type(b, 2) + 8) as usize;
+    while u64_at(b, at) != tag {
+        assert_ne!(u64_at(b, at), 0, "tag {tag} not found");
+        at += 16;
+    }
+    at + 8
+}
+
+#[test]
+fn dynamic_tags_that_point_elsewhere_are_rejected() {
+    // A libc reads the tables through these tags, not the section headers.
+    for (tag, name) in [
+        (6, "DT_SYMTAB"),
+        (5, "DT_STRTAB"),
+        (4, "DT_HASH"),
+        (0x6fff_fef5, "DT_GNU_HASH"),
+        (0x6fff_fff0, "DT_VERSYM"),
+        (0x6fff_fffc, "DT_VERDEF"),
+    ] {
+        each_image(|arch, mut b| {
+            let at = dyn_value_at(&b, tag);
+            let moved = u64_at(&b, at) + 8;
+            b[at..at + 8].copy_from_slice(&moved.to_le_bytes());
+            assert_rejected(&b, arch, &format!("{name} is {moved:#x}, which is no section of its kind"));
+        });
+    }
+    each_image(|arch, mut b| {
+        let at = dyn_value_at(&b, 10); // DT_STRSZ
+        b[at] ^= 1;
+        assert_rejected(&b, arch, "DT_STRSZ is");
+    });
+    each_image(|arch, mut b| {
+        let at = dyn_value_at(&b, 0x6fff_fffd); // DT_VERDEFNUM
+        b[at..at + 8].copy_from_slice(&0u64.to_le_bytes());
+        assert_rejected(&b, arch, "DT_VERDEFNUM is 0, but there are 2 version definitions");
+    });
+}
+
+#[test]
+fn a_dynamic_section_without_dt_null_is_rejected() {
+    each_image(|arch, mut b| {
+        let dynamic = phdr_of_type(&b, 2);
+        let (start, size) = (u64_at(&b, dynamic + 8) as usize, u64_at(&b, dynamic + 32) as usize);
+        // Every entry from the first DT_NULL to the end of PT_DYNAMIC becomes DT_DEBUG (21).
+        let mut at = start;
+        while at < start + size {
+            if u64_at(&b, at) == 0 {
+                b[at..at + 8].copy_from_slice(&21u64.to_le_bytes());
+            }
+            at += 16;
+        }
+        assert_rejected(&b, arch, "no DT_NULL inside PT_DYNAMIC");
+    });
+}
+
+#[test]
+fn sizes_and_addresses_near_two_to_the_64_are_rejected_not_wrapped() {
+    each_image(|arch, b| {
+        let load = phdr_of_type(&b, 1);
+        let mut vaddr = b.clone();
+        vaddr[load + 16..load + 24].copy_from_slice(&(u64::MAX - 0xff).to_le_bytes());
+        assert_rejected(&vaddr, arch, "PT_LOAD at offset 0x0");
+
+        let eh_frame = phdr_of_type(&b, 0x6474_e550);
+        let mut offset = b.clone();
+        offset[eh_frame + 8..eh_frame + 16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_rejected(&offset, arch, "lies outside the loaded segment");
+
+        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        let mut size = b.clone();
+        size[sym + 16..sym + 24].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_rejected(&size, arch, "__vdso_clock_gettime at");
+        let mut value = b.clone();
+        value[sym + 8..sym + 16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_rejected(&value, arch, "is empty or outside the image");
+    });
+}
+
 #[test]
 fn the_unstripped_check_demands_the_data_page_symbol() {
     each_image(|arch, b| {
@@ -247,6 +327,10 @@ fn not_elf_truncated_and_32_bit_files_get_one_line_errors() {
     class32[4] = 1;
     let e = ElfImage::parse(&class32).unwrap_err().0;
     assert!(e.contains("32-bit"), "{e}");
+    let mut class7 = good.to_vec();
+    class7[4] = 7;
+    let e = ElfImage::parse(&class7).unwrap_err().0;
+    assert!(e.contains("unknown class (EI_CLASS 7)"), "{e}");
     let mut exec = good.to_vec();
     exec[16] = 2; // ET_EXEC
     let e = ElfImage::parse(&exec).unwrap_err().0;
@@ -270,6 +354,24 @@ proptest! {
         b.truncate(cut.max(1).min(b.len()));
         if let Ok(parsed) = ElfImage::parse(&b) {
             let _ = verify(&parsed, arch, Stage::Stripped);
+        }
+    }
+
+    /// Whole 8-byte words of extreme values over the headers and tables (where bit flips rarely
+    /// reach the values that make sums wrap): parse and verify still answer without panicking.
+    #[test]
+    fn extreme_words_never_panic(arch in prop::sample::select(Arch::ALL.to_vec()),
+                                 words in prop::collection::vec(
+                                     (0usize..0x700, prop::sample::select(vec![u64::MAX, u64::MAX - 0xff, 1 << 63, 1 << 32, 0])),
+                                     1..6)) {
+        let mut b = Image::get(arch).bytes().to_vec();
+        for (at, v) in words {
+            let at = at & !7;
+            b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        if let Ok(parsed) = ElfImage::parse(&b) {
+            let _ = verify(&parsed, arch, Stage::Stripped);
+            let _ = (parsed.load_size(), parsed.pages());
         }
     }
 }

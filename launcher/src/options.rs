@@ -98,7 +98,8 @@ pub fn parse_duration(text: &str) -> Result<i128, String> {
             return Err(bad("expected a number"));
         }
         let (num, after) = rest.split_at(num_len);
-        let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        // `is_alphabetic`, not the ASCII test: the unit `µs` starts with U+00B5.
+        let unit_len = after.find(|c: char| !c.is_alphabetic()).unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         let scale = match unit {
             "ns" => 1,
@@ -215,6 +216,10 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
+/// The latest year a date may name: a million years, as for durations (and far inside the
+/// calendar arithmetic's range).
+const MAX_YEAR: i64 = 1_000_000;
+
 /// Parses an RFC 3339-style date into nanoseconds since the Unix epoch.
 pub fn parse_date(text: &str) -> Result<i128, String> {
     let bad = |why: &str| format!("invalid date {text:?}: {why} (expected YYYY-MM-DDTHH:MM:SSZ)");
@@ -231,6 +236,9 @@ pub fn parse_date(text: &str) -> Result<i128, String> {
             .ok_or_else(|| bad(&format!("bad {name}")))
     };
     let (year, month, day) = (field("year")?, field("month")?, field("day")?);
+    if year > MAX_YEAR {
+        return Err(bad(&format!("year beyond {MAX_YEAR}")));
+    }
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return Err(bad("no such day"));
     }
@@ -243,7 +251,9 @@ pub fn parse_date(text: &str) -> Result<i128, String> {
             None => (clock, None),
         };
         let fields: Vec<&str> = hms.split(':').collect();
-        if !(2..=3).contains(&fields.len()) || fields.iter().any(|f| f.len() != 2) {
+        if !(2..=3).contains(&fields.len())
+            || fields.iter().any(|f| f.len() != 2 || !f.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(bad("bad time of day"));
         }
         let nums: Option<Vec<i128>> = fields.iter().map(|f| f.parse().ok()).collect();
@@ -274,6 +284,9 @@ fn split_zone(time: &str) -> Option<(&str, i128)> {
         let (clock, zone) = time.split_at(pos);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "00"));
+        if [h, m].iter().any(|f| f.len() != 2 || !f.bytes().all(|b| b.is_ascii_digit())) {
+            return None;
+        }
         let (h, m): (i128, i128) = (h.parse().ok()?, m.parse().ok()?);
         if h > 23 || m > 59 {
             return None;
@@ -351,6 +364,8 @@ mod tests {
         assert_eq!(parse_duration("1d12h"), Ok(36 * 3600 * NS));
         assert_eq!(parse_duration("-1.5h"), Ok(-5400 * NS));
         assert_eq!(parse_duration("250ms"), Ok(250_000_000));
+        assert_eq!(parse_duration("3µs"), Ok(3_000));
+        assert_eq!(parse_duration("3us"), Ok(3_000));
         assert_eq!(parse_duration("2w"), Ok(14 * 86_400 * NS));
     }
 
@@ -382,9 +397,21 @@ mod tests {
         assert_eq!(parse_date("2099-01-01T01:00:00+01:00"), Ok(4_070_908_800 * NS));
         assert_eq!(parse_date("1969-12-31T23:59:59.5Z"), Ok(-NS / 2));
         assert_eq!(parse_date("2024-02-29T12:00"), Ok((1_709_164_800 + 43_200) * NS));
-        for bad in ["2023-02-29", "2024-13-01", "2024-01-01T25:00", "2024-01-01T10:00:00+99:00", "20x4-01-01"]
-        {
-            assert!(parse_date(bad).is_err(), "{bad:?} accepted");
+        for (bad, why) in [
+            ("2023-02-29", "no such day"),
+            ("2024-13-01", "no such day"),
+            ("2024-01-01T25:00", "time of day out of range"),
+            ("2024-01-01T-1:30Z", "bad time of day"),
+            ("2024-01-01T+1:30", "bad time"),
+            ("2024-01-01T10:00:00+99:00", "bad time zone"),
+            ("2024-01-01T10:00:00+-1:00", "bad time zone"),
+            ("20x4-01-01", "bad year"),
+            ("1000001-01-01", "year beyond 1000000"),
+            ("9223372036854775807-01-01", "year beyond 1000000"),
+            ("99999999999999999999-01-01", "bad year"),
+        ] {
+            let e = parse_date(bad).expect_err(bad);
+            assert!(e.starts_with(&format!("invalid date {bad:?}: ")) && e.contains(why), "{bad:?}: {e}");
         }
     }
 

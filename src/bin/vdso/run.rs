@@ -55,7 +55,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
     boottime_offset: Option<String>,
     /// Updates of the data page per second, 1..=10000 (default: the image's HZ, 250).
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     hz: Option<String>,
     /// riscv64 or x86_64 (default: the program's own, from its ELF header).
     #[arg(long, value_name = "ARCH")]
