@@ -97,11 +97,24 @@ fn bad_inputs_get_one_line_and_a_nonzero_exit() {
     let wrong_class = dir.join("class32");
     fs::write(&wrong_class, class32).unwrap();
     let missing = dir.join("missing");
+    let huge = dir.join("huge");
+    fs::write(&huge, vec![0u8; 2 << 20]).unwrap();
+    // A FIFO with no writer: opening it for reading would block for ever.
+    let fifo = dir.join("fifo");
+    let _ = fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let devzero = std::path::PathBuf::from("/dev/zero");
     for (path, needle) in [
         (&text, "not an ELF file"),
         (&truncated, "truncated"),
         (&wrong_class, "32-bit"),
         (&missing, "cannot read"),
+        (&huge, "too large for a vDSO image"),
+        (&fifo, "not a regular file"),
+        (&devzero, "not a regular file"),
+        (&dir, "not a regular file"),
     ] {
         for cmd in ["inspect", "verify"] {
             let o = vdso(&[cmd, path.to_str().unwrap()]);

@@ -167,6 +167,27 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// The most a file may hold to be read as an image: a vDSO is a few pages, so anything larger is
+/// refused instead of read (`/dev/zero` would never end).
+const MAX_IMAGE_FILE: u64 = 1 << 20;
+
+/// Reads an image file: a regular file (a FIFO or a device would block or never end) of at most
+/// [`MAX_IMAGE_FILE`] bytes.
 fn read(file: &PathBuf) -> Result<Vec<u8>, String> {
-    fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
+    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
+    if !fs::metadata(file).map_err(cannot)?.is_file() {
+        return Err(format!("cannot read {}: not a regular file", file.display()));
+    }
+    let f = fs::File::open(file).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_IMAGE_FILE + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_IMAGE_FILE {
+        return Err(format!(
+            "{}: more than {MAX_IMAGE_FILE} bytes, too large for a vDSO image",
+            file.display()
+        ));
+    }
+    Ok(bytes)
 }
