@@ -171,3 +171,24 @@ fn date_reads_the_offset_wall_clock() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "2099-01-01 00:00\n");
 }
+
+#[test]
+fn a_riscv64_launcher_that_is_not_one_is_a_setup_error() {
+    let dir = common::scratch_dir("launcher-cli-foreign");
+    let not_a_launcher = executable(&dir, "not-a-launcher", b"#!/bin/sh\nexit 0\n");
+    let mut rv = host_true();
+    rv[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    let rv = executable(&dir, "riscv-looking", &rv);
+    let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--arch", "riscv64", "--", rv.to_str().unwrap()])
+        .env("VDSO_RISCV64_LAUNCHER", &not_a_launcher)
+        .output()
+        .unwrap();
+    if cfg!(target_arch = "x86_64") {
+        refused(&o, 124, "which is not a riscv64 ELF executable");
+    } else {
+        // The riscv64 launcher runs riscv64 programs itself and never looks for another one:
+        // this program (an x86_64 body with a riscv64 header) fails at its x86_64 loader.
+        refused(&o, 126, "cannot use its interpreter /lib64/ld-linux-x86-64.so.2");
+    }
+}

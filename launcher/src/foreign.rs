@@ -44,10 +44,16 @@ pub const LD_PREFIX_ENV: &str = "VDSO_QEMU_LD_PREFIX";
 pub fn riscv64_launcher() -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os(LAUNCHER_ENV) {
         let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
+        return if !p.is_file() {
             Err(Error::setup(format!("${LAUNCHER_ENV} names {}, which is not a file", p.display())))
+        } else if !is_riscv64_elf(&p) {
+            // qemu would fail on it without a word.
+            Err(Error::setup(format!(
+                "${LAUNCHER_ENV} names {}, which is not a riscv64 ELF executable",
+                p.display()
+            )))
+        } else {
+            Ok(p)
         };
     }
     let exe = std::env::current_exe()
@@ -55,12 +61,21 @@ pub fn riscv64_launcher() -> Result<PathBuf, Error> {
     let dir = exe.parent().unwrap_or(Path::new("."));
     let candidates =
         [dir.join("vdso-riscv64"), dir.join("../riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso")];
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+    candidates.into_iter().find(|p| p.is_file() && is_riscv64_elf(p)).ok_or_else(|| {
         Error::setup(format!(
             "no riscv64 launcher: run scripts/build-riscv64-launcher.sh or set ${LAUNCHER_ENV} (looked in {})",
             dir.display()
         ))
     })
+}
+
+/// Whether `path` starts as a 64-bit little-endian ELF file for riscv (`e_machine` 243).
+fn is_riscv64_elf(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok()
+        && header.starts_with(b"\x7fELF\x02\x01")
+        && u16::from_le_bytes([header[18], header[19]]) == 243
 }
 
 /// The command line that runs `command` on the riscv64 launcher under qemu.
