@@ -125,13 +125,20 @@ fn bad_inputs_get_one_line_and_a_nonzero_exit() {
             assert!(!err.contains("panicked"), "{err}");
         }
     }
-    let o = vdso(&["verify", "--arch", "sparc", text.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "usage error");
-    assert!(stderr(&o).contains("unknown architecture"), "{}", stderr(&o));
-    let o = vdso(&["inspect"]);
-    assert_eq!(o.status.code(), Some(2));
-    let o = vdso(&["frobnicate"]);
-    assert_eq!(o.status.code(), Some(2));
+    // Usage errors: status 2 and one line naming the problem, like every other error.
+    for (args, needle) in [
+        (&["verify", "--arch", "sparc", text.to_str().unwrap()][..], "unknown architecture"),
+        (&["verify", text.to_str().unwrap(), "--arch"][..], "a value is required for '--arch <ARCH>'"),
+        (&["inspect"][..], "required arguments were not provided: <FILE>"),
+        (&["inspect", "--bogus", "x"][..], "unexpected argument '--bogus'"),
+        (&["frobnicate"][..], "unrecognized subcommand 'frobnicate'"),
+    ] {
+        let o = vdso(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: usage error; {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.starts_with("vdso: ") && err.contains(needle), "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -72,11 +72,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         // `vdso run`'s own errors are one line with the launcher's usage status (125), so a
         // caller can tell them from the program's; help and version print as usual.
-        Err(e) if e.use_stderr() && std::env::args_os().nth(1).is_some_and(|a| a == "run") => {
+        Err(e) if e.use_stderr() => {
+            // Every usage error is one line, as every other error; exit status 2 (clap's), or
+            // for `vdso run` the launcher's 125.
+            // clap's message is its first paragraph (a list of missing arguments continues on
+            // indented lines); the usage and tips after it are left to `--help`.
             let text = e.to_string();
-            let line = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
-            eprintln!("vdso run: {line} (see vdso run --help)");
-            return ExitCode::from(run::EXIT_USAGE);
+            let para: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let joined = para.join(" ");
+            let line = joined.trim_start_matches("error: ");
+            if std::env::args_os().nth(1).is_some_and(|a| a == "run") {
+                eprintln!("vdso run: {line} (see vdso run --help)");
+                return ExitCode::from(run::EXIT_USAGE);
+            }
+            eprintln!("vdso: {line} (see vdso --help)");
+            return ExitCode::from(2);
         }
         Err(e) => e.exit(),
     };
