@@ -112,10 +112,13 @@ fn dynsym_is_exactly_the_abi_symbol_set_functions_at_version_2() {
 #[test]
 fn x86_64_weak_aliases_point_at_their_prefixed_functions() {
     let image = Image::get(Arch::X86_64);
-    for e in Arch::X86_64.exports().iter().filter(|e| e.weak) {
+    let aliases: Vec<_> = Arch::X86_64.exports().iter().filter(|e| e.weak).collect();
+    assert_eq!(aliases.len(), 5, "clock_gettime, gettimeofday, time, clock_getres, getcpu");
+    for e in aliases {
         let alias = image.symbol(e.name).expect("alias");
         let target = image.symbol(&format!("__vdso_{}", e.name)).expect("target");
         assert_eq!(alias.offset, target.offset, "{}", e.name);
+        assert!(alias.weak && !target.weak, "{}: the alias weak, the function global", e.name);
     }
 }
 
