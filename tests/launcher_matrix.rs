@@ -18,8 +18,11 @@
 //! on the static riscv64 launcher that `scripts/build-riscv64-launcher.sh` builds. The table is
 //! printed (see it with `scripts/matrix.sh`) and written to `target/tmp/launcher-matrix/matrix.txt`.
 
+mod common;
 #[path = "../support/nested_cargo.rs"]
 mod nested_cargo;
+
+use common::fixtures::{cc_from, newer, riscv64_launcher, run_tool, sources as fixtures, work_dir};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -49,43 +52,8 @@ fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn fixtures() -> PathBuf {
-    manifest().join("tests/fixtures/launcher")
-}
-
-fn work_dir() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher-matrix");
-    std::fs::create_dir_all(&d).expect("matrix dir");
-    d
-}
-
-fn run_tool(cmd: &mut Command, what: &str) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("{what}: cannot run: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-        return Err(format!("{what} failed: {last}"));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn newer(out: &Path, src: &Path) -> bool {
-    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    matches!((m(out), m(src)), (Some(o), Some(s)) if o >= s)
-}
-
 fn cc(compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
     cc_from("clocks.c", compiler, flags, name)
-}
-
-/// Compiles the C fixture `source` to `name` in the work directory, unless it is up to date.
-fn cc_from(source: &str, compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
-    let src = fixtures().join(source);
-    let out = work_dir().join(name);
-    if !newer(&out, &src) {
-        run_tool(Command::new(compiler).args(flags).arg("-O2").arg("-o").arg(&out).arg(&src), compiler)?;
-    }
-    Ok(out)
 }
 
 fn go(goarch: &str) -> Result<PathBuf, String> {
@@ -128,14 +96,6 @@ fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
         Some(t) => dir.join(t).join("release").join(bin),
         None => dir.join("release").join(bin),
     })
-}
-
-fn riscv64_launcher() -> Result<PathBuf, String> {
-    let out = run_tool(
-        &mut Command::new(manifest().join("scripts/build-riscv64-launcher.sh")),
-        "scripts/build-riscv64-launcher.sh",
-    )?;
-    Ok(PathBuf::from(out.lines().last().unwrap_or("").trim()))
 }
 
 #[derive(Clone, Copy, PartialEq)]

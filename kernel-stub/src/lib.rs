@@ -25,6 +25,7 @@ pub mod access;
 pub mod arch;
 pub mod counter;
 pub mod layout;
+pub mod offset_estimate;
 pub mod protocol;
 pub mod reader;
 pub mod symbols;
@@ -49,7 +50,7 @@ pub use reader::Reader;
 pub use time::Timespec;
 pub use timekeeping::{clocks_calc_mult_shift, cycles_to_ns, max_cycles, max_update_interval_ns};
 pub use timens::TimensOffsets;
-pub use update::{TimeSnapshot, Timekeeper};
+pub use update::{CoarseTimes, TimeSnapshot, Timekeeper};
 pub use writer::SeqlockWriter;
 
 #[cfg(feature = "std")]

@@ -6,8 +6,20 @@
 //! monotonic clock back, it *slews* — chooses the next interval's `mult` so that the error
 //! measured now is worked off over a few ticks, bounded by a maximum rate — and it re-estimates
 //! the counter's rate over an ever longer baseline. REALTIME, BOOTTIME and TAI are offsets from
-//! MONOTONIC taken from the host; REALTIME follows host steps (and a fixed offset of one's
-//! choosing, e.g. +100 years for a launcher that wants to prove where a program got its time).
+//! MONOTONIC taken from the host, as the host's kernel keeps them: REALTIME − MONOTONIC and
+//! BOOTTIME − MONOTONIC are constants between steps, so each tick's bracketed read narrows an
+//! [`OffsetEstimate`] that converges on the host's offset and restarts when the host steps;
+//! REALTIME adds a fixed offset of one's choosing (e.g. +100 years for a launcher that wants to
+//! prove where a program got its time).
+//!
+//! The COARSE clocks are the host's own: each tick publishes the host's `CLOCK_*_COARSE` read
+//! just before the update (plus the fixed REALTIME offset), capped at our fine clocks at the
+//! update. The host's coarse clocks only move forward, so ours are **never ahead** of the host's
+//! at any later instant. Their lag is the host's coarse advance since our last update: to keep
+//! it within one of our ticks, a ticker no faster than the host's tick wakes just after a host
+//! tick ([`next_tick_ns`]), when the host's coarse clocks are freshest. (Publishing our fine clock at the update instead, as a kernel does for its own ticks,
+//! put ours up to a host tick *ahead* of the host's coarse clocks, which file timestamps and
+//! `vdso_test_correctness` compare against.)
 //!
 //! # Tolerance
 //!
@@ -29,7 +41,8 @@
 //! open-loop ticker would drift by `ε · run length`). It grows with `G`, i.e. with how late the
 //! scheduler lets the thread run. MONOTONIC_RAW is tracked the same way against the host's RAW
 //! clock with `ε` = the calibration error alone ([`TickerStats::raw_tolerance_ns`]); REALTIME
-//! adds the step-detection threshold ([`TickerStats::realtime_tolerance_ns`]).
+//! adds the uncertainty of its offset, at most the widest bracket
+//! ([`TickerStats::realtime_tolerance_ns`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -45,10 +58,11 @@ use crate::counter::read_counter;
 use crate::error::Error;
 use crate::layout::Arch;
 use crate::mapping::{DataWriter, MappedVdso};
+use crate::offset_estimate::{Feed, OffsetEstimate};
 use crate::time::{Timespec, NSEC_PER_SEC};
 use crate::timekeeping::{clocks_calc_mult_shift, max_update_interval_ns, DEFAULT_MAX_SECS};
 use crate::timens::TimensOffsets;
-use crate::update::{ClockConfig, Timekeeper, Times};
+use crate::update::{ClockConfig, CoarseTimes, Timekeeper, Times};
 
 /// Allowance for the host's own slewing of MONOTONIC relative to the counter (Linux caps NTP
 /// frequency corrections at 500 ppm).
@@ -57,6 +71,9 @@ pub const HOST_SLEW_ALLOWANCE_PPM: f64 = 500.0;
 pub const STEP_FORWARD_NS: i128 = 1_000_000;
 /// Ticks over which a measured error is worked off (τ = this many tick periods).
 pub const CORRECTION_TICKS: u32 = 4;
+/// A ticker aligned with the host's tick wakes this long after it (host ticks jitter by tens of
+/// µs).
+pub const HOST_TICK_MARGIN_NS: i128 = 250_000;
 /// The rate is re-estimated from the first sample once this much host time has passed.
 const REESTIMATE_AFTER_NS: i128 = 100_000_000;
 
@@ -138,6 +155,43 @@ pub struct TickerStats {
     pub max_slew_ppm: u32,
     /// Longest update interval the `mult`/`shift` allow before overflow, ns.
     pub max_update_interval_ns: u64,
+    /// Largest staleness of the host's COARSE clocks when an update copied them (host
+    /// MONOTONIC − MONOTONIC_COARSE just after the read), ns. A reader's COARSE clock lags the
+    /// host's by at most [`max_gap_ns`](Self::max_gap_ns) plus this.
+    pub max_coarse_staleness_ns: u64,
+}
+
+impl core::fmt::Display for TickerStats {
+    /// One `name value` line per figure, for a file a test or a person reads after a run.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let c = &self.calibration;
+        let lines: [(&str, &dyn core::fmt::Display); 20] = [
+            ("ticks", &self.ticks),
+            ("hz", &self.hz),
+            ("counter_hz", &c.freq_hz),
+            ("calibration_error_ppm", &c.error_ppm),
+            ("shift", &self.shift),
+            ("base_mult", &self.base_mult),
+            ("mult", &self.mult),
+            ("raw_mult", &self.raw_mult),
+            ("max_error_ns", &self.max_error_ns),
+            ("max_raw_error_ns", &self.max_raw_error_ns),
+            ("max_gap_ns", &self.max_gap_ns),
+            ("max_bracket_ns", &self.max_bracket_ns),
+            ("max_coarse_staleness_ns", &self.max_coarse_staleness_ns),
+            ("realtime_steps", &self.realtime_steps),
+            ("monotonic_steps", &self.monotonic_steps),
+            ("max_slew_ppm", &self.max_slew_ppm),
+            ("max_update_interval_ns", &self.max_update_interval_ns),
+            ("tolerance_ns", &self.tolerance_ns()),
+            ("raw_tolerance_ns", &self.raw_tolerance_ns()),
+            ("realtime_tolerance_ns", &self.realtime_tolerance_ns()),
+        ];
+        for (name, value) in lines {
+            writeln!(f, "{name} {value}")?;
+        }
+        Ok(())
+    }
 }
 
 impl TickerStats {
@@ -163,19 +217,17 @@ impl TickerStats {
         self.bound(self.calibration.error_ppm)
     }
 
-    /// The threshold beyond which a host REALTIME step is followed.
-    pub fn realtime_step_threshold_ns(&self) -> u64 {
-        realtime_threshold(self.max_bracket_ns as i128) as u64
+    /// How far the published REALTIME − MONOTONIC offset may be from the host's, ns: half the
+    /// first bracket's width at most (the estimate only narrows), so the widest bracket bounds it.
+    pub fn realtime_offset_error_ns(&self) -> u64 {
+        self.max_bracket_ns + 2
     }
 
-    /// The same for REALTIME and TAI (plus the step-detection threshold).
+    /// The same as [`tolerance_ns`](Self::tolerance_ns) for REALTIME and TAI (plus the
+    /// uncertainty of their offset).
     pub fn realtime_tolerance_ns(&self) -> u64 {
-        self.tolerance_ns() + self.realtime_step_threshold_ns()
+        self.tolerance_ns() + self.realtime_offset_error_ns()
     }
-}
-
-fn realtime_threshold(bracket: i128) -> i128 {
-    (4 * bracket).max(20_000)
 }
 
 #[derive(Default)]
@@ -236,18 +288,63 @@ fn host_sample(tries: usize) -> HostSample {
     best.expect("tries > 0")
 }
 
-/// `clock − MONOTONIC` on the host, from the narrowest of a few brackets.
-fn host_offset(clock: ClockId) -> i128 {
-    let mut best = (i128::MAX, 0);
-    for _ in 0..4 {
+/// Feeds `tries` brackets of `clock` between two reads of the host's MONOTONIC into `estimate`
+/// (starting it if `None`); whether any of them showed a step.
+fn measure_offset(clock: ClockId, estimate: &mut Option<OffsetEstimate>, tries: usize) -> bool {
+    let mut stepped = false;
+    for _ in 0..tries {
         let m0 = host_ns(ClockId::Monotonic);
         let x = host_ns(clock);
         let m1 = host_ns(ClockId::Monotonic);
-        if m1 - m0 < best.0 {
-            best = (m1 - m0, x - (m0 + m1) / 2);
+        match estimate {
+            None => *estimate = Some(OffsetEstimate::new(m0, x, m1)),
+            Some(e) => stepped |= e.feed(m0, x, m1) == Feed::Stepped,
         }
     }
-    best.1
+    stepped
+}
+
+/// The offset an estimate started by [`measure_offset`] stands for.
+fn offset_of(estimate: &Option<OffsetEstimate>) -> i128 {
+    estimate.map_or(0, |e| e.offset())
+}
+
+/// When the next tick should come, in host MONOTONIC ns, given `now`, our `period`, and the
+/// host's last tick (`last_host_tick`, the host's MONOTONIC_COARSE) and tick length (its
+/// `clock_getres` of a COARSE clock). One period after `now`, except that a ticker no faster
+/// than the host's moves its tick to just after a host tick, no later than `period` plus the
+/// margin from `now` and no earlier than the host tick after `now`: then readers of the
+/// COARSE clocks, which we copy from the host at each update, never see the host advance by
+/// more than our period past what we published (module docs).
+pub fn next_tick_ns(now: i128, period: i128, last_host_tick: i128, host_tick: i128) -> i128 {
+    if host_tick <= 0 || period < host_tick || last_host_tick > now {
+        return now + period;
+    }
+    let earliest = now + period - host_tick;
+    let ticks = (earliest - last_host_tick + host_tick - 1).div_euclid(host_tick).max(1);
+    last_host_tick + ticks * host_tick + HOST_TICK_MARGIN_NS
+}
+
+/// The host's tick length, ns (`clock_getres` of its COARSE clocks), or 0 if it will not say.
+fn host_tick_ns() -> i128 {
+    rustix::time::clock_getres(ClockId::MonotonicCoarse).tv_nsec as i128
+}
+
+/// The instant `at_host_mono` (host MONOTONIC ns) will be, seen from now.
+fn instant_at(at_host_mono: i128) -> Instant {
+    let ahead = (at_host_mono - host_ns(ClockId::Monotonic)).clamp(0, i64::MAX as i128) as u64;
+    Instant::now() + Duration::from_nanos(ahead)
+}
+
+/// The host's COARSE clocks now, as the next update publishes them, and how stale they are
+/// (host MONOTONIC read right after, minus MONOTONIC_COARSE), ns.
+fn host_coarse(fixed_real: i128) -> (CoarseTimes, i128) {
+    let realtime = host_ns(ClockId::RealtimeCoarse) + fixed_real;
+    let monotonic = host_ns(ClockId::MonotonicCoarse);
+    let staleness = host_ns(ClockId::Monotonic) - monotonic;
+    let coarse =
+        CoarseTimes { realtime: Timespec::from_nanos(realtime), monotonic: Timespec::from_nanos(monotonic) };
+    (coarse, staleness)
 }
 
 /// TAI − REALTIME on the host, rounded to whole seconds (Linux keeps it in seconds).
@@ -306,6 +403,7 @@ impl Ticker {
             monotonic_steps: 0,
             max_slew_ppm: config.max_slew_ppm,
             max_update_interval_ns: limit,
+            max_coarse_staleness_ns: 0,
         };
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
@@ -432,13 +530,16 @@ fn run<A: VdsoArch>(
     let mut fixed_real = config.realtime_offset_ns as i128;
 
     let s = host_sample(8);
-    let mut host_real = host_offset(ClockId::Realtime);
-    let mut host_boot = host_offset(ClockId::Boottime);
+    // Many brackets before the first update, so the offsets start out narrow.
+    let mut host_real = None;
+    let mut host_boot = None;
+    measure_offset(ClockId::Realtime, &mut host_real, 32);
+    measure_offset(ClockId::Boottime, &mut host_boot, 32);
     let mut host_tai = host_tai_offset();
     let times = Times {
         monotonic: Timespec::from_nanos(s.mono),
-        realtime: Timespec::from_nanos(s.mono + host_real + fixed_real),
-        boot_offset: Timespec::from_nanos(host_boot),
+        realtime: Timespec::from_nanos(s.mono + offset_of(&host_real) + fixed_real),
+        boot_offset: Timespec::from_nanos(offset_of(&host_boot)),
         tai_offset: Timespec::from_nanos(host_tai),
         raw: Timespec::from_nanos(s.raw),
     };
@@ -446,6 +547,8 @@ fn run<A: VdsoArch>(
     tk.set_clock_mode(config.clock_mode);
     tk.set_tz(config.tz_minuteswest, config.tz_dsttime);
     tk.set_hrtimer_res(config.hrtimer_res);
+    let (coarse, staleness) = host_coarse(fixed_real);
+    tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
     publish(&mut writer, &tk, hwprobe.take());
     let mut last_host = s.mono;
@@ -453,10 +556,18 @@ fn run<A: VdsoArch>(
         let mut st = shared.lock();
         st.stats.ticks = 1;
         st.stats.max_bracket_ns = s.half_width as u64;
+        st.stats.max_coarse_staleness_ns = staleness.max(0) as u64;
     }
     shared.ticked.notify_all();
 
-    let mut next = Instant::now() + period;
+    let period_ns = period.as_nanos() as i128;
+    let host_tick = host_tick_ns();
+    let mut next = instant_at(next_tick_ns(
+        host_ns(ClockId::Monotonic),
+        period_ns,
+        tk.snapshot().coarse.map_or(0, |c| c.monotonic.as_nanos()),
+        host_tick,
+    ));
     while !shared.stop.load(Ordering::Acquire) {
         let now = Instant::now();
         if now < next {
@@ -466,10 +577,6 @@ fn run<A: VdsoArch>(
                 next = Instant::now();
             }
             continue;
-        }
-        next += period;
-        if next < now {
-            next = now + period;
         }
 
         let pending = std::mem::take(&mut shared.lock().pending);
@@ -488,30 +595,21 @@ fn run<A: VdsoArch>(
         tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
         tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
 
-        // REALTIME, BOOTTIME, TAI: follow the host's offsets from MONOTONIC when they move by
-        // more than measurement noise (a step), so REALTIME does not jitter back and forth.
-        let threshold = realtime_threshold(s.half_width);
-        let real = host_offset(ClockId::Realtime);
+        // REALTIME, BOOTTIME, TAI: the host's offsets from MONOTONIC, each tick's brackets
+        // narrowing the estimate (module docs). Published REALTIME = our MONOTONIC + the host's
+        // offset, so REALTIME is off the host's by exactly what MONOTONIC is (which the
+        // controller above keeps within the tolerance), as on the host itself.
         let mut real_steps = 0;
         if let Some(o) = pending.realtime_offset_ns {
             fixed_real = o as i128;
             real_steps = 1;
         }
-        if (real - host_real).abs() > threshold || real_steps == 1 || mono_steps == 1 {
-            host_real = real;
+        if measure_offset(ClockId::Realtime, &mut host_real, 4) {
             real_steps = 1;
         }
-        // Published REALTIME = our MONOTONIC + offset; our MONOTONIC is off the host's by `err`,
-        // so the offset is taken against the host's MONOTONIC, not ours (stepping only moves it).
-        if real_steps == 1 {
-            let ours_mono = tk.monotonic().as_nanos();
-            tk.set_realtime_offset(s.mono + host_real + fixed_real - ours_mono);
-        }
-        let boot = host_offset(ClockId::Boottime);
-        if (boot - host_boot).abs() > threshold {
-            host_boot = boot;
-        }
-        tk.set_boot_offset(host_boot);
+        tk.set_realtime_offset(offset_of(&host_real) + fixed_real);
+        measure_offset(ClockId::Boottime, &mut host_boot, 4);
+        tk.set_boot_offset(offset_of(&host_boot));
         let tai = host_tai_offset();
         if tai != host_tai {
             host_tai = tai;
@@ -523,7 +621,13 @@ fn run<A: VdsoArch>(
         if let Some((w, d)) = pending.tz {
             tk.set_tz(w, d);
         }
+        // Last, just before publishing: the host's coarse clocks can only have moved forward
+        // since, so what we publish is never ahead of them.
+        let (coarse, staleness) = host_coarse(fixed_real);
+        tk.set_coarse(coarse);
         publish(&mut writer, &tk, pending.hwprobe);
+        let last_host_tick = coarse.monotonic.as_nanos();
+        next = instant_at(next_tick_ns(host_ns(ClockId::Monotonic), period_ns, last_host_tick, host_tick));
 
         let mut st = shared.lock();
         let stats = &mut st.stats;
@@ -534,6 +638,7 @@ fn run<A: VdsoArch>(
         stats.max_raw_error_ns = stats.max_raw_error_ns.max(raw_err.unsigned_abs() as u64);
         stats.max_gap_ns = stats.max_gap_ns.max(gap.max(0) as u64);
         stats.max_bracket_ns = stats.max_bracket_ns.max(s.half_width as u64);
+        stats.max_coarse_staleness_ns = stats.max_coarse_staleness_ns.max(staleness.max(0) as u64);
         stats.realtime_steps += real_steps;
         stats.monotonic_steps += mono_steps;
         drop(st);

@@ -17,6 +17,16 @@
 //!
 //! All HRES clocks share MONOTONIC's sub-nanosecond fraction (they differ by whole nanoseconds),
 //! so they advance in lock-step between updates, as in Linux.
+//!
+//! # What a COARSE clock means
+//!
+//! REALTIME_COARSE and MONOTONIC_COARSE are the time *of the last update* (Linux: of the last
+//! tick), read without the counter. So they are never later than a fine clock read after the
+//! update: by default they are exactly the fine clocks at `cycle_last`. A timekeeper that mirrors
+//! another clock source which keeps its own tick (the launcher mirrors a host kernel, whose
+//! coarse clocks lag its fine ones by up to one of *its* ticks) may publish an earlier value with
+//! [`Timekeeper::set_coarse`]; it is capped at the fine clocks at `cycle_last`, so the rule holds
+//! whatever is given, and it lasts for one update only (the next [`Timekeeper::advance`] drops it).
 
 use vdso_abi::{clock, riscv64, VdsoData, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW};
 
@@ -110,6 +120,18 @@ pub struct TimeSnapshot {
     pub tz_minuteswest: i32,
     /// `tz_dsttime`.
     pub tz_dsttime: i32,
+    /// COARSE times to publish instead of the fine clocks at `cycle_last`, if earlier (see the
+    /// module docs); `None` publishes the fine clocks at `cycle_last`.
+    pub coarse: Option<CoarseTimes>,
+}
+
+/// The COARSE clocks' values for one update, when they come from a source of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoarseTimes {
+    /// REALTIME_COARSE.
+    pub realtime: Timespec,
+    /// MONOTONIC_COARSE.
+    pub monotonic: Timespec,
 }
 
 impl TimeSnapshot {
@@ -135,6 +157,7 @@ impl TimeSnapshot {
             hrtimer_res: 1,
             tz_minuteswest: 0,
             tz_dsttime: 0,
+            coarse: None,
         }
     }
 
@@ -173,8 +196,12 @@ pub fn fill<A: VdsoArch>(vd: &mut [VdsoData<A>; CS_BASES], snap: &TimeSnapshot) 
     bases[clock::MONOTONIC as usize] = mono.hres();
     bases[clock::BOOTTIME as usize] = boot.hres();
     bases[clock::TAI as usize] = tai.hres();
-    bases[clock::REALTIME_COARSE as usize] = real.coarse(shift);
-    bases[clock::MONOTONIC_COARSE as usize] = mono.coarse(shift);
+    let (real_coarse, mono_coarse) = match snap.coarse {
+        None => (real.coarse(shift), mono.coarse(shift)),
+        Some(c) => (earlier(real.coarse(shift), c.realtime), earlier(mono.coarse(shift), c.monotonic)),
+    };
+    bases[clock::REALTIME_COARSE as usize] = real_coarse;
+    bases[clock::MONOTONIC_COARSE as usize] = mono_coarse;
 
     let raw = &mut vd[CS_RAW];
     raw.clock_mode = snap.clock_mode;
@@ -185,6 +212,17 @@ pub fn fill<A: VdsoArch>(vd: &mut [VdsoData<A>; CS_BASES], snap: &TimeSnapshot) 
     // SAFETY (union access): as above.
     let bases = unsafe { &mut raw.bases.basetime };
     bases[clock::MONOTONIC_RAW as usize] = snap.raw.hres();
+}
+
+/// The earlier of a COARSE base (plain ns) and `t`, in the page's COARSE form.
+fn earlier(base: VdsoTimestamp, t: Timespec) -> VdsoTimestamp {
+    // The page keeps seconds as u64 in two's complement: compare them as the signed values
+    // readers get back.
+    if (t.sec, t.nsec as u64) < (base.sec as i64, base.nsec) {
+        VdsoTimestamp { sec: t.sec as u64, nsec: t.nsec as u64 }
+    } else {
+        base
+    }
 }
 
 /// Publishes `snap` in one write section.
@@ -264,6 +302,7 @@ impl Timekeeper {
     /// the mask) changes nothing: clocks never step back. Returns the delta applied.
     pub fn advance(&mut self, cycles: u64) -> u64 {
         let s = &mut self.snap;
+        s.coarse = None;
         let delta = cycles.wrapping_sub(s.cycle_last) & s.mask;
         if delta > s.mask >> 1 {
             return 0;
@@ -318,6 +357,13 @@ impl Timekeeper {
         let s = &mut self.snap;
         s.monotonic = s.monotonic.add_nanos(ns as i128, s.shift);
         s.realtime_offset = (s.realtime_offset - ns as i128).clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS);
+    }
+
+    /// Publishes `coarse` as the COARSE clocks of the next update where it is earlier than the
+    /// fine clocks at `cycle_last` (the time of this update), which it never exceeds; call after
+    /// [`advance`](Self::advance), which drops it again (module docs, "What a COARSE clock means").
+    pub fn set_coarse(&mut self, coarse: CoarseTimes) {
+        self.snap.coarse = Some(coarse);
     }
 
     /// Sets the clock mode published (ARCH or NONE).

@@ -144,3 +144,46 @@ fn ticker_config_errors_and_writer_exclusion() {
     let m2 = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
     assert!(matches!(Ticker::start(&m2, cfg), Err(vdso_kernel_stub::Error::NoTimensPage)));
 }
+
+mod tick_alignment {
+    use proptest::prelude::*;
+    use vdso_kernel_stub::ticker::{next_tick_ns, HOST_TICK_MARGIN_NS};
+
+    const MS: i128 = 1_000_000;
+
+    #[test]
+    fn a_ticker_faster_than_the_host_keeps_its_own_period() {
+        assert_eq!(next_tick_ns(100 * MS, MS, 99 * MS, 4 * MS), 101 * MS);
+        assert_eq!(next_tick_ns(100 * MS, 4 * MS, 99 * MS, 0), 104 * MS, "no host tick known");
+    }
+
+    #[test]
+    fn a_ticker_as_slow_as_the_host_wakes_just_after_the_next_host_tick() {
+        // Host ticked at 99 ms, ticks every 4 ms; now 100 ms: wake after its tick at 103 ms.
+        assert_eq!(next_tick_ns(100 * MS, 4 * MS, 99 * MS, 4 * MS), 103 * MS + HOST_TICK_MARGIN_NS);
+        // A host tick long past (an idle host skips ticks): the grid still holds.
+        assert_eq!(
+            next_tick_ns(100 * MS, 4 * MS, 89 * MS + MS / 2, 4 * MS),
+            101 * MS + MS / 2 + HOST_TICK_MARGIN_NS
+        );
+        // Twice the host's period: two host ticks later at most.
+        assert_eq!(next_tick_ns(100 * MS, 8 * MS, 99 * MS, 4 * MS), 107 * MS + HOST_TICK_MARGIN_NS);
+    }
+
+    proptest! {
+        #[test]
+        fn the_next_tick_is_after_now_within_a_period_and_on_the_host_grid(
+            now in 0i128..1 << 50,
+            back in 0i128..1 << 30,
+            host_tick in 1i128..20_000_000,
+            extra in 0i128..40_000_000,
+        ) {
+            let period = host_tick + extra;
+            let last = now - back;
+            let t = next_tick_ns(now, period, last, host_tick) - HOST_TICK_MARGIN_NS;
+            prop_assert!(t > now, "after now");
+            prop_assert!(t <= now + period, "within a period");
+            prop_assert_eq!((t - last) % host_tick, 0, "on the host's grid");
+        }
+    }
+}

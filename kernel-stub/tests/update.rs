@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use vdso_abi::{clock, clock_mode, VdsoData, VdsoTimestamp, CS_BASES};
-use vdso_kernel_stub::update::{fill, ClockConfig, TimeSnapshot, Timekeeper, Times};
+use vdso_kernel_stub::update::{fill, ClockConfig, CoarseTimes, TimeSnapshot, Timekeeper, Times};
 use vdso_kernel_stub::{ArchLayout, MappedVdso, Timespec};
 
 type Native = vdso_kernel_stub::NativeArchData;
@@ -164,6 +164,77 @@ proptest! {
             tk.set_raw_mult((mult0 as f64 * raw_slew) as u32);
             last = tk.monotonic();
             last_raw = tk.raw();
+        }
+    }
+}
+
+/// What the page's COARSE clocks say (REALTIME_COARSE, MONOTONIC_COARSE).
+fn coarse_of(snap: &TimeSnapshot) -> (Timespec, Timespec) {
+    let mut vd: [VdsoData<Native>; CS_BASES] = Default::default();
+    fill(&mut vd, snap);
+    // SAFETY (union read): plain integers.
+    let b = unsafe { vd[0].bases.basetime };
+    let t = |id: i32| Timespec::new(b[id as usize].sec as i64, b[id as usize].nsec as i64);
+    (t(clock::REALTIME_COARSE), t(clock::MONOTONIC_COARSE))
+}
+
+#[test]
+fn coarse_clocks_are_the_time_of_the_last_update_and_never_later() {
+    let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
+    let mut tk = Timekeeper::new(cfg, 0, &times());
+    tk.advance(1_000_000); // 1 ms at 1 GHz
+    let (real, mono) = (tk.realtime(), tk.monotonic());
+    assert_eq!(coarse_of(tk.snapshot()), (real, mono), "by default: the fine clocks at the update");
+
+    // An earlier source (a host's coarse clock that ticked before our update) is published as is.
+    let earlier =
+        CoarseTimes { realtime: Timespec::new(real.sec, 0), monotonic: Timespec::new(mono.sec - 1, 7) };
+    tk.set_coarse(earlier);
+    assert_eq!(coarse_of(tk.snapshot()), (earlier.realtime, earlier.monotonic));
+
+    // A later one is capped at the update: COARSE never after a fine read that follows it.
+    let later = CoarseTimes {
+        realtime: Timespec::new(real.sec + 1, 0),
+        monotonic: Timespec::new(mono.sec, 999_999_999),
+    };
+    tk.set_coarse(later);
+    assert_eq!(coarse_of(tk.snapshot()), (real, mono));
+
+    // One update only: the next advance publishes the fine clocks at that update again.
+    tk.set_coarse(earlier);
+    tk.advance(2_000_000);
+    assert_eq!(coarse_of(tk.snapshot()), (tk.realtime(), tk.monotonic()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 64 } else { 512 }))]
+
+    /// Whatever a timekeeper is told of its COARSE clocks, a reader who reads COARSE and then a
+    /// fine clock (at any later counter value) never sees the fine clock earlier.
+    #[test]
+    fn coarse_is_never_after_a_fine_clock_read_after_it(
+        steps in prop::collection::vec((0u64..1u64 << 32, 0u64..1u64 << 32, -5_000_000i64..5_000_000, any::<bool>()), 1..30),
+    ) {
+        let (mult, shift) = vdso_kernel_stub::clocks_calc_mult_shift(2_400_000_000, 1_000_000_000, 600);
+        let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+        let mut w = m.writer::<Native>().unwrap();
+        let r = m.reader::<Native>().unwrap();
+        let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 1 << 40, &times());
+        let mut cycles = 1u64 << 40;
+        for (delta, later, skew_ns, given) in steps {
+            cycles += delta;
+            tk.advance(cycles);
+            if given {
+                let skew = |t: Timespec| Timespec::from_nanos(t.as_nanos() + skew_ns as i128);
+                tk.set_coarse(CoarseTimes { realtime: skew(tk.realtime()), monotonic: skew(tk.monotonic()) });
+            }
+            tk.publish(&mut w);
+            let at = cycles + later;
+            for (coarse, fine) in [(clock::REALTIME_COARSE, clock::REALTIME), (clock::MONOTONIC_COARSE, clock::MONOTONIC)] {
+                let c = r.clock_gettime(coarse, || panic!("no counter for COARSE")).unwrap();
+                let f = r.clock_gettime(fine, || at).unwrap();
+                prop_assert!(c <= f, "clock {coarse}: {c:?} after {f:?}");
+            }
         }
     }
 }

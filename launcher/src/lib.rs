@@ -139,7 +139,7 @@ pub fn launch(
         hwprobe: (program.arch == Arch::Riscv64).then(clocks::hwprobe_values),
         ..TickerConfig::default()
     };
-    writer::start(&mapped, config)?;
+    writer::start(&mapped, config, options.writer_stats.as_deref())?;
 
     // From here on nothing can fail: become the program.
     handoff::set_comm(&path);

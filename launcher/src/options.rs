@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub boottime_offset_ns: Option<i128>,
     /// Updates of the data page per second.
     pub hz: u32,
+    /// Where the writer leaves its statistics when the program has ended (absolute path).
+    pub writer_stats: Option<std::path::PathBuf>,
 }
 
 impl RunOptions {
@@ -62,6 +64,7 @@ impl RunOptions {
             monotonic_offset_ns: 0,
             boottime_offset_ns: None,
             hz,
+            writer_stats: None,
         }
     }
 

@@ -16,6 +16,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 use std::time::Duration;
 
 use rustix::event::{poll, PollFd, PollFlags};
@@ -30,7 +31,8 @@ use crate::fds;
 const READY: u8 = b'K';
 
 /// Starts the writer of `mapped`'s data page and returns once the page holds a first update.
-pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<(), Error> {
+/// When the program has ended, the writer leaves the ticker's statistics at `stats` if given.
+pub fn start(mapped: &MappedVdso, config: TickerConfig, stats: Option<&Path>) -> Result<(), Error> {
     let program = getpid();
     let pidfd = pidfd_open(program, PidfdFlags::empty()).ok();
     let (ready_r, ready_w) = pipe_with(PipeFlags::CLOEXEC).map_err(sys("cannot create a pipe"))?;
@@ -43,7 +45,7 @@ pub fn start(mapped: &MappedVdso, config: TickerConfig) -> Result<(), Error> {
     }
     if child == 0 {
         drop(ready_r);
-        middle(mapped, config, ready_w, pidfd, program.as_raw_nonzero().get());
+        middle(mapped, config, ready_w, pidfd, program.as_raw_nonzero().get(), stats);
     }
     drop(ready_w);
     let mut status = 0;
@@ -90,6 +92,7 @@ fn middle(
     ready: OwnedFd,
     pidfd: Option<OwnedFd>,
     program: i32,
+    stats: Option<&Path>,
 ) -> ! {
     // SAFETY: setsid and fork have no memory-safety preconditions; this process is a
     // single-threaded copy of the launcher.
@@ -98,7 +101,7 @@ fn middle(
         libc::fork()
     };
     if grandchild == 0 {
-        writer(mapped, config, ready, pidfd, program);
+        writer(mapped, config, ready, pidfd, program, stats);
     }
     if grandchild < 0 {
         let _ = std::fs::File::from(ready).write_all(b"cannot fork the writer");
@@ -115,6 +118,7 @@ fn writer(
     ready: OwnedFd,
     pidfd: Option<OwnedFd>,
     program: i32,
+    stats: Option<&Path>,
 ) -> ! {
     let keep = [ready.as_raw_fd(), pidfd.as_ref().map_or(-1, |f| f.as_raw_fd())];
     fds::detach_stdio();
@@ -131,9 +135,22 @@ fn writer(
     let _ = ready.write_all(&[READY]);
     drop(ready);
     wait_for_exit(pidfd, program);
-    drop(ticker);
+    let figures = ticker.stop();
+    if let Some(path) = stats {
+        // Nobody is left to tell of a failure: the file is simply missing then.
+        let _ = write_stats(path, &figures.to_string());
+    }
     // SAFETY: as above.
     unsafe { libc::_exit(0) }
+}
+
+/// Writes `text` to `path` whole or not at all (a temporary file renamed over it), so a reader
+/// polling for the file never sees half of it.
+fn write_stats(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Returns once process `program` has ended.

@@ -19,6 +19,8 @@ pub fn bin_command(path: &str) -> Command {
 
 /// A fresh, empty directory under the target dir for one test.
 #[allow(unused)]
+pub mod fixtures;
+#[allow(unused)]
 pub mod harness;
 #[allow(unused)]
 pub mod tsc_trap;

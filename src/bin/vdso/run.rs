@@ -57,6 +57,13 @@ pub struct RunArgs {
     /// Updates of the data page per second, 1..=10000 (default: the image's HZ, 250).
     #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     hz: Option<String>,
+    /// When the program has ended, the data-page writer writes its statistics to FILE, one
+    /// `name value` line each: updates made, longest gap between them (max_gap_ns), how far
+    /// its clocks were from the host's (max_error_ns, tolerance_ns, ...), and how stale the
+    /// host's coarse clocks were when copied (max_coarse_staleness_ns). Written shortly after
+    /// the program exits, by a process of its own: wait for the file to appear.
+    #[arg(long, value_name = "FILE")]
+    writer_stats: Option<std::path::PathBuf>,
     /// riscv64 or x86_64 (default: the program's own, from its ELF header).
     #[arg(long, value_name = "ARCH")]
     arch: Option<String>,
@@ -83,6 +90,13 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
     }
     if let Some(h) = &args.hz {
         o.hz = parse_hz(h).map_err(usage("--hz"))?;
+    }
+    if let Some(p) = &args.writer_stats {
+        if p.to_str().is_none() {
+            return Err(Error::usage("--writer-stats: the path must be valid UTF-8".to_string()));
+        }
+        let p = std::path::absolute(p).map_err(|e| Error::usage(format!("--writer-stats: {e}")))?;
+        o.writer_stats = Some(p);
     }
     Ok(o)
 }

@@ -1,0 +1,58 @@
+//! Programs the launcher tests run under `vdso run`: C fixtures compiled at test time into the
+//! target dir, and the static riscv64 launcher that `vdso run --arch riscv64` runs under
+//! qemu-riscv64.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/launcher`.
+pub fn sources() -> PathBuf {
+    manifest().join("tests/fixtures/launcher")
+}
+
+/// Where fixtures are built (shared by the tests, kept between runs).
+pub fn work_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher-matrix");
+    std::fs::create_dir_all(&d).expect("fixture dir");
+    d
+}
+
+/// Runs `cmd`; its stdout, or the last line of its stderr as the error.
+pub fn run_tool(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{what}: cannot run: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+        return Err(format!("{what} failed: {last}"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether `out` exists and is at least as new as `src`.
+pub fn newer(out: &Path, src: &Path) -> bool {
+    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((m(out), m(src)), (Some(o), Some(s)) if o >= s)
+}
+
+/// Compiles the C fixture `source` to `name` in the work directory, unless it is up to date.
+pub fn cc_from(source: &str, compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
+    let src = sources().join(source);
+    let out = work_dir().join(name);
+    if !newer(&out, &src) {
+        run_tool(Command::new(compiler).args(flags).arg("-O2").arg("-o").arg(&out).arg(&src), compiler)?;
+    }
+    Ok(out)
+}
+
+/// The static riscv64 launcher (built by `scripts/build-riscv64-launcher.sh`, idempotent).
+pub fn riscv64_launcher() -> Result<PathBuf, String> {
+    let out = run_tool(
+        &mut Command::new(manifest().join("scripts/build-riscv64-launcher.sh")),
+        "scripts/build-riscv64-launcher.sh",
+    )?;
+    Ok(PathBuf::from(out.lines().last().unwrap_or("").trim()))
+}

@@ -1,0 +1,115 @@
+//! Time under `vdso run` is ordered as the kernel's own: a program that compares our vDSO with
+//! the system call must never see our clocks out of step with the kernel's.
+//!
+//! A C fixture (`tests/fixtures/launcher/clock_order.c`) runs on our image with no offsets and
+//! takes `SAMPLES` samples per clock of syscall, vDSO, syscall:
+//! - REALTIME, MONOTONIC, MONOTONIC_RAW, BOOTTIME and TAI: `syscall <= vdso <= syscall`, every
+//!   time (the writer tracks the host's MONOTONIC with feedback and takes REALTIME, BOOTTIME and
+//!   TAI as the host's exact offsets from it);
+//! - REALTIME_COARSE and MONOTONIC_COARSE: never after the following syscall, and behind the
+//!   preceding one by at most the time between two updates of the page plus how stale the
+//!   host's coarse clock was when the writer copied it (the writer reports both through
+//!   `--writer-stats`; on time, that is one tick, since it copies just after a host tick);
+//! - COARSE and `time()` never ahead of the fine clock read after them.
+//!
+//! On x86_64 the program and the launcher run natively; the riscv64 program runs on the static
+//! riscv64 launcher under qemu-riscv64, driven from the x86_64 run as the matrix is.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::fixtures::{cc_from, riscv64_launcher};
+
+const SAMPLES: u32 = 100_000;
+/// The tick rate the launcher is asked for.
+const HZ: u64 = 250;
+
+/// The writer's statistics file, once it has appeared (the writer writes it after the program
+/// ends, from a process of its own).
+fn writer_stats(path: &Path) -> BTreeMap<String, u64> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        if let Ok(t) = std::fs::read_to_string(path) {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "the writer left no statistics at {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+/// Runs the fixture through `vdso run` and checks every line it prints.
+fn check(program: &Path, arch: &str, launcher: Option<&Path>) {
+    let dir = common::scratch_dir(&format!("time-order-{arch}"));
+    let stats_path = dir.join("writer-stats.txt");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vdso"));
+    cmd.args(["run", "--arch", arch, "--hz", &HZ.to_string(), "--writer-stats"])
+        .arg(&stats_path)
+        .arg("--")
+        .arg(program)
+        .arg(SAMPLES.to_string());
+    if let Some(l) = launcher {
+        cmd.env("VDSO_RISCV64_LAUNCHER", l);
+    }
+    let out = cmd.output().expect("vdso run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{arch}: {out:?}");
+    assert_eq!(stdout.lines().last(), Some("DONE"), "{arch}: {stdout}");
+    let stats = writer_stats(&stats_path);
+    let figure = |k: &str| *stats.get(k).unwrap_or_else(|| panic!("{arch}: no {k} in {stats:?}"));
+    // A COARSE read copies the host's coarse clock as of our last update: it lags the host's by
+    // the time since that update (at most the longest gap between updates) plus how stale the
+    // host's clock was when copied. The writer measured both; 100 µs covers the reads between
+    // its samples. With the writer on time, that is one tick: gap = 1/HZ, staleness ~0.25 ms.
+    let lag_allowed = figure("max_gap_ns") + figure("max_coarse_staleness_ns") + 100_000;
+    let mut checks = 0;
+    let mut failures = Vec::new();
+    for line in stdout.lines().filter(|l| *l != "DONE") {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.get(2).and_then(|n| n.parse::<u32>().ok()), Some(SAMPLES), "{arch}: {line}");
+        match f[..] {
+            [_, "samples", _, "bad", bad, "worst_ns", _] if bad != "0" => failures.push(line.to_string()),
+            [_, "samples", _, "bad", _, "worst_ns", _] => {}
+            [name, "samples", _, "max_ns", lag] => {
+                let lag: u64 = lag.parse().expect("a lag in ns");
+                if lag > lag_allowed {
+                    failures.push(format!("{name} {lag} ns > {lag_allowed} ns allowed"));
+                }
+            }
+            _ => panic!("{arch}: malformed line {line:?}"),
+        }
+        checks += 1;
+    }
+    println!("{arch} (COARSE lag allowed {lag_allowed} ns):\n{stdout}writer:\n{stats:?}");
+    assert_eq!(checks, 5 + 2 * 3 + 1, "{arch}: every check reported: {stdout}");
+    assert!(failures.is_empty(), "{arch}: out of order:\n{}", failures.join("\n"));
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "drives both launchers from the x86_64 run (the riscv64 one under qemu-riscv64) with the x86_64 cross compiler"
+)]
+fn clocks_under_vdso_run_are_ordered_like_the_kernels_on_x86_64() {
+    let program = cc_from("clock_order.c", "gcc", &[], "clock-order-x86_64").expect("fixture");
+    check(&program, "x86_64", None);
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "drives both launchers from the x86_64 run (the riscv64 one under qemu-riscv64) with the x86_64 cross compiler"
+)]
+fn clocks_under_vdso_run_are_ordered_like_the_kernels_on_riscv64() {
+    let launcher = riscv64_launcher().expect("the riscv64 launcher");
+    let program =
+        cc_from("clock_order.c", "riscv64-linux-gnu-gcc", &[], "clock-order-riscv64").expect("fixture");
+    check(&program, "riscv64", Some(&launcher));
+}
