@@ -25,6 +25,15 @@ done
 
 (cd examples/riscv-kernel && cargo clippy --release --quiet --workspace -- -D warnings)
 
+step "API docs build without a warning (cargo doc, warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+step "each crate packages for the registry and builds from its package, in dependency order (cargo package, nothing published)"
+# Tests and benches of the root package need the repository (vdso/ sources, fixtures), so the
+# package leaves them out and cargo says so; everything else it prints matters.
+# (pipefail: cargo's own failure fails the step.)
+cargo package --workspace --allow-dirty --quiet 2>&1 | { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
+
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")

@@ -5,12 +5,63 @@
 //! linked and verified. It is `no_std`; with the `std` feature it also reads and verifies ELF
 //! images ([`elf`], [`verify`]), and with `cli` it is the `vdso` command.
 //!
+//! # What a kernel does with it
+//!
+//! Map `data_pages()` pages of data, then the image's `pages()`, contiguously at a page-aligned
+//! address of your choosing; fill `vdso_data` at `vdso_data_offset()` in the first data page
+//! (`vdso-kernel-stub` has the writer and the clock math); put the image's address in the
+//! auxiliary vector as `AT_SYSINFO_EHDR`; on riscv64, return from signal handlers through
+//! `__vdso_rt_sigreturn` at its generated offset, never a literal:
+//!
 //! ```
 //! use linux_vdso::{Arch, Image};
+//!
+//! const PAGE: usize = 4096;
 //! let image = Image::get(Arch::Riscv64);
-//! let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap();
-//! assert_eq!(image.bytes().as_ptr() as usize % 4096, 0);
-//! assert!(sigreturn.offset < image.load_size() as u64);
+//! // The bytes are page-aligned, so they can be mapped where they are.
+//! assert_eq!(image.bytes().as_ptr() as usize % PAGE, 0);
+//!
+//! // Where everything goes, for a region the kernel placed at `base` (any page, e.g. random).
+//! let base = 0x7fff_0000_0000usize;
+//! let image_at = base + image.data_pages() * PAGE; // AT_SYSINFO_EHDR
+//! let vdso_data_at = base + image.vdso_data_offset(); // fill struct vdso_data[2] here
+//! let region_end = image_at + image.pages() * PAGE;
+//! assert_eq!((image_at - base, region_end - image_at), (2 * PAGE, PAGE));
+//! assert_eq!(vdso_data_at, base);
+//!
+//! // A signal handler without SA_RESTORER returns to the trampoline (riscv64's `ra`).
+//! let sigreturn = image.symbol("__vdso_rt_sigreturn").expect("riscv64 exports it");
+//! let return_address = image_at + sigreturn.offset as usize;
+//! assert!(return_address < region_end);
+//! ```
+//!
+//! # Trying it in a process
+//!
+//! `vdso-kernel-stub` (with its `std` feature) plays the kernel in a user process: it maps the
+//! region with a read-only data page at a random address, keeps the page fresh from a thread,
+//! and finds symbols as a libc does. The image then answers like the kernel's own vDSO:
+//!
+//! ```
+//! # #[cfg(any(target_arch = "x86_64", target_arch = "riscv64"))] {
+//! use linux_vdso::Image;
+//! use vdso_kernel_stub::{ArchLayout, MappedVdso, Ticker, TickerConfig};
+//!
+//! let image = Image::native().expect("an architecture with an image");
+//! let mapped = MappedVdso::map(image.bytes(), ArchLayout::native()).expect("mapped");
+//! let ticker = Ticker::start(&mapped, TickerConfig::default()).expect("the page is live");
+//!
+//! let sym = image.symbol("__vdso_clock_gettime").expect("exported");
+//! let at = mapped.symbol_address(sym.name, sym.version).expect("found as a libc finds it");
+//! type ClockGettime = unsafe extern "C" fn(i32, *mut [i64; 2]) -> i32;
+//! // SAFETY: `at` is the image's `clock_gettime`, mapped executable with its live data pages,
+//! // which stay mapped while `mapped` lives.
+//! let clock_gettime: ClockGettime = unsafe { core::mem::transmute(at) };
+//! let mut ts = [0i64; 2];
+//! // SAFETY: `ts` is a writable timespec; clock 1 is CLOCK_MONOTONIC.
+//! assert_eq!(unsafe { clock_gettime(1, &mut ts) }, 0);
+//! assert!(ts[0] > 0 || ts[1] > 0);
+//! drop(ticker);
+//! # }
 //! ```
 
 #![no_std]

@@ -16,6 +16,46 @@
 //!   fresh from a background thread, tracking the host's clocks.
 //!
 //! The crate never depends on the image: everything it knows comes from `vdso-abi`.
+//!
+//! # A kernel's tick, in brief
+//!
+//! Choose `mult`/`shift` for the counter once, keep a [`Timekeeper`], and publish it through
+//! the one [`SeqlockWriter`] of the data page at every tick (here a page in memory stands in for
+//! the page a kernel maps before the image; `linux-vdso` documents where it goes):
+//!
+//! ```
+//! use core::ptr::NonNull;
+//! use vdso_abi::{clock, riscv64, CS_BASES};
+//! use vdso_kernel_stub::update::{ClockConfig, Times};
+//! use vdso_kernel_stub::{clocks_calc_mult_shift, Reader, SeqlockWriter, Timekeeper, Timespec};
+//!
+//! #[repr(C, align(4096))]
+//! struct Page([u8; 4096]);
+//! let mut page = Box::new(Page([0; 4096]));
+//! let data = page.0.as_mut_ptr();
+//!
+//! // A 10 MHz counter (riscv64's `time` on QEMU's virt board, say).
+//! let (mult, shift) = clocks_calc_mult_shift(10_000_000, 1_000_000_000, 600);
+//! let boot = Times { realtime: Timespec::new(1_700_000_000, 0), ..Times::default() };
+//! let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 0, &boot);
+//! let pair = NonNull::new(vdso_kernel_stub::layout::vdso_data_ptr::<riscv64::ArchData>(data)).unwrap();
+//! // SAFETY: `pair` is the page's `vdso_data[2]`, which outlives the writer; nothing else writes it.
+//! let mut writer = unsafe { SeqlockWriter::new(pair) };
+//! tk.publish(&mut writer);
+//!
+//! // Every tick: advance to the counter's value, publish.
+//! tk.advance(10_000_000); // one second later
+//! tk.publish(&mut writer);
+//!
+//! // What the image computes from the page, half a second after that tick.
+//! // SAFETY: the page stays alive and only `writer` writes it, with the seqlock protocol.
+//! let reader = unsafe { Reader::<riscv64::ArchData>::new(data) };
+//! let now = reader.clock_gettime(clock::MONOTONIC, || 15_000_000).unwrap();
+//! assert_eq!(now, Timespec::new(1, 500_000_000));
+//! let wall = reader.clock_gettime(clock::REALTIME_COARSE, || unreachable!("COARSE reads no counter"));
+//! assert_eq!(wall, Some(Timespec::new(1_700_000_001, 0)), "the time of the last tick");
+//! drop(writer);
+//! ```
 
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]

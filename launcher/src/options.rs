@@ -2,7 +2,7 @@
 //! as `2099-01-01T00:00:00Z`, tick rates, architecture names.
 //!
 //! Everything here is pure (no clock is read): a [`RealtimeSpec::Date`] becomes an offset only
-//! when the launcher knows the host's time ([`RunOptions::resolve`] in the crate root), so the
+//! when the launcher knows the host's time ([`crate::clocks::resolve`]), so the
 //! parsing can be tested exhaustively and a bad value is refused before anything is mapped.
 
 use vdso_kernel_stub::Arch;

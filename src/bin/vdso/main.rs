@@ -33,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write both images and their C headers (DIR/<arch>/linux-vdso.so.1 and vdso.h) and
+    /// Write both images and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
     /// summarise them.
     Build {
         /// Output directory.
