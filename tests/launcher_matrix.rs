@@ -48,10 +48,6 @@ const SERVED: &[&str] = &[
     "CLOCK_TAI",
 ];
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn cc(compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
     cc_from("clocks.c", compiler, flags, name)
 }
