@@ -54,6 +54,27 @@ fn tod_variant(name: &'static str, f: TodFn) -> Variant {
     }
 }
 
+/// Like [`clock_variant`], with `work` steps of a dependent multiply chain between calls: how
+/// the call overlaps with the code around it (which the serialising counter read decides) shows
+/// here and not in back-to-back calls.
+fn spaced_clock_variant(name: &'static str, f: ClockFn, clock: i32, work: u32) -> Variant {
+    Variant {
+        name,
+        run: Box::new(move |k, out| {
+            let f = black_box(f);
+            let mut x = black_box(1u64);
+            for _ in 0..k {
+                for _ in 0..work {
+                    x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
+                }
+                // SAFETY: as in `clock_variant`.
+                black_box(unsafe { f(black_box(clock), out.cast()) });
+            }
+            black_box(x);
+        }),
+    }
+}
+
 /// `time` (x86_64 only: riscv64 has no vDSO `time`).
 #[cfg(target_arch = "x86_64")]
 fn time_variant(name: &'static str, f: TimeFn) -> Variant {
@@ -82,11 +103,29 @@ fn cpu_variant(name: &'static str, f: CpuFn) -> Variant {
     }
 }
 
+/// No call at all, shaped like `clock_gettime` (what the work between calls costs alone).
+extern "C" fn no_call(_: i32, _: *mut Ts) -> i32 {
+    0
+}
+
 /// The ordered counter read alone, shaped like `clock_gettime`.
 extern "C" fn floor_counter(_: i32, ts: *mut Ts) -> i32 {
     let c = vdso_kernel_stub::counter::read_counter();
     // SAFETY: the benchmark passes a valid timespec.
     unsafe { (*ts).tv_nsec = c as i64 };
+    0
+}
+
+/// `rdtscp` alone, shaped like `clock_gettime`: the ordered counter read Linux's x86_64 vDSO
+/// uses on CPUs that have it, where ours uses `lfence; rdtsc` (`floor_counter`). Their relative
+/// cost differs between CPUs, and with it the ratio of ours to the kernel's.
+#[cfg(target_arch = "x86_64")]
+extern "C" fn floor_rdtscp(_: i32, ts: *mut Ts) -> i32 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: `rdtscp` reads the TSC and TSC_AUX into registers; no memory effects.
+    unsafe { std::arch::asm!("rdtscp", out("eax") lo, out("edx") hi, out("ecx") _, options(nostack, nomem)) };
+    // SAFETY: the benchmark passes a valid timespec.
+    unsafe { (*ts).tv_nsec = ((hi as u64) << 32 | lo as u64) as i64 };
     0
 }
 
@@ -198,10 +237,21 @@ fn main() {
         v.push(clock_variant("syscall", sys_clock_gettime, clock));
         if !name.contains("COARSE") {
             v.push(clock_variant("counter", floor_counter, clock));
+            #[cfg(target_arch = "x86_64")]
+            v.push(clock_variant("rdtscp", floor_rdtscp, clock));
             v.push(clock_variant("counter+math", floor_math, clock));
         }
         rows.push(measure(name, v, reps, calls));
     }
+    // The call pattern: the same call with independent-looking work between calls (a chain of
+    // 30 dependent multiplies, about 90 cycles), which the counter read's ordering may or may
+    // not let overlap with the call.
+    let mut v = vec![spaced_clock_variant("ours", ours.clock_gettime, libc::CLOCK_MONOTONIC, 30)];
+    if let Some(h) = host {
+        v.push(spaced_clock_variant("kernel", h.clock_gettime, libc::CLOCK_MONOTONIC, 30));
+    }
+    v.push(spaced_clock_variant("work+empty call", no_call, libc::CLOCK_MONOTONIC, 30));
+    rows.push(measure("clock_gettime(MONOTONIC), work between calls", v, reps, calls));
     let mut v = vec![tod_variant("ours", ours.gettimeofday)];
     if let Some(h) = host {
         v.push(tod_variant("kernel", h.gettimeofday));
