@@ -6,7 +6,8 @@
 //! can take it unchanged:
 //!
 //! - the `#![no_std]` core: [`layout`] (where the pages and structs are), [`arch`] (the
-//!   per-architecture tail of `struct vdso_data`), [`protocol`] (the seqlock steps, shared by the
+//!   per-architecture tail of `struct vdso_data`), [`config`] (what a clock configuration must
+//!   satisfy before it reaches a page), [`protocol`] (the seqlock steps, shared by the
 //!   writer, the reader and the model check), [`writer`] and [`reader`], [`timekeeping`] (the
 //!   fixed-point math), [`update`] (a timekeeper that fills every field), [`timens`] (namespace
 //!   pages), [`symbols`] (a libc-style versioned-symbol lookup in a mapped image) and [`counter`]
@@ -23,6 +24,7 @@
 
 pub mod access;
 pub mod arch;
+pub mod config;
 pub mod counter;
 pub mod layout;
 pub mod protocol;
@@ -44,7 +46,8 @@ pub mod mapping;
 pub mod ticker;
 
 pub use arch::VdsoArch;
-pub use layout::{Arch, ArchLayout};
+pub use config::ConfigError;
+pub use layout::{Arch, ArchLayout, ImageError};
 pub use reader::Reader;
 pub use time::Timespec;
 pub use timekeeping::{clocks_calc_mult_shift, cycles_to_ns, max_cycles, max_update_interval_ns};
