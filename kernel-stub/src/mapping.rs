@@ -209,8 +209,7 @@ impl MappedVdso {
 
         let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
             .map_err(sys("memfd_create"))?;
-        ftruncate(&memfd, ((rw_pages + 1) * PAGE_SIZE) as u64)
-            .map_err(sys("ftruncate of the data memfd"))?;
+        ftruncate(&memfd, ((rw_pages + 1) * PAGE_SIZE) as u64).map_err(sys("ftruncate of the data memfd"))?;
         // SAFETY: a fresh shared mapping of our own memfd at an address the kernel picks.
         let rw = unsafe {
             mmap(null_mut(), rw_len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &memfd, 0)

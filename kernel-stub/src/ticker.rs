@@ -41,8 +41,8 @@ use vdso_abi::{clock_mode, CS_HRES_COARSE};
 
 use crate::arch::VdsoArch;
 use crate::calibrate::{calibrate, host_ns, Calibration};
-use crate::counter::read_counter;
 use crate::config::check_clock_mode;
+use crate::counter::read_counter;
 use crate::error::Error;
 use crate::layout::Arch;
 use crate::mapping::{DataWriter, MappedVdso};

@@ -62,7 +62,13 @@ impl ShiftedTime {
     /// Adds `ns` whole nanoseconds (any sign; saturated at about ±2^94 ns, far beyond any
     /// offset the timekeeper accepts).
     pub const fn add_nanos(self, ns: i128, shift: u32) -> Self {
-        let ns = if ns > 1 << 94 { 1 << 94 } else if ns < -(1 << 94) { -(1 << 94) } else { ns };
+        let ns = if ns > 1 << 94 {
+            1 << 94
+        } else if ns < -(1 << 94) {
+            -(1 << 94)
+        } else {
+            ns
+        };
         ShiftedTime::from_total(self.total(shift) + (ns << clamp(shift)), shift)
     }
 

@@ -183,7 +183,8 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
     let _serial = serial();
     let offsets = TimensOffsets { monotonic: Timespec::new(1000, 5), boottime: Timespec::new(-20, 0) };
     for layout in layouts() {
-        let m = MappedVdso::map_with(&note_only_image(layout), MapOptions::new(layout).timens(offsets)).unwrap();
+        let m =
+            MappedVdso::map_with(&note_only_image(layout), MapOptions::new(layout).timens(offsets)).unwrap();
         assert!(m.has_timens());
         let p = perms(m.base() as usize + layout.timens_page * PAGE_SIZE).unwrap();
         assert!(p.starts_with("r--"), "{p}");
@@ -199,7 +200,11 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
     }
 
     // The reader follows it: MONOTONIC gets the offset, REALTIME does not.
-    let m = MappedVdso::map_with(&note_only_image(ArchLayout::X86_64), MapOptions::new(ArchLayout::X86_64).timens(offsets)).unwrap();
+    let m = MappedVdso::map_with(
+        &note_only_image(ArchLayout::X86_64),
+        MapOptions::new(ArchLayout::X86_64).timens(offsets),
+    )
+    .unwrap();
     let mut w = m.writer::<X86>().unwrap();
     w.update(|vd| {
         vd[0].clock_mode = clock_mode::ARCH;
@@ -354,7 +359,10 @@ fn images_of_another_layout_or_no_image_at_all_are_refused() {
         assert_eq!(refuse(&elf32), ImageError::NotElf, "ELFCLASS32");
         // The other architecture's image (its machine, and its note).
         let e = refuse(&note_only_image(other));
-        assert_eq!(e, ImageError::WrongMachine { expected: layout.elf_machine(), found: other.elf_machine() });
+        assert_eq!(
+            e,
+            ImageError::WrongMachine { expected: layout.elf_machine(), found: other.elf_machine() }
+        );
         // This machine, the other layout's note.
         let mut img = note_only_image(other);
         img[18..20].copy_from_slice(&layout.elf_machine().to_le_bytes());

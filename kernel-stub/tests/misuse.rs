@@ -13,8 +13,8 @@ use vdso_kernel_stub::config::{check_clock_mode, MAX_SHIFT};
 use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::update::{update, update_from_times, ClockConfig, ShiftedTime, TimeSnapshot, Times};
 use vdso_kernel_stub::{
-    ArchLayout, Calibration, ConfigError, Error, MappedVdso, NativeArchData, Ticker, TickerConfig, Timekeeper,
-    Timespec,
+    ArchLayout, Calibration, ConfigError, Error, MappedVdso, NativeArchData, Ticker, TickerConfig,
+    Timekeeper, Timespec,
 };
 
 fn times() -> Times {
@@ -158,7 +158,10 @@ fn clock_configurations_that_freeze_or_overflow_are_refused() {
     tk.set_mult(99 << 24).unwrap();
     assert_eq!(tk.snapshot().mult, 99 << 24);
     assert_eq!(ShiftedTime::from_timespec(Timespec::new(1, 2), 33), Err(ConfigError::ShiftTooLarge(33)));
-    assert_eq!(ShiftedTime::from_timespec(Timespec::new(1, 2), 32), Ok(ShiftedTime { sec: 1, snsec: 2 << 32 }));
+    assert_eq!(
+        ShiftedTime::from_timespec(Timespec::new(1, 2), 32),
+        Ok(ShiftedTime { sec: 1, snsec: 2 << 32 })
+    );
 }
 
 proptest! {

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use rustix::time::{clock_gettime, ClockId};
 use vdso_abi::{clock, clock_mode};
-use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::counter::read_counter;
+use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, Ticker, TickerConfig, TimensOffsets, Timespec};
 
 type Native = vdso_kernel_stub::NativeArchData;
@@ -76,7 +76,11 @@ fn monotonic_follows_the_host_within_tolerance_and_never_goes_back() {
 fn realtime_offset_mode_tz_and_namespace_are_published() {
     const CENTURY: i64 = 100 * 365 * 86_400 * 1_000_000_000;
     let ns = TimensOffsets { monotonic: Timespec::new(3600, 0), boottime: Timespec::new(7200, 0) };
-    let m = MappedVdso::map_with(&note_only_image(ArchLayout::native()), MapOptions::new(ArchLayout::native()).timens(ns)).unwrap();
+    let m = MappedVdso::map_with(
+        &note_only_image(ArchLayout::native()),
+        MapOptions::new(ArchLayout::native()).timens(ns),
+    )
+    .unwrap();
     let cfg = TickerConfig {
         realtime_offset_ns: CENTURY,
         tz_minuteswest: -90,
