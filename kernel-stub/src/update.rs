@@ -192,7 +192,9 @@ impl TimeSnapshot {
 }
 
 /// Writes every time field of `snap` into `vd` (the writer's copy of the two structs).
-/// Leaves `seq`, the unused base slots and `arch_data` alone.
+/// Leaves `seq`, the unused base slots and `arch_data` alone. Does not check `snap` (it never
+/// panics, whatever it holds): [`update`] checks it first, and a [`Timekeeper`]'s snapshot is
+/// always valid.
 pub fn fill<A: VdsoArch>(vd: &mut [VdsoData<A>; CS_BASES], snap: &TimeSnapshot) {
     let [mono, real, boot, tai] = snap.hres_bases();
     let shift = snap.shift;

@@ -320,24 +320,22 @@ fn the_data_page_cannot_be_written_by_other_routes() {
         .iter()
         .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy().contains("memfd:vdso-data")))
         .expect("the data memfd is open while the mapping lives");
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(memfd.path());
-    if let Ok(f) = f {
-        use std::os::unix::fs::FileExt;
-        assert!(f.write_at(&[1], 0).is_err(), "write(2) to the sealed memfd");
-        // SAFETY: asks for a fresh shared mapping at an address the kernel picks; on success it
-        // is unmapped at once.
-        let r = unsafe {
-            rustix::mm::mmap(
-                std::ptr::null_mut(),
-                PAGE_SIZE,
-                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
-                rustix::mm::MapFlags::SHARED,
-                &f,
-                0,
-            )
-        };
-        assert_eq!(r.err(), Some(rustix::io::Errno::PERM), "a new writable mapping of the memfd");
-    }
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(memfd.path()).expect("reopen the memfd");
+    use std::os::unix::fs::FileExt;
+    assert!(f.write_at(&[1], 0).is_err(), "write(2) to the sealed memfd");
+    // SAFETY: asks for a fresh shared mapping at an address the kernel picks (replacing
+    // nothing); the sealed memfd must refuse it.
+    let r = unsafe {
+        rustix::mm::mmap(
+            std::ptr::null_mut(),
+            PAGE_SIZE,
+            rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+            rustix::mm::MapFlags::SHARED,
+            &f,
+            0,
+        )
+    };
+    assert_eq!(r.err(), Some(rustix::io::Errno::PERM), "a new writable mapping of the memfd");
     drop(m);
 }
 
