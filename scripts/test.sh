@@ -27,6 +27,10 @@ done
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+# ... and each kernel-facing crate as a no_std kernel builds it (no std-only links dangling).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --no-default-features -p linux-vdso
+(cd kernel-stub && RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet)
+(cd abi && RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet)
 
 step "each crate packages for the registry and builds from its package, in dependency order (cargo package, nothing published)"
 # Tests and benches of the root package need the repository (vdso/ sources, fixtures), so the

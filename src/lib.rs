@@ -3,7 +3,7 @@
 //! This crate is what a kernel (or a test harness) depends on: the two images as page-aligned
 //! bytes, their layout, and the offset of every exported symbol, generated when the images were
 //! linked and verified. It is `no_std`; with the `std` feature it also reads and verifies ELF
-//! images ([`elf`], [`verify`]), and with `cli` it is the `vdso` command.
+//! images (the `elf` and `verify` modules), and with `cli` it is the `vdso` command.
 //!
 //! # What a kernel does with it
 //!

@@ -487,3 +487,36 @@ fn the_riscv64_launcher_passes_arguments_environment_output_and_status_through()
     let o = run(&["kill"]);
     assert_eq!(o.status.signal(), Some(15), "killed by SIGTERM, as the program was: {o:?}");
 }
+
+/// Under `vdso run` the program cannot make any data page writable: `mprotect(PROT_WRITE)` of
+/// each page before `AT_SYSINFO_EHDR` fails with `EACCES`, as on Linux's `[vvar]` (it used to
+/// succeed, and the program could scribble on the live shared page). x86_64 natively, and the
+/// riscv64 launcher under qemu-riscv64 (qemu-user passes `mprotect` of such a mapping through to
+/// the host, which refuses it).
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "drives both launchers from the x86_64 run (the riscv64 one under qemu-riscv64), with the host's compilers"
+)]
+fn the_program_cannot_make_the_data_pages_writable() {
+    let expect =
+        |pages: usize| -> String { (1..=pages).rev().map(|i| format!("page -{i}: EACCES\n")).collect() };
+
+    let prog = cc_from("data_pages_readonly.c", "gcc", &[], "data-pages-readonly-x86_64").expect("fixture");
+    let o =
+        Command::new(env!("CARGO_BIN_EXE_vdso")).args(["run", "--"]).arg(&prog).output().expect("vdso run");
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expect(4), "x86_64");
+
+    let rv_launcher = riscv64_launcher().expect("the riscv64 launcher");
+    let prog = cc_from("data_pages_readonly.c", "riscv64-linux-gnu-gcc", &[], "data-pages-readonly-riscv64")
+        .expect("fixture");
+    let o = Command::new(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--arch", "riscv64", "--"])
+        .arg(&prog)
+        .env("VDSO_RISCV64_LAUNCHER", &rv_launcher)
+        .output()
+        .expect("vdso run");
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expect(2), "riscv64");
+}

@@ -5,7 +5,7 @@
 //!   `lfence` as serializing `rdtsc` for this, and AMD with `LFENCE` made dispatch-serializing
 //!   (which every kernel enables). Needs `CR4.TSD` clear in user mode.
 //! - riscv64: `rdtime` (the `time` CSR). Under qemu-user 7.2 it returns the host's TSC, not a
-//!   10 MHz timebase, which is why the rate is always calibrated ([`crate::calibrate`](mod@crate::calibrate)).
+//!   10 MHz timebase, which is why the rate is always calibrated (the `calibrate` module, with the `std` feature).
 
 /// Reads the counter of the architecture this crate runs on.
 #[cfg(target_arch = "x86_64")]

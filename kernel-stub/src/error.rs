@@ -9,6 +9,9 @@ use crate::symbols::SymbolError;
 pub enum Error {
     /// The image to map is empty.
     EmptyImage,
+    /// The image is not one this layout can map (not ELF, another architecture, or its layout
+    /// note missing or describing another layout): see [`crate::ArchLayout::check_image`].
+    Image(crate::ImageError),
     /// The image is larger than [`crate::mapping::MAX_IMAGE_SIZE`].
     ImageTooLarge {
         /// Its size.
@@ -49,6 +52,8 @@ pub enum Error {
     Calibration(&'static str),
     /// A configuration value is out of range.
     Config(&'static str),
+    /// A clock configuration the data page cannot carry (see [`crate::config`]).
+    Clock(crate::ConfigError),
     /// The ticker thread could not be started.
     Spawn(std::io::Error),
 }
@@ -57,6 +62,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::EmptyImage => write!(f, "the vDSO image is empty"),
+            Error::Image(e) => write!(f, "the vDSO image does not fit the layout: {e}"),
             Error::ImageTooLarge { len, max } => {
                 write!(f, "the vDSO image is {len} bytes, more than the {max} bytes allowed")
             }
@@ -72,6 +78,7 @@ impl fmt::Display for Error {
             }
             Error::Calibration(why) => write!(f, "counter calibration failed: {why}"),
             Error::Config(why) => write!(f, "invalid configuration: {why}"),
+            Error::Clock(e) => write!(f, "invalid clock configuration: {e}"),
             Error::Spawn(e) => write!(f, "cannot start the ticker thread: {e}"),
         }
     }
@@ -82,6 +89,8 @@ impl std::error::Error for Error {
         match self {
             Error::Sys { errno, .. } => Some(errno),
             Error::Spawn(e) => Some(e),
+            Error::Image(e) => Some(e),
+            Error::Clock(e) => Some(e),
             _ => None,
         }
     }
@@ -90,4 +99,10 @@ impl std::error::Error for Error {
 /// Shorthand for a failed system call.
 pub(crate) fn sys(op: &'static str) -> impl FnOnce(rustix::io::Errno) -> Error {
     move |errno| Error::Sys { op, errno }
+}
+
+impl From<crate::ConfigError> for Error {
+    fn from(e: crate::ConfigError) -> Error {
+        Error::Clock(e)
+    }
 }

@@ -5,6 +5,7 @@
 //! image was compiled against. The pointer helpers only compute addresses; dereferencing them is
 //! the writer's and the reader's business.
 
+use core::fmt;
 use core::mem::size_of;
 
 use vdso_abi::{riscv64, x86_64, VdsoData, CS_BASES, PAGE_SIZE};
@@ -106,6 +107,47 @@ impl ArchLayout {
         self.timens_page * PAGE_SIZE + self.vdso_data_offset
     }
 
+    /// The ELF `e_machine` of this architecture's images (`EM_X86_64` 62, `EM_RISCV` 243).
+    pub const fn elf_machine(&self) -> u16 {
+        match self.arch {
+            Arch::X86_64 => EM_X86_64,
+            Arch::Riscv64 => EM_RISCV,
+        }
+    }
+
+    /// Checks that `image` (its bytes from the ELF header on, as they would be mapped) is an
+    /// image this layout can map: a 64-bit little-endian `ET_DYN` ELF file of this architecture
+    /// whose own layout note (ABI.md §7, found through `PT_NOTE` as a loader finds notes) says
+    /// exactly this layout. Returns the note.
+    ///
+    /// A kernel should call this before mapping an image: an image of another architecture or
+    /// layout reads the data page at the wrong offsets (or is not code for this CPU at all), and
+    /// the first call into it crashes or returns garbage.
+    pub fn check_image(&self, image: &[u8]) -> Result<vdso_abi::note::Layout, ImageError> {
+        let machine = elf_machine_of(image)?;
+        if machine != self.elf_machine() {
+            return Err(ImageError::WrongMachine { expected: self.elf_machine(), found: machine });
+        }
+        let note = layout_note(image)?;
+        if !self.matches_note(&note) {
+            return Err(ImageError::LayoutMismatch(note));
+        }
+        Ok(note)
+    }
+
+    /// The layout note (ABI.md §7) an image built for this layout carries (with `hz` the tick
+    /// rate it was built for, which [`matches_note`](Self::matches_note) does not compare).
+    pub const fn note(&self, hz: u32) -> vdso_abi::note::Layout {
+        vdso_abi::note::Layout {
+            revision: vdso_abi::ABI_REVISION,
+            data_pages: self.data_pages as u32,
+            vdso_data_offset: self.vdso_data_offset as u32,
+            vdso_data_size: self.vdso_data_size as u32,
+            hwprobe_keys: self.hwprobe_keys as u32,
+            hz,
+        }
+    }
+
     /// Whether an image's layout note (ABI.md §7) describes this layout.
     pub fn matches_note(&self, note: &vdso_abi::note::Layout) -> bool {
         note.revision == vdso_abi::ABI_REVISION
@@ -123,6 +165,130 @@ impl ArchLayout {
     pub fn vdso_data<A: VdsoArch>(&self, page: *mut u8) -> Option<*mut [VdsoData<A>; CS_BASES]> {
         (A::LAYOUT == *self).then(|| vdso_data_ptr::<A>(page))
     }
+}
+
+/// `EM_X86_64`.
+pub const EM_X86_64: u16 = 62;
+/// `EM_RISCV`.
+pub const EM_RISCV: u16 = 243;
+const ET_DYN: u16 = 3;
+const PT_NOTE: u32 = 4;
+
+/// Why an image does not fit a layout ([`ArchLayout::check_image`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// Not a 64-bit little-endian `ET_DYN` ELF file (or its headers lie outside the bytes).
+    NotElf,
+    /// An ELF image for another machine.
+    WrongMachine {
+        /// `e_machine` of the layout's architecture.
+        expected: u16,
+        /// `e_machine` of the image.
+        found: u16,
+    },
+    /// No well-formed `rs-vdso` layout note in any `PT_NOTE` segment.
+    NoLayoutNote,
+    /// The image's layout note describes another layout (revision, data pages, offsets or
+    /// sizes).
+    LayoutMismatch(vdso_abi::note::Layout),
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImageError::NotElf => write!(f, "not a 64-bit little-endian ELF shared object"),
+            ImageError::WrongMachine { expected, found } => {
+                write!(f, "an image for ELF machine {found}, not {expected}")
+            }
+            ImageError::NoLayoutNote => {
+                write!(f, "no {:?} layout note (ABI.md section 7)", vdso_abi::note::OWNER)
+            }
+            ImageError::LayoutMismatch(n) => write!(
+                f,
+                "its layout note says revision {}, {} data pages, vdso_data at {} of {} bytes, {} \
+                 hwprobe keys: not this layout",
+                n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys
+            ),
+        }
+    }
+}
+
+impl core::error::Error for ImageError {}
+
+fn bytes_at<const N: usize>(mem: &[u8], off: u64) -> Option<[u8; N]> {
+    let off = usize::try_from(off).ok()?;
+    mem.get(off..off.checked_add(N)?)?.try_into().ok()
+}
+
+fn u16_at(mem: &[u8], off: u64) -> Option<u16> {
+    bytes_at(mem, off).map(u16::from_le_bytes)
+}
+
+fn u32_at(mem: &[u8], off: u64) -> Option<u32> {
+    bytes_at(mem, off).map(u32::from_le_bytes)
+}
+
+fn u64_at(mem: &[u8], off: u64) -> Option<u64> {
+    bytes_at(mem, off).map(u64::from_le_bytes)
+}
+
+/// `e_machine` of a 64-bit little-endian `ET_DYN` ELF image.
+fn elf_machine_of(image: &[u8]) -> Result<u16, ImageError> {
+    let ident: [u8; 6] = bytes_at(image, 0).ok_or(ImageError::NotElf)?;
+    if ident != *b"\x7fELF\x02\x01" || u16_at(image, 16) != Some(ET_DYN) {
+        return Err(ImageError::NotElf);
+    }
+    u16_at(image, 18).ok_or(ImageError::NotElf)
+}
+
+/// The `rs-vdso` layout note of an ELF image, read as a loader reads notes: from the `PT_NOTE`
+/// program headers (no section headers). Every read is bounds-checked.
+pub fn layout_note(image: &[u8]) -> Result<vdso_abi::note::Layout, ImageError> {
+    elf_machine_of(image)?;
+    let phoff = u64_at(image, 32).ok_or(ImageError::NotElf)?;
+    let phentsize = u16_at(image, 54).ok_or(ImageError::NotElf)? as u64;
+    let phnum = u16_at(image, 56).ok_or(ImageError::NotElf)? as u64;
+    if phentsize < 56 {
+        return Err(ImageError::NotElf);
+    }
+    for i in 0..phnum {
+        let ph = phoff.checked_add(i * phentsize).ok_or(ImageError::NotElf)?;
+        if u32_at(image, ph).ok_or(ImageError::NotElf)? != PT_NOTE {
+            continue;
+        }
+        let (Some(off), Some(size)) = (u64_at(image, ph + 8), u64_at(image, ph + 32)) else {
+            return Err(ImageError::NotElf);
+        };
+        let Some(end) = off.checked_add(size) else { continue };
+        if let Some(note) = find_layout_note(image, off, end) {
+            return Ok(note);
+        }
+    }
+    Err(ImageError::NoLayoutNote)
+}
+
+/// Walks the notes in `image[off..end]` for the layout note.
+fn find_layout_note(image: &[u8], mut off: u64, end: u64) -> Option<vdso_abi::note::Layout> {
+    let pad4 = |n: u64| n.checked_add(3).map(|n| n & !3);
+    while off.checked_add(12)? <= end {
+        let namesz = u32_at(image, off)? as u64;
+        let descsz = u32_at(image, off + 4)? as u64;
+        let kind = u32_at(image, off + 8)?;
+        let name_at = off + 12;
+        let desc_at = name_at.checked_add(pad4(namesz)?)?;
+        let next = desc_at.checked_add(pad4(descsz)?)?;
+        if next > end {
+            return None;
+        }
+        let name = image.get(usize::try_from(name_at).ok()?..usize::try_from(name_at + namesz).ok()?)?;
+        let owner = vdso_abi::note::OWNER.as_bytes();
+        if kind == vdso_abi::note::TYPE_LAYOUT && name.strip_suffix(b"\0") == Some(owner) {
+            let desc = image.get(usize::try_from(desc_at).ok()?..usize::try_from(desc_at + descsz).ok()?)?;
+            return vdso_abi::note::Layout::from_le_bytes(desc);
+        }
+        off = next;
+    }
+    None
 }
 
 /// `vdso_data[0..2]` inside the data page starting at `page`, for architecture `A`.

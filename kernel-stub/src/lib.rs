@@ -6,14 +6,16 @@
 //! can take it unchanged:
 //!
 //! - the `#![no_std]` core: [`layout`] (where the pages and structs are), [`arch`] (the
-//!   per-architecture tail of `struct vdso_data`), [`protocol`] (the seqlock steps, shared by the
+//!   per-architecture tail of `struct vdso_data`), [`config`] (what a clock configuration must
+//!   satisfy before it reaches a page), [`protocol`] (the seqlock steps, shared by the
 //!   writer, the reader and the model check), [`writer`] and [`reader`], [`timekeeping`] (the
 //!   fixed-point math), [`update`] (a timekeeper that fills every field), [`timens`] (namespace
 //!   pages), [`symbols`] (a libc-style versioned-symbol lookup in a mapped image) and [`counter`]
 //!   (reading the architecture's counter);
-//! - behind the `std` feature, the test harness's "kernel": [`mapping`] maps `[data pages | image]`
-//!   in the current process, [`calibrate`](mod@calibrate) measures the counter's rate and [`ticker`] keeps the page
-//!   fresh from a background thread, tracking the host's clocks.
+//! - behind the `std` feature, the test harness's "kernel": `mapping` maps `[data pages | image]`
+//!   in the current process, `calibrate` measures the counter's rate and `ticker` keeps the page
+//!   fresh from a background thread, tracking the host's clocks (documented with the feature on,
+//!   as docs.rs builds it).
 //!
 //! The crate never depends on the image: everything it knows comes from `vdso-abi`.
 //!
@@ -37,7 +39,8 @@
 //! // A 10 MHz counter (riscv64's `time` on QEMU's virt board, say).
 //! let (mult, shift) = clocks_calc_mult_shift(10_000_000, 1_000_000_000, 600);
 //! let boot = Times { realtime: Timespec::new(1_700_000_000, 0), ..Times::default() };
-//! let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 0, &boot);
+//! // Refused, with a reason, if the configuration could not work (mult 0, shift over 32, ...).
+//! let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 0, &boot).expect("usable");
 //! let pair = NonNull::new(vdso_kernel_stub::layout::vdso_data_ptr::<riscv64::ArchData>(data)).unwrap();
 //! // SAFETY: `pair` is the page's `vdso_data[2]`, which outlives the writer; nothing else writes it.
 //! let mut writer = unsafe { SeqlockWriter::new(pair) };
@@ -63,6 +66,7 @@
 
 pub mod access;
 pub mod arch;
+pub mod config;
 pub mod counter;
 pub mod layout;
 pub mod offset_estimate;
@@ -85,7 +89,8 @@ pub mod mapping;
 pub mod ticker;
 
 pub use arch::VdsoArch;
-pub use layout::{Arch, ArchLayout};
+pub use config::ConfigError;
+pub use layout::{Arch, ArchLayout, ImageError};
 pub use reader::Reader;
 pub use time::Timespec;
 pub use timekeeping::{clocks_calc_mult_shift, cycles_to_ns, max_cycles, max_update_interval_ns};

@@ -1,28 +1,44 @@
 //! Mapping `[data pages | image]` into the current process, the way a kernel maps a vDSO.
 //!
 //! The layout is ABI.md §1: one contiguous region, the data pages first, then the image, whose
-//! first byte is what `AT_SYSINFO_EHDR` would hold. Like a kernel, this keeps the data page in
-//! one physical page seen through two mappings:
+//! first byte is what `AT_SYSINFO_EHDR` would hold. Before anything is mapped the image is
+//! checked against the layout ([`ArchLayout::check_image`]: an ELF shared object of the layout's
+//! architecture whose own layout note describes exactly this layout), so an image of the other
+//! architecture, of another layout revision or plain garbage is an [`Error::Image`] instead of a
+//! crash at its first call. Like a kernel, this keeps the data page in one physical page seen
+//! through two mappings:
 //!
 //! - the *reader's view*: the page mapped read-only (`MAP_SHARED` of a memfd) at its slot in the
 //!   region, which is all the image and any program can see;
 //! - the *writer's view*: the same memfd mapped read-write somewhere else, which only the
 //!   [`DataWriter`] (the stand-in for the kernel's timekeeping code) writes through.
 //!
+//! **The reader can never write the data pages**, as with Linux's `[vvar]` (where `mprotect` to
+//! writable fails with `EACCES`): the writer's view is mapped first, then the memfd is sealed
+//! (`F_SEAL_FUTURE_WRITE`, and against resizing and further sealing), and only then are the
+//! reader's views mapped. A shared mapping made after that seal carries no "may write" right,
+//! so `mprotect(PROT_WRITE)` on it fails with `EACCES`, no new writable mapping or `write(2)` of
+//! the memfd is possible through any descriptor (`/proc/PID/fd` included), and writes through
+//! `/proc/self/mem` are refused too. Existing writable mappings (the writer's view, and its copy
+//! in a forked writer process) keep working. Every page of the data area is such a view: data
+//! pages the layout reserves but this stub does not use (x86_64's pvclock and hvclock pages, and
+//! the namespace slot outside a namespace) map a page of the memfd that is never written, so
+//! they read as zeros and refuse write access like the rest (an anonymous zero page could be
+//! made writable, which would only change the program's private copy, but the data area then
+//! would not behave as the kernel's does).
+//!
 //! The image bytes are copied into an anonymous mapping right after the data pages, then made
 //! read+execute (never writable and executable at once). On riscv64, `mprotect` to an executable
 //! mapping makes Linux flush the instruction cache for those pages, so no `fence.i` is needed.
-//! Data pages the layout reserves but this stub does not use (x86_64's pvclock and hvclock pages,
-//! and the namespace slot outside a namespace) are read-only zero pages: reading them is harmless
-//! and they show as `r--` like the rest of the data area.
 //!
 //! The region lands at a random page-aligned address: a `PROT_NONE` reservation of the region
 //! plus random slack, then the region placed at a random page offset inside it (from
 //! `getrandom`) with `MAP_FIXED`, and the rest of the reservation released. Tests that map twice
 //! thus see different addresses, as ASLR gives a real process.
 //!
-//! For a time namespace ([`MapOptions::timens`]) the memfd holds two pages: the real data page,
-//! mapped at the namespace slot, and a namespace page built by [`crate::timens`], mapped at page 0.
+//! For a time namespace ([`MapOptions::timens`]) the memfd holds two written pages: the real data
+//! page, mapped at the namespace slot, and a namespace page built by [`crate::timens`], mapped at
+//! page 0.
 
 use std::ffi::c_void;
 use std::ops::{Deref, DerefMut};
@@ -31,7 +47,7 @@ use std::ptr::{null_mut, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use rustix::fs::{ftruncate, memfd_create, MemfdFlags};
+use rustix::fs::{fcntl_add_seals, ftruncate, memfd_create, MemfdFlags, SealFlags};
 use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use rustix::rand::{getrandom, GetRandomFlags};
 use vdso_abi::PAGE_SIZE;
@@ -109,6 +125,51 @@ pub struct MappedVdso {
     inner: Arc<Inner>,
 }
 
+/// The layout note of `layout` as one ELF note entry (header, owner name, descriptor), ready to
+/// be placed in a `PT_NOTE` segment.
+pub fn layout_note_entry(layout: ArchLayout) -> Vec<u8> {
+    let n = layout.note(vdso_abi::DEFAULT_HZ);
+    let owner = vdso_abi::note::OWNER.as_bytes();
+    let mut out = Vec::new();
+    for w in [owner.len() as u32 + 1, (vdso_abi::note::WORDS * 4) as u32, vdso_abi::note::TYPE_LAYOUT] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.extend_from_slice(owner);
+    out.push(0);
+    out.resize(out.len().next_multiple_of(4), 0);
+    for w in [n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys, n.hz] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// The smallest image [`MappedVdso::map`] accepts for `layout`: an ELF header of the layout's
+/// architecture, one `PT_NOTE` program header and the layout note, nothing else (no code, no
+/// symbols). For tests and tools that need a mapping's data pages but no image.
+pub fn note_only_image(layout: ArchLayout) -> Vec<u8> {
+    const EHDR: usize = 64;
+    const PHDR: usize = 56;
+    let note = layout_note_entry(layout);
+    let mut img = vec![0u8; EHDR + PHDR];
+    img[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+    img[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+    img[18..20].copy_from_slice(&layout.elf_machine().to_le_bytes());
+    img[20..24].copy_from_slice(&1u32.to_le_bytes()); // EV_CURRENT
+    img[32..40].copy_from_slice(&(EHDR as u64).to_le_bytes()); // e_phoff
+    img[52..54].copy_from_slice(&(EHDR as u16).to_le_bytes()); // e_ehsize
+    img[54..56].copy_from_slice(&(PHDR as u16).to_le_bytes()); // e_phentsize
+    img[56..58].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+    let ph = EHDR;
+    img[ph..ph + 4].copy_from_slice(&4u32.to_le_bytes()); // PT_NOTE
+    img[ph + 4..ph + 8].copy_from_slice(&4u32.to_le_bytes()); // PF_R
+    let (off, size) = ((EHDR + PHDR) as u64, note.len() as u64);
+    for (k, v) in [off, off, off, size, size, 4].into_iter().enumerate() {
+        img[ph + 8 + 8 * k..ph + 16 + 8 * k].copy_from_slice(&v.to_le_bytes());
+    }
+    img.extend_from_slice(&note);
+    img
+}
+
 fn page_round(n: usize) -> usize {
     n.div_ceil(PAGE_SIZE) * PAGE_SIZE
 }
@@ -137,19 +198,37 @@ impl MappedVdso {
         if image.len() > MAX_IMAGE_SIZE {
             return Err(Error::ImageTooLarge { len: image.len(), max: MAX_IMAGE_SIZE });
         }
+        layout.check_image(image).map_err(Error::Image)?;
         let image_size = page_round(image.len());
         let len = layout.data_size() + image_size;
+        // The memfd: the real data page, the namespace page (if any), then a page nobody ever
+        // writes, which backs the reserved data pages.
         let rw_pages = if options.timens.is_some() { 2 } else { 1 };
         let rw_len = rw_pages * PAGE_SIZE;
+        let zero_page = rw_pages;
 
-        let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC).map_err(sys("memfd_create"))?;
-        ftruncate(&memfd, rw_len as u64).map_err(sys("ftruncate of the data memfd"))?;
+        let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
+            .map_err(sys("memfd_create"))?;
+        ftruncate(&memfd, ((rw_pages + 1) * PAGE_SIZE) as u64).map_err(sys("ftruncate of the data memfd"))?;
         // SAFETY: a fresh shared mapping of our own memfd at an address the kernel picks.
         let rw = unsafe {
             mmap(null_mut(), rw_len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &memfd, 0)
         }
         .map_err(sys("mmap of the writer's view"))?;
         let rw = NonNull::new(rw.cast::<u8>()).expect("mmap never returns null on success");
+        // From now on the writer's view is the only writable mapping there will ever be: every
+        // mapping made after this seal (the reader's views) cannot be made writable.
+        let sealed = fcntl_add_seals(
+            &memfd,
+            SealFlags::FUTURE_WRITE | SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL,
+        );
+        if let Err(errno) = sealed {
+            // SAFETY: `rw` is the mapping made above, not yet shared with anyone.
+            unsafe {
+                let _ = munmap(rw.as_ptr().cast(), rw_len);
+            }
+            return Err(Error::Sys { op: "sealing the data memfd against writable mappings", errno });
+        }
 
         let slack = RANDOM_SLACK_PAGES * PAGE_SIZE;
         // SAFETY: reserves fresh address space at an address the kernel picks; nothing is
@@ -222,26 +301,22 @@ impl MappedVdso {
         for page in 0..layout.data_pages {
             let at = base.as_ptr().wrapping_add(page * PAGE_SIZE).cast::<c_void>();
             let memfd_page = match options.timens {
-                None if page == layout.vvar_page => Some(0),
-                Some(_) if page == layout.vvar_page => Some(1),
-                Some(_) if page == layout.timens_page => Some(0),
-                _ => None,
+                None if page == layout.vvar_page => 0,
+                Some(_) if page == layout.vvar_page => 1,
+                Some(_) if page == layout.timens_page => 0,
+                _ => zero_page,
             };
-            let fixed = MapFlags::FIXED;
             // SAFETY: `at` is a page of our own region (inside the reservation we hold), so
             // MAP_FIXED replaces only our own mapping.
             let r = unsafe {
-                match memfd_page {
-                    Some(p) => mmap(
-                        at,
-                        PAGE_SIZE,
-                        ProtFlags::READ,
-                        MapFlags::SHARED | fixed,
-                        &inner._memfd,
-                        (p * PAGE_SIZE) as u64,
-                    ),
-                    None => mmap_anonymous(at, PAGE_SIZE, ProtFlags::READ, MapFlags::PRIVATE | fixed),
-                }
+                mmap(
+                    at,
+                    PAGE_SIZE,
+                    ProtFlags::READ,
+                    MapFlags::SHARED | MapFlags::FIXED,
+                    &inner._memfd,
+                    (memfd_page * PAGE_SIZE) as u64,
+                )
             };
             r.map_err(sys("mmap of a data page"))?;
         }
@@ -397,7 +472,8 @@ impl MappedVdso {
 
     /// Hands the reader's view over to whatever runs next in this process (a program started
     /// in place, as `execve` would): unmaps the writer's view and closes the data-page memfd,
-    /// and leaves `[data pages | image]` mapped for good. Returns the region's start and length.
+    /// and leaves `[data pages | image]` mapped for good. What is left cannot be made writable
+    /// (the memfd is sealed, see the module docs): the program can only read the data pages. Returns the region's start and length.
     /// The page stays fresh only if another process holds a writable mapping of the memfd (a
     /// writer started before this call). Fails with [`Error::StillShared`] while a
     /// [`DataWriter`] or [`MappedReader`] of this mapping exists.

@@ -37,10 +37,16 @@ pub trait SeqlockOps {
 
 /// Opens a write section over structs `0..n`: their `seq` becomes odd.
 ///
+/// An even `seq` is incremented. An odd one is left as it is: the only way a single writer can
+/// find it odd is a section some earlier writer opened and never closed (a crash, or a page taken
+/// over mid-update), and readers are already waiting on it; this section completes that one, so
+/// the [`write_end`] that follows makes it even again. (Incrementing it would make it even
+/// *during* the write and odd for good after it: every later reader would spin for ever.)
+///
 /// The caller must be the only writer and must call [`write_end`] with the same `n`.
 pub fn write_begin<O: SeqlockOps + ?Sized>(ops: &O, n: usize) {
     for idx in 0..n {
-        ops.store_seq(idx, ops.load_seq(idx).wrapping_add(1));
+        ops.store_seq(idx, ops.load_seq(idx) | 1);
     }
     ops.release_fence();
 }

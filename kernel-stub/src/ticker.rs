@@ -54,6 +54,7 @@ use vdso_abi::{clock_mode, CS_HRES_COARSE};
 
 use crate::arch::VdsoArch;
 use crate::calibrate::{calibrate, host_ns, Calibration};
+use crate::config::check_clock_mode;
 use crate::counter::read_counter;
 use crate::error::Error;
 use crate::layout::Arch;
@@ -86,7 +87,8 @@ pub struct TickerConfig {
     pub realtime_offset_ns: i64,
     /// Write these offsets to the namespace page at start (the mapping must have one).
     pub timens: Option<TimensOffsets>,
-    /// Clock mode published (`vdso_abi::clock_mode::ARCH` or `NONE`).
+    /// Clock mode published (`vdso_abi::clock_mode::ARCH` or `NONE`; [`Ticker::start`] refuses
+    /// `TIMENS` and unlisted modes with [`Error::Clock`]).
     pub clock_mode: i32,
     /// `tz_minuteswest` published.
     pub tz_minuteswest: i32,
@@ -365,6 +367,7 @@ impl Ticker {
         if config.max_slew_ppm == 0 || config.max_slew_ppm > 100_000 {
             return Err(Error::Config("max_slew_ppm must be 1..=100000"));
         }
+        check_clock_mode(config.clock_mode)?;
         if let Some(offsets) = &config.timens {
             mapped.set_timens_offsets(offsets)?;
         }
@@ -386,7 +389,7 @@ impl Ticker {
         if mult == 0 {
             return Err(Error::Config("counter frequency out of range"));
         }
-        let limit = max_update_interval_ns(mult, shift, cal.freq_hz);
+        let limit = max_update_interval_ns(mult, shift, cal.freq_hz)?;
         let stats = TickerStats {
             ticks: 0,
             calibration: cal,
@@ -448,9 +451,12 @@ impl Ticker {
         self.shared.lock().stats.clone()
     }
 
-    /// Publishes `mode` (ARCH or NONE) from the next tick on.
-    pub fn set_clock_mode(&self, mode: i32) {
+    /// Publishes `mode` (ARCH or NONE) from the next tick on. Refuses what
+    /// [`Timekeeper::set_clock_mode`] refuses (TIMENS above all) with [`Error::Clock`].
+    pub fn set_clock_mode(&self, mode: i32) -> Result<(), Error> {
+        check_clock_mode(mode)?;
         self.shared.lock().pending.clock_mode = Some(mode);
+        Ok(())
     }
 
     /// Publishes a time zone from the next tick on.
@@ -543,8 +549,11 @@ fn run<A: VdsoArch>(
         tai_offset: Timespec::from_nanos(host_tai),
         raw: Timespec::from_nanos(s.raw),
     };
-    let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, s.counter, &times);
-    tk.set_clock_mode(config.clock_mode);
+    // `spawn` checked `mult`/`shift` (max_update_interval_ns) and `start` the clock mode.
+    let Ok(mut tk) = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, s.counter, &times) else {
+        return;
+    };
+    let _ = tk.set_clock_mode(config.clock_mode);
     tk.set_tz(config.tz_minuteswest, config.tz_dsttime);
     tk.set_hrtimer_res(config.hrtimer_res);
     let (coarse, staleness) = host_coarse(fixed_real);
@@ -592,8 +601,9 @@ fn run<A: VdsoArch>(
             tk.step_monotonic_forward((-err) as u64);
             mono_steps = 1;
         }
-        tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
-        tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
+        // A refused (zero) `mult` keeps the previous one.
+        let _ = tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
+        let _ = tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
 
         // REALTIME, BOOTTIME, TAI: the host's offsets from MONOTONIC, each tick's brackets
         // narrowing the estimate (module docs). Published REALTIME = our MONOTONIC + the host's
@@ -616,7 +626,7 @@ fn run<A: VdsoArch>(
         }
         tk.set_tai_offset(host_tai);
         if let Some(m) = pending.clock_mode {
-            tk.set_clock_mode(m);
+            let _ = tk.set_clock_mode(m);
         }
         if let Some((w, d)) = pending.tz {
             tk.set_tz(w, d);

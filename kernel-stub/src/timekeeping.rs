@@ -14,6 +14,7 @@
 //! of `mult` per tick, plus the truncation of the final shift). Relative to the exact value that
 //! is at most `from_hz / (to_hz * 2^(shift + 1))` plus the one-unit truncation.
 
+use crate::config::{check_conversion, ConfigError};
 use crate::time::NSEC_PER_SEC;
 
 /// Computes `(mult, shift)` converting a counter of `from_hz` into units of `to_hz` (usually
@@ -56,39 +57,43 @@ pub fn clocks_calc_mult_shift(from_hz: u64, to_hz: u64, max_secs: u32) -> (u32, 
 
 /// The longest counter delta the image can convert in 64 bits: the largest `delta` with
 /// `delta * mult + (NSEC_PER_SEC << shift) <= u64::MAX` (the base's shifted nanoseconds are
-/// below `NSEC_PER_SEC << shift`). `u64::MAX` if `mult` is 0.
-pub const fn max_cycles(mult: u32, shift: u32) -> u64 {
-    if mult == 0 {
-        return u64::MAX;
+/// below `NSEC_PER_SEC << shift`). Refuses `mult` 0 and `shift` above
+/// [`MAX_SHIFT`](crate::config::MAX_SHIFT), which no page may carry.
+pub const fn max_cycles(mult: u32, shift: u32) -> Result<u64, ConfigError> {
+    if let Err(e) = check_conversion(mult, shift) {
+        return Err(e);
     }
+    // shift <= 32: the base is below 2^62, so neither the shift nor the subtraction overflows.
     let base = (NSEC_PER_SEC as u128) << shift;
-    let room = (u64::MAX as u128).saturating_sub(base);
+    let room = u64::MAX as u128 - base;
     let d = room / mult as u128;
-    if d > u64::MAX as u128 {
-        u64::MAX
-    } else {
-        d as u64
-    }
+    Ok(if d > u64::MAX as u128 { u64::MAX } else { d as u64 })
 }
 
 /// [`max_cycles`] in nanoseconds at a counter frequency of `freq_hz`: the longest safe interval
-/// between updates of the page (rounded down). Keep the tick well inside it.
-pub const fn max_update_interval_ns(mult: u32, shift: u32, freq_hz: u64) -> u64 {
+/// between updates of the page (rounded down, saturated at `u64::MAX`). Keep the tick well
+/// inside it. Refuses what [`max_cycles`] refuses and a frequency of 0.
+pub const fn max_update_interval_ns(mult: u32, shift: u32, freq_hz: u64) -> Result<u64, ConfigError> {
+    let cycles = match max_cycles(mult, shift) {
+        Ok(c) => c,
+        Err(e) => return Err(e),
+    };
     if freq_hz == 0 {
-        return 0;
+        return Err(ConfigError::FrequencyZero);
     }
-    let ns = max_cycles(mult, shift) as u128 * NSEC_PER_SEC as u128 / freq_hz as u128;
-    if ns > u64::MAX as u128 {
-        u64::MAX
-    } else {
-        ns as u64
-    }
+    let ns = cycles as u128 * NSEC_PER_SEC as u128 / freq_hz as u128;
+    Ok(if ns > u64::MAX as u128 { u64::MAX } else { ns as u64 })
 }
 
-/// Converts a counter delta to nanoseconds, `(delta * mult) >> shift`, in 128 bits (never
-/// overflows; saturates at `u64::MAX`).
+/// Converts a counter delta to nanoseconds, `(delta * mult) >> shift`, in 128 bits: exact for
+/// every `mult` and `shift` (a shift of 96 or more leaves nothing of the at most 96-bit product,
+/// so the answer is 0, which is the exact value), saturated at `u64::MAX` (only possible with
+/// a shift below 32). Never panics.
 pub const fn cycles_to_ns(delta: u64, mult: u32, shift: u32) -> u64 {
-    let ns = (delta as u128 * mult as u128) >> shift;
+    let ns = match (delta as u128 * mult as u128).checked_shr(shift) {
+        Some(ns) => ns,
+        None => 0,
+    };
     if ns > u64::MAX as u128 {
         u64::MAX
     } else {
@@ -96,13 +101,15 @@ pub const fn cycles_to_ns(delta: u64, mult: u32, shift: u32) -> u64 {
     }
 }
 
-/// The counter frequency a `mult`/`shift` pair stands for, in Hz (rounded).
-pub const fn mult_to_hz(mult: u32, shift: u32) -> u64 {
-    if mult == 0 {
-        return 0;
+/// The counter frequency a `mult`/`shift` pair stands for, in Hz (rounded). Refuses `mult` 0
+/// and `shift` above [`MAX_SHIFT`](crate::config::MAX_SHIFT).
+pub const fn mult_to_hz(mult: u32, shift: u32) -> Result<u64, ConfigError> {
+    if let Err(e) = check_conversion(mult, shift) {
+        return Err(e);
     }
+    // shift <= 32 and mult >= 1: at most 2^62 + 2^31, well inside u64.
     let hz = ((NSEC_PER_SEC as u128) << shift) + mult as u128 / 2;
-    (hz / mult as u128) as u64
+    Ok((hz / mult as u128) as u64)
 }
 
 /// The default `max_secs` for [`clocks_calc_mult_shift`], Linux's clocksource cap (10 minutes):

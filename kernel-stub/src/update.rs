@@ -31,11 +31,16 @@
 use vdso_abi::{clock, riscv64, VdsoData, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW};
 
 use crate::arch::VdsoArch;
+use crate::config::{check_clock_mode, check_conversion, check_shift, ConfigError, MAX_SHIFT};
 use crate::time::{Timespec, NSEC_PER_SEC};
 use crate::writer::SeqlockWriter;
 
 /// A time with shifted nanoseconds, as the page stores HRES bases: `sec` seconds plus
 /// `snsec / 2^shift` nanoseconds, `snsec < NSEC_PER_SEC << shift`.
+///
+/// `shift` is at most [`MAX_SHIFT`]: [`from_timespec`](Self::from_timespec) refuses more, and
+/// the other methods, which take it again, use [`MAX_SHIFT`] in place of anything larger (so a
+/// wrong call saturates instead of panicking or overflowing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShiftedTime {
     /// Seconds.
@@ -45,24 +50,36 @@ pub struct ShiftedTime {
 }
 
 impl ShiftedTime {
-    /// `t` with nanoseconds shifted by `shift` (at most 32).
-    pub const fn from_timespec(t: Timespec, shift: u32) -> Self {
-        ShiftedTime { sec: t.sec, snsec: (t.nsec as u64) << shift }
+    /// `t` with nanoseconds shifted by `shift`; refuses a `shift` above [`MAX_SHIFT`] (the
+    /// shifted nanoseconds of a second would no longer fit the page's 64 bits).
+    pub const fn from_timespec(t: Timespec, shift: u32) -> Result<Self, ConfigError> {
+        if let Err(e) = check_shift(shift) {
+            return Err(e);
+        }
+        Ok(ShiftedTime { sec: t.sec, snsec: (t.nsec as u64) << shift })
     }
 
     /// The value in shifted nanoseconds (`sec * (NSEC_PER_SEC << shift) + snsec`).
     const fn total(self, shift: u32) -> i128 {
-        self.sec as i128 * ((NSEC_PER_SEC as i128) << shift) + self.snsec as i128
+        self.sec as i128 * ((NSEC_PER_SEC as i128) << clamp(shift)) + self.snsec as i128
     }
 
     const fn from_total(total: i128, shift: u32) -> Self {
-        let unit = (NSEC_PER_SEC as i128) << shift;
+        let unit = (NSEC_PER_SEC as i128) << clamp(shift);
         ShiftedTime { sec: total.div_euclid(unit) as i64, snsec: total.rem_euclid(unit) as u64 }
     }
 
-    /// Adds `ns` whole nanoseconds (any sign).
+    /// Adds `ns` whole nanoseconds (any sign; saturated at about ±2^94 ns, far beyond any
+    /// offset the timekeeper accepts).
     pub const fn add_nanos(self, ns: i128, shift: u32) -> Self {
-        ShiftedTime::from_total(self.total(shift) + (ns << shift), shift)
+        let ns = if ns > 1 << 94 {
+            1 << 94
+        } else if ns < -(1 << 94) {
+            -(1 << 94)
+        } else {
+            ns
+        };
+        ShiftedTime::from_total(self.total(shift) + (ns << clamp(shift)), shift)
     }
 
     /// Adds `delta * mult` shifted nanoseconds (a counter interval).
@@ -72,7 +89,7 @@ impl ShiftedTime {
 
     /// The value rounded down to whole nanoseconds.
     pub const fn to_timespec(self, shift: u32) -> Timespec {
-        Timespec { sec: self.sec, nsec: (self.snsec >> shift) as u32 }
+        Timespec { sec: self.sec, nsec: (self.snsec >> clamp(shift)) as u32 }
     }
 
     /// The HRES form on the page. Negative seconds are stored in two's complement, which is what
@@ -83,7 +100,16 @@ impl ShiftedTime {
 
     /// The COARSE form on the page (plain nanoseconds).
     const fn coarse(self, shift: u32) -> VdsoTimestamp {
-        VdsoTimestamp { sec: self.sec as u64, nsec: self.snsec >> shift }
+        VdsoTimestamp { sec: self.sec as u64, nsec: self.snsec >> clamp(shift) }
+    }
+}
+
+/// `shift`, or [`MAX_SHIFT`] if larger (see [`ShiftedTime`]).
+const fn clamp(shift: u32) -> u32 {
+    if shift > MAX_SHIFT {
+        MAX_SHIFT
+    } else {
+        shift
     }
 }
 
@@ -138,10 +164,12 @@ impl TimeSnapshot {
     /// A snapshot from plain times at counter value `cycles`: the times to publish for
     /// REALTIME, MONOTONIC and MONOTONIC_RAW, and the BOOTTIME (boot = mono + offset) and TAI
     /// (tai = realtime + offset) offsets, with one `mult`/`shift` for HRES and RAW alike, clock
-    /// mode ARCH, `hrtimer_res` 1 and time zone 0.
-    pub fn new(cfg: ClockConfig, cycles: u64, times: &Times) -> Self {
+    /// mode ARCH, `hrtimer_res` 1 and time zone 0. Refuses a `cfg` that
+    /// [`ClockConfig::check`] refuses.
+    pub fn new(cfg: ClockConfig, cycles: u64, times: &Times) -> Result<Self, ConfigError> {
+        cfg.check()?;
         let clamp = |ns: i128| ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS);
-        TimeSnapshot {
+        Ok(TimeSnapshot {
             clock_mode: vdso_abi::clock_mode::ARCH,
             cycle_last: cycles,
             mask: cfg.mask,
@@ -149,8 +177,8 @@ impl TimeSnapshot {
             shift: cfg.shift,
             raw_mult: cfg.mult,
             raw_shift: cfg.shift,
-            monotonic: ShiftedTime::from_timespec(times.monotonic, cfg.shift),
-            raw: ShiftedTime::from_timespec(times.raw, cfg.shift),
+            monotonic: ShiftedTime::from_timespec(times.monotonic, cfg.shift)?,
+            raw: ShiftedTime::from_timespec(times.raw, cfg.shift)?,
             realtime_offset: clamp(times.realtime.as_nanos() - times.monotonic.as_nanos()),
             boot_offset: clamp(times.boot_offset.as_nanos()),
             tai_offset: clamp(times.tai_offset.as_nanos()),
@@ -158,7 +186,19 @@ impl TimeSnapshot {
             tz_minuteswest: 0,
             tz_dsttime: 0,
             coarse: None,
+        })
+    }
+
+    /// Checks what the page cannot carry: a `mult` or `raw_mult` of 0, a `shift` or
+    /// `raw_shift` above [`MAX_SHIFT`], a zero `mask`, a clock mode other than those
+    /// [`check_clock_mode`] accepts.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        check_conversion(self.mult, self.shift)?;
+        check_conversion(self.raw_mult, self.raw_shift)?;
+        if self.mask == 0 {
+            return Err(ConfigError::MaskZero);
         }
+        check_clock_mode(self.clock_mode)
     }
 
     /// MONOTONIC, REALTIME, BOOTTIME and TAI at `cycle_last` (shifted), in that order.
@@ -175,7 +215,9 @@ impl TimeSnapshot {
 }
 
 /// Writes every time field of `snap` into `vd` (the writer's copy of the two structs).
-/// Leaves `seq`, the unused base slots and `arch_data` alone.
+/// Leaves `seq`, the unused base slots and `arch_data` alone. Does not check `snap` (it never
+/// panics, whatever it holds): [`update`] checks it first, and a [`Timekeeper`]'s snapshot is
+/// always valid.
 pub fn fill<A: VdsoArch>(vd: &mut [VdsoData<A>; CS_BASES], snap: &TimeSnapshot) {
     let [mono, real, boot, tai] = snap.hres_bases();
     let shift = snap.shift;
@@ -225,20 +267,24 @@ fn earlier(base: VdsoTimestamp, t: Timespec) -> VdsoTimestamp {
     }
 }
 
-/// Publishes `snap` in one write section.
-pub fn update<A: VdsoArch>(writer: &mut SeqlockWriter<A>, snap: &TimeSnapshot) {
+/// Publishes `snap` in one write section, unless [`TimeSnapshot::check`] refuses it (then
+/// nothing is written).
+pub fn update<A: VdsoArch>(writer: &mut SeqlockWriter<A>, snap: &TimeSnapshot) -> Result<(), ConfigError> {
+    snap.check()?;
     writer.update(|vd| fill(vd, snap));
+    Ok(())
 }
 
 /// Publishes `times` as of counter value `cycles` with conversion `cfg` in one write section
-/// (the stateless form of [`Timekeeper::publish`]).
+/// (the stateless form of [`Timekeeper::publish`]). Refuses a `cfg` that [`ClockConfig::check`]
+/// refuses (then nothing is written).
 pub fn update_from_times<A: VdsoArch>(
     writer: &mut SeqlockWriter<A>,
     cfg: ClockConfig,
     cycles: u64,
     times: &Times,
-) {
-    update(writer, &TimeSnapshot::new(cfg, cycles, times));
+) -> Result<(), ConfigError> {
+    update(writer, &TimeSnapshot::new(cfg, cycles, times)?)
 }
 
 /// Sets riscv64's hwprobe answers (in `vdso_data[0].arch_data`, where Linux 6.8 keeps them):
@@ -262,6 +308,28 @@ pub struct ClockConfig {
     pub shift: u32,
     /// Counter mask (`u64::MAX` for a 64-bit counter).
     pub mask: u64,
+}
+
+impl ClockConfig {
+    /// A checked configuration (see [`check`](Self::check)).
+    pub const fn new(mult: u32, shift: u32, mask: u64) -> Result<Self, ConfigError> {
+        let cfg = ClockConfig { mult, shift, mask };
+        match cfg.check() {
+            Ok(()) => Ok(cfg),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Refuses `mult` 0 (a frozen clock), `shift` above [`MAX_SHIFT`] and `mask` 0.
+    pub const fn check(&self) -> Result<(), ConfigError> {
+        if let Err(e) = check_conversion(self.mult, self.shift) {
+            return Err(e);
+        }
+        if self.mask == 0 {
+            return Err(ConfigError::MaskZero);
+        }
+        Ok(())
+    }
 }
 
 /// The times to publish at one counter value (or a [`Timekeeper`] starts from).
@@ -292,8 +360,11 @@ pub struct Timekeeper {
 
 impl Timekeeper {
     /// Starts at counter value `cycles` with the given times, clock mode ARCH, `hrtimer_res` 1.
-    pub fn new(cfg: ClockConfig, cycles: u64, times: &Times) -> Self {
-        Timekeeper { snap: TimeSnapshot::new(cfg, cycles, times) }
+    /// Refuses a `cfg` that [`ClockConfig::check`] refuses (`mult` 0, `shift` above
+    /// [`MAX_SHIFT`], `mask` 0). What a timekeeper holds is always publishable: every setter
+    /// refuses what would break that.
+    pub fn new(cfg: ClockConfig, cycles: u64, times: &Times) -> Result<Self, ConfigError> {
+        Ok(Timekeeper { snap: TimeSnapshot::new(cfg, cycles, times)? })
     }
 
     /// Advances to counter value `cycles`: MONOTONIC by `delta * mult`, MONOTONIC_RAW by
@@ -315,18 +386,19 @@ impl Timekeeper {
 
     /// Sets `mult` for HRES clocks from `cycle_last` on (call right after [`advance`](Self::advance)
     /// and before publishing). Continuity at the update point is kept because the base was
-    /// accumulated with the old `mult`. A `mult` of 0 is refused (clocks would stop).
-    pub fn set_mult(&mut self, mult: u32) {
-        if mult != 0 {
-            self.snap.mult = mult;
-        }
+    /// accumulated with the old `mult`. A `mult` of 0 is refused (clocks would stop) and the
+    /// old one kept.
+    pub fn set_mult(&mut self, mult: u32) -> Result<(), ConfigError> {
+        check_conversion(mult, self.snap.shift)?;
+        self.snap.mult = mult;
+        Ok(())
     }
 
-    /// Sets `mult` for MONOTONIC_RAW from `cycle_last` on (0 is refused).
-    pub fn set_raw_mult(&mut self, mult: u32) {
-        if mult != 0 {
-            self.snap.raw_mult = mult;
-        }
+    /// Sets `mult` for MONOTONIC_RAW from `cycle_last` on (0 is refused, the old one kept).
+    pub fn set_raw_mult(&mut self, mult: u32) -> Result<(), ConfigError> {
+        check_conversion(mult, self.snap.raw_shift)?;
+        self.snap.raw_mult = mult;
+        Ok(())
     }
 
     /// Steps REALTIME (and so TAI) to `realtime` as of `cycle_last`, leaving MONOTONIC alone,
@@ -366,9 +438,14 @@ impl Timekeeper {
         self.snap.coarse = Some(coarse);
     }
 
-    /// Sets the clock mode published (ARCH or NONE).
-    pub fn set_clock_mode(&mut self, mode: i32) {
+    /// Sets the clock mode published: ARCH or NONE (or x86's PVCLOCK and HVCLOCK, which the
+    /// image treats as NONE). `TIMENS` (a namespace page's mode: on the real page it would make
+    /// readers look for a namespace page that is not there) and unlisted values are refused and
+    /// the old mode kept.
+    pub fn set_clock_mode(&mut self, mode: i32) -> Result<(), ConfigError> {
+        check_clock_mode(mode)?;
         self.snap.clock_mode = mode;
+        Ok(())
     }
 
     /// Sets the time zone `gettimeofday` reports.
@@ -418,8 +495,9 @@ impl Timekeeper {
         s.raw.add_cycles(delta, s.raw_mult, s.raw_shift).to_timespec(s.raw_shift)
     }
 
-    /// Publishes the current state in one write section.
+    /// Publishes the current state in one write section. (Cannot fail: `new` and the setters
+    /// keep the state publishable.)
     pub fn publish<A: VdsoArch>(&self, writer: &mut SeqlockWriter<A>) {
-        update(writer, &self.snap);
+        writer.update(|vd| fill(vd, &self.snap));
     }
 }

@@ -69,6 +69,13 @@ impl<A: VdsoArch> SeqlockWriter<A> {
     /// A writer for the pair at `pair`, whose shadow starts as a copy of what the page holds now
     /// (so a writer can take over a page another writer filled).
     ///
+    /// A page left mid-write (an odd `seq`: its writer died or was stopped inside a section) is
+    /// taken over safely: readers keep waiting until this writer's first section, which completes
+    /// the interrupted one (its `begin` leaves the odd `seq` odd, its end makes it even), so
+    /// `seq` has its normal parity from then on. The fields that interrupted writer left half
+    /// written are in the shadow as they were found: the first section should rewrite every
+    /// field it relies on (as [`crate::update::fill`] and a [`crate::Timekeeper`]'s publish do).
+    ///
     /// # Safety
     ///
     /// - `pair` must be valid for reads and writes of two `VdsoData<A>`, 8-aligned, for as long

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{synthetic_image, ElfOptions};
+use common::{synthetic_image_for, ElfOptions};
 use vdso_abi::{clock, clock_mode, PAGE_SIZE};
-use vdso_kernel_stub::mapping::MAX_IMAGE_SIZE;
+use vdso_kernel_stub::mapping::{note_only_image, MAX_IMAGE_SIZE};
 use vdso_kernel_stub::{ArchLayout, Error, MapOptions, MappedVdso, TimensOffsets, Timespec};
 
 type X86 = vdso_abi::x86_64::ArchData;
@@ -57,8 +57,8 @@ fn layouts() -> [ArchLayout; 2] {
 #[test]
 fn data_pages_are_read_only_and_the_image_read_execute() {
     let _serial = serial();
-    let img = synthetic_image(ElfOptions::default());
     for layout in layouts() {
+        let img = synthetic_image_for(ElfOptions::default(), layout);
         let m = MappedVdso::map(&img, layout).unwrap();
         assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * PAGE_SIZE);
         assert_eq!(m.len(), (layout.data_pages + 1) * PAGE_SIZE);
@@ -80,8 +80,7 @@ fn data_pages_are_read_only_and_the_image_read_execute() {
 #[test]
 fn writes_through_the_writer_appear_in_the_read_view() {
     let _serial = serial();
-    let img = [0xc3u8; 10];
-    let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
     let mut w = m.writer::<X86>().unwrap();
     w.update(|vd| {
         vd[0].cycle_last = 0x1234_5678_9abc;
@@ -100,7 +99,7 @@ fn writes_through_the_writer_appear_in_the_read_view() {
     let raw = unsafe { std::ptr::read_volatile(m.base().add(128 + 8).cast::<u64>()) };
     assert_eq!(raw, 0x1234_5678_9abc);
 
-    let m = MappedVdso::map(&img, ArchLayout::RISCV64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::RISCV64), ArchLayout::RISCV64).unwrap();
     let mut w = m.writer::<Rv>().unwrap();
     w.update(|vd| vdso_kernel_stub::update::set_hwprobe(vd, [1, 2, 3, 4, 5, 6, 7], true));
     // SAFETY: page 0 of the mapping is readable; riscv64 keeps vdso_data at byte 0.
@@ -113,7 +112,7 @@ fn writes_through_the_writer_appear_in_the_read_view() {
 #[test]
 fn the_address_is_randomised() {
     let _serial = serial();
-    let img = [0u8; 1];
+    let img = note_only_image(ArchLayout::native());
     let bases: std::collections::BTreeSet<usize> =
         (0..8).map(|_| MappedVdso::map(&img, ArchLayout::native()).unwrap().base() as usize).collect();
     assert!(bases.len() >= 6, "{bases:x?}");
@@ -123,7 +122,7 @@ fn the_address_is_randomised() {
 #[test]
 fn drop_unmaps_everything() {
     let _serial = serial();
-    let img = synthetic_image(ElfOptions::default());
+    let img = synthetic_image_for(ElfOptions::default(), ArchLayout::X86_64);
     let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
     let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
     assert!(perms(base).is_some() && perms(base + len - 1).is_some() && perms(rw).is_some());
@@ -137,7 +136,7 @@ fn drop_unmaps_everything() {
 #[test]
 fn writers_and_readers_keep_the_mapping_alive() {
     let _serial = serial();
-    let m = MappedVdso::map(&[1u8], ArchLayout::RISCV64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::RISCV64), ArchLayout::RISCV64).unwrap();
     let base = m.base() as usize;
     let r = m.reader::<Rv>().unwrap();
     drop(m);
@@ -156,7 +155,7 @@ fn bad_requests_are_errors_not_panics() {
     assert!(matches!(e, Error::ImageTooLarge { .. }));
     assert!(e.to_string().contains("more than"), "{e}");
 
-    let m = MappedVdso::map(&[0u8], ArchLayout::X86_64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
     assert!(matches!(m.writer::<Rv>(), Err(Error::ArchMismatch { .. })));
     assert!(matches!(m.reader::<Rv>(), Err(Error::ArchMismatch { .. })));
     let w = m.writer::<X86>().unwrap();
@@ -170,11 +169,11 @@ fn bad_requests_are_errors_not_panics() {
 #[test]
 fn getcpu_mode_byte_is_x86_64_only() {
     let _serial = serial();
-    let m = MappedVdso::map(&[0u8], ArchLayout::X86_64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
     assert_eq!(m.getcpu_mode(), Some(0), "Linux's default: lsl");
     m.set_getcpu_mode(vdso_abi::x86_64::GETCPU_MODE_RDPID).unwrap();
     assert_eq!(m.getcpu_mode(), Some(1));
-    let m = MappedVdso::map(&[0u8], ArchLayout::RISCV64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::RISCV64), ArchLayout::RISCV64).unwrap();
     assert_eq!(m.getcpu_mode(), None);
     assert!(matches!(m.set_getcpu_mode(1), Err(Error::Config(_))), "riscv64 has no getcpu mode byte");
 }
@@ -184,7 +183,8 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
     let _serial = serial();
     let offsets = TimensOffsets { monotonic: Timespec::new(1000, 5), boottime: Timespec::new(-20, 0) };
     for layout in layouts() {
-        let m = MappedVdso::map_with(&[0u8; 8], MapOptions::new(layout).timens(offsets)).unwrap();
+        let m =
+            MappedVdso::map_with(&note_only_image(layout), MapOptions::new(layout).timens(offsets)).unwrap();
         assert!(m.has_timens());
         let p = perms(m.base() as usize + layout.timens_page * PAGE_SIZE).unwrap();
         assert!(p.starts_with("r--"), "{p}");
@@ -200,7 +200,11 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
     }
 
     // The reader follows it: MONOTONIC gets the offset, REALTIME does not.
-    let m = MappedVdso::map_with(&[0u8; 8], MapOptions::new(ArchLayout::X86_64).timens(offsets)).unwrap();
+    let m = MappedVdso::map_with(
+        &note_only_image(ArchLayout::X86_64),
+        MapOptions::new(ArchLayout::X86_64).timens(offsets),
+    )
+    .unwrap();
     let mut w = m.writer::<X86>().unwrap();
     w.update(|vd| {
         vd[0].clock_mode = clock_mode::ARCH;
@@ -223,7 +227,7 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
 #[test]
 fn a_live_writer_blocks_handing_over_the_reader_view() {
     let _serial = serial();
-    let m = MappedVdso::map(&[0u8], ArchLayout::X86_64).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
     let _w = m.writer::<X86>().unwrap();
     assert!(matches!(m.into_reader_only(), Err(Error::StillShared)));
 }
@@ -231,7 +235,7 @@ fn a_live_writer_blocks_handing_over_the_reader_view() {
 #[test]
 fn handing_over_the_reader_view_unmaps_the_writer_view_and_keeps_the_region() {
     let _serial = serial();
-    let img = synthetic_image(ElfOptions::default());
+    let img = synthetic_image_for(ElfOptions::default(), ArchLayout::X86_64);
     let m = MappedVdso::map(&img, ArchLayout::X86_64).unwrap();
     let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
     assert_eq!(m.into_reader_only().unwrap(), (base, len));
@@ -240,4 +244,152 @@ fn handing_over_the_reader_view_unmaps_the_writer_view_and_keeps_the_region() {
     assert_eq!(still_ours(rw), None, "the writer's view is gone");
     // SAFETY: the region was handed over to this test, which releases it.
     unsafe { rustix::mm::munmap(base as *mut _, len).unwrap() };
+}
+
+/// `mprotect(PROT_READ | PROT_WRITE)` of the page at `addr`: `Err(errno)` if refused.
+fn make_writable(addr: usize) -> Result<(), rustix::io::Errno> {
+    // SAFETY: only asks to change the protection of one page of a mapping this test owns; on
+    // success (the defect this guards against) the page merely becomes writable.
+    unsafe {
+        rustix::mm::mprotect(
+            addr as *mut _,
+            PAGE_SIZE,
+            rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE,
+        )
+    }
+}
+
+/// Every data page of every reader view refuses write access with `EACCES`, as Linux's
+/// `[vvar]` does: plain and namespace arrangements, both layouts, and after the hand-over.
+#[test]
+fn no_data_page_can_be_made_writable_by_the_reader() {
+    let _serial = serial();
+    let offsets = TimensOffsets { monotonic: Timespec::new(5, 0), boottime: Timespec::new(6, 0) };
+    for layout in layouts() {
+        let img = note_only_image(layout);
+        for options in [MapOptions::new(layout), MapOptions::new(layout).timens(offsets)] {
+            let m = MappedVdso::map_with(&img, options).unwrap();
+            for page in 0..layout.data_pages {
+                let at = m.base() as usize + page * PAGE_SIZE;
+                assert_eq!(
+                    make_writable(at),
+                    Err(rustix::io::Errno::ACCESS),
+                    "{layout:?} timens={} data page {page}",
+                    options.timens.is_some()
+                );
+                assert!(perms(at).unwrap().starts_with("r--"), "still read-only");
+            }
+            // The writer's own view still works, and the reader sees what it writes.
+            m.writer::<X86>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
+            m.writer::<Rv>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
+            let real = if options.timens.is_some() { layout.timens_page } else { layout.vvar_page };
+            let mult_at = real * PAGE_SIZE + layout.vdso_data_offset + 24;
+            // SAFETY: inside the readable data pages.
+            assert_eq!(unsafe { std::ptr::read_volatile(m.base().add(mult_at).cast::<u32>()) }, 99);
+            let (base, len) = m.into_reader_only().unwrap();
+            for page in 0..layout.data_pages {
+                let at = base + page * PAGE_SIZE;
+                assert_eq!(make_writable(at), Err(rustix::io::Errno::ACCESS), "handed over, page {page}");
+            }
+            // SAFETY: the region was handed over to this test, which releases it.
+            unsafe { rustix::mm::munmap(base as *mut _, len).unwrap() };
+        }
+    }
+}
+
+/// Nor can the reader write the page through `/proc/self/mem` (a forced write to a shared,
+/// read-only mapping), nor map the memfd writable again through `/proc/self/fd`.
+#[test]
+fn the_data_page_cannot_be_written_by_other_routes() {
+    let _serial = serial();
+    let layout = ArchLayout::native();
+    let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
+    let page0 = m.base() as usize + layout.vvar_page * PAGE_SIZE;
+    if cfg!(target_arch = "x86_64") {
+        // Under qemu-user a guest address is not the host's, and qemu emulates /proc/self/mem
+        // differently, so this part runs natively only.
+        use std::os::unix::fs::FileExt;
+        let mem = std::fs::OpenOptions::new().write(true).open("/proc/self/mem").unwrap();
+        assert!(mem.write_at(&[0xff; 8], page0 as u64).is_err(), "write through /proc/self/mem");
+    }
+    // The memfd, opened again by path, refuses a writable shared mapping and `write(2)`.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(maps.contains("memfd:vdso-data"), "{maps}");
+    let fds: Vec<_> = std::fs::read_dir("/proc/self/fd").unwrap().flatten().collect();
+    let memfd = fds
+        .iter()
+        .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy().contains("memfd:vdso-data")))
+        .expect("the data memfd is open while the mapping lives");
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(memfd.path()).expect("reopen the memfd");
+    use std::os::unix::fs::FileExt;
+    assert!(f.write_at(&[1], 0).is_err(), "write(2) to the sealed memfd");
+    // SAFETY: asks for a fresh shared mapping at an address the kernel picks (replacing
+    // nothing); the sealed memfd must refuse it.
+    let r = unsafe {
+        rustix::mm::mmap(
+            std::ptr::null_mut(),
+            PAGE_SIZE,
+            rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+            rustix::mm::MapFlags::SHARED,
+            &f,
+            0,
+        )
+    };
+    assert_eq!(r.err(), Some(rustix::io::Errno::PERM), "a new writable mapping of the memfd");
+    drop(m);
+}
+
+/// Images a layout cannot map are refused before anything is mapped, each with its reason.
+#[test]
+fn images_of_another_layout_or_no_image_at_all_are_refused() {
+    let _serial = serial();
+    use vdso_kernel_stub::ImageError;
+    for layout in layouts() {
+        let other = if layout == ArchLayout::X86_64 { ArchLayout::RISCV64 } else { ArchLayout::X86_64 };
+        let refuse = |img: &[u8]| match MappedVdso::map(img, layout) {
+            Err(Error::Image(e)) => e,
+            other => panic!("{layout:?}: expected an image error, got {other:?}"),
+        };
+        assert_eq!(refuse(b"not an ELF file at all"), ImageError::NotElf);
+        assert_eq!(refuse(&[0x7f, b'E', b'L', b'F']), ImageError::NotElf, "truncated header");
+        let mut elf32 = note_only_image(layout);
+        elf32[4] = 1;
+        assert_eq!(refuse(&elf32), ImageError::NotElf, "ELFCLASS32");
+        // The other architecture's image (its machine, and its note).
+        let e = refuse(&note_only_image(other));
+        assert_eq!(
+            e,
+            ImageError::WrongMachine { expected: layout.elf_machine(), found: other.elf_machine() }
+        );
+        // This machine, the other layout's note.
+        let mut img = note_only_image(other);
+        img[18..20].copy_from_slice(&layout.elf_machine().to_le_bytes());
+        assert!(matches!(refuse(&img), ImageError::LayoutMismatch(n) if n == other.note(250)));
+        // No note: the PT_NOTE becomes PT_NULL; or the note's owner is someone else's.
+        let good = note_only_image(layout);
+        let mut img = good.clone();
+        img[64..68].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(refuse(&img), ImageError::NoLayoutNote);
+        let mut img = good.clone();
+        img[120 + 12] = b'X';
+        assert_eq!(refuse(&img), ImageError::NoLayoutNote);
+        // A note segment pointing outside the image.
+        let mut img = good.clone();
+        img[64 + 8..64 + 16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(refuse(&img), ImageError::NoLayoutNote);
+        // Each field of the note: revision, data pages, vdso_data offset and size, hwprobe keys.
+        for word in 0..5 {
+            let mut img = good.clone();
+            let at = 120 + 20 + 4 * word;
+            img[at] ^= 0x40;
+            assert!(matches!(refuse(&img), ImageError::LayoutMismatch(_)), "{layout:?} note word {word}");
+        }
+        // The tick rate is the image's own business.
+        let mut img = good.clone();
+        img[120 + 20 + 20..120 + 20 + 24].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(MappedVdso::map(&img, layout).is_ok());
+        assert!(MappedVdso::map(&good, layout).is_ok());
+        let msg = Error::Image(ImageError::NoLayoutNote).to_string();
+        assert!(msg.contains("layout note"), "{msg}");
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use vdso_abi::clock;
+use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::{ArchLayout, MappedVdso};
 
 type Native = vdso_kernel_stub::NativeArchData;
@@ -39,7 +40,7 @@ fn readers_never_see_a_torn_update() {
     // 10^7 reads natively, 10^6 under qemu-user (about ten times slower per read).
     let total: u64 = if cfg!(target_arch = "riscv64") { 1_000_000 } else { 10_000_000 };
     let readers = 2;
-    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     let mut w = m.writer::<Native>().unwrap();
     // Update 0 is published before any reader starts, so every state a reader can see, the
     // first one included, satisfies the relation.

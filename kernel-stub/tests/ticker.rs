@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use rustix::time::{clock_gettime, ClockId};
 use vdso_abi::{clock, clock_mode};
 use vdso_kernel_stub::counter::read_counter;
+use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, Ticker, TickerConfig, TimensOffsets, Timespec};
 
 type Native = vdso_kernel_stub::NativeArchData;
@@ -46,7 +47,7 @@ fn track(
 
 #[test]
 fn monotonic_follows_the_host_within_tolerance_and_never_goes_back() {
-    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     let ticker = Ticker::start(&m, TickerConfig::default()).unwrap();
     let r = m.reader::<Native>().unwrap();
     let mono = track(&r, clock::MONOTONIC, ClockId::Monotonic, 0, Duration::from_millis(700));
@@ -75,7 +76,11 @@ fn monotonic_follows_the_host_within_tolerance_and_never_goes_back() {
 fn realtime_offset_mode_tz_and_namespace_are_published() {
     const CENTURY: i64 = 100 * 365 * 86_400 * 1_000_000_000;
     let ns = TimensOffsets { monotonic: Timespec::new(3600, 0), boottime: Timespec::new(7200, 0) };
-    let m = MappedVdso::map_with(&[0u8], MapOptions::new(ArchLayout::native()).timens(ns)).unwrap();
+    let m = MappedVdso::map_with(
+        &note_only_image(ArchLayout::native()),
+        MapOptions::new(ArchLayout::native()).timens(ns),
+    )
+    .unwrap();
     let cfg = TickerConfig {
         realtime_offset_ns: CENTURY,
         tz_minuteswest: -90,
@@ -101,14 +106,14 @@ fn realtime_offset_mode_tz_and_namespace_are_published() {
     assert!((c - h).abs() < 50_000_000, "COARSE {c} vs host {h}");
 
     // Mode NONE: counter clocks go to the syscall, COARSE ones stay.
-    ticker.set_clock_mode(clock_mode::NONE);
+    ticker.set_clock_mode(clock_mode::NONE).unwrap();
     ticker.sync();
     assert_eq!(r.clock_gettime(clock::MONOTONIC, read_counter), None);
     let c =
         r.clock_gettime(clock::MONOTONIC_COARSE, || unreachable!()).unwrap().as_nanos() - 3_600_000_000_000;
     let h = host(ClockId::MonotonicCoarse);
     assert!((c - h).abs() < 50_000_000, "COARSE without a counter {c} vs host {h}");
-    ticker.set_clock_mode(clock_mode::ARCH);
+    ticker.set_clock_mode(clock_mode::ARCH).unwrap();
     ticker.sync();
     // A REALTIME step: REALTIME moves, MONOTONIC does not.
     let before = r.clock_gettime(clock::MONOTONIC, read_counter);
@@ -131,7 +136,7 @@ fn realtime_offset_mode_tz_and_namespace_are_published() {
 
 #[test]
 fn ticker_config_errors_and_writer_exclusion() {
-    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     assert!(Ticker::start(&m, TickerConfig { hz: 0, ..Default::default() }).is_err());
     let t = Ticker::start(&m, TickerConfig::default()).unwrap();
     assert!(matches!(Ticker::start(&m, TickerConfig::default()), Err(vdso_kernel_stub::Error::WriterBusy)));
@@ -141,7 +146,7 @@ fn ticker_config_errors_and_writer_exclusion() {
     assert!(t.stats().ticks >= 2);
     // A namespace offset without a namespace page is refused.
     let cfg = TickerConfig { timens: Some(TimensOffsets::default()), ..Default::default() };
-    let m2 = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m2 = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     assert!(matches!(Ticker::start(&m2, cfg), Err(vdso_kernel_stub::Error::NoTimensPage)));
 }
 

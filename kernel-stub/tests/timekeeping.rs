@@ -1,9 +1,11 @@
 //! Property tests of the fixed-point math against 128-bit references.
 
 use proptest::prelude::*;
+use vdso_kernel_stub::config::MAX_SHIFT;
 use vdso_kernel_stub::timekeeping::{
     clocks_calc_mult_shift, cycles_to_ns, max_cycles, max_update_interval_ns, mult_to_hz,
 };
+use vdso_kernel_stub::ConfigError;
 
 const NS: u128 = 1_000_000_000;
 
@@ -70,7 +72,7 @@ proptest! {
     /// `1e9 << shift` fits in 64 bits.
     #[test]
     fn max_cycles_is_the_largest_safe_delta(mult in 1u32.., shift in 0u32..=32) {
-        let d = max_cycles(mult, shift) as u128;
+        let d = max_cycles(mult, shift).unwrap() as u128;
         let base = NS << shift;
         prop_assert!(d * mult as u128 + base <= u64::MAX as u128);
         prop_assert!((d + 1) * mult as u128 + base > u64::MAX as u128);
@@ -81,7 +83,7 @@ proptest! {
     #[test]
     fn update_interval_covers_max_secs((hz, max_secs) in cases()) {
         let (mult, shift) = clocks_calc_mult_shift(hz, 1_000_000_000, max_secs);
-        let ns = max_update_interval_ns(mult, shift, hz) as u128;
+        let ns = max_update_interval_ns(mult, shift, hz).unwrap() as u128;
         prop_assert!(ns + NS >= max_secs as u128 * NS, "{} ns for {} s", ns, max_secs);
     }
 
@@ -92,11 +94,61 @@ proptest! {
         prop_assert_eq!(cycles_to_ns(delta, mult, shift), want);
     }
 
+    /// Over the whole `u32` range of `mult` and `shift`, nothing panics (debug builds check
+    /// shift amounts and overflow) and every answer is exact, saturated as documented, or a
+    /// refusal of exactly the inputs no page may carry (`mult` 0, `shift` above 32).
+    #[test]
+    fn every_mult_and_shift_is_answered_or_refused(
+        delta: u64,
+        // The whole range, with the edges (0, the limit, 64, 128) and the valid shifts drawn
+        // often enough to matter.
+        mult in prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>()],
+        shift in prop_oneof![0u32..=40, Just(64), Just(96), Just(127), Just(128), Just(u32::MAX), any::<u32>()],
+        hz in prop_oneof![Just(0u64), Just(1), any::<u64>()],
+    ) {
+        let exact = (delta as u128 * mult as u128).checked_shr(shift).unwrap_or(0);
+        prop_assert_eq!(cycles_to_ns(delta, mult, shift) as u128, exact.min(u64::MAX as u128));
+        let bad = if mult == 0 {
+            Some(ConfigError::MultZero)
+        } else if shift > MAX_SHIFT {
+            Some(ConfigError::ShiftTooLarge(shift))
+        } else {
+            None
+        };
+        match bad {
+            Some(e) => {
+                prop_assert_eq!(max_cycles(mult, shift), Err(e));
+                prop_assert_eq!(max_update_interval_ns(mult, shift, hz), Err(e));
+                prop_assert_eq!(mult_to_hz(mult, shift), Err(e));
+            }
+            None => {
+                let d = max_cycles(mult, shift).unwrap() as u128;
+                let base = NS << shift;
+                prop_assert!(d * mult as u128 + base <= u64::MAX as u128);
+                prop_assert!(d == u64::MAX as u128 || (d + 1) * mult as u128 + base > u64::MAX as u128);
+                let want_hz = ((NS << shift) + mult as u128 / 2) / mult as u128;
+                prop_assert_eq!(mult_to_hz(mult, shift).unwrap() as u128, want_hz);
+                match max_update_interval_ns(mult, shift, hz) {
+                    Err(e) => prop_assert!(hz == 0 && e == ConfigError::FrequencyZero),
+                    Ok(ns) => prop_assert_eq!(ns as u128, (d * NS / hz as u128).min(u64::MAX as u128)),
+                }
+            }
+        }
+    }
+
+    /// Shifts near and far above the limit, which a plain `u32` strategy rarely draws.
+    #[test]
+    fn large_shifts_are_refused(mult in 1u32.., shift in 33u32..=160) {
+        prop_assert_eq!(max_cycles(mult, shift), Err(ConfigError::ShiftTooLarge(shift)));
+        prop_assert_eq!(mult_to_hz(mult, shift), Err(ConfigError::ShiftTooLarge(shift)));
+        let _ = cycles_to_ns(u64::MAX, mult, shift);
+    }
+
     /// `mult_to_hz` inverts the choice to within the rounding of `mult`.
     #[test]
     fn mult_to_hz_round_trips((hz, max_secs) in cases()) {
         let (mult, shift) = clocks_calc_mult_shift(hz, 1_000_000_000, max_secs);
-        let back = mult_to_hz(mult, shift) as f64;
+        let back = mult_to_hz(mult, shift).unwrap() as f64;
         let rel = (back - hz as f64).abs() / hz as f64;
         prop_assert!(rel <= 1.0 / mult as f64 + 1e-12, "{} -> {} (mult {})", hz, back, mult);
     }
@@ -111,15 +163,15 @@ fn typical_clocks_get_linux_like_shifts() {
     assert_eq!(shift, 24);
     assert_eq!(mult as u128, mult_for(2_400_000_000, 24));
     // The ABI's overflow horizon for shift 24 is about 1100 s whatever the frequency.
-    let horizon = max_update_interval_ns(mult, shift, 2_400_000_000) / 1_000_000_000;
+    let horizon = max_update_interval_ns(mult, shift, 2_400_000_000).unwrap() / 1_000_000_000;
     assert!((1000..1200).contains(&horizon), "{horizon}");
 }
 
 #[test]
 fn degenerate_inputs_do_not_panic() {
     assert_eq!(clocks_calc_mult_shift(0, 1_000_000_000, 600), (0, 0));
-    assert_eq!(max_cycles(0, 24), u64::MAX);
-    assert_eq!(max_update_interval_ns(1, 0, 0), 0);
+    assert_eq!(max_cycles(0, 24), Err(ConfigError::MultZero));
+    assert_eq!(max_update_interval_ns(1, 0, 0), Err(ConfigError::FrequencyZero));
     // A counter over 2^33 times faster than the unit: even shift 32 rounds the ratio to 0, and
     // `mult` 0 is what the caller gets (documented: not a usable clock).
     assert_eq!(clocks_calc_mult_shift(u64::MAX, 1_000_000_000, u32::MAX).0, 0);

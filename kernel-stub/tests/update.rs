@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use vdso_abi::{clock, clock_mode, VdsoData, VdsoTimestamp, CS_BASES};
+use vdso_kernel_stub::mapping::note_only_image;
 use vdso_kernel_stub::update::{fill, ClockConfig, CoarseTimes, TimeSnapshot, Timekeeper, Times};
 use vdso_kernel_stub::{ArchLayout, MappedVdso, Timespec};
 
@@ -20,7 +21,7 @@ fn times() -> Times {
 #[test]
 fn fill_puts_every_field_where_the_abi_says() {
     let cfg = ClockConfig { mult: 3 << 20, shift: 22, mask: u64::MAX };
-    let mut snap = TimeSnapshot::new(cfg, 777, &times());
+    let mut snap = TimeSnapshot::new(cfg, 777, &times()).unwrap();
     snap.raw_mult = 5 << 20;
     snap.hrtimer_res = 1;
     snap.tz_minuteswest = -120;
@@ -58,7 +59,7 @@ fn fill_puts_every_field_where_the_abi_says() {
 #[test]
 fn realtime_steps_leave_monotonic_alone() {
     let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
-    let mut tk = Timekeeper::new(cfg, 0, &times());
+    let mut tk = Timekeeper::new(cfg, 0, &times()).unwrap();
     tk.advance(1_000);
     let mono = tk.monotonic();
     tk.set_realtime(Timespec::new(42, 0));
@@ -73,7 +74,7 @@ fn realtime_steps_leave_monotonic_alone() {
 #[test]
 fn a_counter_behind_cycle_last_changes_nothing() {
     let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
-    let mut tk = Timekeeper::new(cfg, 10_000, &times());
+    let mut tk = Timekeeper::new(cfg, 10_000, &times()).unwrap();
     let before = *tk.snapshot();
     assert_eq!(tk.advance(9_999), 0);
     assert_eq!(*tk.snapshot(), before);
@@ -82,11 +83,11 @@ fn a_counter_behind_cycle_last_changes_nothing() {
 
 #[test]
 fn the_reader_computes_what_the_timekeeper_publishes() {
-    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     let mut w = m.writer::<Native>().unwrap();
     let r = m.reader::<Native>().unwrap();
     let cfg = ClockConfig { mult: 0x1aa_aaab, shift: 26, mask: u64::MAX };
-    let mut tk = Timekeeper::new(cfg, 1 << 40, &times());
+    let mut tk = Timekeeper::new(cfg, 1 << 40, &times()).unwrap();
     tk.set_tz(60, 0);
     tk.publish(&mut w);
     let at = (1u64 << 40) + 123_456_789;
@@ -109,7 +110,7 @@ fn the_reader_computes_what_the_timekeeper_publishes() {
         assert_eq!(r.clock_gettime(id, || at), None, "clock {id}");
     }
     // Mode NONE: counter clocks go to the syscall, COARSE still served.
-    tk.set_clock_mode(clock_mode::NONE);
+    tk.set_clock_mode(clock_mode::NONE).unwrap();
     tk.publish(&mut w);
     assert_eq!(r.clock_gettime(clock::MONOTONIC, || at), None);
     assert_eq!(r.clock_gettime(clock::MONOTONIC_RAW, || at), None);
@@ -122,12 +123,12 @@ fn the_reader_computes_what_the_timekeeper_publishes() {
 
 #[test]
 fn past_the_overflow_horizon_the_reader_uses_128_bits() {
-    let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     let mut w = m.writer::<Native>().unwrap();
     let r = m.reader::<Native>().unwrap();
     // 1 GHz counter, shift 24: 64-bit products overflow after ~1100 s.
     let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
-    Timekeeper::new(cfg, 0, &times()).publish(&mut w);
+    Timekeeper::new(cfg, 0, &times()).unwrap().publish(&mut w);
     let t = r.clock_gettime(clock::MONOTONIC, || 5_000 * 1_000_000_000).unwrap();
     assert_eq!(t, Timespec::new(6000, 250));
 }
@@ -144,7 +145,7 @@ proptest! {
     ) {
         let (mult0, shift) = vdso_kernel_stub::clocks_calc_mult_shift(2_400_000_000, 1_000_000_000, 600);
         let cfg = ClockConfig { mult: mult0, shift, mask: u64::MAX };
-        let mut tk = Timekeeper::new(cfg, 1 << 50, &times());
+        let mut tk = Timekeeper::new(cfg, 1 << 50, &times()).unwrap();
         let mut cycles = 1u64 << 50;
         let mut last = tk.monotonic();
         let mut last_raw = tk.raw();
@@ -160,8 +161,8 @@ proptest! {
             prop_assert_eq!(tk.snapshot().raw, before_raw);
             prop_assert_eq!(tk.monotonic(), seen);
             prop_assert!(tk.raw() >= last_raw);
-            tk.set_mult((mult0 as f64 * slew) as u32);
-            tk.set_raw_mult((mult0 as f64 * raw_slew) as u32);
+            tk.set_mult((mult0 as f64 * slew) as u32).unwrap();
+            tk.set_raw_mult((mult0 as f64 * raw_slew) as u32).unwrap();
             last = tk.monotonic();
             last_raw = tk.raw();
         }
@@ -181,7 +182,7 @@ fn coarse_of(snap: &TimeSnapshot) -> (Timespec, Timespec) {
 #[test]
 fn coarse_clocks_are_the_time_of_the_last_update_and_never_later() {
     let cfg = ClockConfig { mult: 1 << 24, shift: 24, mask: u64::MAX };
-    let mut tk = Timekeeper::new(cfg, 0, &times());
+    let mut tk = Timekeeper::new(cfg, 0, &times()).unwrap();
     tk.advance(1_000_000); // 1 ms at 1 GHz
     let (real, mono) = (tk.realtime(), tk.monotonic());
     assert_eq!(coarse_of(tk.snapshot()), (real, mono), "by default: the fine clocks at the update");
@@ -216,10 +217,10 @@ proptest! {
         steps in prop::collection::vec((0u64..1u64 << 32, 0u64..1u64 << 32, -5_000_000i64..5_000_000, any::<bool>()), 1..30),
     ) {
         let (mult, shift) = vdso_kernel_stub::clocks_calc_mult_shift(2_400_000_000, 1_000_000_000, 600);
-        let m = MappedVdso::map(&[0u8], ArchLayout::native()).unwrap();
+        let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
         let mut w = m.writer::<Native>().unwrap();
         let r = m.reader::<Native>().unwrap();
-        let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 1 << 40, &times());
+        let mut tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, 1 << 40, &times()).unwrap();
         let mut cycles = 1u64 << 40;
         for (delta, later, skew_ns, given) in steps {
             cycles += delta;

@@ -8,7 +8,8 @@
 //!   disabled;
 //! - glibc's `rseq` registration of the launcher's thread is undone, so the program's libc can
 //!   register its own area (a second registration would fail with `EBUSY`);
-//! - the writer's view of the data page is unmapped: the program can only read the page;
+//! - the writer's view of the data page is unmapped: the program can only read the page (and
+//!   cannot make it writable: the kernel stub sealed its memfd before mapping the reader's view);
 //! - the descriptors the launcher opened are closed ([`crate::fds::close_new`]);
 //! - the thread's name (`comm`) becomes the program's file name, as `execve` sets it.
 //!

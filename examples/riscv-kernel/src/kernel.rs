@@ -184,6 +184,11 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     // ABI.md §1: data pages read-only for the process, the image read + execute, unchanged.
     space.map(map_va, data_page, pte::U | pte::R);
     space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
+    // The image must speak this layout (its ELF machine and its own layout note), or its
+    // first call would read the data page at the wrong offsets.
+    vdso_kernel_stub::ArchLayout::RISCV64
+        .check_image(IMAGE.bytes())
+        .expect("the embedded image speaks the riscv64 layout");
     let image = IMAGE.bytes().as_ptr() as usize;
     for i in 0..IMAGE.pages() {
         space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
@@ -204,7 +209,9 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
         raw: mono,
     };
-    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times);
+    // Refused only for a timebase no `mult`/`shift` can convert (mult 0).
+    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times)
+        .expect("a timebase the page's mult/shift can convert");
     let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(data_page as *mut u8)).unwrap();
     // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
     // (the kernel runs on one hart with interrupts off) and the program only reads it.

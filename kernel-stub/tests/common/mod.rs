@@ -39,6 +39,12 @@ fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
 /// `__vdso_answer` (returns 42) and its weak alias `answer`, `__vdso_seven` (returns 7) at
 /// [`VERSION`], `__vdso_old` at [`OLD_VERSION`], and referencing an undefined `__vdso_undef`.
 pub fn synthetic_image(opts: ElfOptions) -> Vec<u8> {
+    synthetic_image_for(opts, vdso_kernel_stub::ArchLayout::native())
+}
+
+/// [`synthetic_image`] with the ELF machine and layout note of `layout` (its code is still the
+/// host's: map it for another layout only to look at it, never to call it).
+pub fn synthetic_image_for(opts: ElfOptions, layout: vdso_kernel_stub::ArchLayout) -> Vec<u8> {
     const TEXT: usize = 0x100;
     const DYNSYM: usize = 0x200;
     const DYNSTR: usize = 0x300;
@@ -47,6 +53,7 @@ pub fn synthetic_image(opts: ElfOptions) -> Vec<u8> {
     const HASH: usize = 0x480;
     const GNU: usize = 0x500;
     const DYNAMIC: usize = 0x600;
+    const NOTE: usize = 0x6c0;
     let mut img = vec![0u8; 0x700];
 
     // Strings.
@@ -181,13 +188,12 @@ pub fn synthetic_image(opts: ElfOptions) -> Vec<u8> {
     let len = img.len() as u64;
     put(&mut img, 0, b"\x7fELF\x02\x01\x01");
     put(&mut img, 16, &3u16.to_le_bytes());
-    let machine: u16 = if cfg!(target_arch = "riscv64") { 243 } else { 62 };
-    put(&mut img, 18, &machine.to_le_bytes());
+    put(&mut img, 18, &layout.elf_machine().to_le_bytes());
     put(&mut img, 20, &1u32.to_le_bytes());
     put(&mut img, 32, &64u64.to_le_bytes());
     put(&mut img, 52, &64u16.to_le_bytes());
     put(&mut img, 54, &56u16.to_le_bytes());
-    put(&mut img, 56, &2u16.to_le_bytes());
+    put(&mut img, 56, &3u16.to_le_bytes());
     let phdr = |img: &mut Vec<u8>, i: usize, ty: u32, flags: u32, off: u64, size: u64, align: u64| {
         let o = 64 + 56 * i;
         put(img, o, &ty.to_le_bytes());
@@ -198,5 +204,8 @@ pub fn synthetic_image(opts: ElfOptions) -> Vec<u8> {
     };
     phdr(&mut img, 0, 1, 5, 0, len, 4096);
     phdr(&mut img, 1, 2, 4, DYNAMIC as u64, 16 * dynamic.len() as u64, 8);
+    let note = vdso_kernel_stub::mapping::layout_note_entry(layout);
+    put(&mut img, NOTE, &note);
+    phdr(&mut img, 2, 4, 4, NOTE as u64, note.len() as u64, 4);
     img
 }
