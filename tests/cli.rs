@@ -4,13 +4,37 @@
 
 mod common;
 
+use std::ffi::CString;
 use std::fs;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use linux_vdso::{Arch, Image};
 
+/// Every `vdso` run here must end by itself; this long only because qemu-riscv64 is slow.
+const LIMIT: Duration = Duration::from_secs(60);
+
 fn vdso(args: &[&str]) -> Output {
-    common::bin_command(env!("CARGO_BIN_EXE_vdso")).args(args).output().expect("run vdso")
+    common::output_within(common::bin_command(env!("CARGO_BIN_EXE_vdso")).args(args), LIMIT)
+}
+
+fn mkfifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// Opens `path` non-blocking: read-only as `vdso` does, or (`write`) read-write, which on Linux
+/// opens a FIFO at once and holds it open as a writer that never writes.
+fn open_nonblocking(path: &Path, write: bool) -> OwnedFd {
+    let mut o = fs::OpenOptions::new();
+    o.read(true).write(write).custom_flags(libc::O_NONBLOCK);
+    o.open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display())).into()
 }
 
 fn stdout(o: &Output) -> String {
@@ -101,16 +125,13 @@ fn bad_inputs_get_one_line_and_a_nonzero_exit() {
     fs::write(&huge, vec![0u8; 2 << 20]).unwrap();
     // A FIFO with no writer: opening it for reading would block for ever.
     let fifo = dir.join("fifo");
-    let _ = fs::remove_file(&fifo);
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    mkfifo(&fifo);
     let devzero = std::path::PathBuf::from("/dev/zero");
     for (path, needle) in [
         (&text, "not an ELF file"),
         (&truncated, "truncated"),
         (&wrong_class, "32-bit"),
-        (&missing, "cannot read"),
+        (&missing, "cannot open"),
         (&huge, "too large for a vDSO image"),
         (&fifo, "not a regular file"),
         (&devzero, "not a regular file"),
@@ -148,5 +169,120 @@ fn help_explains_every_command() {
     let out = stdout(&o);
     for cmd in ["build", "inspect", "verify"] {
         assert!(out.contains(cmd), "{out}");
+    }
+}
+
+#[test]
+fn a_fifo_is_refused_at_once_with_or_without_a_writer() {
+    let dir = common::scratch_dir("cli-fifo");
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let check = |what: &str| {
+        for cmd in ["inspect", "verify"] {
+            let o = vdso(&[cmd, fifo.to_str().unwrap()]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{cmd}, {what}: {err}");
+            assert!(err.contains("not a regular file (a FIFO)"), "{cmd}, {what}: {err}");
+        }
+    };
+    check("no writer");
+    // A writer that holds the FIFO open and never writes: a blocking read would wait for ever.
+    let writer = open_nonblocking(&fifo, true);
+    check("a silent writer");
+    drop(writer);
+}
+
+#[test]
+fn the_opened_descriptor_is_judged_not_the_path() {
+    use linux_vdso::image_file::{read_opened, ReadError, MAX_IMAGE_FILE};
+    let dir = common::scratch_dir("cli-opened");
+    // What a path swapped to a FIFO after a check yields: an open FIFO. fstat on the descriptor
+    // refuses it without reading.
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let writer = open_nonblocking(&fifo, true);
+    let fd = open_nonblocking(&fifo, false);
+    assert_eq!(read_opened(fd), Err(ReadError::NotRegular("FIFO")));
+    drop(writer);
+    // A pipe with data waiting is no image either.
+    let (r, w) = std::io::pipe().unwrap();
+    let mut w = w;
+    std::io::Write::write_all(&mut w, b"\x7fELF").unwrap();
+    assert_eq!(read_opened(r.into()), Err(ReadError::NotRegular("FIFO")));
+    let zero = open_nonblocking(Path::new("/dev/zero"), false);
+    assert_eq!(read_opened(zero), Err(ReadError::NotRegular("character device")));
+    // A regular file is read whole, up to the bound; one byte more is refused.
+    let image = Image::get(Arch::X86_64).bytes();
+    let good = dir.join("good");
+    fs::write(&good, image).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&good, false)).as_deref(), Ok(image));
+    let big = dir.join("big");
+    fs::File::create(&big).unwrap().set_len(MAX_IMAGE_FILE + 1).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&big, false)), Err(ReadError::TooLarge));
+    let exact = dir.join("exact");
+    fs::File::create(&exact).unwrap().set_len(MAX_IMAGE_FILE).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&exact, false)).map(|b| b.len() as u64), Ok(MAX_IMAGE_FILE));
+}
+
+#[test]
+fn a_path_swapped_between_a_file_and_a_fifo_never_hangs() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = common::scratch_dir("cli-swap");
+    let target = dir.join("image");
+    let (reg, fifo) = (dir.join("reg"), dir.join("fifo"));
+    fs::write(&target, Image::get(Arch::X86_64).bytes()).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Alternates what `target` names, each swap one atomic rename.
+            while !stop.load(Ordering::Relaxed) {
+                fs::write(&reg, Image::get(Arch::X86_64).bytes()).unwrap();
+                fs::rename(&reg, &target).unwrap();
+                mkfifo(&fifo);
+                fs::rename(&fifo, &target).unwrap();
+            }
+        });
+        for i in 0..20 {
+            let cmd = if i % 2 == 0 { "inspect" } else { "verify" };
+            let o = vdso(&[cmd, target.to_str().unwrap()]);
+            let err = stderr(&o);
+            assert!(
+                o.status.success() || (o.status.code() == Some(1) && err.contains("not a regular file")),
+                "{cmd}: {:?} {err}",
+                o.status
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn control_characters_from_the_image_and_paths_are_escaped() {
+    let dir = common::scratch_dir("cli-escape");
+    let mut bytes = Image::get(Arch::X86_64).bytes().to_vec();
+    let soname = b"linux-vdso.so.1";
+    let mut n = 0;
+    while let Some(at) = bytes.windows(soname.len()).position(|w| w == soname) {
+        bytes[at + 5] = 0x1b; // linux<ESC>vdso.so.1
+        n += 1;
+    }
+    assert!(n > 0, "the image names its soname");
+    let path = dir.join("esc.so");
+    fs::write(&path, &bytes).unwrap();
+    let o = vdso(&["inspect", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("soname linux\\x1bvdso.so.1"), "{out}");
+    assert!(!o.stdout.contains(&0x1b), "no raw ESC reaches the terminal: {out:?}");
+
+    let evil = dir.join("red\x1b[31m\nline");
+    fs::write(&evil, "not an image\n").unwrap();
+    for cmd in ["inspect", "verify"] {
+        let o = vdso(&[cmd, evil.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err:?}");
+        assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+        assert!(err.contains("red\\x1b[31m\\nline: "), "{err:?}");
+        assert!(!o.stderr.contains(&0x1b), "{err:?}");
     }
 }

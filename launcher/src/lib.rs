@@ -35,6 +35,7 @@ pub mod handoff;
 pub mod load;
 pub mod options;
 pub mod program;
+pub mod shown;
 pub mod stack;
 pub mod writer;
 

@@ -11,13 +11,15 @@ mod run;
 mod summary;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use linux_vdso::elf::ElfImage;
+use linux_vdso::image_file;
 use linux_vdso::verify::{verify, Stage};
 use linux_vdso::{Arch, Image};
+use vdso_launcher::shown;
 
 /// Exit status for a file that could not be read or is not a usable image.
 const EXIT_BAD_INPUT: u8 = 1;
@@ -67,7 +69,21 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     Arch::from_name(s).ok_or_else(|| format!("unknown architecture {s:?} (expected x86_64 or riscv64)"))
 }
 
+/// The stack every subcommand runs on (reserved, not committed: pages are touched on use).
+///
+/// The kernel counts the arguments and environment it copies onto the main thread's stack
+/// against `RLIMIT_STACK`: under `ulimit -s 128` with 100 KB of arguments, which `execve`
+/// accepts, the main thread has under 28 KiB left, less than argument parsing alone takes in a
+/// debug build. So `main` moves at once to a stack of its own (an anonymous mapping with a guard
+/// page, through `stacker`), whatever the limit. `vdso run` never comes back from it: the
+/// program gets a fresh stack sized by `RLIMIT_STACK` as the kernel would give it.
+const MAIN_STACK: usize = 16 << 20;
+
 fn main() -> ExitCode {
+    stacker::grow(MAIN_STACK, main_on_own_stack)
+}
+
+fn main_on_own_stack() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // `vdso run`'s own errors are one line with the launcher's usage status (125), so a
@@ -108,24 +124,24 @@ fn run(command: Command) -> Result<ExitCode, String> {
             for arch in Arch::ALL {
                 let image = Image::get(arch);
                 let dir = out.join(arch.name());
-                fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", shown::path(&dir)))?;
                 let path = dir.join("linux-vdso.so.1");
                 fs::write(&path, image.bytes())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    .map_err(|e| format!("cannot write {}: {e}", shown::path(&path)))?;
                 let header = dir.join("vdso.h");
                 fs::write(&header, image.c_header())
-                    .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+                    .map_err(|e| format!("cannot write {}: {e}", shown::path(&header)))?;
                 let parsed =
-                    ElfImage::parse(image.bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
-                println!("{}", summary::render(&path.display().to_string(), &parsed));
-                println!("  C header: {}\n", header.display());
+                    ElfImage::parse(image.bytes()).map_err(|e| format!("{}: {e}", shown::path(&path)))?;
+                println!("{}", summary::render(&shown::path(&path), &parsed));
+                println!("  C header: {}\n", shown::path(&header));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file: Some(file), .. } => {
             let bytes = read(&file)?;
-            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
-            println!("{}", summary::render(&file.display().to_string(), &parsed));
+            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
+            println!("{}", summary::render(&shown::path(&file), &parsed));
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { file: None, .. } => {
@@ -140,13 +156,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Run(args) => Ok(run::run(args)),
         Command::Verify { file, arch } => {
             let bytes = read(&file)?;
-            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
                 Some(a) => a,
                 None => Arch::ALL.into_iter().find(|a| a.e_machine() == parsed.machine).ok_or_else(|| {
                     format!(
                         "{}: e_machine {} is neither x86_64 nor riscv64",
-                        file.display(),
+                        shown::path(&file),
                         parsed.machine_name()
                     )
                 })?,
@@ -156,7 +172,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             if violations.is_empty() {
                 println!(
                     "{}: a valid {} vDSO image (ABI revision {})",
-                    file.display(),
+                    shown::path(&file),
                     arch.name(),
                     linux_vdso::abi::ABI_REVISION
                 );
@@ -164,12 +180,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             } else {
                 eprintln!(
                     "{}: {} violation(s) of the {} vDSO contract:",
-                    file.display(),
+                    shown::path(&file),
                     violations.len(),
                     arch.name()
                 );
                 for v in &violations {
-                    eprintln!("  - {v}");
+                    eprintln!("  - {}", shown::escaped(v.to_string()));
                 }
                 Ok(ExitCode::from(EXIT_VIOLATIONS))
             }
@@ -177,27 +193,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
-/// The most a file may hold to be read as an image: a vDSO is a few pages, so anything larger is
-/// refused instead of read (`/dev/zero` would never end).
-const MAX_IMAGE_FILE: u64 = 1 << 20;
-
-/// Reads an image file: a regular file (a FIFO or a device would block or never end) of at most
-/// [`MAX_IMAGE_FILE`] bytes.
-fn read(file: &PathBuf) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
-    if !fs::metadata(file).map_err(cannot)?.is_file() {
-        return Err(format!("cannot read {}: not a regular file", file.display()));
-    }
-    let f = fs::File::open(file).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_IMAGE_FILE + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_IMAGE_FILE {
-        return Err(format!(
-            "{}: more than {MAX_IMAGE_FILE} bytes, too large for a vDSO image",
-            file.display()
-        ));
-    }
-    Ok(bytes)
+/// Reads an image file without blocking (see [`linux_vdso::image_file`]); the error names the
+/// file, escaped.
+fn read(file: &Path) -> Result<Vec<u8>, String> {
+    image_file::read_image_file(file).map_err(|e| format!("{}: {e}", shown::path(file)))
 }
