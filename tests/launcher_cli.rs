@@ -5,11 +5,13 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
+use std::time::Duration;
 
 fn vdso_run(args: &[&str]) -> Output {
     common::bin_command(env!("CARGO_BIN_EXE_vdso")).arg("run").args(args).output().expect("run vdso")
@@ -191,4 +193,69 @@ fn a_riscv64_launcher_that_is_not_one_is_a_setup_error() {
         // this program (an x86_64 body with a riscv64 header) fails at its x86_64 loader.
         refused(&o, 126, "cannot use its interpreter /lib64/ld-linux-x86-64.so.2");
     }
+}
+
+/// Generous: qemu-riscv64 is slow; a hang is what this bounds.
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// `vdso run ARGS`, started through `sh -c 'SETUP; exec "$@"'` (SETUP: `ulimit`, redirections),
+/// ended by [`LIMIT`] at the latest.
+fn vdso_run_in_shell(setup: &str, args: &[&OsStr], env: &[(&str, &str)]) -> Output {
+    let vdso = common::bin_command(env!("CARGO_BIN_EXE_vdso"));
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(format!("{setup}\nexec \"$@\"")).arg("sh");
+    cmd.arg(vdso.get_program()).args(vdso.get_args()).arg("run").args(args);
+    cmd.envs(env.iter().copied());
+    common::output_within(&mut cmd, LIMIT)
+}
+
+/// The `key=value` lines the probe fixture printed.
+fn probe_fields(o: &Output) -> Vec<(String, String)> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+fn probe_field(o: &Output, key: &str) -> String {
+    let fields = probe_fields(o);
+    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_else(|| {
+        panic!("the probe printed no {key}=; stdout {:?} stderr {:?}", o.stdout, stderr(o))
+    })
+}
+
+fn probe_argv(o: &Output) -> Vec<String> {
+    probe_fields(o).into_iter().filter(|(k, _)| k.starts_with("argv[")).map(|(_, v)| v).collect()
+}
+
+#[test]
+fn a_128_kib_stack_limit_with_100_kb_of_arguments_runs() {
+    // The kernel accepts these arguments (up to max(RLIMIT_STACK / 4, 128 KiB) of them) and
+    // leaves the program under 28 KiB of its 128 KiB stack; the launcher once overflowed that.
+    let probe = common::c_fixture("probe");
+    let args: Vec<String> = (0..1000).map(|i| format!("{i:04}{}", "x".repeat(95))).collect();
+    let mut argv: Vec<&OsStr> = vec![OsStr::new("--"), probe.as_os_str()];
+    argv.extend(args.iter().map(OsStr::new));
+    let o = vdso_run_in_shell("ulimit -s 128 || exit 99", &argv, &[]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(probe_field(&o, "argc"), "1001");
+    let total: usize = probe.as_os_str().len() + args.iter().map(String::len).sum::<usize>();
+    assert_eq!(probe_field(&o, "argbytes"), total.to_string());
+    let seen = probe_argv(&o);
+    assert_eq!(&seen[1..], &args[..], "every argument arrives, in order");
+}
+
+#[test]
+fn standard_descriptors_closed_by_the_caller_stay_closed() {
+    let probe = common::c_fixture("probe");
+    let run = |setup: &str| vdso_run_in_shell(setup, &[OsStr::new("--"), probe.as_os_str()], &[]);
+    let o = run("exec 0<&-");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fds = |o: &Output| ["fd0", "fd1", "fd2"].map(|k| probe_field(o, k));
+    assert_eq!(fds(&o), ["closed", "open", "open"], "stdin closed by the caller");
+    let o = run("exec 0<&- 2>&-");
+    assert!(o.status.success());
+    assert_eq!(fds(&o), ["closed", "open", "closed"], "stdin and stderr closed by the caller");
+    let o = run("");
+    assert_eq!(fds(&o), ["open", "open", "open"], "nothing closed");
 }

@@ -31,6 +31,7 @@ use std::process::Command;
 use vdso_kernel_stub::Arch;
 
 use crate::error::Error;
+use crate::fds;
 use crate::options::{arch_name, RunOptions};
 
 /// Environment variable naming the riscv64 launcher.
@@ -117,6 +118,8 @@ pub fn exec_riscv64(options: &RunOptions, realtime_offset_ns: i64, cmd: &[OsStri
         Ok(l) => l,
         Err(e) => return e,
     };
+    // Standard descriptors the caller closed are closed for qemu (and the program) too.
+    fds::close_std_closed_at_start();
     let err = command(&launcher, options, realtime_offset_ns, cmd).exec();
     Error::setup(format!("cannot run qemu-riscv64 (set ${QEMU_ENV} to its path): {err}"))
 }

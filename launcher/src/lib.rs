@@ -147,6 +147,7 @@ pub fn launch(
     drop((program, interp));
     handoff::keep_reader_view_only(mapped);
     fds::close_new(&before);
+    fds::close_std_closed_at_start();
     handoff::reset_signals();
     handoff::unregister_rseq();
     // SAFETY: `block` is installed at `block.sp` in a writable stack mapping; `entry` is the

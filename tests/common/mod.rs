@@ -65,3 +65,31 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::proc
     };
     std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
+
+/// Builds the C fixture `tests/fixtures/launcher/<name>.c` as a static executable of the
+/// architecture under test (`cc` natively; `riscv64-linux-gnu-gcc` for the riscv64 run, whose
+/// test process asks the host kernel to run the x86_64 cross compiler) and returns its path.
+/// Rebuilt only when the source is newer; parallel tests never see a half-written file.
+pub fn c_fixture(name: &str) -> PathBuf {
+    let src =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/launcher").join(format!("{name}.c"));
+    let (compiler, arch) =
+        if cfg!(target_arch = "riscv64") { ("riscv64-linux-gnu-gcc", "riscv64") } else { ("cc", "x86_64") };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("c-fixtures-{arch}"));
+    std::fs::create_dir_all(&dir).expect("fixture dir");
+    let out = dir.join(name);
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if matches!((modified(&out), modified(&src)), (Some(o), Some(s)) if o >= s) {
+        return out;
+    }
+    let tmp = dir.join(format!(".{name}-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let o = Command::new(compiler)
+        .args(["-static", "-O1", "-o"])
+        .arg(&tmp)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(o.status.success(), "{compiler} {}: {}", src.display(), String::from_utf8_lossy(&o.stderr));
+    std::fs::rename(&tmp, &out).expect("move the fixture into place");
+    out
+}
