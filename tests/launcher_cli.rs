@@ -7,6 +7,7 @@ mod common;
 
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -258,4 +259,144 @@ fn standard_descriptors_closed_by_the_caller_stay_closed() {
     assert_eq!(fds(&o), ["closed", "open", "closed"], "stdin and stderr closed by the caller");
     let o = run("");
     assert_eq!(fds(&o), ["open", "open", "open"], "nothing closed");
+}
+
+/// Writes an executable script `name` in `dir` whose first line is `#!LINE`.
+fn script(dir: &Path, name: &str, line: &[u8], body: &str) -> PathBuf {
+    executable(dir, name, &[b"#!", line, b"\n", body.as_bytes()].concat())
+}
+
+fn os(p: &Path) -> &OsStr {
+    p.as_os_str()
+}
+
+fn utf8(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_script_runs_on_our_image_through_its_interpreter_and_one_argument() {
+    let dir = common::scratch_dir("launcher-cli-script");
+    let probe = common::c_fixture("probe");
+    let s = script(&dir, "probe-script", &[os(&probe).as_bytes(), b" -x  two words \t"].concat(), "");
+    let o = vdso_run_in_shell(
+        "",
+        &[
+            OsStr::new("--realtime-offset"),
+            OsStr::new("2099-01-01T00:00:00Z"),
+            OsStr::new("--"),
+            os(&s),
+            OsStr::new("a b"),
+            OsStr::new("c"),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(probe_argv(&o), [utf8(&probe), "-x  two words".into(), utf8(&s), "a b".into(), "c".into()]);
+    assert_eq!(probe_field(&o, "execfn"), utf8(&s), "AT_EXECFN is the script, as the kernel sets it");
+    assert_eq!(probe_field(&o, "year"), "2099", "the interpreter reads our clock");
+
+    // No argument: [interpreter, script, args].
+    let s = script(&dir, "plain", os(&probe).as_bytes(), "");
+    let o = vdso_run_in_shell("", &[OsStr::new("--"), os(&s), OsStr::new("z")], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(probe_argv(&o), [utf8(&probe), utf8(&s), "z".into()]);
+}
+
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "the host's /bin/bash is x86_64; the riscv64 run covers scripts with the riscv64 probe as interpreter"
+)]
+fn a_shell_script_reads_our_clock() {
+    let dir = common::scratch_dir("launcher-cli-shell-script");
+    // bash's printf reads the time in-process (time(), through the vDSO); `date` would be a
+    // new execve, with the kernel's own vDSO.
+    let s = script(&dir, "year.sh", b"/bin/bash", "printf '%(%Y)T|%s|%s\\n' -1 \"$0\" \"$1\"\n");
+    let o = vdso_run_in_shell(
+        "",
+        &[
+            OsStr::new("--realtime-offset"),
+            OsStr::new("2099-01-01T00:00:00Z"),
+            OsStr::new("--"),
+            os(&s),
+            OsStr::new("arg"),
+        ],
+        &[("TZ", "UTC")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (year, rest) = out.trim_end().split_once('|').expect("year|$0|$1");
+    assert_eq!(year, "2099", "{out}");
+    assert_eq!(rest, format!("{}|arg", utf8(&s)));
+}
+
+/// A chain of `depth` scripts: `s0` names the probe (with argument `x`), each next one the one
+/// before. Returns the outermost.
+fn script_chain(dir: &Path, probe: &Path, depth: usize) -> PathBuf {
+    let mut last = script(dir, "s0", &[os(probe).as_bytes(), b" x"].concat(), "");
+    for i in 1..depth {
+        last = script(dir, &format!("s{i}"), os(&last).as_bytes(), "");
+    }
+    last
+}
+
+#[test]
+fn nested_scripts_are_followed_to_the_kernels_depth_and_no_further() {
+    let dir = common::scratch_dir("launcher-cli-nested");
+    let probe = common::c_fixture("probe");
+    let max = vdso_launcher::program::MAX_SCRIPT_DEPTH;
+    for depth in 1..=max + 1 {
+        let outer = script_chain(&dir, &probe, depth);
+        let o = vdso_run_in_shell("", &[OsStr::new("--"), os(&outer), OsStr::new("arg")], &[]);
+        // The kernel's own verdict on the same chain, where the kernel can run the probe (the
+        // probe only prints and exits: no need for a time limit).
+        let kernel = cfg!(target_arch = "x86_64").then(|| Command::new(&outer).arg("arg").output());
+        if depth <= max {
+            assert!(o.status.success(), "depth {depth}: {}", stderr(&o));
+            let mut want = vec![utf8(&probe), "x".into()];
+            want.extend((0..depth).map(|i| utf8(&dir.join(format!("s{i}")))));
+            want.push("arg".into());
+            assert_eq!(probe_argv(&o), want, "depth {depth}");
+            assert_eq!(probe_field(&o, "execfn"), utf8(&outer));
+            if let Some(k) = kernel {
+                let k = k.expect("the kernel runs it too");
+                assert!(k.status.success(), "the kernel runs depth {depth} too");
+                assert_eq!(probe_argv(&k), want, "the kernel's argv at depth {depth}");
+            }
+        } else {
+            refused(&o, 126, "ELOOP");
+            if let Some(k) = kernel {
+                let e = k.expect_err("the kernel refuses it too");
+                assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_script_loop_and_a_missing_interpreter_are_refused_as_exec_refuses_them() {
+    let dir = common::scratch_dir("launcher-cli-script-errors");
+    let looping = dir.join("loop");
+    script(&dir, "loop", os(&looping).as_bytes(), "");
+    refused(
+        &vdso_run(&["--", looping.to_str().unwrap()]),
+        126,
+        "levels of #! interpreters (a loop?), as exec refuses them (ELOOP)",
+    );
+
+    let missing = script(&dir, "missing", b"/nonexistent/interpreter -a", "");
+    refused(
+        &vdso_run(&["--", missing.to_str().unwrap()]),
+        127,
+        "bad #! interpreter: /nonexistent/interpreter: no such file",
+    );
+
+    let text = dir.join("not-executable.txt");
+    fs::write(&text, "hello\n").unwrap();
+    let odd = script(&dir, "names-a-text-file", text.to_str().unwrap().as_bytes(), "");
+    refused(&vdso_run(&["--", odd.to_str().unwrap()]), 126, "bad #! interpreter");
+
+    let empty = script(&dir, "empty", b"  ", "");
+    refused(&vdso_run(&["--", empty.to_str().unwrap()]), 126, "names no interpreter (exec format error)");
 }

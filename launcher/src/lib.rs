@@ -81,12 +81,13 @@ pub fn launch(
         }
     }
     let path = program::resolve(name, std::env::var_os("PATH").as_deref())?;
-    let program = program::open_program(&path)?;
+    // A `#!` script is run by its interpreter, as `execve` does; `argv` is what that gets.
+    let (program, argv) = program::open_following_scripts(&path, command)?;
     match options.arch {
         Some(arch) if arch != program.arch => {
             return Err(Error::cannot_execute(format!(
                 "{}: a {} program, but --arch {} was asked for",
-                path.display(),
+                shown::path(&program.path),
                 options::arch_name(program.arch),
                 options::arch_name(arch)
             )))
@@ -94,12 +95,13 @@ pub fn launch(
         None if program.arch != NATIVE => {
             let arch = program.arch;
             drop(program);
+            // The launcher of that architecture follows the scripts again from the command.
             return foreign_launch(arch, options, &clocks, command);
         }
         _ => {}
     }
     let interp = match &program.interp {
-        Some(p) => Some(program::open_interpreter(p, program.arch, &path)?),
+        Some(p) => Some(program::open_interpreter(p, program.arch, &program.path)?),
         None => None,
     };
 
@@ -121,8 +123,10 @@ pub fn launch(
     rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty())
         .map_err(error::sys("getrandom"))?;
     let spec = stack::StackSpec {
-        argv: command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: environment(),
+        // The path exec was asked to run, a script's own rather than its interpreter's, as
+        // the kernel's AT_EXECFN.
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
@@ -168,7 +172,7 @@ fn foreign_launch(
         }
         _ => Err(Error::cannot_execute(format!(
             "{}: cannot run {} programs from the {} launcher",
-            command[0].to_string_lossy(),
+            shown::escaped(command[0].as_bytes()),
             options::arch_name(arch),
             options::arch_name(NATIVE)
         ))),
