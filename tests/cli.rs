@@ -286,3 +286,59 @@ fn control_characters_from_the_image_and_paths_are_escaped() {
         assert!(!o.stderr.contains(&0x1b), "{err:?}");
     }
 }
+
+/// The "Exit status:" table of `vdso CMD --help`: each code with its meaning.
+fn exit_table(cmd: &str) -> std::collections::BTreeMap<i32, String> {
+    let o = vdso(&[cmd, "--help"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    common::exit_status_rows(&out).into_iter().collect()
+}
+
+#[test]
+fn help_lists_exactly_the_exit_statuses_inspect_and_verify_return() {
+    let inspect = exit_table("inspect");
+    let verify = exit_table("verify");
+    assert_eq!(inspect.keys().copied().collect::<Vec<_>>(), [0, 1, 2], "{inspect:?}");
+    assert_eq!(verify.keys().copied().collect::<Vec<_>>(), [0, 1, 2, 3], "{verify:?}");
+
+    // Each status the commands return is the one the table gives for that case.
+    let dir = common::scratch_dir("cli-exit-table");
+    let good = dir.join("good.so");
+    fs::write(&good, Image::get(Arch::X86_64).bytes()).unwrap();
+    let missing = dir.join("missing");
+    let (good, missing) = (good.to_str().unwrap(), missing.to_str().unwrap());
+    for (table, args, meaning) in [
+        (&inspect, &["inspect", good][..], "summary was printed"),
+        (&inspect, &["inspect", missing][..], "cannot be read"),
+        (&inspect, &["inspect", "--bogus"][..], "bad usage"),
+        (&verify, &["verify", good][..], "valid image"),
+        (&verify, &["verify", missing][..], "cannot be read"),
+        (&verify, &["verify", "--arch", "sparc", good][..], "bad usage"),
+        (&verify, &["verify", "--arch", "riscv64", good][..], "breaks the contract"),
+    ] {
+        let code = vdso(args).status.code().expect("an exit status");
+        let said = table.get(&code).unwrap_or_else(|| panic!("{args:?} exits {code}, not in {table:?}"));
+        assert!(said.contains(meaning), "{args:?} exits {code}, whose meaning is {said:?}, not {meaning:?}");
+    }
+}
+
+#[test]
+fn the_readme_lists_the_same_exit_statuses_as_help() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table =
+        readme.split_once("| exit status | `vdso inspect` | `vdso verify` |").expect("the README's table").1;
+    let (mut inspect, mut verify) = (Vec::new(), Vec::new());
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let code: i32 = cells[1].parse().unwrap();
+        if cells[2] != "-" {
+            inspect.push(code);
+        }
+        if cells[3] != "-" {
+            verify.push(code);
+        }
+    }
+    assert_eq!(inspect, exit_table("inspect").into_keys().collect::<Vec<_>>());
+    assert_eq!(verify, exit_table("verify").into_keys().collect::<Vec<_>>());
+}

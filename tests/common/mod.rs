@@ -93,3 +93,16 @@ pub fn c_fixture(name: &str) -> PathBuf {
     std::fs::rename(&tmp, &out).expect("move the fixture into place");
     out
 }
+
+/// The rows of the "Exit status:" table in a `--help` text: each code with its meaning.
+pub fn exit_status_rows(help: &str) -> Vec<(i32, String)> {
+    let table = help.split_once("Exit status:").unwrap_or_else(|| panic!("no exit-status table in {help}")).1;
+    table
+        .lines()
+        .skip(1)
+        .map_while(|l| {
+            let (code, meaning) = l.trim().split_once("  ")?;
+            Some((code.parse().ok()?, meaning.trim().to_string()))
+        })
+        .collect()
+}

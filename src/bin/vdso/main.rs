@@ -21,10 +21,45 @@ use linux_vdso::verify::{verify, Stage};
 use linux_vdso::{Arch, Image};
 use vdso_launcher::shown;
 
+/// Exit status: done (`build`, `inspect`), or the image is valid (`verify`).
+const EXIT_OK: u8 = 0;
 /// Exit status for a file that could not be read or is not a usable image.
 const EXIT_BAD_INPUT: u8 = 1;
+/// Exit status for a command line that could not be parsed (clap's).
+const EXIT_USAGE: u8 = 2;
 /// Exit status for an image that parsed but breaks the contract.
 const EXIT_VIOLATIONS: u8 = 3;
+
+/// `--help`'s explanation of `inspect`'s exit statuses.
+const INSPECT_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "the summary was printed"),
+    (
+        EXIT_BAD_INPUT,
+        "FILE cannot be read (missing, not a regular file, a read that would block, over 1 MiB) or is not a usable ELF image; with --host, this process has no vDSO",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option, no FILE)"),
+];
+
+/// `--help`'s explanation of `verify`'s exit statuses.
+const VERIFY_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "FILE is a valid image of the architecture"),
+    (
+        EXIT_BAD_INPUT,
+        "FILE cannot be read (missing, not a regular file, a read that would block, over 1 MiB) or is not a usable ELF image",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option or architecture, no FILE)"),
+    (EXIT_VIOLATIONS, "FILE breaks the contract: each violation is listed on stderr"),
+];
+
+/// The "Exit status:" table of a subcommand's `--help`, from the codes the code returns;
+/// `intro` follows the heading on its line.
+pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> String {
+    let mut s = format!("Exit status:{intro}\n");
+    for (code, meaning) in rows {
+        s.push_str(&format!("  {code:>3}  {}\n", meaning.as_ref()));
+    }
+    s
+}
 
 #[derive(Parser)]
 #[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64 and x86_64, in no_std Rust")]
@@ -43,6 +78,7 @@ enum Command {
         out: PathBuf,
     },
     /// Summarise a vDSO image: size, pages, notes, symbols with versions and offsets.
+    #[command(after_help = exit_status_help("", INSPECT_EXIT))]
     Inspect {
         /// Image file to read.
         #[arg(required_unless_present = "host", conflicts_with = "host")]
@@ -52,6 +88,7 @@ enum Command {
         host: bool,
     },
     /// Check an image against the contract (ABI.md) of an architecture, as the build does.
+    #[command(after_help = exit_status_help("", VERIFY_EXIT))]
     Verify {
         /// Image file to check.
         file: PathBuf,
@@ -61,7 +98,7 @@ enum Command {
     },
     /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
     /// writer process; optional wall-clock and time-namespace offsets).
-    #[command(after_long_help = run::AFTER_HELP)]
+    #[command(after_long_help = run::after_help())]
     Run(run::RunArgs),
 }
 
@@ -102,7 +139,7 @@ fn main_on_own_stack() -> ExitCode {
                 return ExitCode::from(run::EXIT_USAGE);
             }
             eprintln!("vdso: {line} (see vdso --help)");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_USAGE);
         }
         Err(e) => e.exit(),
     };
@@ -136,13 +173,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 println!("{}", summary::render(&shown::path(&path), &parsed));
                 println!("  C header: {}\n", shown::path(&header));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Inspect { file: Some(file), .. } => {
             let bytes = read(&file)?;
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             println!("{}", summary::render(&shown::path(&file), &parsed));
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Inspect { file: None, .. } => {
             let (addr, bytes) = host::read_own_vdso()?;
@@ -151,7 +188,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 "{}",
                 summary::render(&format!("host kernel vDSO at {addr:#x} (AT_SYSINFO_EHDR)"), &parsed)
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Run(args) => Ok(run::run(args)),
         Command::Verify { file, arch } => {
@@ -176,7 +213,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     arch.name(),
                     linux_vdso::abi::ABI_REVISION
                 );
-                Ok(ExitCode::SUCCESS)
+                Ok(ExitCode::from(EXIT_OK))
             } else {
                 eprintln!(
                     "{}: {} violation(s) of the {} vDSO contract:",
