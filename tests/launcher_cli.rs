@@ -55,7 +55,17 @@ fn bad_option_values_are_usage_errors() {
     refused(&vdso_run(&["--hz", "0", "--", "true"]), 125, "--hz");
     refused(&vdso_run(&["--hz", "fast", "--", "true"]), 125, "--hz");
     refused(&vdso_run(&["--realtime-offset", "soon", "--", "true"]), 125, "--realtime-offset");
-    refused(&vdso_run(&["--realtime-offset", "2023-02-29", "--", "true"]), 125, "no such day");
+    refused(
+        &vdso_run(&["--realtime-offset", "2023-02-29", "--", "true"]),
+        125,
+        "invalid date \"2023-02-29\"",
+    );
+    refused(
+        &vdso_run(&["--realtime-offset", "99999999999999999-01-01", "--", "true"]),
+        125,
+        "a year has four digits",
+    );
+    refused(&vdso_run(&["--realtime-offset", "+9000y", "--", "true"]), 125, "calendar years from now");
     refused(&vdso_run(&["--monotonic-offset", "1x", "--", "true"]), 125, "unknown unit");
     refused(&vdso_run(&["--arch", "arm64", "--", "true"]), 125, "unknown architecture");
     refused(&vdso_run(&["--frobnicate", "--", "true"]), 125, "--frobnicate");
