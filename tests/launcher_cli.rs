@@ -250,12 +250,19 @@ fn a_128_kib_stack_limit_with_100_kb_of_arguments_runs() {
     // The kernel accepts these arguments (up to max(RLIMIT_STACK / 4, 128 KiB) of them) and
     // leaves the program under 28 KiB of its 128 KiB stack; the launcher once overflowed that.
     let probe = common::c_fixture("probe");
-    let args: Vec<String> = (0..1000).map(|i| format!("{i:04}{}", "x".repeat(95))).collect();
+    // 100 KB natively. Under qemu-riscv64 7.2, 60 KB: qemu gives its guest an 8 MiB stack
+    // whatever the limit (so the riscv64 launcher itself is never short of stack there), but
+    // qemu's own x86_64 main thread is held to the 128 KiB, and with 100 KB of arguments it
+    // overflows it about every other run (SIGSEGV) while emulating the guest runtime's read of
+    // /proc/self/maps, before any of our code runs (`vdso --version` crashes the same way).
+    // What the riscv64 run checks is the program's side: a 128 KiB stack holding the arguments.
+    let count = if cfg!(target_arch = "riscv64") { 600 } else { 1000 };
+    let args: Vec<String> = (0..count).map(|i| format!("{i:04}{}", "x".repeat(95))).collect();
     let mut argv: Vec<&OsStr> = vec![OsStr::new("--"), probe.as_os_str()];
     argv.extend(args.iter().map(OsStr::new));
     let o = vdso_run_in_shell("ulimit -s 128 || exit 99", &argv, &[]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert_eq!(probe_field(&o, "argc"), "1001");
+    assert_eq!(probe_field(&o, "argc"), (count + 1).to_string());
     let total: usize = probe.as_os_str().len() + args.iter().map(String::len).sum::<usize>();
     assert_eq!(probe_field(&o, "argbytes"), total.to_string());
     let seen = probe_argv(&o);
