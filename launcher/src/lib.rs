@@ -132,10 +132,12 @@ pub fn launch(
         random,
         auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), mapped.sysinfo_ehdr() as u64),
     };
-    let top = stack::allocate(stack::exec_stack_wanted(&program))?;
+    // The block's length does not depend on where it goes (the top is 16-byte aligned).
+    let needed = stack::build(&spec, 1 << 40).bytes.len();
+    let top = stack::allocate(stack::exec_stack_wanted(&program), needed)?;
     let block = stack::build(&spec, top);
-    // SAFETY: `allocate` returned the top of a fresh writable mapping far larger than any block
-    // (argument and environment sizes are bounded by the kernel's limits on the launcher's own).
+    // SAFETY: `allocate` returned the top of a fresh writable mapping of at least `needed`
+    // bytes, the length of `block`.
     unsafe { stack::install(&block, top) };
 
     let config = TickerConfig {
