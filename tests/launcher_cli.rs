@@ -423,3 +423,16 @@ fn a_script_loop_and_a_missing_interpreter_are_refused_as_exec_refuses_them() {
     let empty = script(&dir, "empty", b"  ", "");
     refused(&vdso_run(&["--", empty.to_str().unwrap()]), 126, "names no interpreter (exec format error)");
 }
+
+#[test]
+fn control_characters_in_paths_are_escaped_in_errors() {
+    let dir = common::scratch_dir("launcher-cli-escape");
+    let missing = dir.join("red\x1b[31m\nline");
+    let o = vdso_run(&["--", missing.to_str().unwrap()]);
+    refused(&o, 127, "red\\x1b[31m\\nline: no such file");
+    assert!(!o.stderr.contains(&0x1b), "no raw ESC reaches the terminal: {:?}", stderr(&o));
+    let text = executable(&dir, "text\x1b]0;title\x07", b"plain text\n");
+    let o = vdso_run(&["--", text.to_str().unwrap()]);
+    refused(&o, 126, "text\\x1b]0;title\\x07: not an ELF file");
+    refused(&vdso_run(&["--", "no-such\x1bcommand"]), 127, "no-such\\x1bcommand: command not found");
+}
