@@ -342,3 +342,25 @@ fn the_readme_lists_the_same_exit_statuses_as_help() {
     assert_eq!(inspect, exit_table("inspect").into_keys().collect::<Vec<_>>());
     assert_eq!(verify, exit_table("verify").into_keys().collect::<Vec<_>>());
 }
+
+/// `vdso verify` sends the user to the section of the project's docs/abi.md that describes what
+/// is missing; it once cited a section 7 that does not exist there.
+#[test]
+fn verify_cites_a_section_docs_abi_md_has() {
+    let abi = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/abi.md")).unwrap();
+    assert!(abi.contains("\n## 6. The image describes itself\n"), "docs/abi.md's section 6");
+    let dir = common::scratch_dir("cli-verify-cites");
+    let mut bytes = Image::get(Arch::X86_64).bytes().to_vec();
+    let owner = b"rs-vdso\0";
+    let at = bytes.windows(owner.len()).position(|w| w == owner).expect("the layout note's owner");
+    bytes[at..at + 2].copy_from_slice(b"xx");
+    let path = dir.join("no-note.so");
+    fs::write(&path, bytes).unwrap();
+    let o = vdso(&["verify", "--arch", "x86_64", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("layout note (docs/abi.md §6, \"The image describes itself\")"),
+        "{}",
+        stderr(&o)
+    );
+}
