@@ -73,6 +73,8 @@ extern crate std;
 
 #[cfg(feature = "std")]
 pub mod elf;
+#[cfg(feature = "std")]
+pub mod image_file;
 pub mod spec;
 #[cfg(feature = "std")]
 pub mod verify;

@@ -319,7 +319,10 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         fail("no GNU build-id note".into());
     }
     match parsed.layout_note() {
-        None => fail(format!("no {:?} layout note (ABI.md section 7)", vdso_abi::note::OWNER)),
+        None => fail(format!(
+            "no {:?} layout note (docs/abi.md §6, \"The image describes itself\")",
+            vdso_abi::note::OWNER
+        )),
         Some(l) => {
             let want = (
                 vdso_abi::ABI_REVISION,

@@ -4,13 +4,37 @@
 
 mod common;
 
+use std::ffi::CString;
 use std::fs;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use linux_vdso::{Arch, Image};
 
+/// Every `vdso` run here must end by itself; this long only because qemu-riscv64 is slow.
+const LIMIT: Duration = Duration::from_secs(60);
+
 fn vdso(args: &[&str]) -> Output {
-    common::bin_command(env!("CARGO_BIN_EXE_vdso")).args(args).output().expect("run vdso")
+    common::output_within(common::bin_command(env!("CARGO_BIN_EXE_vdso")).args(args), LIMIT)
+}
+
+fn mkfifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// Opens `path` non-blocking: read-only as `vdso` does, or (`write`) read-write, which on Linux
+/// opens a FIFO at once and holds it open as a writer that never writes.
+fn open_nonblocking(path: &Path, write: bool) -> OwnedFd {
+    let mut o = fs::OpenOptions::new();
+    o.read(true).write(write).custom_flags(libc::O_NONBLOCK);
+    o.open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display())).into()
 }
 
 fn stdout(o: &Output) -> String {
@@ -101,16 +125,13 @@ fn bad_inputs_get_one_line_and_a_nonzero_exit() {
     fs::write(&huge, vec![0u8; 2 << 20]).unwrap();
     // A FIFO with no writer: opening it for reading would block for ever.
     let fifo = dir.join("fifo");
-    let _ = fs::remove_file(&fifo);
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    mkfifo(&fifo);
     let devzero = std::path::PathBuf::from("/dev/zero");
     for (path, needle) in [
         (&text, "not an ELF file"),
         (&truncated, "truncated"),
         (&wrong_class, "32-bit"),
-        (&missing, "cannot read"),
+        (&missing, "cannot open"),
         (&huge, "too large for a vDSO image"),
         (&fifo, "not a regular file"),
         (&devzero, "not a regular file"),
@@ -149,4 +170,197 @@ fn help_explains_every_command() {
     for cmd in ["build", "inspect", "verify"] {
         assert!(out.contains(cmd), "{out}");
     }
+}
+
+#[test]
+fn a_fifo_is_refused_at_once_with_or_without_a_writer() {
+    let dir = common::scratch_dir("cli-fifo");
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let check = |what: &str| {
+        for cmd in ["inspect", "verify"] {
+            let o = vdso(&[cmd, fifo.to_str().unwrap()]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{cmd}, {what}: {err}");
+            assert!(err.contains("not a regular file (a FIFO)"), "{cmd}, {what}: {err}");
+        }
+    };
+    check("no writer");
+    // A writer that holds the FIFO open and never writes: a blocking read would wait for ever.
+    let writer = open_nonblocking(&fifo, true);
+    check("a silent writer");
+    drop(writer);
+}
+
+#[test]
+fn the_opened_descriptor_is_judged_not_the_path() {
+    use linux_vdso::image_file::{read_opened, ReadError, MAX_IMAGE_FILE};
+    let dir = common::scratch_dir("cli-opened");
+    // What a path swapped to a FIFO after a check yields: an open FIFO. fstat on the descriptor
+    // refuses it without reading.
+    let fifo = dir.join("fifo");
+    mkfifo(&fifo);
+    let writer = open_nonblocking(&fifo, true);
+    let fd = open_nonblocking(&fifo, false);
+    assert_eq!(read_opened(fd), Err(ReadError::NotRegular("FIFO")));
+    drop(writer);
+    // A pipe with data waiting is no image either.
+    let (r, w) = std::io::pipe().unwrap();
+    let mut w = w;
+    std::io::Write::write_all(&mut w, b"\x7fELF").unwrap();
+    assert_eq!(read_opened(r.into()), Err(ReadError::NotRegular("FIFO")));
+    let zero = open_nonblocking(Path::new("/dev/zero"), false);
+    assert_eq!(read_opened(zero), Err(ReadError::NotRegular("character device")));
+    // A regular file is read whole, up to the bound; one byte more is refused.
+    let image = Image::get(Arch::X86_64).bytes();
+    let good = dir.join("good");
+    fs::write(&good, image).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&good, false)).as_deref(), Ok(image));
+    let big = dir.join("big");
+    fs::File::create(&big).unwrap().set_len(MAX_IMAGE_FILE + 1).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&big, false)), Err(ReadError::TooLarge));
+    let exact = dir.join("exact");
+    fs::File::create(&exact).unwrap().set_len(MAX_IMAGE_FILE).unwrap();
+    assert_eq!(read_opened(open_nonblocking(&exact, false)).map(|b| b.len() as u64), Ok(MAX_IMAGE_FILE));
+}
+
+#[test]
+fn a_path_swapped_between_a_file_and_a_fifo_never_hangs() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = common::scratch_dir("cli-swap");
+    let target = dir.join("image");
+    let (reg, fifo) = (dir.join("reg"), dir.join("fifo"));
+    fs::write(&target, Image::get(Arch::X86_64).bytes()).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Alternates what `target` names, each swap one atomic rename.
+            while !stop.load(Ordering::Relaxed) {
+                fs::write(&reg, Image::get(Arch::X86_64).bytes()).unwrap();
+                fs::rename(&reg, &target).unwrap();
+                mkfifo(&fifo);
+                fs::rename(&fifo, &target).unwrap();
+            }
+        });
+        for i in 0..20 {
+            let cmd = if i % 2 == 0 { "inspect" } else { "verify" };
+            let o = vdso(&[cmd, target.to_str().unwrap()]);
+            let err = stderr(&o);
+            assert!(
+                o.status.success() || (o.status.code() == Some(1) && err.contains("not a regular file")),
+                "{cmd}: {:?} {err}",
+                o.status
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn control_characters_from_the_image_and_paths_are_escaped() {
+    let dir = common::scratch_dir("cli-escape");
+    let mut bytes = Image::get(Arch::X86_64).bytes().to_vec();
+    let soname = b"linux-vdso.so.1";
+    let mut n = 0;
+    while let Some(at) = bytes.windows(soname.len()).position(|w| w == soname) {
+        bytes[at + 5] = 0x1b; // linux<ESC>vdso.so.1
+        n += 1;
+    }
+    assert!(n > 0, "the image names its soname");
+    let path = dir.join("esc.so");
+    fs::write(&path, &bytes).unwrap();
+    let o = vdso(&["inspect", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("soname linux\\x1bvdso.so.1"), "{out}");
+    assert!(!o.stdout.contains(&0x1b), "no raw ESC reaches the terminal: {out:?}");
+
+    let evil = dir.join("red\x1b[31m\nline");
+    fs::write(&evil, "not an image\n").unwrap();
+    for cmd in ["inspect", "verify"] {
+        let o = vdso(&[cmd, evil.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err:?}");
+        assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+        assert!(err.contains("red\\x1b[31m\\nline: "), "{err:?}");
+        assert!(!o.stderr.contains(&0x1b), "{err:?}");
+    }
+}
+
+/// The "Exit status:" table of `vdso CMD --help`: each code with its meaning.
+fn exit_table(cmd: &str) -> std::collections::BTreeMap<i32, String> {
+    let o = vdso(&[cmd, "--help"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    common::exit_status_rows(&out).into_iter().collect()
+}
+
+#[test]
+fn help_lists_exactly_the_exit_statuses_inspect_and_verify_return() {
+    let inspect = exit_table("inspect");
+    let verify = exit_table("verify");
+    assert_eq!(inspect.keys().copied().collect::<Vec<_>>(), [0, 1, 2], "{inspect:?}");
+    assert_eq!(verify.keys().copied().collect::<Vec<_>>(), [0, 1, 2, 3], "{verify:?}");
+
+    // Each status the commands return is the one the table gives for that case.
+    let dir = common::scratch_dir("cli-exit-table");
+    let good = dir.join("good.so");
+    fs::write(&good, Image::get(Arch::X86_64).bytes()).unwrap();
+    let missing = dir.join("missing");
+    let (good, missing) = (good.to_str().unwrap(), missing.to_str().unwrap());
+    for (table, args, meaning) in [
+        (&inspect, &["inspect", good][..], "summary was printed"),
+        (&inspect, &["inspect", missing][..], "cannot be read"),
+        (&inspect, &["inspect", "--bogus"][..], "bad usage"),
+        (&verify, &["verify", good][..], "valid image"),
+        (&verify, &["verify", missing][..], "cannot be read"),
+        (&verify, &["verify", "--arch", "sparc", good][..], "bad usage"),
+        (&verify, &["verify", "--arch", "riscv64", good][..], "breaks the contract"),
+    ] {
+        let code = vdso(args).status.code().expect("an exit status");
+        let said = table.get(&code).unwrap_or_else(|| panic!("{args:?} exits {code}, not in {table:?}"));
+        assert!(said.contains(meaning), "{args:?} exits {code}, whose meaning is {said:?}, not {meaning:?}");
+    }
+}
+
+#[test]
+fn the_readme_lists_the_same_exit_statuses_as_help() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table =
+        readme.split_once("| exit status | `vdso inspect` | `vdso verify` |").expect("the README's table").1;
+    let (mut inspect, mut verify) = (Vec::new(), Vec::new());
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let code: i32 = cells[1].parse().unwrap();
+        if cells[2] != "-" {
+            inspect.push(code);
+        }
+        if cells[3] != "-" {
+            verify.push(code);
+        }
+    }
+    assert_eq!(inspect, exit_table("inspect").into_keys().collect::<Vec<_>>());
+    assert_eq!(verify, exit_table("verify").into_keys().collect::<Vec<_>>());
+}
+
+/// `vdso verify` sends the user to the section of the project's docs/abi.md that describes what
+/// is missing; it once cited a section 7 that does not exist there.
+#[test]
+fn verify_cites_a_section_docs_abi_md_has() {
+    let abi = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/abi.md")).unwrap();
+    assert!(abi.contains("\n## 6. The image describes itself\n"), "docs/abi.md's section 6");
+    let dir = common::scratch_dir("cli-verify-cites");
+    let mut bytes = Image::get(Arch::X86_64).bytes().to_vec();
+    let owner = b"rs-vdso\0";
+    let at = bytes.windows(owner.len()).position(|w| w == owner).expect("the layout note's owner");
+    bytes[at..at + 2].copy_from_slice(b"xx");
+    let path = dir.join("no-note.so");
+    fs::write(&path, bytes).unwrap();
+    let o = vdso(&["verify", "--arch", "x86_64", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("layout note (docs/abi.md §6, \"The image describes itself\")"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -486,6 +486,38 @@ fn the_riscv64_launcher_passes_arguments_environment_output_and_status_through()
     use std::os::unix::process::ExitStatusExt;
     let o = run(&["kill"]);
     assert_eq!(o.status.signal(), Some(15), "killed by SIGTERM, as the program was: {o:?}");
+
+    // A script whose interpreter is a riscv64 program: the x86_64 launcher follows the #! line
+    // to find the architecture, and the riscv64 launcher runs it as exec would.
+    let dir = work_dir().join("riscv64-script");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("script");
+    std::fs::write(&script, format!("#!{} first\n", prog.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--"])
+        .arg(&script)
+        .env("VDSO_RISCV64_LAUNCHER", &rv_launcher)
+        .env("FOO", "x")
+        .output()
+        .expect("vdso run");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("first|{}|x\n", script.display()), "{o:?}");
+    assert_eq!(o.status.code(), Some(7));
+
+    // Standard input closed by the caller stays closed through qemu to the program.
+    let probe = cc_from("probe.c", "riscv64-linux-gnu-gcc", &["-static"], "probe-riscv64").expect("fixture");
+    let o = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("exec 0<&-; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_vdso"))
+        .args(["run", "--"])
+        .arg(&probe)
+        .env("VDSO_RISCV64_LAUNCHER", &rv_launcher)
+        .output()
+        .expect("vdso run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("fd0=closed\nfd1=open\nfd2=open\n"), "{out} {}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// Under `vdso run` the program cannot make any data page writable: `mprotect(PROT_WRITE)` of

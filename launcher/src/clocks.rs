@@ -41,7 +41,12 @@ pub fn resolve(options: &RunOptions) -> Result<Clocks, Error> {
 pub fn resolve_at(options: &RunOptions, real: i128, mono: i128, boot: i128) -> Result<Clocks, Error> {
     let offset = match options.realtime {
         RealtimeSpec::Offset(o) => o,
-        RealtimeSpec::Years { years, ns } => crate::options::add_years(real, years) - real + ns,
+        RealtimeSpec::Years { years, ns } => {
+            crate::options::add_years(real, years)
+                .map_err(|e| Error::usage(format!("--realtime-offset: {e}")))?
+                - real
+                + ns
+        }
         RealtimeSpec::Date(d) => d - real,
     };
     if real + offset < 0 {

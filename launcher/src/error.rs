@@ -7,8 +7,10 @@
 //! |---:|---|
 //! | 124 | the launcher could not set up (mapping, writer process, calibration, qemu or the riscv64 launcher missing) |
 //! | 125 | bad usage: no program, an unknown option, a bad option value, an offset that puts a clock before its epoch |
-//! | 126 | the program cannot be run: not an ELF file, another architecture, not executable, an unusable `PT_INTERP` loader |
-//! | 127 | the program was not found |
+//! | 126 | the program cannot be run: not an ELF file nor a `#!` script, another architecture, not executable, an unusable `PT_INTERP` loader or `#!` interpreter, `#!` interpreters nested too deep (`ELOOP`) |
+//! | 127 | the program, or its `#!` interpreter, was not found |
+//!
+//! `vdso run --help` prints the same table, from [`Kind::ALL`] and [`Kind::meaning`].
 //!
 //! Once the program runs, every status is the program's own.
 
@@ -28,6 +30,25 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every class, in the order of their statuses.
+    pub const ALL: [Kind; 4] = [Kind::Setup, Kind::Usage, Kind::CannotExecute, Kind::NotFound];
+
+    /// What the status means, one line for `--help` and the docs.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Kind::Setup => {
+                "the launcher could not set up (mapping, writer, qemu or the riscv64 launcher missing)"
+            }
+            Kind::Usage => {
+                "bad usage or option value (no program, an unknown option, an offset putting a clock before its epoch, ...)"
+            }
+            Kind::CannotExecute => {
+                "PROGRAM cannot be run (not ELF nor a #! script, another architecture, not executable, bad or looping interpreter)"
+            }
+            Kind::NotFound => "PROGRAM (or its #! interpreter) not found",
+        }
+    }
+
     /// The exit status for this class.
     pub const fn exit_code(self) -> u8 {
         match self {

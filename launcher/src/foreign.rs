@@ -32,6 +32,7 @@ use vdso_kernel_stub::Arch;
 
 use crate::error::Error;
 use crate::options::{arch_name, RunOptions};
+use crate::{fds, shown};
 
 /// Environment variable naming the riscv64 launcher.
 pub const LAUNCHER_ENV: &str = "VDSO_RISCV64_LAUNCHER";
@@ -45,12 +46,12 @@ pub fn riscv64_launcher() -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os(LAUNCHER_ENV) {
         let p = PathBuf::from(p);
         return if !p.is_file() {
-            Err(Error::setup(format!("${LAUNCHER_ENV} names {}, which is not a file", p.display())))
+            Err(Error::setup(format!("${LAUNCHER_ENV} names {}, which is not a file", shown::path(&p))))
         } else if !is_riscv64_elf(&p) {
             // qemu would fail on it without a word.
             Err(Error::setup(format!(
                 "${LAUNCHER_ENV} names {}, which is not a riscv64 ELF executable",
-                p.display()
+                shown::path(&p)
             )))
         } else {
             Ok(p)
@@ -64,7 +65,7 @@ pub fn riscv64_launcher() -> Result<PathBuf, Error> {
     candidates.into_iter().find(|p| p.is_file() && is_riscv64_elf(p)).ok_or_else(|| {
         Error::setup(format!(
             "no riscv64 launcher: run scripts/build-riscv64-launcher.sh or set ${LAUNCHER_ENV} (looked in {})",
-            dir.display()
+            shown::path(dir)
         ))
     })
 }
@@ -121,6 +122,8 @@ pub fn exec_riscv64(options: &RunOptions, realtime_offset_ns: i64, cmd: &[OsStri
         Ok(l) => l,
         Err(e) => return e,
     };
+    // Standard descriptors the caller closed are closed for qemu (and the program) too.
+    fds::close_std_closed_at_start();
     let err = command(&launcher, options, realtime_offset_ns, cmd).exec();
     Error::setup(format!("cannot run qemu-riscv64 (set ${QEMU_ENV} to its path): {err}"))
 }

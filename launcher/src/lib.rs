@@ -35,6 +35,7 @@ pub mod handoff;
 pub mod load;
 pub mod options;
 pub mod program;
+pub mod shown;
 pub mod stack;
 pub mod writer;
 
@@ -80,12 +81,13 @@ pub fn launch(
         }
     }
     let path = program::resolve(name, std::env::var_os("PATH").as_deref())?;
-    let program = program::open_program(&path)?;
+    // A `#!` script is run by its interpreter, as `execve` does; `argv` is what that gets.
+    let (program, argv) = program::open_following_scripts(&path, command)?;
     match options.arch {
         Some(arch) if arch != program.arch => {
             return Err(Error::cannot_execute(format!(
                 "{}: a {} program, but --arch {} was asked for",
-                path.display(),
+                shown::path(&program.path),
                 options::arch_name(program.arch),
                 options::arch_name(arch)
             )))
@@ -93,12 +95,13 @@ pub fn launch(
         None if program.arch != NATIVE => {
             let arch = program.arch;
             drop(program);
+            // The launcher of that architecture follows the scripts again from the command.
             return foreign_launch(arch, options, &clocks, command);
         }
         _ => {}
     }
     let interp = match &program.interp {
-        Some(p) => Some(program::open_interpreter(p, program.arch, &path)?),
+        Some(p) => Some(program::open_interpreter(p, program.arch, &program.path)?),
         None => None,
     };
 
@@ -120,17 +123,21 @@ pub fn launch(
     rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty())
         .map_err(error::sys("getrandom"))?;
     let spec = stack::StackSpec {
-        argv: command.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: environment(),
+        // The path exec was asked to run, a script's own rather than its interpreter's, as
+        // the kernel's AT_EXECFN.
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
         auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), mapped.sysinfo_ehdr() as u64),
     };
-    let top = stack::allocate(stack::exec_stack_wanted(&program))?;
+    // The block's length does not depend on where it goes (the top is 16-byte aligned).
+    let needed = stack::build(&spec, 1 << 40).bytes.len();
+    let top = stack::allocate(stack::exec_stack_wanted(&program), needed)?;
     let block = stack::build(&spec, top);
-    // SAFETY: `allocate` returned the top of a fresh writable mapping far larger than any block
-    // (argument and environment sizes are bounded by the kernel's limits on the launcher's own).
+    // SAFETY: `allocate` returned the top of a fresh writable mapping of at least `needed`
+    // bytes, the length of `block`.
     unsafe { stack::install(&block, top) };
 
     let config = TickerConfig {
@@ -146,6 +153,7 @@ pub fn launch(
     drop((program, interp));
     handoff::keep_reader_view_only(mapped);
     fds::close_new(&before);
+    fds::close_std_closed_at_start();
     handoff::reset_signals();
     handoff::unregister_rseq();
     // SAFETY: `block` is installed at `block.sp` in a writable stack mapping; `entry` is the
@@ -166,7 +174,7 @@ fn foreign_launch(
         }
         _ => Err(Error::cannot_execute(format!(
             "{}: cannot run {} programs from the {} launcher",
-            command[0].to_string_lossy(),
+            shown::escaped(command[0].as_bytes()),
             options::arch_name(arch),
             options::arch_name(NATIVE)
         ))),

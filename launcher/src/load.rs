@@ -59,7 +59,7 @@ fn page_up(x: u64) -> u64 {
 fn reserve(elf: &ElfFile) -> Result<u64, Error> {
     let (lo, hi) = elf.span();
     let len = (hi - lo) as usize;
-    let name = elf.path.display();
+    let name = crate::shown::path(&elf.path);
     if elf.relocatable {
         let align = elf.max_align().min(1 << 30) as usize;
         // Over-reserve by the alignment, keep an aligned window, give the rest back.

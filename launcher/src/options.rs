@@ -4,7 +4,17 @@
 //! Everything here is pure (no clock is read): a [`RealtimeSpec::Date`] becomes an offset only
 //! when the launcher knows the host's time ([`crate::clocks::resolve`]), so the
 //! parsing can be tested exhaustively and a bad value is refused before anything is mapped.
+//!
+//! The calendar is `jiff`'s: dates, offsets, leap years and calendar years ([`parse_date`],
+//! [`add_years`]); a hand-written calendar once panicked on a 17-digit year. Durations keep a
+//! small unit parser of their own ([`parse_duration`], checked arithmetic only): the documented
+//! syntax (a fraction on any unit, `y` as 365.25 days, a bare number as seconds) is not jiff's
+//! "friendly" duration format, which takes fractions on hours and smaller units only and reads
+//! `y` as a calendar year.
 
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::Offset;
+use jiff::{Span, Timestamp};
 use vdso_kernel_stub::Arch;
 
 /// Nanoseconds per second.
@@ -194,135 +204,35 @@ fn leading_years(s: &str) -> Option<(i64, i64, &str)> {
     Some((sign, body[..digits].parse().ok()?, rest))
 }
 
-/// Moves `ns` (since the epoch) by `years` calendar years.
-pub fn add_years(ns: i128, years: i64) -> i128 {
-    let day_ns = 86_400 * NS;
-    let days = ns.div_euclid(day_ns) as i64;
-    let in_day = ns.rem_euclid(day_ns);
-    let (y, m, d) = civil_from_days(days);
-    let y = y + years;
-    let d = d.min(days_in_month(y, m));
-    days_from_civil(y, m, d) as i128 * day_ns + in_day
+/// Moves `ns` (since the epoch) by `years` calendar years in UTC: the same month, day and time
+/// of day, 29 February becoming the 28th in a common year (jiff's calendar arithmetic). Refused
+/// when the date would leave the years jiff's calendar covers (-9999 to 9999).
+pub fn add_years(ns: i128, years: i64) -> Result<i128, String> {
+    let err = |e: jiff::Error| format!("{years:+} calendar years from now: {e}");
+    let now = Offset::UTC.to_datetime(Timestamp::from_nanosecond(ns).map_err(err)?);
+    let moved = now.checked_add(Span::new().try_years(years).map_err(err)?).map_err(err)?;
+    Ok(Offset::UTC.to_timestamp(moved).map_err(err)?.as_nanosecond())
 }
 
-/// The inverse of [`days_from_civil`]: the date `days` days after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let d = day_of_year - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = year_of_era + era * 400 + if m <= 2 { 1 } else { 0 };
-    (y, m, d)
-}
-
-/// The latest year a date may name: a million years, as for durations (and far inside the
-/// calendar arithmetic's range).
-const MAX_YEAR: i64 = 1_000_000;
-
-/// Parses an RFC 3339-style date into nanoseconds since the Unix epoch.
+/// Parses an RFC 3339-style date, `YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|±HH:MM]` (UTC when no
+/// offset is given; `t` or a space may stand for `T`), into nanoseconds since the Unix epoch.
+/// jiff's Temporal/RFC 3339 parser reads it, and its error says what is wrong and where.
 pub fn parse_date(text: &str) -> Result<i128, String> {
-    let bad = |why: &str| format!("invalid date {text:?}: {why} (expected YYYY-MM-DDTHH:MM:SSZ)");
-    let (date, time) = match text.split_once(['T', 't', ' ']) {
-        Some((d, t)) => (d, t),
-        None => (text, ""),
+    let bad = |why: &dyn std::fmt::Display| {
+        format!("invalid date {text:?}: {why} (expected YYYY-MM-DD[THH:MM[:SS[.frac]]][Z|+HH:MM])")
     };
-    let mut parts = date.splitn(3, '-');
-    let mut field = |name: &str| -> Result<i64, String> {
-        parts
-            .next()
-            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| bad(&format!("bad {name}")))
-    };
-    let (year, month, day) = (field("year")?, field("month")?, field("day")?);
-    if year > MAX_YEAR {
-        return Err(bad(&format!("year beyond {MAX_YEAR}")));
+    let year_digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if year_digits > 4 {
+        return Err(bad(&"a year has four digits (jiff's calendar covers the years -9999 to 9999)"));
     }
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return Err(bad("no such day"));
+    let pieces = Pieces::parse(text).map_err(|e| bad(&e))?;
+    if pieces.time_zone_annotation().is_some() {
+        return Err(bad(&"a [time zone] annotation is not supported: give an offset such as +02:00"));
     }
-    let (clock, zone_ns) = split_zone(time).ok_or_else(|| bad("bad time zone"))?;
-    let mut secs_of_day: i128 = 0;
-    let mut frac_ns: i128 = 0;
-    if !clock.is_empty() {
-        let (hms, frac) = match clock.split_once('.') {
-            Some((h, f)) => (h, Some(f)),
-            None => (clock, None),
-        };
-        let fields: Vec<&str> = hms.split(':').collect();
-        if !(2..=3).contains(&fields.len())
-            || fields.iter().any(|f| f.len() != 2 || !f.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(bad("bad time of day"));
-        }
-        let nums: Option<Vec<i128>> = fields.iter().map(|f| f.parse().ok()).collect();
-        let nums = nums.ok_or_else(|| bad("bad time of day"))?;
-        let (h, m, s) = (nums[0], nums[1], *nums.get(2).unwrap_or(&0));
-        if h > 23 || m > 59 || s > 60 {
-            return Err(bad("time of day out of range"));
-        }
-        secs_of_day = h * 3600 + m * 60 + s;
-        if let Some(f) = frac {
-            if fields.len() != 3 || f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad("bad fraction of a second"));
-            }
-            frac_ns = f.parse::<i128>().map_err(|_| bad("bad fraction"))? * 10i128.pow(9 - f.len() as u32);
-        }
-    }
-    let days = days_from_civil(year, month, day) as i128;
-    Ok((days * 86_400 + secs_of_day) * NS + frac_ns - zone_ns)
-}
-
-/// Splits `HH:MM:SS[.f]Z` / `...+02:00` into the clock part and the zone's offset east of UTC.
-fn split_zone(time: &str) -> Option<(&str, i128)> {
-    if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        return Some((clock, 0));
-    }
-    // A zone sign after the clock's first two digits ('-' inside a time can only be a zone).
-    if let Some(pos) = time.rfind(['+', '-']).filter(|&p| p >= 2) {
-        let (clock, zone) = time.split_at(pos);
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "00"));
-        if [h, m].iter().any(|f| f.len() != 2 || !f.bytes().all(|b| b.is_ascii_digit())) {
-            return None;
-        }
-        let (h, m): (i128, i128) = (h.parse().ok()?, m.parse().ok()?);
-        if h > 23 || m > 59 {
-            return None;
-        }
-        return Some((clock, sign * (h * 3600 + m * 60) * NS));
-    }
-    Some((time, 0))
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to `y-m-d` in the proleptic Gregorian calendar: shift the year to start
-/// in March (so the leap day is the year's last), count whole 400-year eras (146097 days each),
-/// then the days inside the era.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (m + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + d - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let offset = pieces.offset().map_or(Offset::UTC, |o| o.to_numeric_offset());
+    let civil = pieces.date().to_datetime(pieces.time().unwrap_or_default());
+    let at = offset.to_timestamp(civil).map_err(|e| bad(&e))?;
+    Ok(at.as_nanosecond())
 }
 
 /// Parses `--hz`.
@@ -400,18 +310,26 @@ mod tests {
         assert_eq!(parse_date("2099-01-01T01:00:00+01:00"), Ok(4_070_908_800 * NS));
         assert_eq!(parse_date("1969-12-31T23:59:59.5Z"), Ok(-NS / 2));
         assert_eq!(parse_date("2024-02-29T12:00"), Ok((1_709_164_800 + 43_200) * NS));
+        assert_eq!(parse_date("2024-02-29 12:00:00.000000001+00:00"), Ok((1_709_164_800 + 43_200) * NS + 1));
+        assert_eq!(parse_date("2099-01-01t00:00:00z"), Ok(4_070_908_800 * NS));
+        assert_eq!(parse_date("1899-12-31T23:00:00-01:00"), Ok(-2_208_988_800 * NS));
         for (bad, why) in [
-            ("2023-02-29", "no such day"),
-            ("2024-13-01", "no such day"),
-            ("2024-01-01T25:00", "time of day out of range"),
-            ("2024-01-01T-1:30Z", "bad time of day"),
-            ("2024-01-01T+1:30", "bad time"),
-            ("2024-01-01T10:00:00+99:00", "bad time zone"),
-            ("2024-01-01T10:00:00+-1:00", "bad time zone"),
-            ("20x4-01-01", "bad year"),
-            ("1000001-01-01", "year beyond 1000000"),
-            ("9223372036854775807-01-01", "year beyond 1000000"),
-            ("99999999999999999999-01-01", "bad year"),
+            ("2023-02-29", "'day' for `2023-02` is invalid"),
+            ("2024-13-01", "'month' is not in the required range of 1..=12"),
+            ("2024-01-01T25:00", "'hour' is not in the required range of 0..=23"),
+            ("2024-01-01T-1:30Z", "hour: invalid digit"),
+            ("2024-01-01T+1:30", "hour: invalid digit"),
+            ("2024-01-01T10:00:00+99:00", "offset hours' is not in the required range"),
+            ("2024-01-01T10:00:00+-1:00", "UTC numeric offset"),
+            ("20x4-01-01", "year"),
+            ("1000001-01-01", "a year has four digits"),
+            ("9223372036854775807-01-01", "a year has four digits"),
+            ("99999999999999999999-01-01", "a year has four digits"),
+            ("99999999999999999-01-01", "a year has four digits"),
+            ("-2024-01-01", "year"),
+            ("2024-01-01T10:00:00[Europe/Paris]", "annotation is not supported"),
+            ("2024-01-01junk", "unparsed input \"junk\""),
+            ("", "year"),
         ] {
             let e = parse_date(bad).expect_err(bad);
             assert!(e.starts_with(&format!("invalid date {bad:?}: ")) && e.contains(why), "{bad:?}: {e}");
@@ -432,14 +350,18 @@ mod tests {
     #[test]
     fn calendar_years_keep_the_day_and_time() {
         let t = parse_date("2026-11-23T18:00:14Z").unwrap();
-        assert_eq!(add_years(t, 100), parse_date("2126-11-23T18:00:14Z").unwrap());
-        assert_eq!(add_years(t, -30), parse_date("1996-11-23T18:00:14Z").unwrap());
+        assert_eq!(add_years(t, 100), Ok(parse_date("2126-11-23T18:00:14Z").unwrap()));
+        assert_eq!(add_years(t, -30), Ok(parse_date("1996-11-23T18:00:14Z").unwrap()));
         let leap = parse_date("2024-02-29T01:02:03.5Z").unwrap();
-        assert_eq!(add_years(leap, 1), parse_date("2025-02-28T01:02:03.5Z").unwrap());
-        for days in [-800_000i64, -1, 0, 1, 59, 60, 365, 11_016, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+        assert_eq!(add_years(leap, 1), Ok(parse_date("2025-02-28T01:02:03.5Z").unwrap()));
+        assert_eq!(add_years(leap, 4), Ok(parse_date("2028-02-29T01:02:03.5Z").unwrap()));
+        assert_eq!(add_years(-NS / 2, 1), Ok(parse_date("1970-12-31T23:59:59.5Z").unwrap()));
+        // Beyond jiff's calendar (years -9999..=9999): refused with a reason, never a panic.
+        for years in [9000, -20_000, 1_000_000, i64::MAX, i64::MIN] {
+            let e = add_years(t, years).expect_err("out of the calendar");
+            assert!(e.contains("calendar years from now") && e.contains("range"), "{years}: {e}");
         }
+        assert!(add_years(i128::MAX, 1).is_err());
     }
 
     #[test]
@@ -449,5 +371,43 @@ mod tests {
         assert_eq!(parse_arch("riscv64"), Ok(Arch::Riscv64));
         assert_eq!(parse_arch("x86_64"), Ok(Arch::X86_64));
         assert!(parse_arch("arm64").is_err());
+    }
+
+    /// Parses `text` every way the command line can, and resolves what parsed against fixed host
+    /// clocks: nothing may panic, whatever the text.
+    fn parse_everything(text: &str) {
+        let _ = (parse_duration(text), parse_date(text), parse_hz(text), parse_arch(text));
+        if let Ok(spec) = parse_realtime(text) {
+            let mut o = RunOptions::new(250);
+            o.realtime = spec;
+            let _ = crate::clocks::resolve_at(&o, 1_764_000_000 * NS, 1_000 * NS, 1_000 * NS);
+        }
+        if let Ok(ns) = parse_duration(text) {
+            let mut o = RunOptions::new(250);
+            o.monotonic_offset_ns = ns;
+            o.boottime_offset_ns = Some(-ns);
+            let _ = crate::clocks::resolve_at(&o, 1_764_000_000 * NS, 1_000 * NS, 1_000 * NS);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_string_makes_option_parsing_panic(text in "\\PC{0,40}") {
+            parse_everything(&text);
+        }
+
+        #[test]
+        fn no_date_like_string_makes_option_parsing_panic(
+            text in "[-+]?[0-9]{1,25}-[0-9]{1,3}-[0-9]{1,3}([Tt ][0-9]{1,3}(:[0-9]{1,3}){0,2}(\\.[0-9]{0,12})?)?([Zz]|[-+][0-9]{1,4}(:[0-9]{1,3})?)?"
+        ) {
+            parse_everything(&text);
+        }
+
+        #[test]
+        fn no_duration_like_string_makes_option_parsing_panic(
+            text in "@?[-+]?([0-9.]{0,30}(ns|us|µs|ms|s|m|min|h|d|w|y|x)?){1,4}"
+        ) {
+            parse_everything(&text);
+        }
     }
 }

@@ -7,8 +7,8 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{ErrorKind, Read};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use goblin::container::{Container, Ctx, Endian};
@@ -18,6 +18,7 @@ use vdso_kernel_stub::Arch;
 
 use crate::error::{Error, Kind};
 use crate::options::arch_name;
+use crate::shown;
 
 /// Page size of both architectures (the contract fixes 4 KiB).
 pub const PAGE: u64 = vdso_abi::PAGE_SIZE as u64;
@@ -90,24 +91,164 @@ pub fn resolve(name: &OsStr, path_var: Option<&OsStr>) -> Result<PathBuf, Error>
             }
         }
     }
-    Err(Error::new(Kind::NotFound, format!("{}: command not found in PATH", name.to_string_lossy())))
+    Err(Error::new(Kind::NotFound, format!("{}: command not found in PATH", shown::escaped(name.as_bytes()))))
+}
+
+/// Bytes at the start of a file that `execve` reads to choose a format, and so all of a `#!`
+/// line it looks at (Linux's `BINPRM_BUF_SIZE`).
+pub const EXEC_HEAD: usize = 256;
+
+/// How many `#!` scripts one `execve` follows before it gives up with `ELOOP`: Linux's
+/// `exec_binprm` lets a file be rewritten to its interpreter five times (a script whose
+/// interpreter is a script, five deep, still runs; six deep fails), as measured on Linux 6.x.
+pub const MAX_SCRIPT_DEPTH: usize = 5;
+
+/// A `#!` line: the interpreter and its optional single argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shebang {
+    /// The interpreter's path (as written: a relative one is relative to the working directory).
+    pub interpreter: Vec<u8>,
+    /// Everything after the interpreter and the blanks that follow it, trailing blanks removed,
+    /// as one argument; `None` when the line names only the interpreter.
+    pub argument: Option<Vec<u8>>,
+}
+
+/// Parses the `#!` line at the start of `head` (a file's first bytes; only the first
+/// [`EXEC_HEAD`] count) the way Linux's `binfmt_script` does. `None`: not a script (no `#!`).
+/// `Some(Err(why))`: a script `execve` refuses with `ENOEXEC`.
+///
+/// The rules: the line ends at the first newline, unless a NUL comes before it. A line with no
+/// newline in the first 255 bytes is accepted only if the interpreter's name visibly ends in
+/// them (a blank or NUL follows it); its argument is cut at byte 255. Spaces and tabs are the
+/// only blanks: those after `#!`, and at the line's end, are skipped. The interpreter runs to
+/// the first blank (or NUL); the argument is everything from the next non-blank to the end of
+/// the line, inner blanks included, up to a NUL if any.
+pub fn parse_shebang(head: &[u8]) -> Option<Result<Shebang, &'static str>> {
+    if !head.starts_with(b"#!") {
+        return None;
+    }
+    let mut buf = [0u8; EXEC_HEAD];
+    let n = head.len().min(EXEC_HEAD);
+    buf[..n].copy_from_slice(&head[..n]);
+    let last = EXEC_HEAD - 1;
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    let ends_name = |b: u8| blank(b) || b == 0;
+    let first_where = |from: usize, to: usize, f: &dyn Fn(u8) -> bool| (from..=to).find(|&i| f(buf[i]));
+
+    let newline = buf.iter().take_while(|&&b| b != 0).position(|&b| b == b'\n');
+    let mut end = match newline {
+        Some(i) => i,
+        None => {
+            let Some(start) = first_where(2, last, &|b| !blank(b)) else {
+                return Some(Err("the #! line names no interpreter"));
+            };
+            if first_where(start, last, &ends_name).is_none() {
+                return Some(Err("the #! line is longer than the 256 bytes exec reads"));
+            }
+            last
+        }
+    };
+    // `buf[1]` is the '!', so this stops at 2 at the latest.
+    while blank(buf[end - 1]) {
+        end -= 1;
+    }
+    let name = match first_where(2, end, &|b| !blank(b)) {
+        Some(i) if i < end => i,
+        _ => return Some(Err("the #! line names no interpreter")),
+    };
+    let sep = first_where(name, end, &ends_name);
+    let arg = match sep {
+        Some(s) if buf[s] != 0 => first_where(s, end, &|b| !blank(b)),
+        _ => None,
+    };
+    buf[end] = 0;
+    let c_string = |from: usize, to: usize| -> Vec<u8> {
+        buf[from..to].split(|&b| b == 0).next().unwrap_or_default().to_vec()
+    };
+    let (name_end, argument) = match (sep, arg) {
+        (Some(s), Some(a)) => (s, Some(c_string(a, end))),
+        _ => (end, None),
+    };
+    let interpreter = c_string(name, name_end);
+    if interpreter.is_empty() {
+        // "#!" then a NUL: Linux goes on to open the empty name and fails (EACCES); refused
+        // here with the same status class.
+        return Some(Err("the #! line names no interpreter"));
+    }
+    Some(Ok(Shebang { interpreter, argument }))
+}
+
+/// What a file turned out to be.
+#[derive(Debug)]
+pub enum Executable {
+    /// An ELF executable this launcher can load.
+    Elf(ElfFile),
+    /// A `#!` script.
+    Script(Shebang),
 }
 
 /// Opens and checks a program: it must exist, be a regular executable file, and be an ELF
-/// executable this launcher can load.
-pub fn open_program(path: &Path) -> Result<ElfFile, Error> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => Error::new(Kind::NotFound, format!("{shown}: no such file")),
-        _ => Error::cannot_execute(format!("{shown}: {e}")),
+/// executable this launcher can load or a `#!` script.
+///
+/// The file is opened once, non-blocking and without becoming a controlling terminal, and the
+/// *opened* file is checked (a FIFO swapped in after a look at the path cannot block the
+/// launcher); its segments are later mapped from this very descriptor.
+pub fn open_executable(path: &Path) -> Result<Executable, Error> {
+    let name = shown::path(path);
+    let file = open_nonblocking(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => Error::new(Kind::NotFound, format!("{name}: no such file")),
+        _ => Error::cannot_execute(format!("{name}: {e}")),
     })?;
+    let meta = file.metadata().map_err(|e| Error::cannot_execute(format!("{name}: {e}")))?;
     if !meta.is_file() {
-        return Err(Error::cannot_execute(format!("{shown}: not a regular file")));
+        return Err(Error::cannot_execute(format!("{name}: not a regular file")));
     }
     rustix::fs::access(path, rustix::fs::Access::EXEC_OK)
-        .map_err(|e| Error::cannot_execute(format!("{shown}: cannot execute: {e}")))?;
-    let file = File::open(path).map_err(|e| Error::cannot_execute(format!("{shown}: {e}")))?;
-    parse(path, file)
+        .map_err(|e| Error::cannot_execute(format!("{name}: cannot execute: {e}")))?;
+    let mut head = [0u8; EXEC_HEAD];
+    let n = read_full_at(&file, &mut head).map_err(|e| Error::cannot_execute(format!("{name}: {e}")))?;
+    match parse_shebang(&head[..n]) {
+        Some(Ok(shebang)) => Ok(Executable::Script(shebang)),
+        Some(Err(why)) => Err(Error::cannot_execute(format!("{name}: {why} (exec format error)"))),
+        None => parse(path, file).map(Executable::Elf),
+    }
+}
+
+/// Opens `path` as `execve` would run it: an ELF executable is returned as it is; a `#!`
+/// script is replaced by its interpreter, run with `[interpreter, argument (if any), script
+/// path, argv[1..]]`, as often as scripts name scripts, up to [`MAX_SCRIPT_DEPTH`]. Returns
+/// the ELF file to load and the argument vector it gets.
+///
+/// Errors are exec's: an interpreter that does not exist is not found (127, as a shell
+/// reports it), one that is not executable or not a loadable file cannot execute (126), and a
+/// chain deeper than exec follows is refused as `ELOOP` (126).
+pub fn open_following_scripts(path: &Path, argv: &[OsString]) -> Result<(ElfFile, Vec<OsString>), Error> {
+    let mut current = path.to_path_buf();
+    let mut argv = argv.to_vec();
+    for depth in 0.. {
+        let opened = open_executable(&current).map_err(|e| match depth {
+            0 => e,
+            _ => Error::new(e.kind, format!("{}: bad #! interpreter: {}", shown::path(path), e.message)),
+        })?;
+        let shebang = match opened {
+            Executable::Elf(elf) => return Ok((elf, argv)),
+            Executable::Script(s) => s,
+        };
+        if depth == MAX_SCRIPT_DEPTH {
+            return Err(Error::cannot_execute(format!(
+                "{}: more than {MAX_SCRIPT_DEPTH} levels of #! interpreters (a loop?), as exec refuses them (ELOOP)",
+                shown::path(path)
+            )));
+        }
+        let interpreter = OsString::from_vec(shebang.interpreter);
+        let mut next = vec![interpreter.clone()];
+        next.extend(shebang.argument.map(OsString::from_vec));
+        next.push(current.into_os_string());
+        next.extend(argv.into_iter().skip(1));
+        argv = next;
+        current = PathBuf::from(interpreter);
+    }
+    unreachable!("the loop returns")
 }
 
 /// Opens and checks a program's `PT_INTERP` loader, which must be an ELF file of `arch` that
@@ -116,11 +257,14 @@ pub fn open_interpreter(path: &Path, arch: Arch, program: &Path) -> Result<ElfFi
     let ctx = |why: String| {
         Error::cannot_execute(format!(
             "{}: cannot use its interpreter {}: {why}",
-            program.display(),
-            path.display()
+            shown::path(program),
+            shown::path(path)
         ))
     };
-    let file = File::open(path).map_err(|e| ctx(e.to_string()))?;
+    let file = open_nonblocking(path).map_err(|e| ctx(e.to_string()))?;
+    if !file.metadata().map_err(|e| ctx(e.to_string()))?.is_file() {
+        return Err(ctx("not a regular file".into()));
+    }
     let elf = parse(path, file).map_err(|e| ctx(e.message))?;
     if elf.arch != arch {
         return Err(ctx(format!("it is {}, the program {}", arch_name(elf.arch), arch_name(arch))));
@@ -132,8 +276,8 @@ pub fn open_interpreter(path: &Path, arch: Arch, program: &Path) -> Result<ElfFi
 }
 
 fn parse(path: &Path, mut file: File) -> Result<ElfFile, Error> {
-    let shown = path.display();
-    let bad = |why: &str| Error::cannot_execute(format!("{shown}: {why}"));
+    let name = shown::path(path);
+    let bad = |why: &str| Error::cannot_execute(format!("{name}: {why}"));
     let mut ident = [0u8; 64];
     let n = read_full(&mut file, &mut ident).map_err(|e| bad(&e.to_string()))?;
     if n < 4 || &ident[..4] != b"\x7fELF" {
@@ -226,6 +370,26 @@ fn parse(path: &Path, mut file: File) -> Result<ElfFile, Error> {
     })
 }
 
+/// Opens `path` read-only without blocking (a FIFO opens at once) and without becoming a
+/// controlling terminal; close-on-exec, as `std` always opens.
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path)
+}
+
+/// Reads from offset 0 until `buf` is full or the file ends.
+fn read_full_at(file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -237,4 +401,60 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &[u8]) -> (String, Option<String>) {
+        let s = parse_shebang(line).expect("a script").expect("accepted");
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (text(s.interpreter), s.argument.map(text))
+    }
+
+    fn refused(line: &[u8]) -> &'static str {
+        parse_shebang(line).expect("a script").expect_err("refused")
+    }
+
+    #[test]
+    fn the_interpreter_and_one_argument_are_split_as_linux_splits_them() {
+        let sh = || "/bin/sh".to_string();
+        assert_eq!(ok(b"#!/bin/sh\necho hi\n"), (sh(), None));
+        assert_eq!(ok(b"#!/bin/sh"), (sh(), None), "no newline in a short file");
+        assert_eq!(ok(b"#! \t/bin/sh \t\n"), (sh(), None), "blanks around the name");
+        assert_eq!(ok(b"#!/bin/sh -e  \t\n"), (sh(), Some("-e".into())), "trailing blanks dropped");
+        assert_eq!(ok(b"#!/bin/sh\t-x\n"), (sh(), Some("-x".into())), "a tab separates too");
+        assert_eq!(
+            ok(b"#!/usr/bin/env python3 -u  x\n"),
+            ("/usr/bin/env".into(), Some("python3 -u  x".into())),
+            "one argument, inner blanks kept"
+        );
+        assert_eq!(ok(b"#!/bin/sh\r\n"), ("/bin/sh\r".into(), None), "a CR is part of the name");
+        // A NUL ends the strings; one before the newline hides the newline (Linux's strnchr
+        // stops at it), and the line is then read as one without a newline.
+        assert_eq!(ok(b"#!/bin/sh\0junk\n"), (sh(), None));
+        assert_eq!(ok(b"#!/bin/sh -a\0b\n"), (sh(), Some("-a".into())));
+        // Beyond the 256 bytes exec reads: the argument is cut at byte 255...
+        let mut long = b"#!/bin/sh ".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 300));
+        assert_eq!(ok(&long), (sh(), Some("a".repeat(EXEC_HEAD - 1 - 10))));
+        // ...and a newline past them is not seen.
+        long.push(b'\n');
+        assert_eq!(ok(&long).1.unwrap().len(), EXEC_HEAD - 1 - 10);
+        assert_eq!(parse_shebang(b"\x7fELF\x02\x01"), None);
+        assert_eq!(parse_shebang(b"# !/bin/sh\n"), None);
+    }
+
+    #[test]
+    fn lines_exec_refuses_are_refused() {
+        assert!(refused(b"#!\n").contains("names no interpreter"));
+        assert!(refused(b"#!").contains("names no interpreter"));
+        assert!(refused(b"#!  \t \nx").contains("names no interpreter"));
+        assert!(refused(&[b"#!".as_slice(), &[b' '; 300]].concat()).contains("names no interpreter"));
+        // An interpreter's name that does not end within the bytes exec reads may be cut short.
+        let mut long = b"#!/".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 300));
+        assert!(refused(&long).contains("longer than the 256 bytes"));
+    }
 }

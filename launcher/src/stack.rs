@@ -119,10 +119,13 @@ pub fn exec_stack_wanted(program: &ElfFile) -> bool {
 }
 
 /// Maps the program's stack (the size `RLIMIT_STACK` allows, a guard page below it) and returns
-/// its top.
-pub fn allocate(executable: bool) -> Result<u64, Error> {
+/// its top. The mapping holds at least `needed` bytes (the initial block) and a page more, even
+/// when arguments the kernel accepted fill most of a small limit.
+pub fn allocate(executable: bool, needed: usize) -> Result<u64, Error> {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Stack).current.unwrap_or(DEFAULT_STACK);
-    let size = limit.clamp(MIN_STACK, MAX_STACK).next_multiple_of(vdso_abi::PAGE_SIZE as u64) as usize;
+    let page = vdso_abi::PAGE_SIZE as u64;
+    let least = (needed as u64).next_multiple_of(page) + page;
+    let size = limit.clamp(MIN_STACK, MAX_STACK).next_multiple_of(page).max(least) as usize;
     let guard = vdso_abi::PAGE_SIZE;
     let mut prot = ProtFlags::READ | ProtFlags::WRITE;
     if executable {
@@ -213,6 +216,20 @@ mod tests {
         assert_eq!(&img.bytes[(r - base) as usize..(r - base) as usize + 16], &[7; 16]);
         // The end marker: the last 8 bytes are zero.
         assert_eq!(word(&img, top, top - 8), 0);
+    }
+
+    #[test]
+    fn the_stack_mapping_always_holds_the_block() {
+        // Larger than any limit is clamped to: the mapping grows to hold the block anyway.
+        let needed = (MAX_STACK + (1 << 20)) as usize;
+        let top = allocate(false, needed).expect("a stack mapping");
+        assert_eq!(top % 16, 0);
+        let lowest = (top - needed as u64) as *mut u8;
+        // SAFETY: `allocate` promises `needed` writable bytes below `top`; both ends are touched.
+        unsafe {
+            lowest.write_volatile(1);
+            (top as *mut u8).sub(1).write_volatile(2);
+        }
     }
 
     #[test]

@@ -11,18 +11,55 @@ mod run;
 mod summary;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use linux_vdso::elf::ElfImage;
+use linux_vdso::image_file;
 use linux_vdso::verify::{verify, Stage};
 use linux_vdso::{Arch, Image};
+use vdso_launcher::shown;
 
+/// Exit status: done (`build`, `inspect`), or the image is valid (`verify`).
+const EXIT_OK: u8 = 0;
 /// Exit status for a file that could not be read or is not a usable image.
 const EXIT_BAD_INPUT: u8 = 1;
+/// Exit status for a command line that could not be parsed (clap's).
+const EXIT_USAGE: u8 = 2;
 /// Exit status for an image that parsed but breaks the contract.
 const EXIT_VIOLATIONS: u8 = 3;
+
+/// `--help`'s explanation of `inspect`'s exit statuses.
+const INSPECT_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "the summary was printed"),
+    (
+        EXIT_BAD_INPUT,
+        "FILE cannot be read (missing, not a regular file, a read that would block, over 1 MiB) or is not a usable ELF image; with --host, this process has no vDSO",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option, no FILE)"),
+];
+
+/// `--help`'s explanation of `verify`'s exit statuses.
+const VERIFY_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "FILE is a valid image of the architecture"),
+    (
+        EXIT_BAD_INPUT,
+        "FILE cannot be read (missing, not a regular file, a read that would block, over 1 MiB) or is not a usable ELF image",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option or architecture, no FILE)"),
+    (EXIT_VIOLATIONS, "FILE breaks the contract: each violation is listed on stderr"),
+];
+
+/// The "Exit status:" table of a subcommand's `--help`, from the codes the code returns;
+/// `intro` follows the heading on its line.
+pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> String {
+    let mut s = format!("Exit status:{intro}\n");
+    for (code, meaning) in rows {
+        s.push_str(&format!("  {code:>3}  {}\n", meaning.as_ref()));
+    }
+    s
+}
 
 #[derive(Parser)]
 #[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64 and x86_64, in no_std Rust")]
@@ -41,6 +78,7 @@ enum Command {
         out: PathBuf,
     },
     /// Summarise a vDSO image: size, pages, notes, symbols with versions and offsets.
+    #[command(after_help = exit_status_help("", INSPECT_EXIT))]
     Inspect {
         /// Image file to read.
         #[arg(required_unless_present = "host", conflicts_with = "host")]
@@ -50,6 +88,7 @@ enum Command {
         host: bool,
     },
     /// Check an image against the contract (ABI.md) of an architecture, as the build does.
+    #[command(after_help = exit_status_help("", VERIFY_EXIT))]
     Verify {
         /// Image file to check.
         file: PathBuf,
@@ -59,7 +98,7 @@ enum Command {
     },
     /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
     /// writer process; optional wall-clock and time-namespace offsets).
-    #[command(after_long_help = run::AFTER_HELP)]
+    #[command(after_long_help = run::after_help())]
     Run(run::RunArgs),
 }
 
@@ -67,7 +106,21 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     Arch::from_name(s).ok_or_else(|| format!("unknown architecture {s:?} (expected x86_64 or riscv64)"))
 }
 
+/// The stack every subcommand runs on (reserved, not committed: pages are touched on use).
+///
+/// The kernel counts the arguments and environment it copies onto the main thread's stack
+/// against `RLIMIT_STACK`: under `ulimit -s 128` with 100 KB of arguments, which `execve`
+/// accepts, the main thread has under 28 KiB left, less than argument parsing alone takes in a
+/// debug build. So `main` moves at once to a stack of its own (an anonymous mapping with a guard
+/// page, through `stacker`), whatever the limit. `vdso run` never comes back from it: the
+/// program gets a fresh stack sized by `RLIMIT_STACK` as the kernel would give it.
+const MAIN_STACK: usize = 16 << 20;
+
 fn main() -> ExitCode {
+    stacker::grow(MAIN_STACK, main_on_own_stack)
+}
+
+fn main_on_own_stack() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // `vdso run`'s own errors are one line with the launcher's usage status (125), so a
@@ -86,7 +139,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(run::EXIT_USAGE);
             }
             eprintln!("vdso: {line} (see vdso --help)");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_USAGE);
         }
         Err(e) => e.exit(),
     };
@@ -108,25 +161,25 @@ fn run(command: Command) -> Result<ExitCode, String> {
             for arch in Arch::ALL {
                 let image = Image::get(arch);
                 let dir = out.join(arch.name());
-                fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", shown::path(&dir)))?;
                 let path = dir.join("linux-vdso.so.1");
                 fs::write(&path, image.bytes())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    .map_err(|e| format!("cannot write {}: {e}", shown::path(&path)))?;
                 let header = dir.join("vdso.h");
                 fs::write(&header, image.c_header())
-                    .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+                    .map_err(|e| format!("cannot write {}: {e}", shown::path(&header)))?;
                 let parsed =
-                    ElfImage::parse(image.bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
-                println!("{}", summary::render(&path.display().to_string(), &parsed));
-                println!("  C header: {}\n", header.display());
+                    ElfImage::parse(image.bytes()).map_err(|e| format!("{}: {e}", shown::path(&path)))?;
+                println!("{}", summary::render(&shown::path(&path), &parsed));
+                println!("  C header: {}\n", shown::path(&header));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Inspect { file: Some(file), .. } => {
             let bytes = read(&file)?;
-            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
-            println!("{}", summary::render(&file.display().to_string(), &parsed));
-            Ok(ExitCode::SUCCESS)
+            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
+            println!("{}", summary::render(&shown::path(&file), &parsed));
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Inspect { file: None, .. } => {
             let (addr, bytes) = host::read_own_vdso()?;
@@ -135,18 +188,18 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 "{}",
                 summary::render(&format!("host kernel vDSO at {addr:#x} (AT_SYSINFO_EHDR)"), &parsed)
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Run(args) => Ok(run::run(args)),
         Command::Verify { file, arch } => {
             let bytes = read(&file)?;
-            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
                 Some(a) => a,
                 None => Arch::ALL.into_iter().find(|a| a.e_machine() == parsed.machine).ok_or_else(|| {
                     format!(
                         "{}: e_machine {} is neither x86_64 nor riscv64",
-                        file.display(),
+                        shown::path(&file),
                         parsed.machine_name()
                     )
                 })?,
@@ -156,20 +209,20 @@ fn run(command: Command) -> Result<ExitCode, String> {
             if violations.is_empty() {
                 println!(
                     "{}: a valid {} vDSO image (ABI revision {})",
-                    file.display(),
+                    shown::path(&file),
                     arch.name(),
                     linux_vdso::abi::ABI_REVISION
                 );
-                Ok(ExitCode::SUCCESS)
+                Ok(ExitCode::from(EXIT_OK))
             } else {
                 eprintln!(
                     "{}: {} violation(s) of the {} vDSO contract:",
-                    file.display(),
+                    shown::path(&file),
                     violations.len(),
                     arch.name()
                 );
                 for v in &violations {
-                    eprintln!("  - {v}");
+                    eprintln!("  - {}", shown::escaped(v.to_string()));
                 }
                 Ok(ExitCode::from(EXIT_VIOLATIONS))
             }
@@ -177,27 +230,8 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
-/// The most a file may hold to be read as an image: a vDSO is a few pages, so anything larger is
-/// refused instead of read (`/dev/zero` would never end).
-const MAX_IMAGE_FILE: u64 = 1 << 20;
-
-/// Reads an image file: a regular file (a FIFO or a device would block or never end) of at most
-/// [`MAX_IMAGE_FILE`] bytes.
-fn read(file: &PathBuf) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    // Checked before opening: opening a FIFO for reading blocks until a writer comes.
-    if !fs::metadata(file).map_err(cannot)?.is_file() {
-        return Err(format!("cannot read {}: not a regular file", file.display()));
-    }
-    let f = fs::File::open(file).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    f.take(MAX_IMAGE_FILE + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_IMAGE_FILE {
-        return Err(format!(
-            "{}: more than {MAX_IMAGE_FILE} bytes, too large for a vDSO image",
-            file.display()
-        ));
-    }
-    Ok(bytes)
+/// Reads an image file without blocking (see [`linux_vdso::image_file`]); the error names the
+/// file, escaped.
+fn read(file: &Path) -> Result<Vec<u8>, String> {
+    image_file::read_image_file(file).map_err(|e| format!("{}: {e}", shown::path(file)))
 }

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use clap::Args;
 use linux_vdso::{Arch, Image};
 use vdso_launcher::options::{parse_arch, parse_duration, parse_hz, parse_realtime};
-use vdso_launcher::{Error, RunOptions};
+use vdso_launcher::{Error, Kind, RunOptions};
 
-/// Shown by `vdso run --help` after the options.
-pub const AFTER_HELP: &str = "\
+/// Shown by `vdso run --help` after the options, before [`after_help`]'s exit statuses.
+const HOW_IT_WORKS: &str = "\
 How it works: the launcher maps [data pages | image] as the ABI lays them out (riscv64: 2 data
 pages, x86_64: 4), loads PROGRAM (static, static-pie, or dynamic through its PT_INTERP loader),
 builds a fresh initial stack whose auxiliary vector has AT_SYSINFO_EHDR pointing at our image,
@@ -29,16 +29,25 @@ Offsets: [+|-]N<unit>[N<unit>...] with units ns us ms s m h d w y (y = 365.25 da
 -30y, +3600s, 1d12h. --realtime-offset also takes a date, 2099-01-01T00:00:00Z (UTC unless a
 zone such as +02:00 is given), or @SECONDS since 1970.
 
-Exit status: the program's own once it runs; before that
-  124  the launcher could not set up (mapping, writer, qemu or the riscv64 launcher missing)
-  125  bad usage or option value (no program, an offset putting a clock before its epoch, ...)
-  126  PROGRAM cannot be run (not ELF, another architecture, not executable, bad interpreter)
-  127  PROGRAM not found
+A #! script is run by its interpreter as execve runs it (one optional argument, nested up to 5
+deep); a standard descriptor closed by the caller stays closed in the program.
+";
 
+/// Shown by `vdso run --help` after the exit statuses.
+const EXAMPLES: &str = "\
 Examples:
   vdso run --realtime-offset +100y -- date
   vdso run --realtime-offset 2099-01-01T00:00:00Z --monotonic-offset +1d -- ./prog
   vdso run --arch riscv64 -- ./hello-riscv64";
+
+/// Everything `vdso run --help` shows after the options; the exit statuses come from the
+/// launcher's own [`Kind`]s, so the help lists exactly the codes it returns.
+pub fn after_help() -> String {
+    let rows = Kind::ALL.map(|k| (k.exit_code(), k.meaning()));
+    let table =
+        crate::exit_status_help(" PROGRAM's own once it runs (or its death by a signal); before that", &rows);
+    format!("{HOW_IT_WORKS}\n{table}\n{EXAMPLES}")
+}
 
 /// `vdso run`'s arguments.
 #[derive(Args, Debug)]
@@ -123,4 +132,4 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// The exit status for a command line `vdso run` could not parse (an unknown option, say).
-pub const EXIT_USAGE: u8 = vdso_launcher::Kind::Usage.exit_code();
+pub const EXIT_USAGE: u8 = Kind::Usage.exit_code();

@@ -3,8 +3,11 @@
 use std::fmt::Write as _;
 
 use linux_vdso::elf::ElfImage;
+use vdso_launcher::shown::escaped;
 
-/// Renders the summary of an image; `label` names where it came from.
+/// Renders the summary of an image; `label` names where it came from (already escaped). Every
+/// string taken from the image (soname, version and symbol names) is escaped: an image's bytes
+/// must not reach the terminal as control characters.
 pub fn render(label: &str, img: &ElfImage) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{label}");
@@ -12,7 +15,7 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         s,
         "  {} ELF shared object, soname {}, {} bytes in the file, {} bytes mapped ({} page{})",
         img.machine_name(),
-        img.soname.as_deref().unwrap_or("(none)"),
+        img.soname.as_deref().map_or_else(|| "(none)".into(), escaped),
         img.file_size,
         img.load_size(),
         img.pages(),
@@ -49,7 +52,7 @@ pub fn render(label: &str, img: &ElfImage) -> String {
     {
         let _ = writeln!(s, "  getcpu: byte 0 of page 0 picks the instruction: 0 = lsl on GDT selector 0x7b (Linux default), 1 = rdpid");
     }
-    let versions: Vec<_> = img.version_defs.iter().map(|d| d.name.as_str()).collect();
+    let versions: Vec<_> = img.version_defs.iter().map(|d| escaped(&d.name)).collect();
     let _ = writeln!(s, "  version definitions: {}", versions.join(", "));
     let _ = writeln!(s, "  {} dynamic symbols:", img.symbols.len());
     let _ = writeln!(s, "    {:>8}  {:>5}  {:<6}  {:<4}  name@version", "offset", "size", "bind", "type");
@@ -69,14 +72,19 @@ pub fn render(label: &str, img: &ElfImage) -> String {
             _ => "?",
         };
         let version = match &sym.version {
-            Some(v) if sym.version_hidden => format!("@{v}"),
-            Some(v) => format!("@@{v}"),
+            Some(v) if sym.version_hidden => format!("@{}", escaped(v)),
+            Some(v) => format!("@@{}", escaped(v)),
             None => String::new(),
         };
         let _ = writeln!(
             s,
             "    {:>#8x}  {:>5}  {:<6}  {:<4}  {}{}",
-            sym.value, sym.size, bind, kind, sym.name, version
+            sym.value,
+            sym.size,
+            bind,
+            kind,
+            escaped(&sym.name),
+            version
         );
     }
     s.truncate(s.trim_end().len());
