@@ -586,7 +586,7 @@ fn in_code_section(
         elf::SHN_UNDEF => return, // reported as undefined
         elf::SHN_ABS => {
             return fail(format!(
-                "{name} has section index SHN_ABS: glibc returns its value unrelocated, not image + \\
+                "{name} has section index SHN_ABS: glibc returns its value unrelocated, not image + \
                  {value:#x}"
             ))
         }
@@ -668,7 +668,7 @@ fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
         if let Some(s) = parsed.symbols.get(i - 1) {
             if let Some(diff) = differs(&sym, s) {
                 fail(format!(
-                    "entry {i} of the symbol table the loader reads at DT_SYMTAB ({}) differs from the \\
+                    "entry {i} of the symbol table the loader reads at DT_SYMTAB ({}) differs from the \
                      section headers' .dynsym ({}): {diff}",
                     String::from_utf8_lossy(sym.name),
                     s.name
@@ -700,7 +700,7 @@ fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
     let num = parsed.dyn_value(elf::DT_VERDEFNUM);
     if num != Some(defs.len() as u64) {
         fail(format!(
-            "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds {} definitions, DT_VERDEFNUM \\
+            "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds {} definitions, DT_VERDEFNUM \
              says {}",
             defs.len(),
             shown(num)
