@@ -49,7 +49,7 @@ enum Command {
         #[arg(long)]
         host: bool,
     },
-    /// Check an image against the contract (ABI.md) of an architecture, as the build does.
+    /// Check an image against the contract (docs/abi.md) of an architecture, as the build does.
     Verify {
         /// Image file to check.
         file: PathBuf,
