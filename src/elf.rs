@@ -243,7 +243,7 @@ impl ElfImage {
                 kind: s.sh_type(endian),
                 flags: s.sh_flags(endian),
                 addr: s.sh_addr(endian),
-                offset: s.sh_offset(endian).into(),
+                offset: s.sh_offset(endian),
                 size: s.sh_size(endian),
             });
         }

@@ -404,7 +404,7 @@ fn a_good_section_dynsym_over_a_corrupt_dt_symtab_one_is_rejected() {
         let sh = section_header(&b, 11 /* SHT_DYNSYM */);
         let (off, size) = (u64_at(&b, sh + 0x18) as usize, u64_at(&b, sh + 0x20) as usize);
         let copy = b.len();
-        b.extend_from_slice(&b[off..off + size].to_vec());
+        b.extend_from_within(off..off + size);
         b[sh + 0x18..sh + 0x20].copy_from_slice(&(copy as u64).to_le_bytes());
         let symtab = dyn_value(&b, 6);
         let (one, two) = (symtab + 24 + 8, symtab + 48 + 8);
