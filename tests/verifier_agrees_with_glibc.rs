@@ -1,6 +1,6 @@
 //! The verifier's "valid" is a promise about real loaders: thousands of random mutations of the
-//! native image (in the program headers, the dynamic segment, both hash tables, `.dynsym` and the
-//! version tables) are judged by the verifier, and every mutant it accepts is opened by the real
+//! native image (in the ELF and program headers, the dynamic segment, both hash tables, `.dynsym`,
+//! `.dynstr` and the version tables) are judged by the verifier, and every mutant it accepts is opened by the real
 //! glibc (`dlopen` + `dlvsym`), which must resolve every exported symbol at the architecture's
 //! version to the offset the verifier read, and refuse a version the image does not define.
 //! x86_64 runs natively; riscv64 runs as a riscv64 binary under qemu-riscv64, so its `dlopen` is
@@ -55,13 +55,14 @@ struct Case {
 fn regions(b: &[u8]) -> Vec<(&'static str, std::ops::Range<usize>)> {
     let parsed = ElfImage::parse(b).expect("the committed image parses");
     let phoff = u64::from_le_bytes(b[0x20..0x28].try_into().unwrap()) as usize;
-    let mut r = vec![("program headers", phoff..phoff + 56 * parsed.segments.len())];
+    let mut r = vec![("ELF header", 0..64), ("program headers", phoff..phoff + 56 * parsed.segments.len())];
     let dynamic = parsed.segments.iter().find(|s| s.kind == 2).expect("PT_DYNAMIC");
     r.push(("dynamic segment", dynamic.offset as usize..(dynamic.offset + dynamic.filesz) as usize));
     for (kind, name) in [
         (5, ".hash"),
         (0x6fff_fff6, ".gnu.hash"),
         (11, ".dynsym"),
+        (3, ".dynstr"),
         (0x6fff_ffff, ".gnu.version"),
         (0x6fff_fffd, ".gnu.version_d"),
     ] {
