@@ -436,11 +436,16 @@ fn a_gnu_bloom_filter_of_huge_size_is_rejected() {
 }
 
 #[test]
-fn a_gnu_hash_without_buckets_is_rejected() {
-    each_image(|arch, mut b| {
-        let gnu = dyn_value(&b, 0x6fff_fef5);
-        put_u32(&mut b, gnu, 0);
-        assert_rejected(&b, arch, "empty DT_GNU_HASH");
+fn hash_tables_without_buckets_are_rejected() {
+    each_image(|arch, b| {
+        let mut gnu = b.clone();
+        let at = dyn_value(&gnu, 0x6fff_fef5);
+        put_u32(&mut gnu, at, 0);
+        assert_rejected(&gnu, arch, "empty DT_GNU_HASH");
+        let mut sysv = b.clone();
+        let at = dyn_value(&sysv, 4);
+        put_u32(&mut sysv, at, 0);
+        assert_rejected(&sysv, arch, "DT_HASH has 0 buckets");
     });
 }
 
