@@ -119,7 +119,7 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         ));
     }
 
-    elf_header(&parsed.data, &mut fail);
+    elf_header(&parsed.data, arch, &mut fail);
 
     // --- Program headers -------------------------------------------------------------------
     let loads: Vec<_> = parsed.loads().collect();
@@ -543,11 +543,22 @@ fn visibility(other: u8) -> &'static str {
     }
 }
 
+/// `e_flags` of each image: none on x86_64; on riscv64 compressed instructions (EF_RISCV_RVC)
+/// and the double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE), which riscv64 glibc's loader demands of
+/// every object it opens.
+fn expected_e_flags(arch: Arch) -> u32 {
+    match arch {
+        Arch::X86_64 => 0,
+        Arch::Riscv64 => elf::EF_RISCV_RVC | elf::EF_RISCV_FLOAT_ABI_DOUBLE,
+    }
+}
+
 /// The identification and header fields glibc's loader checks before it maps anything.
-fn elf_header(data: &[u8], fail: &mut impl FnMut(String)) {
-    let (Some(ident), Some(version), Some(ehsize), Some(phentsize)) = (
+fn elf_header(data: &[u8], arch: Arch, fail: &mut impl FnMut(String)) {
+    let (Some(ident), Some(version), Some(flags), Some(ehsize), Some(phentsize)) = (
         data.get(..16),
         data.get(20..24).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        data.get(48..52).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         data.get(52..54).map(|b| u16::from_le_bytes([b[0], b[1]])),
         data.get(54..56).map(|b| u16::from_le_bytes([b[0], b[1]])),
     ) else {
@@ -562,6 +573,13 @@ fn elf_header(data: &[u8], fail: &mut impl FnMut(String)) {
     }
     if ident[9..].iter().any(|&b| b != 0) {
         fail("the padding of e_ident is not zero (glibc refuses the file)".into());
+    }
+    if flags != expected_e_flags(arch) {
+        fail(format!(
+            "e_flags is {flags:#x}, expected {:#x} for {} (riscv64 glibc refuses another float ABI)",
+            expected_e_flags(arch),
+            arch.name()
+        ));
     }
     if ehsize != 64 || phentsize != 56 {
         fail(format!("e_ehsize {ehsize} and e_phentsize {phentsize}, expected 64 and 56"));

@@ -544,6 +544,10 @@ fn tags_and_segments_a_loader_would_act_on_are_rejected() {
         let mut osabi = b.clone();
         osabi[7] = 9; // ELFOSABI_FREEBSD
         assert_rejected(&osabi, arch, "EI_OSABI 9");
+        // riscv64 glibc refuses an object of another float ABI ("cannot open shared object").
+        let mut flags = b.clone();
+        flags[0x30] ^= 0x4; // EF_RISCV_FLOAT_ABI_DOUBLE, or a stray bit on x86_64
+        assert_rejected(&flags, arch, "e_flags is");
     });
 }
 
