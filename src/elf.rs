@@ -46,6 +46,8 @@ pub struct Segment {
     pub filesz: u64,
     /// `p_memsz`.
     pub memsz: u64,
+    /// `p_align`.
+    pub align: u64,
 }
 
 /// A dynamic symbol with its version.
@@ -69,6 +71,10 @@ pub struct DynSymbol {
     pub kind: u8,
     /// `st_shndx == SHN_UNDEF`.
     pub undefined: bool,
+    /// `st_shndx`: the section the symbol is defined in (`SHN_ABS` = 0xfff1 for none).
+    pub shndx: u16,
+    /// `st_other` (the low two bits are the visibility: 0 DEFAULT, 2 HIDDEN, 3 PROTECTED).
+    pub other: u8,
 }
 
 /// An entry of the version definition section.
@@ -108,6 +114,8 @@ pub struct Section {
     pub flags: u64,
     /// `sh_addr`.
     pub addr: u64,
+    /// `sh_offset`.
+    pub offset: u64,
     /// `sh_size`.
     pub size: u64,
 }
@@ -130,6 +138,9 @@ pub struct ElfImage {
     pub file_type: u16,
     /// Bytes in the file.
     pub file_size: usize,
+    /// The file's bytes: the verifier reads the image again through them as a dynamic loader
+    /// does (program headers, `PT_DYNAMIC` and the tables its tags name).
+    pub data: Vec<u8>,
     /// Program headers.
     pub segments: Vec<Segment>,
     /// `(d_tag, d_val)` of the dynamic section, up to DT_NULL.
@@ -200,6 +211,7 @@ impl ElfImage {
                 vaddr: ph.p_vaddr(endian),
                 filesz: ph.p_filesz(endian),
                 memsz: ph.p_memsz(endian),
+                align: ph.p_align(endian),
             });
             if let Some(dyns) = ph.dynamic(endian, data).map_err(ctx("dynamic segment"))? {
                 for d in dyns {
@@ -231,6 +243,7 @@ impl ElfImage {
                 kind: s.sh_type(endian),
                 flags: s.sh_flags(endian),
                 addr: s.sh_addr(endian),
+                offset: s.sh_offset(endian),
                 size: s.sh_size(endian),
             });
         }
@@ -262,6 +275,8 @@ impl ElfImage {
                 binding: sym.st_bind(),
                 kind: sym.st_type(),
                 undefined: sym.st_shndx(endian) == elf::SHN_UNDEF,
+                shndx: sym.st_shndx(endian),
+                other: sym.st_other(),
             });
         }
 
@@ -311,6 +326,7 @@ impl ElfImage {
             machine: header.e_machine(endian),
             file_type,
             file_size: data.len(),
+            data: data.to_vec(),
             segments,
             dynamic,
             dynamic_terminated,

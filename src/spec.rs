@@ -1,4 +1,4 @@
-//! What each image must be: architecture facts and the exported symbol set of ABI.md section 5.
+//! What each image must be: architecture facts and the exported symbol set of docs/abi.md section 5.
 //!
 //! The build script (which links and verifies the images), the generated tables and the `vdso`
 //! command all read this one table, so a symbol is added in exactly one place.
@@ -56,7 +56,7 @@ const RISCV64_EXPORTS: &[Export] = &[
 /// The soname every image carries (and the base entry of its version definitions).
 pub const SONAME: &str = "linux-vdso.so.1";
 
-/// Largest loaded segment: some kernels map and copy only one page of text (ABI.md section 1).
+/// Largest loaded segment: some kernels map and copy only one page of text (docs/abi.md section 1).
 pub const MAX_LOAD_SIZE: u64 = 4096;
 
 impl Arch {
@@ -115,7 +115,7 @@ impl Arch {
         }
     }
 
-    /// The exported symbols, in the order of ABI.md.
+    /// The exported symbols, in the order of docs/abi.md.
     pub const fn exports(self) -> &'static [Export] {
         match self {
             Arch::X86_64 => X86_64_EXPORTS,

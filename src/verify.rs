@@ -1,9 +1,24 @@
-//! The image verifier: every structural promise of ABI.md checked on the linked ELF.
+//! The image verifier: every structural promise of docs/abi.md checked on the linked ELF.
 //!
 //! The linker cannot be told "no relocations" or "one read+execute segment"; it can only be
 //! checked afterwards, as Linux's `vdso2c` does. The build script runs [`verify`] after every link
 //! and fails the build naming each violation; tests run it on deliberately broken images to prove
 //! each check can fail.
+//!
+//! An image is judged the way its consumers read it, not only the way an ELF tool does. Tools
+//! (and the first half of [`verify`]) read the section headers; a dynamic loader reads the
+//! program headers, `PT_DYNAMIC` at its address, and the tables the dynamic tags point at, and
+//! each loader looks symbols up its own way: glibc through `DT_GNU_HASH` and its Bloom filter,
+//! the Go runtime through `DT_HASH`'s buckets and chains, musl and Zig by scanning `DT_HASH`'s
+//! `nchain` entries; all of them check the version through `DT_VERSYM`/`DT_VERDEF` (glibc and Go
+//! also `vd_hash`). The second half reads the image again through `vdso-kernel-stub`'s
+//! [`symbols`](vdso_kernel_stub::symbols) reader, the one a kernel or test harness uses on a
+//! mapped image, resolves every exported symbol in each of those ways, checks the tables'
+//! structure (every chain ends, every symbol is on the chain its hash names, the Bloom filter
+//! admits every name, the sizes glibc asserts on), and demands that every view gives the same
+//! symbol with the same value, size, type, binding, visibility, section and version. Whatever
+//! a loader would follow but no table describes (other dynamic tags, segment types, `PT_DYNAMIC`
+//! at an address other than its offset) is refused outright.
 
 use std::fmt;
 #[allow(unused_imports)] // the crate is no_std; the build script that includes this file is not
@@ -11,8 +26,10 @@ use std::{format, prelude::rust_2021::*, vec};
 
 use object::elf;
 
+use vdso_kernel_stub::symbols::{gnu_hash, DynImage, HashStyle, Symbol};
+
 use crate::elf::{ElfImage, PT_LOAD};
-use crate::spec::{elf_hash, Arch, MAX_LOAD_SIZE, SONAME};
+use crate::spec::{elf_hash, Arch, Export, MAX_LOAD_SIZE, SONAME};
 
 /// One broken promise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +72,38 @@ const RELOCATION_TAGS: &[(u32, &str)] = &[
     (elf::DT_NEEDED, "DT_NEEDED"),
 ];
 
-/// Checks `image` (the bytes of `parsed`) against everything ABI.md promises for `arch`.
+/// The only dynamic tags an image may have. A loader acts on others (glibc runs `DT_INIT` and
+/// `DT_INIT_ARRAY` on dlopen, refuses `DF_1_NOOPEN` and `DF_1_PIE`, searches `DT_RUNPATH`), so
+/// anything else is refused rather than judged.
+const ALLOWED_TAGS: &[(u32, &str)] = &[
+    (elf::DT_SONAME, "DT_SONAME"),
+    (elf::DT_FLAGS, "DT_FLAGS"),
+    (elf::DT_SYMTAB, "DT_SYMTAB"),
+    (elf::DT_SYMENT, "DT_SYMENT"),
+    (elf::DT_STRTAB, "DT_STRTAB"),
+    (elf::DT_STRSZ, "DT_STRSZ"),
+    (elf::DT_GNU_HASH, "DT_GNU_HASH"),
+    (elf::DT_HASH, "DT_HASH"),
+    (elf::DT_VERSYM, "DT_VERSYM"),
+    (elf::DT_VERDEF, "DT_VERDEF"),
+    (elf::DT_VERDEFNUM, "DT_VERDEFNUM"),
+];
+
+/// `DT_FLAGS` bits that change nothing for an image without relocations or dependencies.
+const ALLOWED_DT_FLAGS: u64 = elf::DF_SYMBOLIC as u64 | elf::DF_BIND_NOW as u64;
+
+/// The only program header types an image may have (the section "The mapping" of docs/abi.md).
+const ALLOWED_SEGMENTS: &[(u32, &str)] = &[
+    (elf::PT_LOAD, "PT_LOAD"),
+    (elf::PT_DYNAMIC, "PT_DYNAMIC"),
+    (elf::PT_NOTE, "PT_NOTE"),
+    (elf::PT_GNU_EH_FRAME, "PT_GNU_EH_FRAME"),
+];
+
+/// The page size of the ABI, which `PT_LOAD`'s `p_align` must state.
+const PAGE_ALIGN: u64 = vdso_abi::PAGE_SIZE as u64;
+
+/// Checks `image` (the bytes of `parsed`) against everything docs/abi.md promises for `arch`.
 /// Returns every violation found, empty when the image is good.
 pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     let mut v = Vec::new();
@@ -70,6 +118,8 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             arch.name()
         ));
     }
+
+    elf_header(&parsed.data, arch, &mut fail);
 
     // --- Program headers -------------------------------------------------------------------
     let loads: Vec<_> = parsed.loads().collect();
@@ -116,6 +166,46 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         }
     }
     for s in &parsed.segments {
+        let name = segment_name(s.kind);
+        if !ALLOWED_SEGMENTS.iter().any(|&(k, _)| k == s.kind) {
+            fail(format!(
+                "unexpected program header {name}: an image has only PT_LOAD, PT_DYNAMIC, PT_NOTE and \
+                 PT_GNU_EH_FRAME"
+            ));
+        }
+        // Loaders and unwinders find a segment at its address (glibc's PT_DYNAMIC, libgcc's
+        // PT_GNU_EH_FRAME), musl and Go read PT_DYNAMIC at its file offset: in an image loaded
+        // at offset 0 = address 0 the two must be one number.
+        if s.vaddr != s.offset {
+            fail(format!(
+                "{name} is at file offset {:#x} but address {:#x}: glibc reads it at the address, \
+                 musl and Go at the offset",
+                s.offset, s.vaddr
+            ));
+        }
+        if s.kind != PT_LOAD && s.filesz != s.memsz {
+            fail(format!("{name} has filesz {:#x} but memsz {:#x}", s.filesz, s.memsz));
+        }
+        if s.kind == PT_LOAD && s.align != PAGE_ALIGN {
+            fail(format!("PT_LOAD p_align is {:#x}, expected the page size {PAGE_ALIGN:#x}", s.align));
+        }
+    }
+    for kind in [elf::PT_DYNAMIC, elf::PT_GNU_EH_FRAME] {
+        let n = parsed.segments.iter().filter(|s| s.kind == kind).count();
+        if n > 1 {
+            fail(format!("{n} {} segments: loaders disagree on which one counts", segment_name(kind)));
+        }
+    }
+    if let Some(load) = loads.first() {
+        if load.offset.saturating_add(load.filesz) > parsed.file_size as u64 {
+            fail(format!(
+                "PT_LOAD ends at file offset {:#x}, past the end of the {}-byte file",
+                load.offset.saturating_add(load.filesz),
+                parsed.file_size
+            ));
+        }
+    }
+    for s in &parsed.segments {
         if s.kind != PT_LOAD && s.filesz > 0 {
             // Saturating: a corrupt offset or size near 2^64 must count as outside, not wrap.
             let inside = loads.iter().any(|l| {
@@ -138,6 +228,23 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     }
     if parsed.dyn_value(elf::DT_FLAGS).is_some_and(|f| f & u64::from(elf::DF_TEXTREL) != 0) {
         fail("DT_FLAGS has DF_TEXTREL".into());
+    } else if let Some(flags) = parsed.dyn_value(elf::DT_FLAGS).filter(|f| f & !ALLOWED_DT_FLAGS != 0) {
+        fail(format!("DT_FLAGS is {flags:#x}: only DF_SYMBOLIC and DF_BIND_NOW are allowed"));
+    }
+    for &(tag, _) in &parsed.dynamic {
+        let known = |list: &[(u32, &str)]| list.iter().any(|&(t, _)| u64::from(t) == tag);
+        if !known(ALLOWED_TAGS) && !known(RELOCATION_TAGS) {
+            fail(format!(
+                "unexpected dynamic tag {tag:#x}: an image has only DT_SONAME, DT_FLAGS, the symbol, \
+                 string, hash and version tables (a loader acts on others, e.g. runs DT_INIT)"
+            ));
+        }
+    }
+    for &(tag, name) in ALLOWED_TAGS {
+        let n = parsed.dynamic.iter().filter(|(t, _)| *t == u64::from(tag)).count();
+        if n > 1 {
+            fail(format!("dynamic tag {name} appears {n} times: loaders disagree on which one counts"));
+        }
     }
     for (tag, name) in [
         (elf::DT_HASH, "DT_HASH"),
@@ -282,6 +389,15 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
                         sym.name, sym.value, sym.size
                     ));
                 }
+                if sym.other != 0 {
+                    fail(format!(
+                        "{} has visibility {} (st_other {:#x}), expected DEFAULT (st_other 0)",
+                        sym.name,
+                        visibility(sym.other),
+                        sym.other
+                    ));
+                }
+                in_code_section(parsed, &sym.name, sym.shndx, sym.value, sym.size, &mut fail);
             }
         }
     }
@@ -320,7 +436,7 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     }
     match parsed.layout_note() {
         None => fail(format!(
-            "no {:?} layout note (docs/abi.md §6, \"The image describes itself\")",
+            "no {:?} layout note (docs/abi.md section 6, \"The image describes itself\")",
             vdso_abi::note::OWNER
         )),
         Some(l) => {
@@ -358,7 +474,18 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         if s.kind == elf::SHT_RELA || s.kind == elf::SHT_REL || s.kind == 19 {
             fail(format!("relocation section {} present", s.name));
         }
+        // What a tool reads at sh_offset must be what the loader reads at sh_addr.
+        if s.flags & u64::from(elf::SHF_ALLOC) != 0 && s.kind != elf::SHT_NOBITS && s.offset != s.addr {
+            fail(format!(
+                "section {} is at file offset {:#x} but address {:#x}: tools reading the section \
+                 headers see other bytes than a loader",
+                s.name, s.offset, s.addr
+            ));
+        }
     }
+
+    // --- The loader's view ---------------------------------------------------------------------
+    loader_view(parsed, arch, &mut fail);
 
     // --- Data pages ----------------------------------------------------------------------------
     let want_vvar = -((arch.data_pages() * vdso_abi::PAGE_SIZE) as i64);
@@ -388,4 +515,404 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
 /// A dynamic tag's value for a message: the number, or "absent".
 fn shown(value: Option<u64>) -> String {
     value.map_or_else(|| "absent".to_string(), |v| v.to_string())
+}
+
+/// A program header type's name for a message.
+fn segment_name(kind: u32) -> String {
+    match ALLOWED_SEGMENTS.iter().find(|&&(k, _)| k == kind) {
+        Some((_, name)) => (*name).to_string(),
+        None => match kind {
+            elf::PT_INTERP => "PT_INTERP".into(),
+            elf::PT_TLS => "PT_TLS".into(),
+            elf::PT_PHDR => "PT_PHDR".into(),
+            elf::PT_GNU_STACK => "PT_GNU_STACK".into(),
+            elf::PT_GNU_RELRO => "PT_GNU_RELRO".into(),
+            elf::PT_GNU_PROPERTY => "PT_GNU_PROPERTY".into(),
+            _ => format!("of type {kind:#x}"),
+        },
+    }
+}
+
+/// `st_other`'s visibility for a message.
+fn visibility(other: u8) -> &'static str {
+    match other & 3 {
+        elf::STV_DEFAULT => "DEFAULT",
+        elf::STV_INTERNAL => "INTERNAL",
+        elf::STV_HIDDEN => "HIDDEN",
+        _ => "PROTECTED",
+    }
+}
+
+/// `e_flags` of each image: none on x86_64; on riscv64 compressed instructions (EF_RISCV_RVC)
+/// and the double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE), which riscv64 glibc's loader demands of
+/// every object it opens.
+fn expected_e_flags(arch: Arch) -> u32 {
+    match arch {
+        Arch::X86_64 => 0,
+        Arch::Riscv64 => elf::EF_RISCV_RVC | elf::EF_RISCV_FLOAT_ABI_DOUBLE,
+    }
+}
+
+/// The identification and header fields glibc's loader checks before it maps anything.
+fn elf_header(data: &[u8], arch: Arch, fail: &mut impl FnMut(String)) {
+    let (Some(ident), Some(version), Some(flags), Some(ehsize), Some(phentsize)) = (
+        data.get(..16),
+        data.get(20..24).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        data.get(48..52).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        data.get(52..54).map(|b| u16::from_le_bytes([b[0], b[1]])),
+        data.get(54..56).map(|b| u16::from_le_bytes([b[0], b[1]])),
+    ) else {
+        return fail("truncated ELF header".into());
+    };
+    if ident[6] != 1 || version != 1 {
+        fail(format!("ELF version is {} (EI_VERSION) and {version} (e_version), expected 1", ident[6]));
+    }
+    // glibc takes ELFOSABI_SYSV and ELFOSABI_GNU, each with ABI version 0 here.
+    if !(ident[7] == elf::ELFOSABI_SYSV || ident[7] == elf::ELFOSABI_GNU) || ident[8] != 0 {
+        fail(format!("EI_OSABI {} with EI_ABIVERSION {}, expected 0 (System V) with 0", ident[7], ident[8]));
+    }
+    if ident[9..].iter().any(|&b| b != 0) {
+        fail("the padding of e_ident is not zero (glibc refuses the file)".into());
+    }
+    if flags != expected_e_flags(arch) {
+        fail(format!(
+            "e_flags is {flags:#x}, expected {:#x} for {} (riscv64 glibc refuses another float ABI)",
+            expected_e_flags(arch),
+            arch.name()
+        ));
+    }
+    if ehsize != 64 || phentsize != 56 {
+        fail(format!("e_ehsize {ehsize} and e_phentsize {phentsize}, expected 64 and 56"));
+    }
+}
+
+/// A symbol must be defined in executable code: a real section (not `SHN_UNDEF`, not
+/// `SHN_ABS`, which glibc returns unrelocated) that is allocated and executable and holds all of
+/// `[value, value + size)`.
+fn in_code_section(
+    parsed: &ElfImage,
+    name: &str,
+    shndx: u16,
+    value: u64,
+    size: u64,
+    fail: &mut impl FnMut(String),
+) {
+    if parsed.sections.is_empty() {
+        return; // reported once above
+    }
+    let section = match shndx {
+        elf::SHN_UNDEF => return, // reported as undefined
+        elf::SHN_ABS => {
+            return fail(format!(
+                "{name} has section index SHN_ABS: glibc returns its value unrelocated, not image + \
+                 {value:#x}"
+            ))
+        }
+        i => match parsed.sections.get(usize::from(i)) {
+            Some(s) => s,
+            None => return fail(format!("{name} has section index {i:#x}, which is no section")),
+        },
+    };
+    let code = u64::from(elf::SHF_ALLOC | elf::SHF_EXECINSTR);
+    if section.flags & code != code {
+        fail(format!(
+            "{name} is defined in section {} ({}), which is not executable code",
+            shndx, section.name
+        ));
+    } else if value < section.addr || value.saturating_add(size) > section.addr.saturating_add(section.size) {
+        fail(format!(
+            "{name} at {value:#x}+{size} lies outside its section {} ({:#x}+{})",
+            section.name, section.addr, section.size
+        ));
+    }
+}
+
+/// The image read as a dynamic loader reads it, and each consumer's lookup of every export.
+fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
+    // A loader maps the file's bytes of the (single) PT_LOAD; nothing past it exists for it.
+    let Some(load) = parsed.loads().next() else { return };
+    let end = load.offset.saturating_add(load.filesz).min(parsed.data.len() as u64) as usize;
+    let mapped = &parsed.data[..end];
+    let img = match DynImage::parse(mapped) {
+        Ok(img) => img,
+        Err(e) => return fail(format!("as a loader reads it (PT_DYNAMIC and the tables it names): {e}")),
+    };
+    let node = arch.version_node();
+    let section_count =
+        parsed.sections.iter().find(|s| s.kind == elf::SHT_DYNSYM).map(|s| (s.size / 24) as usize);
+
+    // How many symbols each reader sees.
+    let (Some(sysv), Some(gnu)) = (img.sysv_table(), img.gnu_table()) else {
+        return; // the missing table is reported above
+    };
+    if let Some(n) = section_count {
+        if sysv.nchain != n {
+            fail(format!(
+                "DT_HASH's nchain is {}, but .dynsym has {n} entries (musl and Zig see only nchain symbols)",
+                sysv.nchain
+            ));
+        }
+    }
+    if gnu.count != sysv.nchain {
+        fail(format!(
+            "DT_GNU_HASH covers {} symbols, DT_HASH {} (glibc and musl would see different tables)",
+            gnu.count, sysv.nchain
+        ));
+    }
+    if gnu.symoffset == 0 {
+        fail("DT_GNU_HASH's symoffset is 0: the null symbol would be hashed".into());
+    }
+
+    // Every entry as the loader reads it at DT_SYMTAB, against the section headers' view.
+    let mut names: Vec<Option<Vec<u8>>> = Vec::new();
+    for i in 0..img.symbol_count() {
+        let sym = match img.symbol(i) {
+            Ok(s) => s,
+            Err(e) => {
+                fail(format!("entry {i} of the symbol table at DT_SYMTAB: {e}"));
+                names.push(None);
+                continue;
+            }
+        };
+        names.push(Some(sym.name.to_vec()));
+        if i == 0 {
+            if (sym.value, sym.size, sym.bind, sym.other, sym.shndx, sym.name.is_empty())
+                != (0, 0, 0, 0, 0, true)
+            {
+                fail("entry 0 of the symbol table at DT_SYMTAB is not the null symbol".into());
+            }
+            continue;
+        }
+        if let Some(s) = parsed.symbols.get(i - 1) {
+            if let Some(diff) = differs(&sym, s) {
+                fail(format!(
+                    "entry {i} of the symbol table the loader reads at DT_SYMTAB ({}) differs from the \
+                     section headers' .dynsym ({}): {diff}",
+                    String::from_utf8_lossy(sym.name),
+                    s.name
+                ));
+            }
+        }
+    }
+
+    // Each consumer's lookup of every export.
+    for e in arch.exports() {
+        lookups(&img, e, node, fail);
+    }
+
+    // The tables' structure: what a lookup of any name (not only ours) walks through.
+    sysv_structure(&img, sysv.nbucket, sysv.nchain, &names, fail);
+    gnu_structure(&img, &names, fail);
+
+    // Version definitions as the loaders walk them (through vd_next).
+    let mut defs = Vec::new();
+    for d in img.version_defs() {
+        match d {
+            Ok(d) => defs.push(d),
+            Err(e) => {
+                fail(format!("version definitions at DT_VERDEF: {e}"));
+                return;
+            }
+        }
+    }
+    let num = parsed.dyn_value(elf::DT_VERDEFNUM);
+    if num != Some(defs.len() as u64) {
+        fail(format!(
+            "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds {} definitions, DT_VERDEFNUM \
+             says {}",
+            defs.len(),
+            shown(num)
+        ));
+    }
+    let section_defs = &parsed.version_defs;
+    let same = defs.len() == section_defs.len()
+        && defs.iter().zip(section_defs).all(|(d, s)| {
+            (d.version, d.flags, d.ndx, d.hash, d.name)
+                == (s.revision, s.flags, s.index, s.hash, s.name.as_bytes())
+        });
+    if !same {
+        fail("the version definitions at DT_VERDEF differ from the section headers' .gnu.version_d".into());
+    }
+}
+
+/// How the loader's entry differs from the section view's, if it does.
+fn differs(l: &Symbol<'_>, s: &crate::elf::DynSymbol) -> Option<String> {
+    let lname = String::from_utf8_lossy(l.name);
+    let lversion = l.version.map(|v| String::from_utf8_lossy(v).into_owned());
+    let lkind = if l.shndx == elf::SHN_UNDEF { s.kind } else { l.kind };
+    if lname != s.name {
+        Some(format!("name {lname:?} vs {:?}", s.name))
+    } else if l.value != s.value {
+        Some(format!("value {:#x} vs {:#x}", l.value, s.value))
+    } else if l.size != s.size {
+        Some(format!("size {} vs {}", l.size, s.size))
+    } else if (lkind, l.bind) != (s.kind, s.binding) {
+        Some(format!("type/binding {}/{} vs {}/{}", lkind, l.bind, s.kind, s.binding))
+    } else if l.other != s.other {
+        Some(format!("st_other {:#x} vs {:#x}", l.other, s.other))
+    } else if l.shndx != s.shndx {
+        Some(format!("section index {} vs {}", l.shndx, s.shndx))
+    } else if (lversion.as_deref(), l.hidden) != (s.version.as_deref(), s.version_hidden) {
+        Some(format!("version {lversion:?} vs {:?}", s.version))
+    } else {
+        None
+    }
+}
+
+/// Resolves `e` at `node` as each consumer does and demands one answer.
+fn lookups(img: &DynImage<'_>, e: &Export, node: &str, fail: &mut impl FnMut(String)) {
+    let name = e.name;
+    let ways = [
+        (HashStyle::Sysv, "through DT_HASH's buckets (as Go does)"),
+        (HashStyle::Linear, "among DT_HASH's nchain entries (as musl and Zig do)"),
+        (HashStyle::Gnu, "through DT_GNU_HASH (as glibc does)"),
+    ];
+    let mut found: Vec<(Symbol<'_>, &str)> = Vec::new();
+    for (style, how) in ways {
+        match img.lookup_with(style, name, node) {
+            Ok(sym) => found.push((sym, how)),
+            Err(err) => {
+                if style == HashStyle::Gnu && img.bloom_admits(name.as_bytes()) == Ok(false) {
+                    fail(format!(
+                        "{name}@{node}: the Bloom filter of DT_GNU_HASH rejects it (glibc looks no further)"
+                    ));
+                } else {
+                    fail(format!("{name}@{node} is not found {how}: {err}"));
+                }
+            }
+        }
+    }
+    if let Some(((first, how), rest)) = found.split_first() {
+        for (other, other_how) in rest {
+            if other.index != first.index {
+                fail(format!(
+                    "{name}@{node} is entry {} {how}, but entry {} {other_how}",
+                    first.index, other.index
+                ));
+            }
+        }
+        let sym = first;
+        if sym.hidden {
+            fail(format!("{name}@{node} has a hidden version (not the default {name}@@{node})"));
+        }
+        if sym.value == 0 {
+            fail(format!("{name} has value 0, which glibc treats as undefined"));
+        }
+    }
+}
+
+/// `DT_HASH`: every chain ends inside the table, no two chains share an entry, and every symbol
+/// is on the chain of the bucket its name hashes to.
+fn sysv_structure(
+    img: &DynImage<'_>,
+    nbucket: usize,
+    nchain: usize,
+    names: &[Option<Vec<u8>>],
+    fail: &mut impl FnMut(String),
+) {
+    if nbucket == 0 {
+        return fail("DT_HASH has 0 buckets: nothing can be found through it".into());
+    }
+    let mut seen = vec![false; nchain];
+    for b in 0..nbucket {
+        let mut i = match img.sysv_bucket(b) {
+            Ok(i) => i,
+            Err(e) => return fail(format!("DT_HASH bucket {b}: {e}")),
+        };
+        while i != 0 {
+            if i >= nchain {
+                return fail(format!(
+                    "DT_HASH's chain of bucket {b} reaches entry {i}, past nchain {nchain}"
+                ));
+            }
+            if seen[i] {
+                return fail(format!("DT_HASH's chains loop or cross at entry {i} (bucket {b})"));
+            }
+            seen[i] = true;
+            if let Some(Some(n)) = names.get(i) {
+                let want = elf_hash(n) as usize % nbucket;
+                if want != b {
+                    fail(format!(
+                        "entry {i} ({}) is on DT_HASH's chain of bucket {b}, but its name hashes to bucket {want}",
+                        String::from_utf8_lossy(n)
+                    ));
+                }
+            }
+            i = match img.sysv_chain(i) {
+                Ok(next) => next,
+                Err(e) => return fail(format!("DT_HASH chain: {e}")),
+            };
+        }
+    }
+    for (i, s) in seen.iter().enumerate().skip(1) {
+        if !s {
+            let n = names.get(i).cloned().flatten().unwrap_or_default();
+            fail(format!("entry {i} ({}) is on no DT_HASH chain", String::from_utf8_lossy(&n)));
+        }
+    }
+}
+
+/// `DT_GNU_HASH`: every bucket starts a run inside the table, every hashed symbol sits in the
+/// run of its bucket with its hash in the chain word, and the Bloom filter admits every name.
+fn gnu_structure(img: &DynImage<'_>, names: &[Option<Vec<u8>>], fail: &mut impl FnMut(String)) {
+    let Some(g) = img.gnu_table() else { return };
+    if g.count > img.symbol_count() {
+        return; // reported as a count that differs from DT_HASH's (and it may be near 2^32)
+    }
+    let mut seen = vec![false; g.count];
+    for b in 0..g.nbuckets {
+        let mut i = match img.gnu_bucket(b) {
+            Ok(i) => i,
+            Err(e) => return fail(format!("DT_GNU_HASH bucket {b}: {e}")),
+        };
+        if i == 0 {
+            continue;
+        }
+        if i < g.symoffset {
+            return fail(format!(
+                "DT_GNU_HASH bucket {b} is {i}, below symoffset {} (glibc reads before the chains)",
+                g.symoffset
+            ));
+        }
+        loop {
+            if i >= g.count || seen[i] {
+                return fail(format!(
+                    "DT_GNU_HASH's run of bucket {b} overlaps another or runs past the table"
+                ));
+            }
+            seen[i] = true;
+            let word = match img.gnu_chain(i) {
+                Ok(w) => w,
+                Err(e) => return fail(format!("DT_GNU_HASH chain: {e}")),
+            };
+            if let Some(Some(n)) = names.get(i) {
+                let h = gnu_hash(n);
+                let name = String::from_utf8_lossy(n);
+                if h | 1 != word | 1 {
+                    fail(format!("entry {i} ({name}) has DT_GNU_HASH chain word {word:#x}, but its name hashes to {h:#x}"));
+                }
+                if h as usize % g.nbuckets != b {
+                    fail(format!(
+                        "entry {i} ({name}) is in DT_GNU_HASH bucket {b}, but its name hashes to bucket {}",
+                        h as usize % g.nbuckets
+                    ));
+                }
+                if img.bloom_admits(n) != Ok(true) {
+                    fail(format!(
+                        "the Bloom filter of DT_GNU_HASH rejects entry {i} ({name}): glibc cannot find it"
+                    ));
+                }
+            }
+            if word & 1 != 0 {
+                break;
+            }
+            i += 1;
+        }
+    }
+    for (i, s) in seen.iter().enumerate().skip(g.symoffset) {
+        if !s {
+            let n = names.get(i).cloned().flatten().unwrap_or_default();
+            fail(format!("entry {i} ({}) is in no DT_GNU_HASH bucket", String::from_utf8_lossy(&n)));
+        }
+    }
 }

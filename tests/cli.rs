@@ -359,7 +359,7 @@ fn verify_cites_a_section_docs_abi_md_has() {
     let o = vdso(&["verify", "--arch", "x86_64", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("layout note (docs/abi.md §6, \"The image describes itself\")"),
+        stderr(&o).contains("layout note (docs/abi.md section 6, \"The image describes itself\")"),
         "{}",
         stderr(&o)
     );

@@ -63,3 +63,58 @@ fn the_abi_document_states_the_constants_the_code_asserts() {
         [rv.vdso_data_size().to_string(), x86.vdso_data_size().to_string()]
     );
 }
+
+/// Section numbers cited as `abi.md section N` or `abi.md §N` in `text`.
+fn abi_citations(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut found = Vec::new();
+    for marker in ["abi.md section ", "abi.md §"] {
+        for (at, _) in lower.match_indices(marker) {
+            let rest = &lower[at + marker.len()..];
+            let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            found.push(n);
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_verifier_and_the_cli_cite_sections_docs_abi_md_has() {
+    let abi = read("docs/abi.md");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("build.rs")];
+    rust_files(&root.join("src"), &mut files);
+    let mut cited = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        for n in abi_citations(&text) {
+            cited += 1;
+            assert!(
+                abi.lines().any(|l| l.starts_with(&format!("## {n}. "))),
+                "{} cites section {n:?} of docs/abi.md, which has no such section",
+                file.display()
+            );
+        }
+    }
+    assert!(cited > 0, "the citations were not found at all");
+    // The verifier's own message names the section about the notes.
+    let mut b = Image::get(Arch::X86_64).bytes().to_vec();
+    let owner = b.windows(8).position(|w| w == b"rs-vdso\0").expect("layout note");
+    b[owner] = b'R';
+    let parsed = linux_vdso::elf::ElfImage::parse(&b).unwrap();
+    let v = linux_vdso::verify::verify(&parsed, Arch::X86_64, linux_vdso::verify::Stage::Stripped);
+    let msg = v.iter().find(|m| m.0.contains("layout note")).expect("a layout-note violation");
+    assert!(msg.0.contains("docs/abi.md section 6"), "{msg}");
+    assert!(abi.contains("## 6. The image describes itself"), "docs/abi.md section 6 is the notes");
+}

@@ -375,3 +375,205 @@ proptest! {
         }
     }
 }
+
+// --- The loader's view: each case below was once "valid" to the verifier, which read the
+// --- symbols through the section headers only, while glibc, musl or Go read something else.
+
+/// The value (an address = file offset here) of the dynamic entry `tag`.
+fn dyn_value(b: &[u8], tag: u64) -> usize {
+    u64_at(b, dyn_value_at(b, tag)) as usize
+}
+
+/// File offset of the section header of the first section of type `sh_type`.
+fn section_header(b: &[u8], sh_type: u32) -> usize {
+    let (shoff, shentsize, shnum) =
+        (u64_at(b, 0x28) as usize, u16_at(b, 0x3a) as usize, u16_at(b, 0x3c) as usize);
+    (0..shnum).map(|i| shoff + i * shentsize).find(|&h| u32_at(b, h + 4) == sh_type).expect("section")
+}
+
+fn put_u32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+#[test]
+fn a_good_section_dynsym_over_a_corrupt_dt_symtab_one_is_rejected() {
+    each_image(|arch, mut b| {
+        // A good copy of .dynsym at the end of the file for the section header; in the table
+        // DT_SYMTAB points at, entries 1 and 2 swap values: glibc then returns one function's
+        // code for the other's name.
+        let sh = section_header(&b, 11 /* SHT_DYNSYM */);
+        let (off, size) = (u64_at(&b, sh + 0x18) as usize, u64_at(&b, sh + 0x20) as usize);
+        let copy = b.len();
+        b.extend_from_within(off..off + size);
+        b[sh + 0x18..sh + 0x20].copy_from_slice(&(copy as u64).to_le_bytes());
+        let symtab = dyn_value(&b, 6);
+        let (one, two) = (symtab + 24 + 8, symtab + 48 + 8);
+        let (v1, v2) = (u64_at(&b, one), u64_at(&b, two));
+        b[one..one + 8].copy_from_slice(&v2.to_le_bytes());
+        b[two..two + 8].copy_from_slice(&v1.to_le_bytes());
+        // The section headers' view is unchanged: what the old verifier saw.
+        let parsed = ElfImage::parse(&b).unwrap();
+        assert_eq!(parsed.symbols, ElfImage::parse(Image::get(arch).bytes()).unwrap().symbols);
+        assert_rejected(&b, arch, "differs from the section headers' .dynsym");
+        assert_rejected(&b, arch, &format!("value {v2:#x} vs {v1:#x}"));
+        assert_rejected(&b, arch, "section .dynsym is at file offset");
+    });
+}
+
+#[test]
+fn a_gnu_bloom_filter_of_huge_size_is_rejected() {
+    each_image(|arch, b| {
+        let gnu = dyn_value(&b, 0x6fff_fef5);
+        // Not a power of two: glibc asserts in _dl_setup_hash.
+        let mut odd = b.clone();
+        put_u32(&mut odd, gnu + 8, 0x7fff_ffff);
+        assert_rejected(&odd, arch, "Bloom filter size is not a power of two (glibc asserts)");
+        // A power of two: the filter and buckets would lie far past the image.
+        let mut huge = b.clone();
+        put_u32(&mut huge, gnu + 8, 1 << 30);
+        assert_rejected(&huge, arch, "DT_GNU_HASH Bloom filter or buckets lies outside the mapped image");
+    });
+}
+
+#[test]
+fn hash_tables_without_buckets_are_rejected() {
+    each_image(|arch, b| {
+        let mut gnu = b.clone();
+        let at = dyn_value(&gnu, 0x6fff_fef5);
+        put_u32(&mut gnu, at, 0);
+        assert_rejected(&gnu, arch, "empty DT_GNU_HASH");
+        let mut sysv = b.clone();
+        let at = dyn_value(&sysv, 4);
+        put_u32(&mut sysv, at, 0);
+        assert_rejected(&sysv, arch, "DT_HASH has 0 buckets");
+    });
+}
+
+#[test]
+fn a_zeroed_or_thinned_bloom_filter_is_rejected() {
+    each_image(|arch, b| {
+        let gnu = dyn_value(&b, 0x6fff_fef5);
+        let words = u32_at(&b, gnu + 8) as usize;
+        let mut zeroed = b.clone();
+        zeroed[gnu + 16..gnu + 16 + 8 * words].fill(0);
+        for e in arch.exports() {
+            assert_rejected(
+                &zeroed,
+                arch,
+                &format!("{}@{}: the Bloom filter of DT_GNU_HASH rejects it", e.name, arch.version_node()),
+            );
+        }
+        // One bit fewer: only the names that needed it go missing, which is what glibc shows.
+        let mut thinned = b.clone();
+        let first = (gnu + 16..gnu + 16 + 8 * words).find(|&i| thinned[i] != 0).unwrap();
+        thinned[first] &= thinned[first] - 1; // clears the lowest set bit
+        assert_rejected(&thinned, arch, "the Bloom filter of DT_GNU_HASH rejects");
+    });
+}
+
+#[test]
+fn a_sysv_hash_with_nchain_zero_is_rejected() {
+    each_image(|arch, mut b| {
+        let hash = dyn_value(&b, 4);
+        put_u32(&mut b, hash + 4, 0);
+        assert_rejected(&b, arch, "DT_HASH's nchain is 0, but .dynsym has");
+        assert_rejected(&b, arch, "is not found among DT_HASH's nchain entries (as musl and Zig do)");
+    });
+}
+
+#[test]
+fn a_dynamic_segment_whose_address_is_not_its_offset_is_rejected() {
+    each_image(|arch, mut b| {
+        // glibc follows p_vaddr (here into the hash tables: it died with SIGSEGV), musl and Go
+        // p_offset, the section-header view neither.
+        let dynamic = phdr_of_type(&b, 2);
+        let offset = u64_at(&b, dynamic + 8);
+        b[dynamic + 16..dynamic + 24].copy_from_slice(&0x120u64.to_le_bytes());
+        assert_rejected(
+            &b,
+            arch,
+            &format!(
+                "PT_DYNAMIC is at file offset {offset:#x} but address 0x120: glibc reads it at the address"
+            ),
+        );
+    });
+}
+
+#[test]
+fn an_exported_symbol_with_hidden_visibility_is_rejected() {
+    each_image(|arch, mut b| {
+        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        b[sym + 5] = 2; // STV_HIDDEN
+        assert_rejected(&b, arch, "__vdso_clock_gettime has visibility HIDDEN (st_other 0x2)");
+    });
+}
+
+#[test]
+fn an_exported_absolute_symbol_is_rejected() {
+    each_image(|arch, mut b| {
+        let sym = dynsym_entry(&b, "__vdso_gettimeofday");
+        b[sym + 6..sym + 8].copy_from_slice(&0xfff1u16.to_le_bytes()); // SHN_ABS
+        assert_rejected(&b, arch, "__vdso_gettimeofday has section index SHN_ABS");
+        // In a real section that is not code: rejected too.
+        b[sym + 6..sym + 8].copy_from_slice(&1u16.to_le_bytes()); // .hash
+        assert_rejected(&b, arch, "which is not executable code");
+    });
+}
+
+#[test]
+fn tags_and_segments_a_loader_would_act_on_are_rejected() {
+    each_image(|arch, b| {
+        let mut init = b.clone();
+        patch_dyn_tag(&mut init, 0x1e /* DT_FLAGS */, 12 /* DT_INIT */);
+        assert_rejected(&init, arch, "unexpected dynamic tag 0xc");
+        let mut flags = b.clone();
+        let at = dyn_value_at(&flags, 0x1e);
+        flags[at] |= 0x10; // DF_STATIC_TLS
+        assert_rejected(&flags, arch, "DT_FLAGS is 0x12");
+        let mut twice = b.clone();
+        patch_dyn_tag(&mut twice, 0x1e, 0xe /* a second DT_SONAME */);
+        assert_rejected(&twice, arch, "dynamic tag DT_SONAME appears 2 times");
+        let mut stack = b.clone();
+        let note = phdr_of_type(&stack, 4);
+        stack[note..note + 4].copy_from_slice(&0x6474_e551u32.to_le_bytes()); // PT_GNU_STACK
+        assert_rejected(&stack, arch, "unexpected program header PT_GNU_STACK");
+        let mut align = b.clone();
+        let load = phdr_of_type(&align, 1);
+        align[load + 48..load + 56].copy_from_slice(&0x1001u64.to_le_bytes());
+        assert_rejected(&align, arch, "PT_LOAD p_align is 0x1001");
+        let mut osabi = b.clone();
+        osabi[7] = 9; // ELFOSABI_FREEBSD
+        assert_rejected(&osabi, arch, "EI_OSABI 9");
+        // riscv64 glibc refuses an object of another float ABI ("cannot open shared object").
+        let mut flags = b.clone();
+        flags[0x30] ^= 0x4; // EF_RISCV_FLOAT_ABI_DOUBLE, or a stray bit on x86_64
+        assert_rejected(&flags, arch, "e_flags is");
+    });
+}
+
+#[test]
+fn broken_hash_chains_are_rejected() {
+    each_image(|arch, b| {
+        let hash = dyn_value(&b, 4);
+        let nbucket = u32_at(&b, hash) as usize;
+        let chains = hash + 8 + 4 * nbucket;
+        // A chain that loops back on itself: Go's lookup of a name on it never ends.
+        let mut looped = b.clone();
+        let first = (0..nbucket).map(|k| u32_at(&b, hash + 8 + 4 * k)).find(|&i| i != 0).unwrap() as usize;
+        put_u32(&mut looped, chains + 4 * first, first as u32);
+        assert_rejected(&looped, arch, "DT_HASH's chains loop or cross");
+        // A GNU chain word that is not the name's hash: glibc skips the symbol.
+        let gnu = dyn_value(&b, 0x6fff_fef5);
+        let (nb, symoffset, words) =
+            (u32_at(&b, gnu) as usize, u32_at(&b, gnu + 4) as usize, u32_at(&b, gnu + 8) as usize);
+        let mut word = b.clone();
+        let at = gnu + 16 + 8 * words + 4 * nb + 4 * (1 - symoffset.min(1)); // entry max(symoffset, 1)
+        word[at + 1] ^= 0x10;
+        assert_rejected(&word, arch, "DT_GNU_HASH chain word");
+        // A version chain longer than DT_VERDEFNUM says.
+        let mut num = b.clone();
+        let at = dyn_value_at(&num, 0x6fff_fffd);
+        num[at..at + 8].copy_from_slice(&1u64.to_le_bytes());
+        assert_rejected(&num, arch, "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds 2");
+    });
+}

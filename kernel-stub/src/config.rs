@@ -30,7 +30,7 @@ pub enum ConfigError {
     /// A counter frequency of 0 Hz.
     FrequencyZero,
     /// A clock mode the real data page cannot hold: `TIMENS` (it belongs on a namespace page
-    /// only) or a value ABI.md §2 does not list.
+    /// only) or a value docs/abi.md §2 does not list.
     ClockMode(i32),
 }
 

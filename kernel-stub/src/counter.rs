@@ -1,4 +1,4 @@
-//! Reading the architecture's counter, the one the image reads (ABI.md §6).
+//! Reading the architecture's counter, the one the image reads (docs/abi.md §5a).
 //!
 //! - x86_64: `lfence; rdtsc`. `lfence` keeps the read from being executed before earlier loads
 //!   (such as the seqlock's `seq`), which is the ordering the image needs too; Intel documents

@@ -1,5 +1,5 @@
 //! Where the data pages, the `vdso_data` structs and the image sit in the mapping, per
-//! architecture (ABI.md §1).
+//! architecture (docs/abi.md §1).
 //!
 //! Everything is built from `vdso-abi`'s constants, so the layout a kernel maps is the one the
 //! image was compiled against. The pointer helpers only compute addresses; dereferencing them is
@@ -117,7 +117,7 @@ impl ArchLayout {
 
     /// Checks that `image` (its bytes from the ELF header on, as they would be mapped) is an
     /// image this layout can map: a 64-bit little-endian `ET_DYN` ELF file of this architecture
-    /// whose own layout note (ABI.md §7, found through `PT_NOTE` as a loader finds notes) says
+    /// whose own layout note (docs/abi.md §6, found through `PT_NOTE` as a loader finds notes) says
     /// exactly this layout. Returns the note.
     ///
     /// A kernel should call this before mapping an image: an image of another architecture or
@@ -135,7 +135,7 @@ impl ArchLayout {
         Ok(note)
     }
 
-    /// The layout note (ABI.md §7) an image built for this layout carries (with `hz` the tick
+    /// The layout note (docs/abi.md §6) an image built for this layout carries (with `hz` the tick
     /// rate it was built for, which [`matches_note`](Self::matches_note) does not compare).
     pub const fn note(&self, hz: u32) -> vdso_abi::note::Layout {
         vdso_abi::note::Layout {
@@ -148,7 +148,7 @@ impl ArchLayout {
         }
     }
 
-    /// Whether an image's layout note (ABI.md §7) describes this layout.
+    /// Whether an image's layout note (docs/abi.md §6) describes this layout.
     pub fn matches_note(&self, note: &vdso_abi::note::Layout) -> bool {
         note.revision == vdso_abi::ABI_REVISION
             && note.data_pages as usize == self.data_pages
@@ -201,7 +201,7 @@ impl fmt::Display for ImageError {
                 write!(f, "an image for ELF machine {found}, not {expected}")
             }
             ImageError::NoLayoutNote => {
-                write!(f, "no {:?} layout note (ABI.md section 7)", vdso_abi::note::OWNER)
+                write!(f, "no {:?} layout note (docs/abi.md section 6)", vdso_abi::note::OWNER)
             }
             ImageError::LayoutMismatch(n) => write!(
                 f,

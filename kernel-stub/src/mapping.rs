@@ -1,6 +1,6 @@
 //! Mapping `[data pages | image]` into the current process, the way a kernel maps a vDSO.
 //!
-//! The layout is ABI.md §1: one contiguous region, the data pages first, then the image, whose
+//! The layout is docs/abi.md §1: one contiguous region, the data pages first, then the image, whose
 //! first byte is what `AT_SYSINFO_EHDR` would hold. Before anything is mapped the image is
 //! checked against the layout ([`ArchLayout::check_image`]: an ELF shared object of the layout's
 //! architecture whose own layout note describes exactly this layout), so an image of the other
@@ -455,7 +455,7 @@ impl MappedVdso {
         Ok(())
     }
 
-    /// Sets the x86_64 `getcpu` mode byte (ABI.md §2: 0 = `lsl`, 1 = `rdpid`) on the real data
+    /// Sets the x86_64 `getcpu` mode byte (docs/abi.md §2: 0 = `lsl`, 1 = `rdpid`) on the real data
     /// page and, in a namespace arrangement, on the namespace page too (page 0 is what the image
     /// finds first, whichever page that is).
     pub fn set_getcpu_mode(&self, mode: u8) -> Result<(), Error> {

@@ -1,4 +1,4 @@
-//! The seqlock protocol of ABI.md §4, written once against an abstract memory so that the
+//! The seqlock protocol of docs/abi.md §4, written once against an abstract memory so that the
 //! writer, the reader and the loom model check all run the same steps.
 //!
 //! Writer (exactly one at a time): `seq += 1` on both structs (relaxed stores), release fence,

@@ -2,7 +2,7 @@
 //!
 //! The image is the real reader; this one exists so the kernel half can be tested on its own
 //! (torture tests of the writer, the ticker's accuracy) and as an executable statement of what
-//! the image must compute: ABI.md §3 and §4, including time namespaces, a counter behind
+//! the image must compute: docs/abi.md §3 and §4, including time namespaces, a counter behind
 //! `cycle_last` giving the base time, and 128-bit products past the overflow horizon.
 
 use vdso_abi::{clock, clock_mode, TimensOffset, VdsoData, CS_BASES, CS_HRES_COARSE, CS_RAW};

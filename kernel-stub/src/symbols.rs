@@ -9,6 +9,13 @@
 //!
 //! Every read is bounds-checked against the mapped bytes, so a malformed image yields an error,
 //! never a wild read. `no_std`, no allocation.
+//!
+//! The image verifier of the `linux-vdso` crate (`vdso verify`, and the build of every image)
+//! judges an image through this same reader: [`DynImage::lookup_with`] gives each consumer's
+//! lookup separately, and the table accessors ([`DynImage::sysv_table`], [`DynImage::gnu_table`],
+//! [`DynImage::version_defs`], ...) let it check the tables' structure. [`DynImage::parse`]
+//! refuses what glibc's loader asserts on or would read out of bounds (a Bloom filter whose size
+//! is not a power of two, an empty GNU table, tables past the end of the image).
 
 use core::fmt;
 
@@ -124,8 +131,56 @@ pub struct Symbol<'a> {
     pub kind: u8,
     /// `STB_*`.
     pub bind: u8,
+    /// `st_other` (the low two bits are the visibility, `STV_DEFAULT` = 0).
+    pub other: u8,
+    /// `st_shndx` (`SHN_UNDEF` = 0, `SHN_ABS` = 0xfff1).
+    pub shndx: u16,
     /// Offset of the symbol from the start of the mapped image.
     pub offset: usize,
+}
+
+/// The header of `DT_HASH`, as [`DynImage::sysv_table`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SysvTable {
+    /// Number of buckets.
+    pub nbucket: usize,
+    /// Number of chain entries, which is the number of `.dynsym` entries.
+    pub nchain: usize,
+}
+
+/// The header of `DT_GNU_HASH`, as [`DynImage::gnu_table`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GnuTable {
+    /// Number of buckets (never 0: [`DynImage::parse`] refuses that).
+    pub nbuckets: usize,
+    /// Index of the first hashed symbol (`symoffset`, also called `symbias`).
+    pub symoffset: usize,
+    /// Number of 64-bit Bloom filter words (a power of two: [`DynImage::parse`] refuses others).
+    pub bloom_size: usize,
+    /// Shift of the second Bloom bit (below 32).
+    pub bloom_shift: u32,
+    /// Number of `.dynsym` entries the table covers: one past the end of its last chain.
+    pub count: usize,
+}
+
+/// A version definition (`Elf64_Verdef` with its first `Elf64_Verdaux`'s name), as
+/// [`DynImage::version_defs`] walks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionDef<'a> {
+    /// `vd_version` (1).
+    pub version: u16,
+    /// `vd_flags` (`VER_FLG_BASE` = 1).
+    pub flags: u16,
+    /// `vd_ndx`.
+    pub ndx: u16,
+    /// `vd_cnt`.
+    pub cnt: u16,
+    /// `vd_hash`.
+    pub hash: u32,
+    /// The first auxiliary entry's name.
+    pub name: &'a [u8],
+    /// `vd_next` (0 on the last entry).
+    pub next: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -145,6 +200,7 @@ struct Gnu {
     bloom: usize,
     buckets: usize,
     chains: usize,
+    count: usize,
 }
 
 /// A mapped image's dynamic symbol information.
@@ -185,6 +241,36 @@ fn u64_at(mem: &[u8], off: usize, what: &'static str) -> Result<u64, SymbolError
 }
 fn idx(base: usize, i: usize, size: usize, what: &'static str) -> Result<usize, SymbolError> {
     i.checked_mul(size).and_then(|o| o.checked_add(base)).ok_or(SymbolError::OutOfBounds(what))
+}
+
+/// glibc's Bloom test: word `(h / 64) & (bloom_size - 1)` must have bits `h % 64` and
+/// `(h >> bloom_shift) % 64` set. An unreadable word admits nothing.
+fn bloom_admits(mem: &[u8], g: &Gnu, h: u32) -> bool {
+    let word = idx(g.bloom, (h as usize / 64) & (g.bloom_size - 1), 8, "bloom")
+        .and_then(|at| u64_at(mem, at, "bloom"))
+        .unwrap_or(0);
+    let mask = (1u64 << (h % 64)) | (1u64 << ((h >> g.bloom_shift) % 64));
+    word & mask == mask
+}
+
+/// Number of `.dynsym` entries a GNU table covers: one past the end of the chain of its
+/// highest bucket (or `symoffset` when every bucket is empty).
+fn gnu_symbol_count(mem: &[u8], g: &Gnu) -> Result<usize, SymbolError> {
+    let mut last = 0;
+    for b in 0..g.nbuckets {
+        last = last.max(u32_at(mem, idx(g.buckets, b, 4, "GNU bucket")?, "GNU bucket")? as usize);
+    }
+    if last < g.symoffset {
+        return Ok(g.symoffset);
+    }
+    for _ in 0..MAX_WALK {
+        let h = u32_at(mem, idx(g.chains, last - g.symoffset, 4, "GNU chain")?, "GNU chain")?;
+        if h & 1 != 0 {
+            return Ok(last + 1);
+        }
+        last += 1;
+    }
+    Err(SymbolError::BadDynamic("unterminated GNU hash chain"))
 }
 
 impl<'a> DynImage<'a> {
@@ -295,16 +381,29 @@ impl<'a> DynImage<'a> {
                 let bloom_size = u32_at(mem, h + 8, "DT_GNU_HASH")? as usize;
                 let bloom_shift = u32_at(mem, h + 12, "DT_GNU_HASH")?;
                 let bloom = h + 16;
-                let buckets = idx(bloom, bloom_size, 8, "DT_GNU_HASH")?;
-                let chains = idx(buckets, nbuckets, 4, "DT_GNU_HASH")?;
                 if bloom_size == 0 || nbuckets == 0 {
-                    return Err(SymbolError::BadDynamic("empty DT_GNU_HASH"));
+                    return Err(SymbolError::BadDynamic("empty DT_GNU_HASH (no Bloom words or no buckets)"));
+                }
+                // glibc indexes the filter with a mask of `bloom_size - 1` and asserts it is one.
+                if !bloom_size.is_power_of_two() {
+                    return Err(SymbolError::BadDynamic(
+                        "DT_GNU_HASH Bloom filter size is not a power of two (glibc asserts)",
+                    ));
                 }
                 // The second Bloom bit is `hash >> bloom_shift` of a 32-bit hash.
                 if bloom_shift >= 32 {
                     return Err(SymbolError::BadDynamic("DT_GNU_HASH bloom shift of 32 or more"));
                 }
-                Some(Gnu { nbuckets, symoffset, bloom_size, bloom_shift, bloom, buckets, chains })
+                let buckets = idx(bloom, bloom_size, 8, "DT_GNU_HASH Bloom filter")?;
+                let chains = idx(buckets, nbuckets, 4, "DT_GNU_HASH buckets")?;
+                // The Bloom filter and the buckets must lie inside the image.
+                if chains > mem.len() {
+                    return Err(SymbolError::OutOfBounds("DT_GNU_HASH Bloom filter or buckets"));
+                }
+                let mut g =
+                    Gnu { nbuckets, symoffset, bloom_size, bloom_shift, bloom, buckets, chains, count: 0 };
+                g.count = gnu_symbol_count(mem, &g)?;
+                Some(g)
             }
             None => None,
         };
@@ -326,7 +425,7 @@ impl<'a> DynImage<'a> {
         };
         img.nsyms = match (sysv, gnu) {
             (Some(s), _) => s.nchain,
-            (None, Some(g)) => img.gnu_symbol_count(&g)?,
+            (None, Some(g)) => g.count,
             (None, None) => return Err(SymbolError::NoHashTable),
         };
         Ok(img)
@@ -342,22 +441,102 @@ impl<'a> DynImage<'a> {
         (self.sysv.is_some(), self.gnu.is_some())
     }
 
-    fn gnu_symbol_count(&self, g: &Gnu) -> Result<usize, SymbolError> {
-        let mut last = 0;
-        for b in 0..g.nbuckets {
-            last = last.max(u32_at(self.mem, idx(g.buckets, b, 4, "GNU bucket")?, "GNU bucket")? as usize);
+    /// `DT_HASH`'s header, if the image has one.
+    pub fn sysv_table(&self) -> Option<SysvTable> {
+        self.sysv.map(|t| SysvTable { nbucket: t.nbucket, nchain: t.nchain })
+    }
+
+    /// `DT_GNU_HASH`'s header, if the image has one.
+    pub fn gnu_table(&self) -> Option<GnuTable> {
+        self.gnu.map(|g| GnuTable {
+            nbuckets: g.nbuckets,
+            symoffset: g.symoffset,
+            bloom_size: g.bloom_size,
+            bloom_shift: g.bloom_shift,
+            count: g.count,
+        })
+    }
+
+    /// Bucket `b` of `DT_HASH`: the first `.dynsym` index of its chain (0 for none).
+    pub fn sysv_bucket(&self, b: usize) -> Result<usize, SymbolError> {
+        let t = self.sysv.ok_or(SymbolError::NoHashTable)?;
+        if b >= t.nbucket {
+            return Err(SymbolError::OutOfBounds("DT_HASH bucket index"));
         }
-        if last < g.symoffset {
-            return Ok(g.symoffset);
+        Ok(u32_at(self.mem, idx(t.buckets, b, 4, "DT_HASH bucket")?, "DT_HASH bucket")? as usize)
+    }
+
+    /// Chain entry `i` of `DT_HASH`: the `.dynsym` index after `i` on its chain (0 ends it).
+    pub fn sysv_chain(&self, i: usize) -> Result<usize, SymbolError> {
+        let t = self.sysv.ok_or(SymbolError::NoHashTable)?;
+        if i >= t.nchain {
+            return Err(SymbolError::OutOfBounds("DT_HASH chain index"));
         }
-        for _ in 0..MAX_WALK {
-            let h = u32_at(self.mem, idx(g.chains, last - g.symoffset, 4, "GNU chain")?, "GNU chain")?;
-            if h & 1 != 0 {
-                return Ok(last + 1);
+        Ok(u32_at(self.mem, idx(t.chains, i, 4, "DT_HASH chain")?, "DT_HASH chain")? as usize)
+    }
+
+    /// Bucket `b` of `DT_GNU_HASH`: the first `.dynsym` index of its run (0 for none).
+    pub fn gnu_bucket(&self, b: usize) -> Result<usize, SymbolError> {
+        let g = self.gnu.ok_or(SymbolError::NoHashTable)?;
+        if b >= g.nbuckets {
+            return Err(SymbolError::OutOfBounds("DT_GNU_HASH bucket index"));
+        }
+        Ok(u32_at(self.mem, idx(g.buckets, b, 4, "GNU bucket")?, "GNU bucket")? as usize)
+    }
+
+    /// The `DT_GNU_HASH` chain word of `.dynsym` entry `i` (`i >= symoffset`): the symbol's GNU
+    /// hash with bit 0 replaced by "last of its bucket".
+    pub fn gnu_chain(&self, i: usize) -> Result<u32, SymbolError> {
+        let g = self.gnu.ok_or(SymbolError::NoHashTable)?;
+        let at = i.checked_sub(g.symoffset).ok_or(SymbolError::OutOfBounds("GNU chain index"))?;
+        u32_at(self.mem, idx(g.chains, at, 4, "GNU chain")?, "GNU chain")
+    }
+
+    /// Whether `DT_GNU_HASH`'s Bloom filter lets a lookup of `name` go on to the buckets (glibc
+    /// stops at the filter when it says no).
+    pub fn bloom_admits(&self, name: &[u8]) -> Result<bool, SymbolError> {
+        let g = self.gnu.ok_or(SymbolError::NoHashTable)?;
+        Ok(bloom_admits(self.mem, &g, gnu_hash(name)))
+    }
+
+    /// The version definitions, walked through `vd_next` as the loaders walk them (not
+    /// counted by `DT_VERDEFNUM`). Ends after the entry whose `vd_next` is 0, at the first
+    /// unreadable entry (yielding its error), or after 2^16 entries.
+    pub fn version_defs(&self) -> impl Iterator<Item = Result<VersionDef<'a>, SymbolError>> + '_ {
+        let mut at = self.verdef;
+        let mut walked = 0;
+        core::iter::from_fn(move || {
+            let def = at.take()?;
+            walked += 1;
+            if walked > MAX_WALK {
+                return Some(Err(SymbolError::BadDynamic("verdef chain does not end")));
             }
-            last += 1;
-        }
-        Err(SymbolError::BadDynamic("unterminated GNU hash chain"))
+            let entry = self.version_def_at(def);
+            if let Ok(d) = &entry {
+                if d.next != 0 {
+                    at = def.checked_add(d.next as usize);
+                    if at.is_none() {
+                        return Some(Err(SymbolError::OutOfBounds("verdef")));
+                    }
+                }
+            }
+            Some(entry)
+        })
+    }
+
+    fn version_def_at(&self, def: usize) -> Result<VersionDef<'a>, SymbolError> {
+        let what = "verdef";
+        let vd_aux = u32_at(self.mem, def.checked_add(12).ok_or(SymbolError::OutOfBounds(what))?, what)?;
+        let aux = def.checked_add(vd_aux as usize).ok_or(SymbolError::OutOfBounds("verdaux"))?;
+        Ok(VersionDef {
+            version: u16_at(self.mem, def, what)?,
+            flags: u16_at(self.mem, def + 2, what)?,
+            ndx: u16_at(self.mem, def + 4, what)?,
+            cnt: u16_at(self.mem, def + 6, what)?,
+            hash: u32_at(self.mem, def + 8, what)?,
+            name: self.cstr(u32_at(self.mem, aux, "verdaux")?, "version name")?,
+            next: u32_at(self.mem, def + 16, what)?,
+        })
     }
 
     fn cstr(&self, off: u32, what: &'static str) -> Result<&'a [u8], SymbolError> {
@@ -417,6 +596,7 @@ impl<'a> DynImage<'a> {
         let s = idx(self.symtab, index, self.syment, "DT_SYMTAB")?;
         let st_name = u32_at(self.mem, s, "symbol")?;
         let st_info = rd::<1>(self.mem, s + 4, "symbol")?[0];
+        let st_other = rd::<1>(self.mem, s + 5, "symbol")?[0];
         let st_shndx = u16_at(self.mem, s + 6, "symbol")?;
         let value = u64_at(self.mem, s + 8, "symbol")?;
         let size = u64_at(self.mem, s + 16, "symbol")?;
@@ -436,6 +616,8 @@ impl<'a> DynImage<'a> {
             // An undefined entry gets a kind no lookup accepts.
             kind: if defined { st_info & 0xf } else { u8::MAX },
             bind: st_info >> 4,
+            other: st_other,
+            shndx: st_shndx,
             offset: if defined { value.wrapping_sub(self.base_vaddr) as usize } else { 0 },
         })
     }
@@ -513,10 +695,7 @@ impl<'a> DynImage<'a> {
             HashStyle::Gnu => {
                 let t = self.gnu.ok_or(SymbolError::NoHashTable)?;
                 let h = gnu_hash(name);
-                let word =
-                    u64_at(self.mem, idx(t.bloom, (h as usize / 64) % t.bloom_size, 8, "bloom")?, "bloom")?;
-                let mask = (1u64 << (h % 64)) | (1u64 << ((h >> t.bloom_shift) % 64));
-                if word & mask == mask {
+                if bloom_admits(self.mem, &t, h) {
                     let mut i =
                         u32_at(self.mem, idx(t.buckets, h as usize % t.nbuckets, 4, "bucket")?, "bucket")?
                             as usize;

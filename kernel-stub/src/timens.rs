@@ -1,4 +1,4 @@
-//! Time-namespace pages (ABI.md §2 and §4).
+//! Time-namespace pages (docs/abi.md §2 and §4).
 //!
 //! For a task in a time namespace the kernel maps a namespace page at page 0 and the real data
 //! page at the namespace slot. The namespace page has the data page's layout, both structs

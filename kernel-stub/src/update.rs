@@ -3,7 +3,7 @@
 //!
 //! Two layers:
 //! - [`TimeSnapshot`] + [`fill`] / [`update`]: stateless. Given the counter value of the update
-//!   and the times to publish at that instant, write every field ABI.md §2 lists (REALTIME 0,
+//!   and the times to publish at that instant, write every field docs/abi.md §2 lists (REALTIME 0,
 //!   MONOTONIC 1, BOOTTIME 7 and TAI 11 as HRES bases, the COARSE bases 5 and 6, MONOTONIC_RAW 4
 //!   in `vdso_data[1]`, `cycle_last`, `mask`, `mult`, `shift`, `clock_mode`, `hrtimer_res`, the
 //!   time zone) inside one write section.

@@ -81,7 +81,7 @@ impl<A: VdsoArch> SeqlockWriter<A> {
     /// - `pair` must be valid for reads and writes of two `VdsoData<A>`, 8-aligned, for as long
     ///   as the writer (or anything built from it) exists;
     /// - nothing else may write that memory meanwhile: this is the only writer, and readers only
-    ///   read it with the protocol of ABI.md §4 (atomically, as the image and
+    ///   read it with the protocol of docs/abi.md §4 (atomically, as the image and
     ///   [`crate::reader::Reader`] do).
     pub unsafe fn new(pair: NonNull<[VdsoData<A>; CS_BASES]>) -> Self {
         let pair = pair.as_ptr();

@@ -91,6 +91,19 @@ proptest! {
             for s in d.symbols() {
                 let _ = s;
             }
+            // The verifier's accessors answer too, whatever the tables say.
+            let _ = d.version_defs().count();
+            let _ = d.bloom_admits(b"__vdso_answer");
+            if let Some(t) = d.sysv_table() {
+                for i in 0..t.nbucket.max(t.nchain).min(64) {
+                    let _ = (d.sysv_bucket(i), d.sysv_chain(i));
+                }
+            }
+            if let Some(g) = d.gnu_table() {
+                for i in 0..g.nbuckets.max(g.count).min(64) {
+                    let _ = (d.gnu_bucket(i), d.gnu_chain(i));
+                }
+            }
         }
     }
 }
@@ -157,4 +170,68 @@ fn the_host_vdso_resolves_and_runs() {
         let s = d.lookup(name, "LINUX_2.6").unwrap();
         assert_eq!(d.lookup_with(HashStyle::Linear, name, "LINUX_2.6").unwrap(), s);
     }
+}
+
+/// Where `synthetic_image` puts its GNU hash table.
+const GNU_HASH_AT: usize = 0x500;
+
+#[test]
+fn the_tables_are_exposed_for_a_verifier() {
+    use vdso_kernel_stub::symbols::{elf_hash, gnu_hash};
+    let img = synthetic_image(ElfOptions::default());
+    let d = DynImage::parse(&img).unwrap();
+    let sysv = d.sysv_table().unwrap();
+    assert_eq!(sysv.nchain, 6);
+    let gnu = d.gnu_table().unwrap();
+    assert_eq!((gnu.symoffset, gnu.bloom_size, gnu.bloom_shift, gnu.count), (2, 1, 6, 6));
+    for i in 1..sysv.nchain {
+        let name = d.symbol(i).unwrap().name;
+        // On the DT_HASH chain of its bucket.
+        let mut j = d.sysv_bucket(elf_hash(name) as usize % sysv.nbucket).unwrap();
+        while j != i && j != 0 {
+            j = d.sysv_chain(j).unwrap();
+        }
+        assert_eq!(j, i, "{:?} on its DT_HASH chain", core::str::from_utf8(name));
+        if i >= gnu.symoffset {
+            assert_eq!(d.gnu_chain(i).unwrap() | 1, gnu_hash(name) | 1);
+            assert_eq!(d.bloom_admits(name), Ok(true));
+        }
+    }
+    assert!(d.sysv_bucket(sysv.nbucket).is_err() && d.sysv_chain(sysv.nchain).is_err());
+    assert!(d.gnu_bucket(gnu.nbuckets).is_err() && d.gnu_chain(gnu.symoffset - 1).is_err());
+    let defs: Vec<_> = d.version_defs().collect::<Result<_, _>>().unwrap();
+    assert_eq!(defs.last().unwrap().next, 0, "the walk ends at vd_next 0");
+    for v in [VERSION, OLD_VERSION] {
+        let def = defs.iter().find(|d| d.name == v.as_bytes()).unwrap_or_else(|| panic!("{v}"));
+        assert_eq!((def.version, def.hash), (1, elf_hash(v.as_bytes())));
+    }
+    let sym = d.lookup("__vdso_answer", VERSION).unwrap();
+    assert_eq!((sym.other, sym.shndx != 0), (0, true));
+}
+
+#[test]
+fn gnu_tables_glibc_asserts_on_or_reads_past_are_refused() {
+    let good = synthetic_image(ElfOptions::default());
+    let with = |at: usize, v: u32| {
+        let mut img = good.clone();
+        img[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        DynImage::parse(&img).err()
+    };
+    let bloom_size = GNU_HASH_AT + 8;
+    assert!(
+        matches!(with(bloom_size, 3), Some(SymbolError::BadDynamic(m)) if m.contains("power of two")),
+        "{:?}",
+        with(bloom_size, 3)
+    );
+    assert!(matches!(with(bloom_size, 1 << 20), Some(SymbolError::OutOfBounds(_))));
+    assert!(matches!(with(GNU_HASH_AT, 0), Some(SymbolError::BadDynamic(m)) if m.contains("empty")));
+    assert!(matches!(with(GNU_HASH_AT + 12, 32), Some(SymbolError::BadDynamic(_))));
+
+    // A zeroed Bloom filter parses, and glibc's way finds nothing while DT_HASH still does.
+    let mut img = good.clone();
+    img[GNU_HASH_AT + 16..GNU_HASH_AT + 24].fill(0);
+    let d = DynImage::parse(&img).unwrap();
+    assert_eq!(d.bloom_admits(b"__vdso_answer"), Ok(false));
+    assert_eq!(d.lookup_with(HashStyle::Gnu, "__vdso_answer", VERSION), Err(SymbolError::SymbolNotFound));
+    assert!(d.lookup_with(HashStyle::Sysv, "__vdso_answer", VERSION).is_ok());
 }

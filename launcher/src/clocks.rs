@@ -3,7 +3,7 @@
 //!
 //! REALTIME: the writer publishes the host's REALTIME plus a fixed offset, so an absolute date
 //! becomes "the offset that makes the wall clock read that date now". MONOTONIC and BOOTTIME:
-//! the offsets go into a time-namespace page (ABI.md §4), exactly as Linux's time namespaces
+//! the offsets go into a time-namespace page (docs/abi.md §4), exactly as Linux's time namespaces
 //! shift them; like Linux (`timens_offsets` refuses a negative result), a namespace whose clock
 //! would be negative is refused, and so is an offset beyond Linux's limit (`KTIME_SEC_MAX / 2`,
 //! about 146 years).

@@ -7,7 +7,7 @@
 //! 1. checks everything first — the options, the program (found like `execvp` does, an ELF
 //!    executable of a supported architecture) and its `PT_INTERP` loader ([`program`]), the
 //!    clocks the offsets would produce ([`clocks`]) — so a bad input never half-starts anything;
-//! 2. maps `[data pages | image]` as ABI.md §1 lays it out, through the kernel stub's
+//! 2. maps `[data pages | image]` as docs/abi.md §1 lays it out, through the kernel stub's
 //!    [`MappedVdso`] (the data page is a memfd, read-only here);
 //! 3. maps the program and its loader ([`load`]) and builds a fresh initial stack ([`stack`])
 //!    with an auxiliary vector ([`auxv`]) whose `AT_SYSINFO_EHDR` is our image;

@@ -2,12 +2,12 @@
 //! three arch hooks (read the counter, make the syscall, find the data), as Linux's `lib/vdso`
 //! is organised.
 //!
-//! What is served from where is ABI.md section 3: HRES clocks (REALTIME, MONOTONIC, BOOTTIME,
+//! What is served from where is docs/abi.md section 3: HRES clocks (REALTIME, MONOTONIC, BOOTTIME,
 //! TAI) and MONOTONIC_RAW from the counter while `clock_mode` is the arch counter, COARSE clocks
 //! from the published base in every mode, every other id straight to the syscall with its answer
 //! unchanged.
 //!
-//! The counter arithmetic does better than Linux 6.2/6.8 (ABI.md section 4): a counter behind
+//! The counter arithmetic does better than Linux 6.2/6.8 (docs/abi.md section 4): a counter behind
 //! `cycle_last` counts as no time elapsed instead of a huge unsigned delta, and the product
 //! `delta * mult` is taken in 128 bits, so a page left without updates past the u64 overflow
 //! horizon still gives the right time. Seconds are split off after the seqlock loop.

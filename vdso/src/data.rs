@@ -1,6 +1,6 @@
 //! Where the data pages are, and relaxed atomic loads of their fields.
 //!
-//! The pages sit just before the image (ABI.md section 1) so that code can reach them
+//! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
 //! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * 4096` from the ELF
 //! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
@@ -33,7 +33,7 @@ pub fn timens_vdso_data() -> *const VdsoData {
 #[inline(always)]
 pub fn real_vdso_data() -> *const VdsoData {
     let vd = vdso_data();
-    // SAFETY: page 0 is always mapped readable before the image (ABI.md section 1).
+    // SAFETY: page 0 is always mapped readable before the image (docs/abi.md section 1).
     if unsafe { load_i32(&raw const (*vd).clock_mode) } == clock_mode::TIMENS {
         timens_vdso_data()
     } else {

@@ -2,7 +2,7 @@
 //!
 //! Each export is a thin `extern "C"` shell around the arch-neutral clock code in [`clock`] or an
 //! arch hook in [`arch`]. The symbol names, their version node and the weak aliases are fixed by
-//! ABI.md section 5 and given their version by `linker/<arch>.ver`.
+//! docs/abi.md section 5 and given their version by `linker/<arch>.ver`.
 //!
 //! The image must never contain a relocation, a libcall, writable data or a reachable panic: the
 //! build script verifies the first three after every link; the fourth is why nothing here indexes

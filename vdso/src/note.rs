@@ -1,4 +1,4 @@
-//! The image's ELF notes (ABI.md section 7).
+//! The image's ELF notes (docs/abi.md section 6).
 //!
 //! The "Linux" note carries the release whose data-page layout we follow (glibc up to 2.35 reads
 //! it); ours, owned by `rs-vdso`, says which layout the image expects so a kernel or

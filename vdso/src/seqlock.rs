@@ -1,4 +1,4 @@
-//! The reader side of the data page's seqlock (ABI.md section 4).
+//! The reader side of the data page's seqlock (docs/abi.md section 4).
 //!
 //! The kernel bumps `seq` to odd, writes, and bumps it to even again, with release fences in
 //! between. A reader takes `seq`, waits while it is odd, reads, and retries when `seq` changed

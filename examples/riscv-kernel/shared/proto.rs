@@ -36,7 +36,7 @@ pub const SYS_KTIME: usize = 0x7000;
 /// Private: hand the kernel the final [`Report`] (`a0` = its address).
 pub const SYS_REPORT: usize = 0x7001;
 /// Private: move this process into a time namespace whose MONOTONIC/BOOTTIME run `a0` seconds
-/// ahead (the kernel remaps the data pages as ABI.md §4 describes).
+/// ahead (the kernel remaps the data pages as docs/abi.md §4 describes).
 pub const SYS_ENTER_TIMENS: usize = 0x7002;
 
 /// `SIGUSR1`.

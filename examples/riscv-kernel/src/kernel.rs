@@ -181,7 +181,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let ns_page = mm::alloc_page();
     assert_eq!(data_pages, 2);
     assert_eq!(IMAGE.timens_page(), 1);
-    // ABI.md §1: data pages read-only for the process, the image read + execute, unchanged.
+    // docs/abi.md §1: data pages read-only for the process, the image read + execute, unchanged.
     space.map(map_va, data_page, pte::U | pte::R);
     space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
     // The image must speak this layout (its ELF machine and its own layout note), or its
@@ -349,7 +349,7 @@ pub extern "C" fn kernel_fault() -> ! {
 }
 
 impl Kernel {
-    /// The timer tick: advance the timekeeper to "counter now" and publish (ABI.md §6: every
+    /// The timer tick: advance the timekeeper to "counter now" and publish (docs/abi.md §5a: every
     /// tick, interrupts off, single writer), then re-arm.
     fn tick(&mut self) {
         let now = rdtime();
@@ -545,7 +545,7 @@ impl Kernel {
     }
 
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
-    /// goes to page 0 and the real data page to the timens slot (ABI.md §4).
+    /// goes to page 0 and the real data page to the timens slot (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
         let offsets =
             TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };

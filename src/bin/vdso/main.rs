@@ -87,7 +87,7 @@ enum Command {
         #[arg(long)]
         host: bool,
     },
-    /// Check an image against the contract (ABI.md) of an architecture, as the build does.
+    /// Check an image against the contract (docs/abi.md) of an architecture, as the build does.
     #[command(after_help = exit_status_help("", VERIFY_EXIT))]
     Verify {
         /// Image file to check.

@@ -2,7 +2,7 @@
 //! `getcpu` and hwprobe.
 //!
 //! `rdtime` needs the kernel (and the firmware) to let user mode read `time`
-//! (`scounteren.TM`, `mcounteren.TM`: ABI.md section 6). riscv has no `SA_RESTORER`: the kernel
+//! (`scounteren.TM`, `mcounteren.TM`: docs/abi.md section 5a). riscv has no `SA_RESTORER`: the kernel
 //! points a signal handler's `ra` at `__vdso_rt_sigreturn`, whose unwind information below lets
 //! debuggers and libgcc walk from the handler back into the interrupted code.
 

@@ -123,7 +123,7 @@ fn cpunode_lsl() -> u32 {
 #[inline(always)]
 fn cpunode_rdpid() -> u32 {
     let p: u64;
-    // SAFETY: the kernel set the mode byte only on a CPU with RDPID (ABI.md section 2).
+    // SAFETY: the kernel set the mode byte only on a CPU with RDPID (docs/abi.md section 2).
     unsafe {
         asm!("rdpid {p}", p = out(reg) p, options(nomem, nostack, preserves_flags));
     }
@@ -154,7 +154,7 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, _tcache: *mut u8) -> i32 {
 fn getcpu_mode_page0() -> u8 {
     const _: () = assert!(GETCPU_MODE_OFFSET == 0);
     let mode: u32;
-    // SAFETY: page 0 is mapped readable before the image (ABI.md section 1).
+    // SAFETY: page 0 is mapped readable before the image (docs/abi.md section 1).
     unsafe {
         asm!("movzx {m:e}, byte ptr [rip + vvar_start]", m = out(reg) mode,
              options(readonly, nostack, preserves_flags));
@@ -203,7 +203,7 @@ const _: () = {
     let _ = SYS_GETCPU;
 };
 
-// The weak unprefixed aliases Linux exports on x86_64 (ABI.md section 5).
+// The weak unprefixed aliases Linux exports on x86_64 (docs/abi.md section 5).
 core::arch::global_asm!(
     ".weak clock_gettime",
     ".type clock_gettime, @function",

@@ -19,7 +19,7 @@ fn gettime(clock: i32) -> (i32, Timespec) {
     (r, ts)
 }
 
-/// The conversion as ABI.md section 4 states it, in 128 bits.
+/// The conversion as docs/abi.md section 4 states it, in 128 bits.
 fn reference(last: u64, mask: u64, mult: u32, shift: u32, sec: u64, snsec: u64, counter: u64) -> (i64, i64) {
     let mut delta = counter.wrapping_sub(last) & mask;
     if delta > mask / 2 {
@@ -359,7 +359,7 @@ fn clock_getres_serves_hres_raw_and_coarse_and_asks_the_kernel_for_the_rest() {
     }
 }
 
-// x86_64 only: riscv64 Linux exports no `time` from its vDSO (ABI.md section 5), nor does ours.
+// x86_64 only: riscv64 Linux exports no `time` from its vDSO (docs/abi.md section 5), nor does ours.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn time_is_the_realtime_base_seconds_in_every_mode() {

@@ -25,7 +25,7 @@ const NSEC: i128 = 1_000_000_000;
 /// Rounds of reads of every served clock.
 const ROUNDS: usize = 2000;
 
-/// Served clocks (ABI.md §3).
+/// Served clocks (docs/abi.md §3).
 const SERVED: [(i32, &str); 7] = [
     (0, "REALTIME"),
     (1, "MONOTONIC"),
@@ -393,7 +393,7 @@ extern "C" fn main(sp: *const usize) -> ! {
         exit(1)
     }
     // SAFETY: each address is the resolved function of that name, whose C signature is the
-    // type it is converted to (ABI.md §5, Linux's prototypes).
+    // type it is converted to (docs/abi.md §5, Linux's prototypes).
     let v = unsafe {
         Vdso {
             clock_gettime: core::mem::transmute::<usize, ClockFn>(addrs[0]),

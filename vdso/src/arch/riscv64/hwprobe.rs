@@ -1,4 +1,4 @@
-//! `__vdso_riscv_hwprobe`: Linux 6.8's rules (ABI.md section 5). The page carries every key's
+//! `__vdso_riscv_hwprobe`: Linux 6.8's rules (docs/abi.md section 5). The page carries every key's
 //! value for the "all CPUs" case; a query the page cannot answer goes to the syscall.
 //!
 //! Byte loops over the CPU set use volatile accesses: LLVM would otherwise turn them into
