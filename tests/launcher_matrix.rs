@@ -552,3 +552,57 @@ fn the_program_cannot_make_the_data_pages_writable() {
     assert!(o.status.success(), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), expect(2), "riscv64");
 }
+
+/// Runs `cmd` as user `nobody` when this test runs as root (CAP_SYS_PTRACE would open any
+/// process's memory, so only an unprivileged program shows what a program can do).
+fn unprivileged(cmd: Command) -> Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return cmd;
+    }
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c
+}
+
+/// The writer keeps a read-write view of the data page, and runs as the program's user: unless
+/// it is non-dumpable, the program could open its `/proc/PID/mem` and write the page through it
+/// (a hostile tester did: REALTIME jumped by 10^6 s). The program must find the writer and be
+/// refused.
+#[test]
+#[cfg_attr(
+    target_arch = "riscv64",
+    ignore = "drives both launchers from the x86_64 run (the riscv64 one under qemu-riscv64), with the host's compilers"
+)]
+fn the_program_cannot_write_the_page_through_the_writer() {
+    let token = format!("writer-mem-token-{}", std::process::id());
+    let rv_launcher = riscv64_launcher().expect("the riscv64 launcher");
+    for (arch, compiler) in [("x86_64", "gcc"), ("riscv64", "riscv64-linux-gnu-gcc")] {
+        let prog = cc_from("writer_mem.c", compiler, &[], &format!("writer-mem-{arch}")).expect("fixture");
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vdso"));
+        c.args(["run", "--arch", arch, "--"])
+            .arg(&prog)
+            .arg(&token)
+            .env("VDSO_RISCV64_LAUNCHER", &rv_launcher);
+        let o = unprivileged(c).output().expect("vdso run");
+        assert!(o.status.success(), "{arch}: {o:?}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        let n = |k: &str| -> usize {
+            let f: Vec<&str> = out.split_whitespace().collect();
+            f.iter()
+                .position(|w| *w == k)
+                .and_then(|i| f.get(i + 1))
+                .and_then(|v| v.parse().ok())
+                .expect("a count")
+        };
+        assert!(n("candidates") >= 1, "{arch}: the writer was not found at all: {out}");
+        assert_eq!(n("opened"), 0, "{arch}: the program opened the writer's memory: {out}");
+    }
+}

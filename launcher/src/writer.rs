@@ -120,6 +120,17 @@ fn writer(
     program: i32,
     stats: Option<&Path>,
 ) -> ! {
+    // The writer holds a read-write view of the page and runs as the program's user: a
+    // dumpable writer would let the program open /proc/<writer>/mem (or ptrace it) and write
+    // the live page through that view. Non-dumpable, only a process with CAP_SYS_PTRACE can,
+    // as only the kernel can write a kernel's [vvar]. (The program can still signal it, as it
+    // can signal any process of its user: stopping the writer freezes the COARSE clocks.)
+    if let Err(e) = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable) {
+        let _ = std::fs::File::from(ready)
+            .write_all(format!("cannot make the writer non-dumpable: {e}").as_bytes());
+        // SAFETY: ends the writer process without running exit handlers.
+        unsafe { libc::_exit(1) }
+    }
     let keep = [ready.as_raw_fd(), pidfd.as_ref().map_or(-1, |f| f.as_raw_fd())];
     fds::detach_stdio();
     fds::close_all_but(&keep);
