@@ -10,7 +10,10 @@
 //!   preceding one by at most the time between two updates of the page plus how stale the
 //!   host's coarse clock was when the writer copied it (the writer reports both through
 //!   `--writer-stats`; on time, that is one tick, since it copies just after a host tick);
-//! - COARSE and `time()` never ahead of the fine clock read after them.
+//! - COARSE and `time()` never ahead of the fine clock read after them, and `time()` never ahead
+//!   of REALTIME_COARSE, ours or the kernel's, read after it (over at least two second
+//!   boundaries, where an early second would show);
+//! - all of it at the default 250 Hz and at 10 kHz.
 //!
 //! On x86_64 the program and the launcher run natively; the riscv64 program runs on the static
 //! riscv64 launcher under qemu-riscv64, driven from the x86_64 run as the matrix is.
@@ -25,8 +28,10 @@ use std::time::{Duration, Instant};
 use common::fixtures::{cc_from, riscv64_launcher};
 
 const SAMPLES: u32 = 100_000;
-/// The tick rate the launcher is asked for.
-const HZ: u64 = 250;
+/// The tick rates the launcher is asked for: the default, and the fastest it allows (where a
+/// correction time constant of a few ticks once let one noisy bracket slew the clock out of
+/// order).
+const HZ: [u32; 2] = [250, 10_000];
 
 /// The writer's statistics file, once it has appeared (the writer writes it after the program
 /// ends, from a process of its own).
@@ -45,12 +50,18 @@ fn writer_stats(path: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// Runs the fixture through `vdso run` and checks every line it prints.
+/// Runs the fixture through `vdso run` at each tick rate and checks every line it prints.
 fn check(program: &Path, arch: &str, launcher: Option<&Path>) {
-    let dir = common::scratch_dir(&format!("time-order-{arch}"));
+    for hz in HZ {
+        check_at(program, arch, launcher, hz);
+    }
+}
+
+fn check_at(program: &Path, arch: &str, launcher: Option<&Path>, hz: u32) {
+    let dir = common::scratch_dir(&format!("time-order-{arch}-{hz}"));
     let stats_path = dir.join("writer-stats.txt");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vdso"));
-    cmd.args(["run", "--arch", arch, "--hz", &HZ.to_string(), "--writer-stats"])
+    cmd.args(["run", "--arch", arch, "--hz", &hz.to_string(), "--writer-stats"])
         .arg(&stats_path)
         .arg("--")
         .arg(program)
@@ -73,7 +84,8 @@ fn check(program: &Path, arch: &str, launcher: Option<&Path>) {
     let mut failures = Vec::new();
     for line in stdout.lines().filter(|l| *l != "DONE") {
         let f: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(f.get(2).and_then(|n| n.parse::<u32>().ok()), Some(SAMPLES), "{arch}: {line}");
+        let samples = f.get(2).and_then(|n| n.parse::<u32>().ok());
+        assert!(samples >= Some(SAMPLES), "{arch}: {line}");
         match f[..] {
             [_, "samples", _, "bad", bad, "worst_ns", _] if bad != "0" => failures.push(line.to_string()),
             [_, "samples", _, "bad", _, "worst_ns", _] => {}
@@ -87,9 +99,12 @@ fn check(program: &Path, arch: &str, launcher: Option<&Path>) {
         }
         checks += 1;
     }
-    println!("{arch} (COARSE lag allowed {lag_allowed} ns):\n{stdout}writer:\n{stats:?}");
-    assert_eq!(checks, 5 + 2 * 3 + 1, "{arch}: every check reported: {stdout}");
-    assert!(failures.is_empty(), "{arch}: out of order:\n{}", failures.join("\n"));
+    println!("{arch} at {hz} Hz (COARSE lag allowed {lag_allowed} ns):\n{stdout}writer:\n{stats:?}");
+    assert_eq!(checks, 5 + 2 * 3 + 3, "{arch}: every check reported: {stdout}");
+    // The lag allowance comes from the writer's own figures; a writer that stalled for a second
+    // would make it meaningless.
+    assert!(figure("max_gap_ns") < 1_000_000_000, "{arch} at {hz} Hz: the writer stalled: {stats:?}");
+    assert!(failures.is_empty(), "{arch} at {hz} Hz: out of order:\n{}", failures.join("\n"));
 }
 
 #[test]

@@ -1,4 +1,7 @@
-//! Measuring the counter's frequency against the host's `CLOCK_MONOTONIC_RAW`.
+//! Measuring the counter's frequency against the host's `CLOCK_MONOTONIC_RAW`, and against its
+//! `CLOCK_MONOTONIC` in the same brackets: the two differ by the host's NTP frequency correction
+//! (tens of ppm on a synchronised host, up to 500), and a tracker of MONOTONIC that started from
+//! the RAW rate would spend its first tenth of a second working that difference off.
 //!
 //! The rate is never assumed: under qemu-user 7.2 riscv64's `rdtime` returns the host's TSC
 //! (about 2.4 GHz here), not the 10 MHz timebase real boards have. The method: take the counter
@@ -52,6 +55,9 @@ pub(crate) fn sample(clock: ClockId, tries: usize) -> Sample {
 pub struct Calibration {
     /// Counter ticks per second of host `CLOCK_MONOTONIC_RAW`.
     pub freq_hz: u64,
+    /// Counter ticks per second of host `CLOCK_MONOTONIC` (what NTP slews), measured over the
+    /// same window; equal to `freq_hz` for a [`known`](Self::known) frequency.
+    pub mono_freq_hz: u64,
     /// Worst-case relative error of `freq_hz`, in parts per million.
     pub error_ppm: f64,
     /// Length of the measurement window, ns.
@@ -61,7 +67,7 @@ pub struct Calibration {
 impl Calibration {
     /// A calibration of a known frequency (e.g. a device tree's `timebase-frequency`).
     pub const fn known(freq_hz: u64) -> Calibration {
-        Calibration { freq_hz, error_ppm: 0.0, window_ns: 0 }
+        Calibration { freq_hz, mono_freq_hz: freq_hz, error_ppm: 0.0, window_ns: 0 }
     }
 }
 
@@ -78,8 +84,10 @@ pub fn calibrate_for(window: Duration) -> Result<Calibration, Error> {
     const TRIES: usize = 64;
     let window = window.max(Duration::from_millis(1));
     let a = sample(ClockId::MonotonicRaw, TRIES);
+    let ma = sample(ClockId::Monotonic, TRIES);
     std::thread::sleep(window);
     let b = sample(ClockId::MonotonicRaw, TRIES);
+    let mb = sample(ClockId::Monotonic, TRIES);
     let dt = b.host_ns - a.host_ns;
     let dc = b.counter.wrapping_sub(a.counter);
     if dt <= 0 {
@@ -95,5 +103,12 @@ pub fn calibrate_for(window: Duration) -> Result<Calibration, Error> {
     }
     let uncertainty_ns = (a.half_width_ns + b.half_width_ns + 1) as f64;
     let error_ppm = uncertainty_ns / dt as f64 * 1e6 + 1e6 / dc as f64;
-    Ok(Calibration { freq_hz: freq, error_ppm, window_ns: dt as u64 })
+    // MONOTONIC's rate from its own brackets; if they are useless, RAW's (no NTP correction).
+    let (mdt, mdc) = (mb.host_ns - ma.host_ns, mb.counter.wrapping_sub(ma.counter));
+    let mono_freq = if mdt > 0 && mdc != 0 && mdc <= u64::MAX / 2 {
+        u64::try_from((mdc as u128 * 1_000_000_000 + mdt as u128 / 2) / mdt as u128).unwrap_or(freq)
+    } else {
+        freq
+    };
+    Ok(Calibration { freq_hz: freq, mono_freq_hz: mono_freq, error_ppm, window_ns: dt as u64 })
 }

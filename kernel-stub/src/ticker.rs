@@ -70,8 +70,22 @@ use crate::update::{ClockConfig, CoarseTimes, Timekeeper, Times};
 pub const HOST_SLEW_ALLOWANCE_PPM: f64 = 500.0;
 /// A published MONOTONIC behind the host by more than this is stepped forward, not slewed.
 pub const STEP_FORWARD_NS: i128 = 1_000_000;
-/// Ticks over which a measured error is worked off (τ = this many tick periods).
+/// Ticks over which a measured error is worked off (τ = this many tick periods, and at least
+/// [`MIN_CORRECTION_NS`]).
 pub const CORRECTION_TICKS: u32 = 4;
+/// The shortest correction time constant, ns. At 10 kHz four ticks are 0.4 ms: one noisy
+/// bracket would then swing the slew to its limit, and a writer the scheduler holds back for
+/// milliseconds would keep that slew for the whole gap.
+pub const MIN_CORRECTION_NS: f64 = 16_000_000.0;
+/// The most the integral term of a tracker moves in one tick (a rate, 1 ppm): a rate error of
+/// a few ppm is absorbed within tens of ticks, while noise can only random-walk it slowly.
+const INTEGRAL_STEP: f64 = 1e-6;
+/// A tick whose host bracket is this many times wider than the narrowest seen measures the
+/// error too coarsely to correct by: it keeps the previous `mult`.
+const WIDE_BRACKET_FACTOR: i128 = 4;
+/// Floor of "the narrowest bracket seen", ns (so a lucky 5 ns bracket does not make every
+/// later one "wide").
+const MIN_BRACKET_NS: i128 = 50;
 /// A ticker aligned with the host's tick wakes this long after it (host ticks jitter by tens of
 /// µs).
 pub const HOST_TICK_MARGIN_NS: i128 = 250_000;
@@ -161,13 +175,17 @@ pub struct TickerStats {
     /// MONOTONIC − MONOTONIC_COARSE just after the read), ns. A reader's COARSE clock lags the
     /// host's by at most [`max_gap_ns`](Self::max_gap_ns) plus this.
     pub max_coarse_staleness_ns: u64,
+    /// Updates published just before a second boundary instead of at the counter's value,
+    /// because the host's coarse clock had not crossed it yet (so `time()` never runs ahead of
+    /// the host's).
+    pub second_boundary_updates: u64,
 }
 
 impl core::fmt::Display for TickerStats {
     /// One `name value` line per figure, for a file a test or a person reads after a run.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let c = &self.calibration;
-        let lines: [(&str, &dyn core::fmt::Display); 20] = [
+        let lines: [(&str, &dyn core::fmt::Display); 21] = [
             ("ticks", &self.ticks),
             ("hz", &self.hz),
             ("counter_hz", &c.freq_hz),
@@ -181,6 +199,7 @@ impl core::fmt::Display for TickerStats {
             ("max_gap_ns", &self.max_gap_ns),
             ("max_bracket_ns", &self.max_bracket_ns),
             ("max_coarse_staleness_ns", &self.max_coarse_staleness_ns),
+            ("second_boundary_updates", &self.second_boundary_updates),
             ("realtime_steps", &self.realtime_steps),
             ("monotonic_steps", &self.monotonic_steps),
             ("max_slew_ppm", &self.max_slew_ppm),
@@ -198,7 +217,7 @@ impl core::fmt::Display for TickerStats {
 
 impl TickerStats {
     fn tau_ns(&self) -> f64 {
-        CORRECTION_TICKS as f64 * NSEC_PER_SEC as f64 / self.hz as f64
+        correction_ns(self.hz)
     }
 
     fn bound(&self, eps_ppm: f64) -> u64 {
@@ -407,6 +426,7 @@ impl Ticker {
             max_slew_ppm: config.max_slew_ppm,
             max_update_interval_ns: limit,
             max_coarse_staleness_ns: 0,
+            second_boundary_updates: 0,
         };
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
@@ -495,26 +515,52 @@ impl Drop for Ticker {
     }
 }
 
+/// The correction time constant τ at `hz` ticks a second, ns.
+fn correction_ns(hz: u32) -> f64 {
+    (CORRECTION_TICKS as f64 * NSEC_PER_SEC as f64 / hz.max(1) as f64).max(MIN_CORRECTION_NS)
+}
+
 /// The rate-and-error controller of one clock: returns the next interval's `mult`.
+///
+/// Proportional to the error over τ, plus an integral term while the rate is still the
+/// calibration's guess: a rate off by ρ would otherwise leave a standing error of ρ·τ (tens of
+/// ns for a few ppm), enough for a reader comparing with the host's syscall to see our clock
+/// out of order. Once the rate is measured over a long baseline (after
+/// [`REESTIMATE_AFTER_NS`]) that measurement replaces the integral.
 struct Tracker {
     first: Option<(u64, i128)>,
     freq: f64,
     shift: u32,
     tau_ns: f64,
+    period_ns: f64,
     max_slew: f64,
+    integral: f64,
 }
 
 impl Tracker {
+    fn new(freq_hz: u64, shift: u32, tau_ns: f64, period_ns: f64, max_slew: f64) -> Self {
+        Tracker { first: None, freq: freq_hz as f64, shift, tau_ns, period_ns, max_slew, integral: 0.0 }
+    }
+
     fn next_mult(&mut self, counter: u64, host: i128, error_ns: i128) -> u32 {
+        let e = error_ns as f64;
         match self.first {
             None => self.first = Some((counter, host)),
             Some((c0, h0)) if host - h0 >= REESTIMATE_AFTER_NS => {
                 let dc = counter.wrapping_sub(c0) as f64;
                 self.freq = dc * 1e9 / (host - h0) as f64;
+                self.integral = 0.0;
             }
-            Some(_) => {}
+            Some(_) => {
+                // Critically damped (integral gain a quarter of the proportional gain squared),
+                // and at most INTEGRAL_STEP per tick: one noisy bracket (microseconds under
+                // qemu) must not leave a lasting rate error behind.
+                let gain = self.period_ns / (4.0 * self.tau_ns * self.tau_ns);
+                let step = (e * gain).clamp(-INTEGRAL_STEP, INTEGRAL_STEP);
+                self.integral = (self.integral + step).clamp(-self.max_slew, self.max_slew);
+            }
         }
-        let slew = (error_ns as f64 / self.tau_ns).clamp(-self.max_slew, self.max_slew);
+        let slew = (e / self.tau_ns + self.integral).clamp(-self.max_slew, self.max_slew);
         let nominal = (1u64 << self.shift) as f64 * 1e9 / self.freq;
         (nominal * (1.0 - slew)).round().clamp(1.0, u32::MAX as f64) as u32
     }
@@ -529,10 +575,14 @@ fn run<A: VdsoArch>(
     shared: &Shared,
 ) {
     let period = Duration::from_nanos((NSEC_PER_SEC / config.hz as u64).max(1));
-    let tau_ns = CORRECTION_TICKS as f64 * period.as_nanos() as f64;
+    let tau_ns = correction_ns(config.hz);
     let max_slew = config.max_slew_ppm as f64 * 1e-6;
-    let mut mono_tr = Tracker { first: None, freq: cal.freq_hz as f64, shift, tau_ns, max_slew };
-    let mut raw_tr = Tracker { first: None, freq: cal.freq_hz as f64, shift, tau_ns, max_slew };
+    let period_f = period.as_nanos() as f64;
+    // MONOTONIC starts from its own measured rate (the host's NTP correction included), RAW
+    // from RAW's.
+    let mono_freq = if cal.mono_freq_hz == 0 { cal.freq_hz } else { cal.mono_freq_hz };
+    let mut mono_tr = Tracker::new(mono_freq, shift, tau_ns, period_f, max_slew);
+    let mut raw_tr = Tracker::new(cal.freq_hz, shift, tau_ns, period_f, max_slew);
     let mut fixed_real = config.realtime_offset_ns as i128;
 
     let s = host_sample(8);
@@ -556,7 +606,31 @@ fn run<A: VdsoArch>(
     let _ = tk.set_clock_mode(config.clock_mode);
     tk.set_tz(config.tz_minuteswest, config.tz_dsttime);
     tk.set_hrtimer_res(config.hrtimer_res);
+    let _ = tk.set_mult(mono_tr.next_mult(s.counter, s.mono, 0));
     let (coarse, staleness) = host_coarse(fixed_real);
+    if tk.realtime().sec > coarse.realtime.sec {
+        // Started just after a second boundary the host's coarse clock has not reached: begin
+        // just before it instead (see `update_at_tick`).
+        let back = tk.realtime().nsec as i128 + 1;
+        let cycles = (back as u128 * mono_freq as u128).div_ceil(NSEC_PER_SEC as u128) as u64;
+        let times = Times {
+            monotonic: Timespec::from_nanos(s.mono - back),
+            realtime: Timespec::from_nanos(s.mono - back + offset_of(&host_real) + fixed_real),
+            raw: Timespec::from_nanos(s.raw - back),
+            ..times
+        };
+        if let Ok(mut earlier) = Timekeeper::new(
+            ClockConfig { mult, shift, mask: u64::MAX },
+            s.counter.wrapping_sub(cycles),
+            &times,
+        ) {
+            let _ = earlier.set_clock_mode(config.clock_mode);
+            earlier.set_tz(config.tz_minuteswest, config.tz_dsttime);
+            earlier.set_hrtimer_res(config.hrtimer_res);
+            let _ = earlier.set_mult(tk.snapshot().mult);
+            tk = earlier;
+        }
+    }
     tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
     publish(&mut writer, &tk, hwprobe.take());
@@ -571,6 +645,8 @@ fn run<A: VdsoArch>(
 
     let period_ns = period.as_nanos() as i128;
     let host_tick = host_tick_ns();
+    let mut best_bracket = s.half_width.max(MIN_BRACKET_NS);
+    let mut boundary_updates = 0u64;
     let mut next = instant_at(next_tick_ns(
         host_ns(ClockId::Monotonic),
         period_ns,
@@ -590,25 +666,14 @@ fn run<A: VdsoArch>(
 
         let pending = std::mem::take(&mut shared.lock().pending);
         let s = host_sample(4);
-        tk.advance(s.counter);
-        let err = tk.monotonic().as_nanos() - s.mono;
-        let raw_err = tk.raw().as_nanos() - s.raw;
         let gap = s.mono - last_host;
         last_host = s.mono;
-
-        let mut mono_steps = 0;
-        if err < -STEP_FORWARD_NS {
-            tk.step_monotonic_forward((-err) as u64);
-            mono_steps = 1;
-        }
-        // A refused (zero) `mult` keeps the previous one.
-        let _ = tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
-        let _ = tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
+        best_bracket = best_bracket.min(s.half_width.max(MIN_BRACKET_NS));
 
         // REALTIME, BOOTTIME, TAI: the host's offsets from MONOTONIC, each tick's brackets
         // narrowing the estimate (module docs). Published REALTIME = our MONOTONIC + the host's
         // offset, so REALTIME is off the host's by exactly what MONOTONIC is (which the
-        // controller above keeps within the tolerance), as on the host itself.
+        // controller keeps within the tolerance), as on the host itself.
         let mut real_steps = 0;
         if let Some(o) = pending.realtime_offset_ns {
             fixed_real = o as i128;
@@ -617,23 +682,62 @@ fn run<A: VdsoArch>(
         if measure_offset(ClockId::Realtime, &mut host_real, 4) {
             real_steps = 1;
         }
-        tk.set_realtime_offset(offset_of(&host_real) + fixed_real);
         measure_offset(ClockId::Boottime, &mut host_boot, 4);
-        tk.set_boot_offset(offset_of(&host_boot));
-        let tai = host_tai_offset();
-        if tai != host_tai {
-            host_tai = tai;
-        }
-        tk.set_tai_offset(host_tai);
-        if let Some(m) = pending.clock_mode {
-            let _ = tk.set_clock_mode(m);
-        }
-        if let Some((w, d)) = pending.tz {
-            tk.set_tz(w, d);
-        }
-        // Last, just before publishing: the host's coarse clocks can only have moved forward
-        // since, so what we publish is never ahead of them.
+        host_tai = host_tai_offset();
+        // Before publishing: the host's coarse clocks can only move forward after this read, so
+        // what we publish from it is never ahead of them.
         let (coarse, staleness) = host_coarse(fixed_real);
+
+        // The update at the counter now, tried on a copy.
+        let mut next_tk = tk.clone();
+        next_tk.advance(s.counter);
+        let err = next_tk.monotonic().as_nanos() - s.mono;
+        let raw_err = next_tk.raw().as_nanos() - s.raw;
+        let mut mono_steps = 0;
+        if err < -STEP_FORWARD_NS {
+            next_tk.step_monotonic_forward((-err) as u64);
+            mono_steps = 1;
+        }
+        // A bracket much wider than usual measures the error too coarsely to act on.
+        if s.half_width <= WIDE_BRACKET_FACTOR * best_bracket || mono_steps == 1 {
+            // A refused (zero) `mult` keeps the previous one.
+            let _ = next_tk.set_mult(mono_tr.next_mult(s.counter, s.mono, err.max(-STEP_FORWARD_NS)));
+            let _ = next_tk.set_raw_mult(raw_tr.next_mult(s.counter, s.raw, raw_err));
+        }
+        let settings = |t: &mut Timekeeper| {
+            t.set_realtime_offset(offset_of(&host_real) + fixed_real);
+            t.set_boot_offset(offset_of(&host_boot));
+            t.set_tai_offset(host_tai);
+            if let Some(m) = pending.clock_mode {
+                let _ = t.set_clock_mode(m);
+            }
+            if let Some((w, d)) = pending.tz {
+                t.set_tz(w, d);
+            }
+        };
+        settings(&mut next_tk);
+        if next_tk.realtime().sec <= coarse.realtime.sec {
+            tk = next_tk;
+        } else {
+            // A second boundary lies between the host's last tick and now. `time()` reads the
+            // seconds of this update's REALTIME base, and the host's `time()` (its coarse
+            // clock's seconds) has not crossed that boundary yet: publish the update at the
+            // last counter value before the boundary instead, with the interval's `mult`
+            // unchanged (so readers past that value see the same clock as before the update).
+            settings(&mut tk);
+            let boundary = Timespec { sec: next_tk.realtime().sec, nsec: 0 };
+            let real_off = tk.realtime().as_nanos() - tk.monotonic().as_nanos();
+            let mono_limit = Timespec::from_nanos(boundary.as_nanos() - 1 - real_off);
+            let at = tk.cycles_at_monotonic(mono_limit).map_or(s.counter, |c| {
+                if c.wrapping_sub(s.counter) as i64 > 0 {
+                    s.counter
+                } else {
+                    c
+                }
+            });
+            tk.advance(at);
+            boundary_updates += 1;
+        }
         tk.set_coarse(coarse);
         publish(&mut writer, &tk, pending.hwprobe);
         let last_host_tick = coarse.monotonic.as_nanos();
@@ -651,6 +755,7 @@ fn run<A: VdsoArch>(
         stats.max_coarse_staleness_ns = stats.max_coarse_staleness_ns.max(staleness.max(0) as u64);
         stats.realtime_steps += real_steps;
         stats.monotonic_steps += mono_steps;
+        stats.second_boundary_updates = boundary_updates;
         drop(st);
         shared.ticked.notify_all();
     }

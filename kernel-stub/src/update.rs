@@ -487,6 +487,22 @@ impl Timekeeper {
         s.monotonic.add_cycles(delta, s.mult, s.shift).to_timespec(s.shift)
     }
 
+    /// The last counter value at which a reader computes MONOTONIC no later than `mono`, from
+    /// what would be published now; `None` if MONOTONIC at `cycle_last` is already later. (A
+    /// timekeeper that must not publish past an instant, such as a second boundary that
+    /// `time()` would cross early, advances to this.)
+    pub fn cycles_at_monotonic(&self, mono: Timespec) -> Option<u64> {
+        let s = &self.snap;
+        // `shift` was checked when it was set (at most 32), so the shifted totals fit in i128.
+        let target = mono.as_nanos() << s.shift;
+        let room = target - s.monotonic.total(s.shift);
+        if room < 0 {
+            return None;
+        }
+        let delta = (room / s.mult.max(1) as i128).min((s.mask >> 1) as i128) as u64;
+        Some(s.cycle_last.wrapping_add(delta) & s.mask)
+    }
+
     /// MONOTONIC_RAW as a reader computes it at counter value `cycles`.
     pub fn raw_at(&self, cycles: u64) -> Timespec {
         let s = &self.snap;

@@ -104,7 +104,12 @@ fn clock_modes_the_real_page_cannot_hold_are_refused() {
     drop(w);
 
     // The ticker: at start (TickerConfig.clock_mode) and while running.
-    let cal = Some(Calibration { freq_hz: 1_000_000_000, error_ppm: 0.0, window_ns: 1 });
+    let cal = Some(Calibration {
+        freq_hz: 1_000_000_000,
+        mono_freq_hz: 1_000_000_000,
+        error_ppm: 0.0,
+        window_ns: 1,
+    });
     let config = TickerConfig { clock_mode: clock_mode::TIMENS, calibration: cal, ..TickerConfig::default() };
     match Ticker::start(&m, config) {
         Err(Error::Clock(ConfigError::ClockMode(clock_mode::TIMENS))) => {}
