@@ -3,7 +3,7 @@
 use core::ptr::NonNull;
 
 use linux_vdso::{Arch, Image};
-use vdso_abi::{clock, riscv64};
+use vdso_abi::riscv64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
 use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
 use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
@@ -13,6 +13,7 @@ use vdso_kernel_stub::{clocks_calc_mult_shift, SeqlockWriter, Timekeeper, Timesp
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
+use crate::process::{self, splitmix, take_report, ClockStats, Clocks, Signals, UserMemory, EFAULT};
 use crate::proto::{self, Report};
 use crate::trap::{reg, TrapFrame};
 use crate::{println, rdtime, sbi, Global};
@@ -37,23 +38,14 @@ const SCOUNTEREN_TM: usize = 1 << 1;
 const SCAUSE_INTERRUPT: usize = 1 << 63;
 const IRQ_S_TIMER: usize = 5;
 const EXC_ECALL_U: usize = 8;
-const SA_NODEFER: u64 = 0x4000_0000;
-const SI_USER: i32 = 0;
-const SI_KERNEL: i32 = 0x80;
 
 /// What the kernel counts (every trap from user mode).
 #[derive(Default)]
 struct Stats {
     ecalls: u64,
     timer_irqs: u64,
-    /// clock_gettime / clock_getres / gettimeofday syscalls for what the page serves.
-    served_ecalls: u64,
-    /// clock_gettime(2, 10, -1 ...) that reached the kernel.
-    fallback_gettime: u64,
-    /// clock_getres for unserved ids.
-    fallback_getres: u64,
-    /// Fallbacks whose `ecall` sat inside the vDSO image.
-    fallback_from_vdso: u64,
+    /// The clock syscalls that reached the kernel.
+    clocks: ClockStats,
     /// getcpu / riscv_flush_icache made from inside the image.
     passthrough_from_vdso: u64,
     signals_delivered: u64,
@@ -72,10 +64,9 @@ struct SigAction {
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
-    regions: [Region; 8],
-    nregions: usize,
+    mem: UserMemory,
     freq: u64,
-    tk: Timekeeper,
+    clocks: Clocks,
     writer: SeqlockWriter<riscv64::ArchData>,
     tick_cycles: u64,
     next_tick: u64,
@@ -86,14 +77,10 @@ struct Kernel {
     /// The real data page and the page a time namespace maps at page 0 (physical addresses).
     data_page: usize,
     ns_page: usize,
-    /// Offset of the namespace's MONOTONIC/BOOTTIME (0 outside a namespace).
-    timens_ns: i128,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
     actions: [SigAction; 65],
-    pending: u64,
-    blocked: u64,
-    alarm: Option<u64>,
+    sig: Signals,
     stats: Stats,
     report: Option<Report>,
     boot_cycles: u64,
@@ -102,13 +89,6 @@ struct Kernel {
 
 static KERNEL: Global<Option<Kernel>> = Global::new(None);
 static FRAME: Global<TrapFrame> = Global::new(TrapFrame { regs: [0; 32], kernel_sp: 0 });
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
 
 /// A 64-bit seed: `/chosen/rng-seed` or `kaslr-seed` if the firmware passed one, mixed with the
 /// counter either way.
@@ -160,15 +140,10 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
 
     // The address space: the kernel's identity map, the program, its stack, the vDSO.
     let mut space = AddressSpace::new();
-    let mut regions = [Region::default(); 8];
-    let mut nregions = 0;
-    let mut add_region = |r: Region| {
-        regions[nregions] = r;
-        nregions += 1;
-    };
-    let loaded = loader::load(&mut space, &mut add_region);
+    let mut mem = UserMemory::default();
+    let loaded = loader::load(&mut space, &mut |r| mem.add(r));
     space.map_fresh(STACK_TOP - STACK_SIZE, STACK_SIZE, pte::U | pte::R | pte::W);
-    add_region(Region { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, writable: true });
+    mem.add(Region { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, writable: true });
 
     let data_pages = IMAGE.data_pages();
     let total_pages = data_pages + IMAGE.pages();
@@ -193,7 +168,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     for i in 0..IMAGE.pages() {
         space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
     }
-    add_region(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
+    mem.add(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
     let sym = IMAGE.symbol("__vdso_rt_sigreturn").expect("the image exports __vdso_rt_sigreturn");
     let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
 
@@ -260,10 +235,9 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let (k, frame) = unsafe { (KERNEL.get(), FRAME.get()) };
     *k = Some(Kernel {
         space,
-        regions,
-        nregions,
+        mem,
         freq,
-        tk,
+        clocks: Clocks { tk, timens_ns: 0, hz: IMAGE.hz() },
         writer,
         tick_cycles,
         next_tick,
@@ -271,12 +245,9 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         vdso,
         data_page,
         ns_page,
-        timens_ns: 0,
         sigreturn,
         actions: [SigAction::default(); 65],
-        pending: 0,
-        blocked: 0,
-        alarm: None,
+        sig: Signals::default(),
         stats: Stats::default(),
         report: None,
         boot_cycles: now,
@@ -353,54 +324,13 @@ impl Kernel {
     /// tick, interrupts off, single writer), then re-arm.
     fn tick(&mut self) {
         let now = rdtime();
-        self.tk.advance(now);
-        self.tk.publish(&mut self.writer);
+        self.clocks.tk.advance(now);
+        self.clocks.tk.publish(&mut self.writer);
         while self.next_tick <= now {
             self.next_tick += self.tick_cycles;
         }
         sbi::set_timer(self.next_tick);
-        if self.alarm.is_some_and(|a| now >= a) {
-            self.alarm = None;
-            self.pending |= 1 << (proto::SIGALRM - 1);
-        }
-    }
-
-    /// The kernel's own reading of `id` at counter value `now`, in ns (namespace applied).
-    fn clock_ns(&self, id: i32, now: u64) -> Option<i128> {
-        let snap = self.tk.snapshot();
-        let mono = self.tk.monotonic_at(now).as_nanos();
-        let coarse = self.tk.monotonic().as_nanos();
-        let ns = self.timens_ns;
-        Some(match id {
-            clock::REALTIME => mono + snap.realtime_offset,
-            clock::MONOTONIC => mono + ns,
-            clock::MONOTONIC_RAW => self.tk.raw_at(now).as_nanos() + ns,
-            clock::REALTIME_COARSE => coarse + snap.realtime_offset,
-            clock::MONOTONIC_COARSE => coarse + ns,
-            clock::BOOTTIME => mono + snap.boot_offset + ns,
-            clock::TAI => mono + snap.realtime_offset + snap.tai_offset,
-            _ => return None,
-        })
-    }
-
-    fn user_ok(&self, addr: usize, len: usize, write: bool) -> bool {
-        let Some(end) = addr.checked_add(len) else { return false };
-        self.regions[..self.nregions]
-            .iter()
-            .any(|r| addr >= r.start && end <= r.end && (r.writable || !write))
-    }
-
-    fn put_timespec(&self, addr: usize, ns: i128) -> isize {
-        if !self.user_ok(addr, 16, true) {
-            return -14; // EFAULT
-        }
-        let t = Timespec::from_nanos(ns);
-        // SAFETY: checked: inside a writable user region, reached with SUM set.
-        unsafe {
-            (addr as *mut i64).write_unaligned(t.sec);
-            ((addr + 8) as *mut i64).write_unaligned(t.nsec as i64);
-        }
-        0
+        self.sig.tick(now);
     }
 
     fn in_image(&self, pc: usize) -> bool {
@@ -410,77 +340,43 @@ impl Kernel {
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
         let nr = frame.regs[reg::A7] as usize;
         let a = |i: usize| frame.regs[reg::A0 + i] as usize;
-        let served_id = |id: i32| matches!(id, 0 | 1 | 4 | 5 | 6 | 7 | 11);
         let ret: isize = match nr {
-            proto::SYS_WRITE => {
-                let (buf, len) = (a(1), a(2));
-                if self.user_ok(buf, len, false) {
-                    // SAFETY: checked user range, SUM set.
-                    let bytes = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+            proto::SYS_WRITE => match self.mem.bytes(a(1), a(2)) {
+                Some(bytes) => {
                     bytes.iter().copied().for_each(sbi::putchar);
-                    len as isize
-                } else {
-                    -14
+                    a(2) as isize
                 }
-            }
+                None => -EFAULT,
+            },
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
             proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
-                let id = a(0) as i32;
                 let getres = nr == proto::SYS_CLOCK_GETRES;
-                if served_id(id) {
-                    self.stats.served_ecalls += 1;
-                    let res = if matches!(id, 5 | 6) { 1_000_000_000 / IMAGE.hz() as i128 } else { 1 };
-                    let ns = if getres { Some(res) } else { self.clock_ns(id, rdtime()) };
-                    match (a(1), ns) {
-                        (0, _) if getres => 0,
-                        (p, Some(ns)) => self.put_timespec(p, ns),
-                        _ => -proto::EINVAL,
-                    }
-                } else {
-                    // CPU-time clocks, ALARM clocks, 10, negative or too large ids: this kernel
-                    // has no such clocks, and says so the way Linux does for unknown ids.
-                    if getres {
-                        self.stats.fallback_getres += 1;
-                    } else {
-                        self.stats.fallback_gettime += 1;
-                    }
-                    if self.in_image(pc) {
-                        self.stats.fallback_from_vdso += 1;
-                    }
-                    -proto::EINVAL
-                }
+                let from_image = self.in_image(pc);
+                self.stats.clocks.clock_call(
+                    &self.clocks,
+                    &self.mem,
+                    getres,
+                    (a(0) as i32, a(1)),
+                    rdtime(),
+                    from_image,
+                )
             }
             proto::SYS_GETTIMEOFDAY => {
-                self.stats.served_ecalls += 1;
-                let tv = a(0);
-                if tv != 0 && self.user_ok(tv, 16, true) {
-                    let ns = self.clock_ns(clock::REALTIME, rdtime()).unwrap_or(0);
-                    let t = Timespec::from_nanos(ns);
-                    // SAFETY: checked user range, SUM set.
-                    unsafe {
-                        (tv as *mut i64).write_unaligned(t.sec);
-                        ((tv + 8) as *mut i64).write_unaligned((t.nsec / 1000) as i64);
-                    }
-                }
-                0
+                self.stats.clocks.gettimeofday(&self.clocks, &self.mem, a(0), rdtime())
             }
             proto::SYS_GETPID => 1,
             proto::SYS_GETCPU => {
                 if self.in_image(pc) {
                     self.stats.passthrough_from_vdso += 1;
                 }
-                let mut ret = 0;
-                for p in [a(0), a(1)] {
-                    if p != 0 {
-                        if self.user_ok(p, 4, true) {
-                            // SAFETY: checked user range, SUM set. One hart, one node: 0.
-                            unsafe { (p as *mut u32).write_unaligned(0) };
-                        } else {
-                            ret = -14;
-                        }
-                    }
+                // One hart, one node: 0 and 0.
+                let put = |p: usize| if p == 0 { 0 } else { self.mem.write(p, 0u32) };
+                let r = put(a(0));
+                if r != 0 {
+                    r
+                } else {
+                    put(a(1))
                 }
-                ret
             }
             proto::SYS_RISCV_FLUSH_ICACHE => {
                 if self.in_image(pc) {
@@ -490,55 +386,19 @@ impl Kernel {
                 unsafe { core::arch::asm!("fence.i") };
                 0
             }
-            proto::SYS_KILL => {
-                let sig = a(1);
-                if !(a(0) == 1 || a(0) == 0) {
-                    -3 // ESRCH
-                } else if (1..=64).contains(&sig) {
-                    self.pending |= 1 << (sig - 1);
-                    0
-                } else {
-                    -proto::EINVAL
-                }
-            }
+            proto::SYS_KILL => self.sig.kill(a(0), a(1)),
             proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_SETITIMER => {
-                // ITIMER_REAL only, one-shot: `new->it_value` (timeval at offset 16).
-                let new = a(1);
-                if a(0) != 0 || !self.user_ok(new, 32, false) {
-                    -proto::EINVAL
-                } else {
-                    // SAFETY: checked user range, SUM set.
-                    let (sec, usec) = unsafe {
-                        (
-                            ((new + 16) as *const u64).read_unaligned(),
-                            ((new + 24) as *const u64).read_unaligned(),
-                        )
-                    };
-                    let cycles = (sec * 1_000_000 + usec) as u128 * self.freq as u128 / 1_000_000;
-                    self.alarm = Some(rdtime() + cycles as u64);
-                    0
-                }
-            }
-            proto::SYS_KTIME => match self.clock_ns(a(0) as i32, rdtime()) {
+            proto::SYS_SETITIMER => self.sig.setitimer(&self.mem, (a(0), a(1)), rdtime(), self.freq),
+            proto::SYS_KTIME => match self.clocks.ns(a(0) as i32, rdtime()) {
                 Some(ns) => ns as isize,
                 None => -proto::EINVAL,
             },
             proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
-            proto::SYS_REPORT => {
-                let p = a(0);
-                if self.user_ok(p, size_of::<Report>(), false) {
-                    // SAFETY: checked user range, SUM set; `Report` is plain data.
-                    self.report = Some(unsafe { (p as *const Report).read_unaligned() });
-                    0
-                } else {
-                    -14
-                }
-            }
+            proto::SYS_REPORT => take_report(&self.mem, a(0), &mut self.report),
             _ => -38, // ENOSYS
         };
         frame.regs[reg::A0] = ret as u64;
@@ -555,7 +415,7 @@ impl Kernel {
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.timens_ns = offset_sec as i128 * 1_000_000_000;
+        self.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
     }
 
@@ -564,20 +424,16 @@ impl Kernel {
             return -proto::EINVAL;
         }
         if oldact != 0 {
-            if !self.user_ok(oldact, 24, true) {
-                return -14;
-            }
             let old = self.actions[sig];
-            // SAFETY: checked user range, SUM set.
-            unsafe { (oldact as *mut [u64; 3]).write_unaligned([old.handler, old.flags, old.mask]) };
+            if self.mem.write(oldact, [old.handler, old.flags, old.mask]) != 0 {
+                return -EFAULT;
+            }
         }
         if act != 0 {
-            if !self.user_ok(act, 24, false) {
-                return -14;
-            }
             // riscv64 has no `sa_restorer`: { handler, flags, mask }.
-            // SAFETY: checked user range, SUM set.
-            let [handler, flags, mask] = unsafe { (act as *const [u64; 3]).read_unaligned() };
+            let Some([handler, flags, mask]) = self.mem.read::<[u64; 3]>(act) else {
+                return -EFAULT;
+            };
             self.actions[sig] = SigAction { handler, flags, mask };
         }
         0
@@ -586,12 +442,7 @@ impl Kernel {
     /// Delivers one pending, unblocked signal by building a Linux `rt_sigframe` on the user
     /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let ready = self.pending & !self.blocked;
-        if ready == 0 {
-            return;
-        }
-        let sig = ready.trailing_zeros() as usize + 1;
-        self.pending &= !(1 << (sig - 1));
+        let Some(sig) = self.sig.take_ready() else { return };
         let act = self.actions[sig];
         match act.handler {
             0 => {
@@ -603,7 +454,7 @@ impl Kernel {
         }
         let user_sp = frame.regs[reg::SP] as usize;
         let sf = (user_sp - proto::RT_SIGFRAME_SIZE) & !15;
-        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, true) {
+        if !self.mem.ok(sf, proto::RT_SIGFRAME_SIZE, true) {
             println!("riscv-kernel: no room for a signal frame at {sf:#x}");
             self.finish(1);
         }
@@ -611,23 +462,14 @@ impl Kernel {
         // SAFETY: the frame lies inside the writable user stack (checked), reached with SUM set.
         unsafe {
             core::ptr::write_bytes(sf as *mut u8, 0, proto::RT_SIGFRAME_SIZE);
-            // siginfo: si_signo, si_errno, si_code, then (for SI_USER) si_pid, si_uid.
-            let code = if sig == proto::SIGALRM { SI_KERNEL } else { SI_USER };
-            (sf as *mut i32).write(sig as i32);
-            ((sf + 8) as *mut i32).write(code);
-            if code == SI_USER {
-                ((sf + 16) as *mut i32).write(1);
-            }
+            process::write_siginfo(sf, sig);
             // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
             // restore; then uc_mcontext.sc_regs = pc, x1..x31 (the FP state stays zero).
             ((uc + 24) as *mut i32).write(2);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.blocked);
+            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.sig.blocked);
             (*((uc + proto::UC_MCONTEXT) as *mut [u64; 32])) = frame.regs;
         }
-        if act.flags & SA_NODEFER == 0 {
-            self.blocked |= 1 << (sig - 1);
-        }
-        self.blocked |= act.mask;
+        self.sig.enter_handler(sig, act.flags, act.mask);
         frame.regs[reg::PC] = act.handler;
         frame.regs[reg::RA] = self.sigreturn.0 as u64;
         frame.regs[reg::SP] = sf as u64;
@@ -645,16 +487,16 @@ impl Kernel {
             self.stats.sigreturn_other += 1;
         }
         let sf = frame.regs[reg::SP] as usize;
-        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, false) {
-            println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
-            self.finish(1);
-        }
         let uc = sf + proto::SIGINFO_SIZE;
-        // SAFETY: checked user range, SUM set.
-        unsafe {
-            frame.regs = *((uc + proto::UC_MCONTEXT) as *const [u64; 32]);
-            self.blocked = ((uc + proto::UC_SIGMASK) as *const u64).read() & !(1 << 8 | 1 << 18);
-        }
+        let (Some(regs), Some(mask)) = (
+            self.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
+            self.mem.read::<u64>(uc + proto::UC_SIGMASK),
+        ) else {
+            println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
+            self.finish(1)
+        };
+        frame.regs = regs;
+        self.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.
@@ -663,15 +505,13 @@ impl Kernel {
         let ms = elapsed as u128 * 1000 / self.freq as u128;
         let s = &self.stats;
         let r = self.report.unwrap_or_default();
-        let served_ecalls = s.served_ecalls;
-        let fallback = s.fallback_gettime + s.fallback_getres;
+        let c = &s.clocks;
+        let served_ecalls = c.served;
+        let fallback = c.fallback_gettime + c.fallback_getres;
         let ok = code == 0
             && self.report.is_some()
             && r.failures == 0
-            && served_ecalls == 0
-            && s.fallback_gettime == 3
-            && s.fallback_getres == 1
-            && s.fallback_from_vdso == fallback
+            && c.as_expected()
             && r.fallback_results == [-22; 4]
             && s.signals_delivered == 2
             && s.sigreturn_via_vdso == 2
@@ -696,9 +536,9 @@ impl Kernel {
              res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
              vdso_base={:#x} seed={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
-            s.fallback_gettime,
-            s.fallback_getres,
-            s.fallback_from_vdso,
+            c.fallback_gettime,
+            c.fallback_getres,
+            c.fallback_from_vdso,
             r.fallback_results[0],
             r.fallback_results[1],
             r.fallback_results[2],

@@ -14,17 +14,34 @@
 mod console;
 mod fdt;
 mod kernel;
+#[path = "../../common/loader.rs"]
 mod loader;
 mod mm;
+#[path = "../../common/process.rs"]
+mod process;
 mod sbi;
 mod trap;
 
-#[path = "../shared/proto.rs"]
+#[path = "../../shared/proto.rs"]
 #[allow(dead_code)]
 mod proto;
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
+
+/// The user program's ELF machine (`EM_RISCV`).
+pub const ELF_MACHINE: u16 = 243;
+/// riscv64 `AT_HWCAP`: one bit per single-letter extension ('a' = bit 0): rv64imafdc.
+pub const HWCAP: usize = {
+    let mut bits = 0;
+    let ext = b"imafdc";
+    let mut i = 0;
+    while i < ext.len() {
+        bits |= 1 << (ext[i] - b'a');
+        i += 1;
+    }
+    bits
+};
 
 /// Kernel stack (boot, then every trap).
 const STACK_SIZE: usize = 64 * 1024;
