@@ -266,13 +266,70 @@ impl Signals {
 }
 
 /// The program's final [`Report`] at `p` (its `SYS_REPORT` argument).
-pub fn take_report(mem: &UserMemory, p: usize, into: &mut Option<Report>) -> isize {
+fn take_report(mem: &UserMemory, p: usize, into: &mut Option<Report>) -> isize {
     match mem.read::<Report>(p) {
         Some(r) => {
             *into = Some(r);
             0
         }
         None => -EFAULT,
+    }
+}
+
+/// The process as every kernel keeps it: its memory, the kernel's clocks it reads, the clock
+/// syscalls it made, its signals and its final report.
+pub struct Process {
+    /// Where the program's memory is.
+    pub mem: UserMemory,
+    /// The kernel's clocks.
+    pub clocks: Clocks,
+    /// The clock syscalls that reached the kernel.
+    pub clock_stats: ClockStats,
+    /// Pending and blocked signals, the alarm.
+    pub sig: Signals,
+    /// What the program handed over at the end.
+    pub report: Option<Report>,
+}
+
+impl Process {
+    /// A process in `mem` reading `clocks`, before it ran.
+    pub fn new(mem: UserMemory, clocks: Clocks) -> Self {
+        Process { mem, clocks, clock_stats: ClockStats::default(), sig: Signals::default(), report: None }
+    }
+
+    /// The syscalls every arch's kernel answers the same way (`None` for the others): `write`
+    /// (to `out`), the clock fallbacks, `getpid`, `kill`, `setitimer`, and the private kernel
+    /// clock and report. `now` is the counter (at `freq` Hz); `from_image` says whether the
+    /// syscall instruction lay inside the vDSO image.
+    pub fn syscall(
+        &mut self,
+        nr: usize,
+        a: [usize; 3],
+        (now, freq): (u64, u64),
+        from_image: bool,
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Option<isize> {
+        let (mem, clocks) = (&self.mem, &self.clocks);
+        Some(match nr {
+            proto::SYS_WRITE => match mem.bytes(a[1], a[2]) {
+                Some(bytes) => {
+                    out(bytes);
+                    a[2] as isize
+                }
+                None => -EFAULT,
+            },
+            proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
+                let getres = nr == proto::SYS_CLOCK_GETRES;
+                self.clock_stats.clock_call(clocks, mem, getres, (a[0] as i32, a[1]), now, from_image)
+            }
+            proto::SYS_GETTIMEOFDAY => self.clock_stats.gettimeofday(clocks, mem, a[0], now),
+            proto::SYS_GETPID => 1,
+            proto::SYS_KILL => self.sig.kill(a[0], a[1]),
+            proto::SYS_SETITIMER => self.sig.setitimer(mem, (a[0], a[1]), now, freq),
+            proto::SYS_KTIME => clocks.ns(a[0] as i32, now).map_or(-proto::EINVAL, |ns| ns as isize),
+            proto::SYS_REPORT => take_report(mem, a[0], &mut self.report),
+            _ => return None,
+        })
     }
 }
 
@@ -294,4 +351,52 @@ pub unsafe fn write_siginfo(info: usize, sig: usize) {
             ((info + 16) as *mut i32).write(1);
         }
     }
+}
+
+/// TAI − UTC since 2017.
+pub const TAI_OFFSET_SEC: i64 = 37;
+
+impl Clocks {
+    /// The timekeeper for a counter of `freq` Hz read as `now`: MONOTONIC (and RAW) count from
+    /// the counter's reset, REALTIME starts at `realtime_ns` (or a fixed default without a
+    /// clock to read), TAI is 37 s ahead. Returns it with the `mult`/`shift` it converts with.
+    pub fn start(freq: u64, now: u64, realtime_ns: Option<i128>, hz: u32) -> (Clocks, u32, u32) {
+        use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
+        use vdso_kernel_stub::update::{ClockConfig, Times};
+        let (mult, shift) = vdso_kernel_stub::clocks_calc_mult_shift(freq, 1_000_000_000, DEFAULT_MAX_SECS);
+        let mono = Timespec::from_nanos(vdso_kernel_stub::cycles_to_ns(now, mult, shift) as i128);
+        let realtime = realtime_ns.map(Timespec::from_nanos).unwrap_or(Timespec::new(1_700_000_000, 0));
+        let times = Times {
+            monotonic: mono,
+            realtime,
+            boot_offset: Timespec::ZERO,
+            tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
+            raw: mono,
+        };
+        // Refused only for a rate no `mult`/`shift` can convert (mult 0).
+        let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times)
+            .expect("a counter rate the page's mult/shift can convert");
+        (Clocks { tk, timens_ns: 0, hz }, mult, shift)
+    }
+
+    /// Where REALTIME started, for the boot message.
+    pub fn realtime_start(&self) -> Timespec {
+        let snap = self.tk.snapshot();
+        Timespec::from_nanos(self.tk.monotonic().as_nanos() + snap.realtime_offset)
+    }
+}
+
+/// A page-aligned address for `pages` pages at a random place in `[lo, hi)`.
+pub fn random_base(seed: u64, lo: usize, hi: usize, pages: usize) -> usize {
+    const PAGE: usize = 4096;
+    let slots = (hi - lo) / PAGE - pages;
+    lo + (seed % slots as u64) as usize * PAGE
+}
+
+/// The 16 bytes `AT_RANDOM` points at, from the seed.
+pub fn at_random(seed: u64) -> [u8; 16] {
+    let mut random = [0u8; 16];
+    random[..8].copy_from_slice(&splitmix(seed ^ 1).to_le_bytes());
+    random[8..].copy_from_slice(&splitmix(seed ^ 2).to_le_bytes());
+    random
 }

@@ -5,16 +5,15 @@ use core::ptr::NonNull;
 use linux_vdso::{Arch, Image};
 use vdso_abi::riscv64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
 use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
-use vdso_kernel_stub::update::{set_hwprobe, ClockConfig, Times};
-use vdso_kernel_stub::{clocks_calc_mult_shift, SeqlockWriter, Timekeeper, Timespec};
+use vdso_kernel_stub::update::set_hwprobe;
+use vdso_kernel_stub::{SeqlockWriter, Timespec};
 
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, take_report, ClockStats, Clocks, Signals, UserMemory, EFAULT};
-use crate::proto::{self, Report};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::proto;
 use crate::trap::{reg, TrapFrame};
 use crate::{println, rdtime, sbi, Global};
 
@@ -26,8 +25,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// The vDSO lands at a random page in `[VDSO_LO, VDSO_HI)`.
 const VDSO_LO: usize = 0x10_0000_0000;
 const VDSO_HI: usize = 0x30_0000_0000;
-/// TAI − UTC since 2017.
-const TAI_OFFSET_SEC: i64 = 37;
 
 const SIE_STIE: usize = 1 << 5;
 const SSTATUS_SPIE: usize = 1 << 5;
@@ -44,8 +41,6 @@ const EXC_ECALL_U: usize = 8;
 struct Stats {
     ecalls: u64,
     timer_irqs: u64,
-    /// The clock syscalls that reached the kernel.
-    clocks: ClockStats,
     /// getcpu / riscv_flush_icache made from inside the image.
     passthrough_from_vdso: u64,
     signals_delivered: u64,
@@ -64,9 +59,8 @@ struct SigAction {
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
-    mem: UserMemory,
+    process: Process,
     freq: u64,
-    clocks: Clocks,
     writer: SeqlockWriter<riscv64::ArchData>,
     tick_cycles: u64,
     next_tick: u64,
@@ -80,9 +74,7 @@ struct Kernel {
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
     actions: [SigAction; 65],
-    sig: Signals,
     stats: Stats,
-    report: Option<Report>,
     boot_cycles: u64,
     seed_source: &'static str,
 }
@@ -147,8 +139,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
 
     let data_pages = IMAGE.data_pages();
     let total_pages = data_pages + IMAGE.pages();
-    let slots = (VDSO_HI - VDSO_LO) / PAGE_SIZE - total_pages;
-    let map_va = VDSO_LO + (seed % slots as u64) as usize * PAGE_SIZE;
+    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, total_pages);
     let vdso = map_va + data_pages * PAGE_SIZE;
     let data_page = mm::alloc_page();
     // Outside a time namespace the slot holds nothing the image reads; map a zero page there.
@@ -173,26 +164,15 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
 
     // Timekeeping: MONOTONIC counts from the counter's reset, REALTIME from the RTC.
-    let (mult, shift) = clocks_calc_mult_shift(freq, 1_000_000_000, DEFAULT_MAX_SECS);
     let now = rdtime();
-    let mono = Timespec::from_nanos(vdso_kernel_stub::cycles_to_ns(now, mult, shift) as i128);
-    let realtime = rtc.map(|ns| Timespec::from_nanos(ns as i128)).unwrap_or(Timespec::new(1_700_000_000, 0));
-    let times = Times {
-        monotonic: mono,
-        realtime,
-        boot_offset: Timespec::ZERO,
-        tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
-        raw: mono,
-    };
-    // Refused only for a timebase no `mult`/`shift` can convert (mult 0).
-    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times)
-        .expect("a timebase the page's mult/shift can convert");
+    let (clocks, mult, shift) = Clocks::start(freq, now, rtc.map(|ns| ns as i128), IMAGE.hz());
+    let realtime = clocks.realtime_start();
     let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(data_page as *mut u8)).unwrap();
     // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
     // (the kernel runs on one hart with interrupts off) and the program only reads it.
     let mut writer = unsafe { SeqlockWriter::new(pair) };
     writer.update(|vd| set_hwprobe(vd, proto::HWPROBE_VALUES, true));
-    tk.publish(&mut writer);
+    clocks.tk.publish(&mut writer);
     let tick_cycles = freq / IMAGE.hz() as u64;
 
     println!(
@@ -220,10 +200,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     mm::activate(&space);
     // SAFETY: enabling SUM lets the kernel build the program's stack through its user mapping.
     unsafe { core::arch::asm!("csrs sstatus, {0}", in(reg) SSTATUS_SUM | SSTATUS_FS_INITIAL) };
-    let mut random = [0u8; 16];
-    random[..8].copy_from_slice(&splitmix(seed ^ 1).to_le_bytes());
-    random[8..].copy_from_slice(&splitmix(seed ^ 2).to_le_bytes());
-    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, random);
+    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, process::at_random(seed));
     println!(
         "riscv-kernel: user program entry {:#x}, sp {sp:#x}, {} pool pages used; entering user mode",
         loaded.entry,
@@ -235,9 +212,8 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let (k, frame) = unsafe { (KERNEL.get(), FRAME.get()) };
     *k = Some(Kernel {
         space,
-        mem,
+        process: Process::new(mem, clocks),
         freq,
-        clocks: Clocks { tk, timens_ns: 0, hz: IMAGE.hz() },
         writer,
         tick_cycles,
         next_tick,
@@ -247,9 +223,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         ns_page,
         sigreturn,
         actions: [SigAction::default(); 65],
-        sig: Signals::default(),
         stats: Stats::default(),
-        report: None,
         boot_cycles: now,
         seed_source,
     });
@@ -324,13 +298,13 @@ impl Kernel {
     /// tick, interrupts off, single writer), then re-arm.
     fn tick(&mut self) {
         let now = rdtime();
-        self.clocks.tk.advance(now);
-        self.clocks.tk.publish(&mut self.writer);
+        self.process.clocks.tk.advance(now);
+        self.process.clocks.tk.publish(&mut self.writer);
         while self.next_tick <= now {
             self.next_tick += self.tick_cycles;
         }
         sbi::set_timer(self.next_tick);
-        self.sig.tick(now);
+        self.process.sig.tick(now);
     }
 
     fn in_image(&self, pc: usize) -> bool {
@@ -340,37 +314,21 @@ impl Kernel {
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
         let nr = frame.regs[reg::A7] as usize;
         let a = |i: usize| frame.regs[reg::A0 + i] as usize;
+        let args = [a(0), a(1), a(2)];
+        let from_image = self.in_image(pc);
+        let mut out = |bytes: &[u8]| bytes.iter().copied().for_each(sbi::putchar);
+        if let Some(ret) = self.process.syscall(nr, args, (rdtime(), self.freq), from_image, &mut out) {
+            frame.regs[reg::A0] = ret as u64;
+            return;
+        }
         let ret: isize = match nr {
-            proto::SYS_WRITE => match self.mem.bytes(a(1), a(2)) {
-                Some(bytes) => {
-                    bytes.iter().copied().for_each(sbi::putchar);
-                    a(2) as isize
-                }
-                None => -EFAULT,
-            },
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
-                let getres = nr == proto::SYS_CLOCK_GETRES;
-                let from_image = self.in_image(pc);
-                self.stats.clocks.clock_call(
-                    &self.clocks,
-                    &self.mem,
-                    getres,
-                    (a(0) as i32, a(1)),
-                    rdtime(),
-                    from_image,
-                )
-            }
-            proto::SYS_GETTIMEOFDAY => {
-                self.stats.clocks.gettimeofday(&self.clocks, &self.mem, a(0), rdtime())
-            }
-            proto::SYS_GETPID => 1,
             proto::SYS_GETCPU => {
                 if self.in_image(pc) {
                     self.stats.passthrough_from_vdso += 1;
                 }
                 // One hart, one node: 0 and 0.
-                let put = |p: usize| if p == 0 { 0 } else { self.mem.write(p, 0u32) };
+                let put = |p: usize| if p == 0 { 0 } else { self.process.mem.write(p, 0u32) };
                 let r = put(a(0));
                 if r != 0 {
                     r
@@ -386,19 +344,12 @@ impl Kernel {
                 unsafe { core::arch::asm!("fence.i") };
                 0
             }
-            proto::SYS_KILL => self.sig.kill(a(0), a(1)),
             proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_SETITIMER => self.sig.setitimer(&self.mem, (a(0), a(1)), rdtime(), self.freq),
-            proto::SYS_KTIME => match self.clocks.ns(a(0) as i32, rdtime()) {
-                Some(ns) => ns as isize,
-                None => -proto::EINVAL,
-            },
             proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
-            proto::SYS_REPORT => take_report(&self.mem, a(0), &mut self.report),
             _ => -38, // ENOSYS
         };
         frame.regs[reg::A0] = ret as u64;
@@ -415,7 +366,7 @@ impl Kernel {
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
+        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
     }
 
@@ -425,13 +376,13 @@ impl Kernel {
         }
         if oldact != 0 {
             let old = self.actions[sig];
-            if self.mem.write(oldact, [old.handler, old.flags, old.mask]) != 0 {
+            if self.process.mem.write(oldact, [old.handler, old.flags, old.mask]) != 0 {
                 return -EFAULT;
             }
         }
         if act != 0 {
             // riscv64 has no `sa_restorer`: { handler, flags, mask }.
-            let Some([handler, flags, mask]) = self.mem.read::<[u64; 3]>(act) else {
+            let Some([handler, flags, mask]) = self.process.mem.read::<[u64; 3]>(act) else {
                 return -EFAULT;
             };
             self.actions[sig] = SigAction { handler, flags, mask };
@@ -442,7 +393,7 @@ impl Kernel {
     /// Delivers one pending, unblocked signal by building a Linux `rt_sigframe` on the user
     /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let Some(sig) = self.sig.take_ready() else { return };
+        let Some(sig) = self.process.sig.take_ready() else { return };
         let act = self.actions[sig];
         match act.handler {
             0 => {
@@ -454,7 +405,7 @@ impl Kernel {
         }
         let user_sp = frame.regs[reg::SP] as usize;
         let sf = (user_sp - proto::RT_SIGFRAME_SIZE) & !15;
-        if !self.mem.ok(sf, proto::RT_SIGFRAME_SIZE, true) {
+        if !self.process.mem.ok(sf, proto::RT_SIGFRAME_SIZE, true) {
             println!("riscv-kernel: no room for a signal frame at {sf:#x}");
             self.finish(1);
         }
@@ -466,10 +417,10 @@ impl Kernel {
             // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
             // restore; then uc_mcontext.sc_regs = pc, x1..x31 (the FP state stays zero).
             ((uc + 24) as *mut i32).write(2);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.sig.blocked);
+            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
             (*((uc + proto::UC_MCONTEXT) as *mut [u64; 32])) = frame.regs;
         }
-        self.sig.enter_handler(sig, act.flags, act.mask);
+        self.process.sig.enter_handler(sig, act.flags, act.mask);
         frame.regs[reg::PC] = act.handler;
         frame.regs[reg::RA] = self.sigreturn.0 as u64;
         frame.regs[reg::SP] = sf as u64;
@@ -489,14 +440,14 @@ impl Kernel {
         let sf = frame.regs[reg::SP] as usize;
         let uc = sf + proto::SIGINFO_SIZE;
         let (Some(regs), Some(mask)) = (
-            self.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
-            self.mem.read::<u64>(uc + proto::UC_SIGMASK),
+            self.process.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
+            self.process.mem.read::<u64>(uc + proto::UC_SIGMASK),
         ) else {
             println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
             self.finish(1)
         };
         frame.regs = regs;
-        self.sig.restore_mask(mask);
+        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.
@@ -504,12 +455,12 @@ impl Kernel {
         let elapsed = rdtime().wrapping_sub(self.boot_cycles);
         let ms = elapsed as u128 * 1000 / self.freq as u128;
         let s = &self.stats;
-        let r = self.report.unwrap_or_default();
-        let c = &s.clocks;
+        let r = self.process.report.unwrap_or_default();
+        let c = &self.process.clock_stats;
         let served_ecalls = c.served;
         let fallback = c.fallback_gettime + c.fallback_getres;
         let ok = code == 0
-            && self.report.is_some()
+            && self.process.report.is_some()
             && r.failures == 0
             && c.as_expected()
             && r.fallback_results == [-22; 4]

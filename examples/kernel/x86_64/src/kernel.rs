@@ -14,17 +14,15 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use linux_vdso::{Arch, Image};
 use vdso_abi::{clock, x86_64};
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
 use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
-use vdso_kernel_stub::update::{ClockConfig, Times};
-use vdso_kernel_stub::{clocks_calc_mult_shift, SeqlockWriter, Timekeeper, Timespec};
+use vdso_kernel_stub::{SeqlockWriter, Timespec};
 
 use crate::boot::{self, Frame};
 use crate::cpu::{self, rdtsc, USER_CS, USER_DS};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, take_report, ClockStats, Clocks, Signals, UserMemory, EFAULT};
-use crate::proto::{self, Report};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::proto;
 use crate::{println, Lock};
 
 /// The image this kernel maps.
@@ -35,8 +33,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// The vDSO lands at a random page in `[VDSO_LO, VDSO_HI)`.
 const VDSO_LO: usize = 0x10_0000_0000;
 const VDSO_HI: usize = 0x30_0000_0000;
-/// TAI − UTC since 2017.
-const TAI_OFFSET_SEC: i64 = 37;
 /// PIT ticks the calibration spans (50 ms).
 const CALIBRATION_PIT_TICKS: u16 = 59_659;
 /// RFLAGS bits a signal frame may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC.
@@ -49,8 +45,6 @@ const FLAGS_FIXED: u64 = 0x202;
 struct Stats {
     syscalls: u64,
     timer_irqs: u64,
-    /// The clock syscalls (`time` counts as served).
-    clocks: ClockStats,
     /// getcpu syscalls (the program's own, to compare) and those made from inside the image
     /// (which must be none: the image reads the CPU number itself).
     getcpu_syscalls: u64,
@@ -74,9 +68,8 @@ struct SigAction {
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
-    mem: UserMemory,
+    process: Process,
     tsc_hz: u64,
-    clocks: Clocks,
     writer: SeqlockWriter<x86_64::ArchData>,
     /// The mapping `[vvar | pvclock | hvclock | timens slot | image]` in user space.
     map_va: usize,
@@ -88,13 +81,11 @@ struct Kernel {
     ns_page: usize,
     zero_page: usize,
     actions: [SigAction; 65],
-    sig: Signals,
     /// The program's context, handed to CPU `.0` (which takes it from its idle loop).
     handoff: Option<(usize, Frame)>,
     /// CPUs running (bit i = CPU i).
     cpu_mask: u64,
     stats: Stats,
-    report: Option<Report>,
     boot_tsc: u64,
     seed_source: &'static str,
     rdpid: bool,
@@ -207,8 +198,7 @@ fn boot() -> ! {
     assert_eq!(data_pages, 4);
     assert_eq!(IMAGE.timens_page(), x86_64::TIMENS_PAGE);
     let total_pages = data_pages + IMAGE.pages();
-    let slots = (VDSO_HI - VDSO_LO) / PAGE_SIZE - total_pages;
-    let map_va = VDSO_LO + (seed % slots as u64) as usize * PAGE_SIZE;
+    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, total_pages);
     let vdso = map_va + data_pages * PAGE_SIZE;
     let data_page = mm::alloc_page();
     let ns_page = mm::alloc_page();
@@ -231,25 +221,16 @@ fn boot() -> ! {
     mem.add(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
 
     // Timekeeping: MONOTONIC counts from the TSC's reset, REALTIME from the CMOS clock.
-    let (mult, shift) = clocks_calc_mult_shift(tsc_hz, 1_000_000_000, DEFAULT_MAX_SECS);
     let now = rdtsc();
-    let mono = Timespec::from_nanos(vdso_kernel_stub::cycles_to_ns(now, mult, shift) as i128);
-    let realtime = rtc.map(|s| Timespec::new(s as i64, 0)).unwrap_or(Timespec::new(1_700_000_000, 0));
-    let times = Times {
-        monotonic: mono,
-        realtime,
-        boot_offset: Timespec::ZERO,
-        tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
-        raw: mono,
-    };
-    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times)
-        .expect("a TSC rate the page's mult/shift can convert");
+    let (clocks, mult, shift) =
+        Clocks::start(tsc_hz, now, rtc.map(|s| s as i128 * 1_000_000_000), IMAGE.hz());
+    let realtime = clocks.realtime_start();
     let pair = NonNull::new(vdso_data_ptr::<x86_64::ArchData>(data_page as *mut u8)).unwrap();
     // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
     // (it lives in the locked `Kernel`, and only the bootstrap CPU's tick and the timens call
     // use it) and the program only reads it.
     let mut writer = unsafe { SeqlockWriter::new(pair) };
-    tk.publish(&mut writer);
+    clocks.tk.publish(&mut writer);
 
     println!(
         "x86-kernel: mult {mult} shift {shift}, tick {} Hz = {lapic_ticks} LAPIC counts (periodic, every CPU; CPU 0 publishes)",
@@ -268,10 +249,7 @@ fn boot() -> ! {
     );
 
     mm::activate();
-    let mut random = [0u8; 16];
-    random[..8].copy_from_slice(&splitmix(seed ^ 1).to_le_bytes());
-    random[8..].copy_from_slice(&splitmix(seed ^ 2).to_le_bytes());
-    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, random);
+    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, process::at_random(seed));
     println!(
         "x86-kernel: user program entry {:#x}, sp {sp:#x}, {} pool pages used; entering ring 3 on CPU 0",
         loaded.entry,
@@ -281,9 +259,8 @@ fn boot() -> ! {
     let mut k = KERNEL.lock();
     *k = Some(Kernel {
         space,
-        mem,
+        process: Process::new(mem, clocks),
         tsc_hz,
-        clocks: Clocks { tk, timens_ns: 0, hz: IMAGE.hz() },
         writer,
         map_va,
         vdso,
@@ -291,11 +268,9 @@ fn boot() -> ! {
         ns_page,
         zero_page,
         actions: [SigAction::default(); 65],
-        sig: Signals::default(),
         handoff: None,
         cpu_mask: (1u64 << cpus) - 1,
         stats: Stats { cpus_run: 1, ..Stats::default() },
-        report: None,
         boot_tsc: now,
         seed_source,
         rdpid,
@@ -395,9 +370,9 @@ impl Kernel {
     /// (docs/abi.md §5a: every tick, the single writer, under the kernel lock).
     fn tick(&mut self) {
         let now = rdtsc();
-        self.clocks.tk.advance(now);
-        self.clocks.tk.publish(&mut self.writer);
-        self.sig.tick(now);
+        self.process.clocks.tk.advance(now);
+        self.process.clocks.tk.publish(&mut self.writer);
+        self.process.sig.tick(now);
     }
 
     fn in_image(&self, pc: usize) -> bool {
@@ -410,46 +385,33 @@ impl Kernel {
         let a = |i: usize| args[i];
         // The `syscall` instruction is 2 bytes before the return address.
         let pc = frame.rip as usize - 2;
+        let from_image = self.in_image(pc);
+        let mut out = |bytes: &[u8]| {
+            let mut c = crate::console::Console::take();
+            bytes.iter().for_each(|&b| c.put(b));
+        };
+        if let Some(ret) = self.process.syscall(nr, args, (rdtsc(), self.tsc_hz), from_image, &mut out) {
+            frame.rax = ret as u64;
+            return Next::Return;
+        }
         let ret: isize = match nr {
-            proto::SYS_WRITE => match self.mem.bytes(a(1), a(2)) {
-                Some(bytes) => {
-                    let mut c = crate::console::Console::take();
-                    bytes.iter().for_each(|&b| c.put(b));
-                    a(2) as isize
-                }
-                None => -EFAULT,
-            },
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
-                let getres = nr == proto::SYS_CLOCK_GETRES;
-                let from_image = self.in_image(pc);
-                self.stats.clocks.clock_call(
-                    &self.clocks,
-                    &self.mem,
-                    getres,
-                    (a(0) as i32, a(1)),
-                    rdtsc(),
-                    from_image,
-                )
-            }
-            proto::SYS_GETTIMEOFDAY => self.stats.clocks.gettimeofday(&self.clocks, &self.mem, a(0), rdtsc()),
             proto::SYS_TIME => {
-                self.stats.clocks.served += 1;
-                let ns = self.clocks.ns(clock::REALTIME, rdtsc()).unwrap_or(0);
+                self.process.clock_stats.served += 1;
+                let ns = self.process.clocks.ns(clock::REALTIME, rdtsc()).unwrap_or(0);
                 let sec = Timespec::from_nanos(ns).sec;
-                if a(0) != 0 && self.mem.write(a(0), sec) != 0 {
+                if a(0) != 0 && self.process.mem.write(a(0), sec) != 0 {
                     -EFAULT
                 } else {
                     sec as isize
                 }
             }
-            proto::SYS_GETPID => 1,
             proto::SYS_GETCPU => {
                 self.stats.getcpu_syscalls += 1;
                 if self.in_image(pc) {
                     self.stats.getcpu_from_vdso += 1;
                 }
-                let put = |p: usize, v: u32| if p == 0 { 0 } else { self.mem.write(p, v) };
+                let put = |p: usize, v: u32| if p == 0 { 0 } else { self.process.mem.write(p, v) };
                 let r = put(a(0), this as u32);
                 if r != 0 {
                     r
@@ -460,22 +422,24 @@ impl Kernel {
             proto::SYS_SCHED_GETAFFINITY => {
                 if a(1) < 8 {
                     -proto::EINVAL
-                } else if self.mem.write(a(2), self.cpu_mask) != 0 {
+                } else if self.process.mem.write(a(2), self.cpu_mask) != 0 {
                     -EFAULT
                 } else {
                     8
                 }
             }
-            proto::SYS_SCHED_SETAFFINITY => match self.mem.read::<u64>(a(2)).map(|m| m & self.cpu_mask) {
-                _ if a(1) < 8 => -proto::EINVAL,
-                None => -EFAULT,
-                Some(0) => -proto::EINVAL,
-                Some(mask) if mask & (1 << this) != 0 => 0,
-                Some(mask) => {
-                    frame.rax = 0;
-                    return Next::MoveTo(mask.trailing_zeros() as usize);
+            proto::SYS_SCHED_SETAFFINITY => {
+                match self.process.mem.read::<u64>(a(2)).map(|m| m & self.cpu_mask) {
+                    _ if a(1) < 8 => -proto::EINVAL,
+                    None => -EFAULT,
+                    Some(0) => -proto::EINVAL,
+                    Some(mask) if mask & (1 << this) != 0 => 0,
+                    Some(mask) => {
+                        frame.rax = 0;
+                        return Next::MoveTo(mask.trailing_zeros() as usize);
+                    }
                 }
-            },
+            }
             proto::SYS_SET_GETCPU_MODE => match a(0) as u8 {
                 x86_64::GETCPU_MODE_RDPID if !self.rdpid => -proto::EINVAL,
                 mode @ (x86_64::GETCPU_MODE_LSL | x86_64::GETCPU_MODE_RDPID) => {
@@ -487,19 +451,12 @@ impl Kernel {
                 }
                 _ => -proto::EINVAL,
             },
-            proto::SYS_KILL => self.sig.kill(a(0), a(1)),
             proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return Next::Restore;
             }
-            proto::SYS_SETITIMER => self.sig.setitimer(&self.mem, (a(0), a(1)), rdtsc(), self.tsc_hz),
-            proto::SYS_KTIME => match self.clocks.ns(a(0) as i32, rdtsc()) {
-                Some(ns) => ns as isize,
-                None => -proto::EINVAL,
-            },
             proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
-            proto::SYS_REPORT => take_report(&self.mem, a(0), &mut self.report),
             _ => -38, // ENOSYS
         };
         frame.rax = ret as u64;
@@ -519,7 +476,7 @@ impl Kernel {
         // Only this CPU has run the program since the last hand-off, and every hand-off
         // flushes the receiving CPU's TLB.
         mm::activate();
-        self.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
+        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         let _ = self.zero_page;
         0
     }
@@ -530,13 +487,13 @@ impl Kernel {
         }
         if oldact != 0 {
             let o = self.actions[sig];
-            if self.mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask]) != 0 {
+            if self.process.mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask]) != 0 {
                 return -EFAULT;
             }
         }
         if act != 0 {
             // x86_64's `struct sigaction`: { handler, flags, restorer, mask }.
-            let Some([handler, flags, restorer, mask]) = self.mem.read::<[u64; 4]>(act) else {
+            let Some([handler, flags, restorer, mask]) = self.process.mem.read::<[u64; 4]>(act) else {
                 return -EFAULT;
             };
             self.actions[sig] = SigAction { handler, flags, restorer, mask };
@@ -548,7 +505,7 @@ impl Kernel {
     /// user stack (below the 128-byte red zone; the FXSAVE area first, 64-aligned), with
     /// `pretcode` = the handler's `sa_restorer`. Returns whether it rewrote the frame.
     fn deliver_signal(&mut self, frame: &mut Frame) -> bool {
-        let Some(sig) = self.sig.take_ready() else { return false };
+        let Some(sig) = self.process.sig.take_ready() else { return false };
         let act = self.actions[sig];
         match act.handler {
             0 => {
@@ -565,7 +522,7 @@ impl Kernel {
         }
         let fx = ((frame.rsp as usize - 128) - 512) & !63;
         let sf = ((fx - proto::RT_SIGFRAME_SIZE) & !15) - 8;
-        if !self.mem.ok(sf, fx + 512 - sf, true) {
+        if !self.process.mem.ok(sf, fx + 512 - sf, true) {
             println!("x86-kernel: no room for a signal frame at {sf:#x}");
             self.finish(1);
         }
@@ -594,7 +551,7 @@ impl Kernel {
             f.cs | f.ss << 48,
             0,
             0,
-            self.sig.blocked,
+            self.process.sig.blocked,
             0,
             fx as u64,
             0,
@@ -614,10 +571,10 @@ impl Kernel {
             (sf as *mut u64).write(act.restorer);
             ((uc + 24) as *mut i32).write(2); // uc_stack.ss_flags = SS_DISABLE
             ((uc + proto::UC_MCONTEXT) as *mut [u64; 32]).write(sc);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.sig.blocked);
+            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
             process::write_siginfo(info, sig);
         }
-        self.sig.enter_handler(sig, act.flags, act.mask);
+        self.process.sig.enter_handler(sig, act.flags, act.mask);
         f.rip = act.handler;
         f.rsp = sf as u64;
         f.rdi = sig as u64;
@@ -641,15 +598,15 @@ impl Kernel {
         }
         let uc = frame.rsp as usize;
         let (Some(sc), Some(mask)) = (
-            self.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
-            self.mem.read::<u64>(uc + proto::UC_SIGMASK),
+            self.process.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
+            self.process.mem.read::<u64>(uc + proto::UC_SIGMASK),
         ) else {
             println!("x86-kernel: rt_sigreturn with a bad frame at {uc:#x}");
             self.finish(1)
         };
         let fx = sc[23] as usize;
         if fx != 0 {
-            if !fx.is_multiple_of(16) || !self.mem.ok(fx, 512, false) {
+            if !fx.is_multiple_of(16) || !self.process.mem.ok(fx, 512, false) {
                 println!("x86-kernel: rt_sigreturn with a bad FP state at {fx:#x}");
                 self.finish(1);
             }
@@ -667,7 +624,7 @@ impl Kernel {
         f.rflags = (sc[17] & FLAGS_USER) | FLAGS_FIXED;
         f.cs = USER_CS;
         f.ss = USER_DS;
-        self.sig.restore_mask(mask);
+        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.
@@ -675,13 +632,13 @@ impl Kernel {
         let elapsed = rdtsc().wrapping_sub(self.boot_tsc);
         let ms = elapsed as u128 * 1000 / self.tsc_hz as u128;
         let s = &self.stats;
-        let r = self.report.unwrap_or_default();
+        let r = self.process.report.unwrap_or_default();
         let cpus = self.cpu_mask.count_ones() as u64;
-        let c = &s.clocks;
+        let c = &self.process.clock_stats;
         let fallback = c.fallback_gettime + c.fallback_getres;
         let modes = 1 + self.rdpid as u32;
         let ok = code == 0
-            && self.report.is_some()
+            && self.process.report.is_some()
             && r.failures == 0
             && c.as_expected()
             && r.fallback_results == [-22; 4]
