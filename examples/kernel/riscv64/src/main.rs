@@ -1,6 +1,6 @@
 //! A tiny riscv64 kernel that maps `linux-vdso.so.1` into a user address space, keeps its data
 //! page fresh, and runs a program that proves every clock is served from the page
-//! (`docs/riscv-kernel.md`).
+//! (`docs/example-kernel.md`).
 //!
 //! Boot: OpenSBI starts us in S-mode at 0x8020_0000 with the hart id in `a0` and the device tree
 //! in `a1`. [`kmain`] reads the tree, builds an Sv39 address space, loads the user program,
