@@ -101,7 +101,6 @@ pub extern "C" fn cpu_main(cpu: usize) -> ! {
     if cpu == 0 {
         boot()
     }
-    assert!(cpu < boot::MAX_CPUS, "more CPUs than this kernel has stacks for");
     cpu::init(cpu, LAPIC_TICKS.load(Ordering::Acquire));
     CPUS_UP.fetch_add(1, Ordering::AcqRel);
     idle(cpu)
@@ -170,7 +169,8 @@ fn boot() -> ! {
             core::hint::spin_loop();
         }
     };
-    let want = cpu::qemu_cpu_count().min(boot::MAX_CPUS);
+    let machine = cpu::qemu_cpu_count();
+    let want = machine.min(boot::MAX_CPUS);
     if want > 1 {
         cpu::start_aps(wait_us);
         let deadline = rdtsc() + tsc_hz;
@@ -179,7 +179,11 @@ fn boot() -> ! {
         }
     }
     let cpus = CPUS_UP.load(Ordering::Acquire);
-    println!("x86-kernel: {cpus} of {want} CPUs up; each has its GDT CPU-number segment (0x7b) and TSC_AUX");
+    println!(
+        "x86-kernel: {cpus} of {machine} CPUs up (this kernel runs at most {}); each has its GDT CPU-number \
+         segment (0x7b) and TSC_AUX",
+        boot::MAX_CPUS
+    );
 
     let (seed, seed_source) = match cpu::rdrand() {
         Some(r) => (splitmix(r ^ rdtsc()), "rdrand"),
