@@ -1,7 +1,7 @@
-//! What the example kernels and their user program agree on: syscall numbers (Linux's
-//! numbers for the target architecture where Linux has the call, private ones above 0x7000 where it does not) and the report
-//! the program hands the kernel at the end. Included by every kernel and the program with `#[path]`;
-//! the arch-specific parts are selected by `target_arch`.
+//! What the example's kernels and their user program agree on: syscall numbers (Linux's for
+//! the target architecture where Linux has the call, private ones from 0x7000 where it does
+//! not), signal-frame offsets, and the report the program hands the kernel at the end. Included
+//! by every kernel and the program with `#[path]`; `target_arch` selects the arch's parts.
 
 pub use nr::*;
 
@@ -165,12 +165,12 @@ pub struct Report {
     pub handler_ra_is_vdso_sigreturn: u32,
     /// `kill` returned [`SIGRETURN_MAGIC`] (the handler edited the saved context).
     pub sigreturn_restored_frame: u32,
-    /// hwprobe answered from the page as the kernel published it.
+    /// riscv64: hwprobe answered from the page as the kernel published it.
     pub hwprobe_ok: u32,
     /// MONOTONIC moved ahead by the namespace offset, REALTIME did not.
     pub timens_ok: u32,
-    /// `__vdso_getcpu` returned 0 with CPU 0, node 0, and `__vdso_flush_icache` returned 0
-    /// (both are syscalls inside the image, on riscv64 as in Linux).
+    /// riscv64: `__vdso_getcpu` returned 0 with CPU 0, node 0, and `__vdso_flush_icache`
+    /// returned 0 (both are syscalls inside the image, on riscv64 as in Linux).
     pub passthrough_ok: u32,
     /// MONOTONIC span of the whole run, in ns.
     pub run_ns: u64,

@@ -1,7 +1,9 @@
-//! The example kernel's user program: finds the vDSO through `AT_SYSINFO_EHDR`, resolves its
-//! functions through the image's own dynamic tables as a libc does, and checks every clock,
-//! the fallbacks, signal return, hwprobe and time namespaces. It reports through `write` and a
-//! final [`proto::Report`] the kernel prints.
+//! The example kernel's user program, one for every arch: finds the vDSO through
+//! `AT_SYSINFO_EHDR`, resolves its functions through the image's own dynamic tables as a libc
+//! does, and checks every clock, the fallbacks, signal return and time namespaces here, and what
+//! only one arch has in `arch/<arch>.rs` (riscv64: hwprobe, `getcpu` and `flush_icache` through
+//! the kernel; x86_64: `time`, `getcpu` on every CPU). It reports through `write` and a final
+//! [`proto::Report`] the kernel prints.
 
 #![no_std]
 #![no_main]

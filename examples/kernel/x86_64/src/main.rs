@@ -32,8 +32,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The user program's ELF machine (`EM_X86_64`).
 pub const ELF_MACHINE: u16 = 62;
-/// x86_64 `AT_HWCAP`: CPUID.1:EDX, as Linux passes it (filled in at boot is not needed by the
-/// program; 0 says "look at CPUID yourself").
+/// x86_64 `AT_HWCAP`. Linux passes CPUID.1:EDX; the program asks CPUID itself, so this kernel
+/// passes 0.
 pub const HWCAP: usize = 0;
 
 /// A spinlock around kernel state shared by the CPUs. The kernel takes it with interrupts off
