@@ -18,8 +18,6 @@ mod example_kernel;
 use example_kernel::{field, report_line};
 
 const TARGET: &str = "x86_64-unknown-none";
-/// A boot (SeaBIOS, the kernel, the program on both CPUs, power-off) takes about 0.4 s here.
-const BOOT_BUDGET: Duration = Duration::from_secs(10);
 
 fn boot(elf: &std::path::Path) -> (String, Duration) {
     let args = [
@@ -54,7 +52,9 @@ fn x86_kernel_serves_clocks_and_getcpu_on_two_cpus_without_a_syscall() {
         let (out, took) = boot(&elf);
         let line = report_line(&out);
         assert!(line.starts_with("VDSO-KERNEL-REPORT: ok "), "kernel reports failure:\n{out}");
-        assert!(took < BOOT_BUDGET, "boot took {took:?}:\n{out}");
+        // A boot (SeaBIOS, the kernel, the program on both CPUs, power-off) takes about 0.3 s
+        // here; only a hang (the helper's timeout) fails on time, so load cannot.
+        eprintln!("x86-kernel boot: {took:?}");
         // The served clocks, gettimeofday and time never entered the kernel; the unserved ids
         // did, from inside the image, and got the kernel's -EINVAL back unchanged.
         assert_eq!(field(line, "served_syscalls"), "0", "{line}");
