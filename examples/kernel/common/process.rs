@@ -333,6 +333,28 @@ impl Process {
     }
 }
 
+impl Process {
+    /// Whether the report and the kernel's counts show what every arch must: a report with no
+    /// failure, no served clock in the kernel and the four fallbacks from the image answered
+    /// -EINVAL, two signals whose handlers returned the expected way (`sigreturns` through the
+    /// arch's path, none other) with the frame restored, the resolutions from the page, and the
+    /// time namespace.
+    pub fn common_ok(&self, signals_delivered: u64, sigreturns: u64, sigreturn_other: u64) -> bool {
+        let Some(r) = self.report else { return false };
+        r.failures == 0
+            && self.clock_stats.as_expected()
+            && r.fallback_results == [-proto::EINVAL as i64; 4]
+            && signals_delivered == 2
+            && sigreturns == 2
+            && sigreturn_other == 0
+            && r.handler_ra_is_vdso_sigreturn == 2
+            && r.sigreturn_restored_frame == 1
+            && r.res_coarse_ns == 1_000_000_000 / self.clocks.hz as u64
+            && r.res_hres_ns == 1
+            && r.timens_ok == 1
+    }
+}
+
 /// Writes siginfo's first fields at `info` (zeroed by the caller): `si_signo`, `si_code`, and
 /// for a `kill` (`SI_USER`) the sender's pid.
 ///

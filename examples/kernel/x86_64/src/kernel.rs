@@ -642,19 +642,8 @@ impl Kernel {
         let fallback = c.fallback_gettime + c.fallback_getres;
         let modes = 1 + self.rdpid as u32;
         let ok = code == 0
-            && self.process.report.is_some()
-            && r.failures == 0
-            && c.as_expected()
-            && r.fallback_results == [-22; 4]
-            && s.signals_delivered == 2
-            && s.sigreturn_via_restorer == 2
-            && s.sigreturn_other == 0
-            && r.handler_ra_is_vdso_sigreturn == 2
-            && r.sigreturn_restored_frame == 1
-            && r.res_coarse_ns == 1_000_000_000 / IMAGE.hz() as u64
-            && r.res_hres_ns == 1
+            && self.process.common_ok(s.signals_delivered, s.sigreturn_via_restorer, s.sigreturn_other)
             && r.time_ok == 1
-            && r.timens_ok == 1
             && s.cpus_run == cpus
             && r.cpus_run as u64 == cpus
             && r.getcpu_ok == cpus as u32 * modes
