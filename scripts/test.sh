@@ -14,7 +14,7 @@ VDSO_IMAGES=check cargo build --quiet --lib
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 (cd vdso && cargo fmt -- --check)
-(cd examples/riscv-kernel && cargo fmt --all -- --check)
+(cd examples/kernel && cargo fmt --all -- --check)
 
 step "lints (clippy, warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -23,7 +23,9 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
 
-(cd examples/riscv-kernel && cargo clippy --release --quiet --workspace -- -D warnings)
+# The example kernel: each arch's kernel and the shared user program, for that arch's target.
+(cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
+(cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

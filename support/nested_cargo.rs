@@ -1,7 +1,7 @@
 //! Running cargo from inside a cargo build script or test (the image's build, the bare-metal
 //! example, test fixtures): variables the outer cargo — or a clippy, coverage or wrapper tool
 //! around it — sets for *its* build must not leak into the nested one, whose own profile, target
-//! and flags are the point. Shared by `build.rs`, `examples/riscv-kernel/build.rs` and the tests
+//! and flags are the point. Shared by `build.rs`, `examples/kernel/*/build.rs` and the tests
 //! through `#[path]`, since they live in different crates.
 #![allow(dead_code)]
 

@@ -3,17 +3,17 @@
 use core::ptr::NonNull;
 
 use linux_vdso::{Arch, Image};
-use vdso_abi::{clock, riscv64};
+use vdso_abi::riscv64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timekeeping::DEFAULT_MAX_SECS;
 use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
-use vdso_kernel_stub::update::{set_hwprobe, ClockConfig, Times};
-use vdso_kernel_stub::{clocks_calc_mult_shift, SeqlockWriter, Timekeeper, Timespec};
+use vdso_kernel_stub::update::set_hwprobe;
+use vdso_kernel_stub::{SeqlockWriter, Timespec};
 
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::proto::{self, Report};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::proto;
 use crate::trap::{reg, TrapFrame};
 use crate::{println, rdtime, sbi, Global};
 
@@ -25,8 +25,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// The vDSO lands at a random page in `[VDSO_LO, VDSO_HI)`.
 const VDSO_LO: usize = 0x10_0000_0000;
 const VDSO_HI: usize = 0x30_0000_0000;
-/// TAI − UTC since 2017.
-const TAI_OFFSET_SEC: i64 = 37;
 
 const SIE_STIE: usize = 1 << 5;
 const SSTATUS_SPIE: usize = 1 << 5;
@@ -37,23 +35,12 @@ const SCOUNTEREN_TM: usize = 1 << 1;
 const SCAUSE_INTERRUPT: usize = 1 << 63;
 const IRQ_S_TIMER: usize = 5;
 const EXC_ECALL_U: usize = 8;
-const SA_NODEFER: u64 = 0x4000_0000;
-const SI_USER: i32 = 0;
-const SI_KERNEL: i32 = 0x80;
 
 /// What the kernel counts (every trap from user mode).
 #[derive(Default)]
 struct Stats {
     ecalls: u64,
     timer_irqs: u64,
-    /// clock_gettime / clock_getres / gettimeofday syscalls for what the page serves.
-    served_ecalls: u64,
-    /// clock_gettime(2, 10, -1 ...) that reached the kernel.
-    fallback_gettime: u64,
-    /// clock_getres for unserved ids.
-    fallback_getres: u64,
-    /// Fallbacks whose `ecall` sat inside the vDSO image.
-    fallback_from_vdso: u64,
     /// getcpu / riscv_flush_icache made from inside the image.
     passthrough_from_vdso: u64,
     signals_delivered: u64,
@@ -72,10 +59,8 @@ struct SigAction {
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
-    regions: [Region; 8],
-    nregions: usize,
+    process: Process,
     freq: u64,
-    tk: Timekeeper,
     writer: SeqlockWriter<riscv64::ArchData>,
     tick_cycles: u64,
     next_tick: u64,
@@ -86,29 +71,16 @@ struct Kernel {
     /// The real data page and the page a time namespace maps at page 0 (physical addresses).
     data_page: usize,
     ns_page: usize,
-    /// Offset of the namespace's MONOTONIC/BOOTTIME (0 outside a namespace).
-    timens_ns: i128,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
     actions: [SigAction; 65],
-    pending: u64,
-    blocked: u64,
-    alarm: Option<u64>,
     stats: Stats,
-    report: Option<Report>,
     boot_cycles: u64,
     seed_source: &'static str,
 }
 
 static KERNEL: Global<Option<Kernel>> = Global::new(None);
 static FRAME: Global<TrapFrame> = Global::new(TrapFrame { regs: [0; 32], kernel_sp: 0 });
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
 
 /// A 64-bit seed: `/chosen/rng-seed` or `kaslr-seed` if the firmware passed one, mixed with the
 /// counter either way.
@@ -160,20 +132,14 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
 
     // The address space: the kernel's identity map, the program, its stack, the vDSO.
     let mut space = AddressSpace::new();
-    let mut regions = [Region::default(); 8];
-    let mut nregions = 0;
-    let mut add_region = |r: Region| {
-        regions[nregions] = r;
-        nregions += 1;
-    };
-    let loaded = loader::load(&mut space, &mut add_region);
+    let mut mem = UserMemory::default();
+    let loaded = loader::load(&mut space, &mut |r| mem.add(r));
     space.map_fresh(STACK_TOP - STACK_SIZE, STACK_SIZE, pte::U | pte::R | pte::W);
-    add_region(Region { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, writable: true });
+    mem.add(Region { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, writable: true });
 
     let data_pages = IMAGE.data_pages();
     let total_pages = data_pages + IMAGE.pages();
-    let slots = (VDSO_HI - VDSO_LO) / PAGE_SIZE - total_pages;
-    let map_va = VDSO_LO + (seed % slots as u64) as usize * PAGE_SIZE;
+    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, total_pages);
     let vdso = map_va + data_pages * PAGE_SIZE;
     let data_page = mm::alloc_page();
     // Outside a time namespace the slot holds nothing the image reads; map a zero page there.
@@ -193,31 +159,20 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     for i in 0..IMAGE.pages() {
         space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
     }
-    add_region(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
+    mem.add(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
     let sym = IMAGE.symbol("__vdso_rt_sigreturn").expect("the image exports __vdso_rt_sigreturn");
     let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
 
     // Timekeeping: MONOTONIC counts from the counter's reset, REALTIME from the RTC.
-    let (mult, shift) = clocks_calc_mult_shift(freq, 1_000_000_000, DEFAULT_MAX_SECS);
     let now = rdtime();
-    let mono = Timespec::from_nanos(vdso_kernel_stub::cycles_to_ns(now, mult, shift) as i128);
-    let realtime = rtc.map(|ns| Timespec::from_nanos(ns as i128)).unwrap_or(Timespec::new(1_700_000_000, 0));
-    let times = Times {
-        monotonic: mono,
-        realtime,
-        boot_offset: Timespec::ZERO,
-        tai_offset: Timespec::new(TAI_OFFSET_SEC, 0),
-        raw: mono,
-    };
-    // Refused only for a timebase no `mult`/`shift` can convert (mult 0).
-    let tk = Timekeeper::new(ClockConfig { mult, shift, mask: u64::MAX }, now, &times)
-        .expect("a timebase the page's mult/shift can convert");
+    let (clocks, mult, shift) = Clocks::start(freq, now, rtc.map(|ns| ns as i128), IMAGE.hz());
+    let realtime = clocks.realtime_start();
     let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(data_page as *mut u8)).unwrap();
     // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
     // (the kernel runs on one hart with interrupts off) and the program only reads it.
     let mut writer = unsafe { SeqlockWriter::new(pair) };
     writer.update(|vd| set_hwprobe(vd, proto::HWPROBE_VALUES, true));
-    tk.publish(&mut writer);
+    clocks.tk.publish(&mut writer);
     let tick_cycles = freq / IMAGE.hz() as u64;
 
     println!(
@@ -245,10 +200,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     mm::activate(&space);
     // SAFETY: enabling SUM lets the kernel build the program's stack through its user mapping.
     unsafe { core::arch::asm!("csrs sstatus, {0}", in(reg) SSTATUS_SUM | SSTATUS_FS_INITIAL) };
-    let mut random = [0u8; 16];
-    random[..8].copy_from_slice(&splitmix(seed ^ 1).to_le_bytes());
-    random[8..].copy_from_slice(&splitmix(seed ^ 2).to_le_bytes());
-    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, random);
+    let sp = loader::build_stack(STACK_TOP, &loaded, vdso, process::at_random(seed));
     println!(
         "riscv-kernel: user program entry {:#x}, sp {sp:#x}, {} pool pages used; entering user mode",
         loaded.entry,
@@ -260,10 +212,8 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
     let (k, frame) = unsafe { (KERNEL.get(), FRAME.get()) };
     *k = Some(Kernel {
         space,
-        regions,
-        nregions,
+        process: Process::new(mem, clocks),
         freq,
-        tk,
         writer,
         tick_cycles,
         next_tick,
@@ -271,14 +221,9 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         vdso,
         data_page,
         ns_page,
-        timens_ns: 0,
         sigreturn,
         actions: [SigAction::default(); 65],
-        pending: 0,
-        blocked: 0,
-        alarm: None,
         stats: Stats::default(),
-        report: None,
         boot_cycles: now,
         seed_source,
     });
@@ -353,54 +298,13 @@ impl Kernel {
     /// tick, interrupts off, single writer), then re-arm.
     fn tick(&mut self) {
         let now = rdtime();
-        self.tk.advance(now);
-        self.tk.publish(&mut self.writer);
+        self.process.clocks.tk.advance(now);
+        self.process.clocks.tk.publish(&mut self.writer);
         while self.next_tick <= now {
             self.next_tick += self.tick_cycles;
         }
         sbi::set_timer(self.next_tick);
-        if self.alarm.is_some_and(|a| now >= a) {
-            self.alarm = None;
-            self.pending |= 1 << (proto::SIGALRM - 1);
-        }
-    }
-
-    /// The kernel's own reading of `id` at counter value `now`, in ns (namespace applied).
-    fn clock_ns(&self, id: i32, now: u64) -> Option<i128> {
-        let snap = self.tk.snapshot();
-        let mono = self.tk.monotonic_at(now).as_nanos();
-        let coarse = self.tk.monotonic().as_nanos();
-        let ns = self.timens_ns;
-        Some(match id {
-            clock::REALTIME => mono + snap.realtime_offset,
-            clock::MONOTONIC => mono + ns,
-            clock::MONOTONIC_RAW => self.tk.raw_at(now).as_nanos() + ns,
-            clock::REALTIME_COARSE => coarse + snap.realtime_offset,
-            clock::MONOTONIC_COARSE => coarse + ns,
-            clock::BOOTTIME => mono + snap.boot_offset + ns,
-            clock::TAI => mono + snap.realtime_offset + snap.tai_offset,
-            _ => return None,
-        })
-    }
-
-    fn user_ok(&self, addr: usize, len: usize, write: bool) -> bool {
-        let Some(end) = addr.checked_add(len) else { return false };
-        self.regions[..self.nregions]
-            .iter()
-            .any(|r| addr >= r.start && end <= r.end && (r.writable || !write))
-    }
-
-    fn put_timespec(&self, addr: usize, ns: i128) -> isize {
-        if !self.user_ok(addr, 16, true) {
-            return -14; // EFAULT
-        }
-        let t = Timespec::from_nanos(ns);
-        // SAFETY: checked: inside a writable user region, reached with SUM set.
-        unsafe {
-            (addr as *mut i64).write_unaligned(t.sec);
-            ((addr + 8) as *mut i64).write_unaligned(t.nsec as i64);
-        }
-        0
+        self.process.sig.tick(now);
     }
 
     fn in_image(&self, pc: usize) -> bool {
@@ -410,77 +314,27 @@ impl Kernel {
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
         let nr = frame.regs[reg::A7] as usize;
         let a = |i: usize| frame.regs[reg::A0 + i] as usize;
-        let served_id = |id: i32| matches!(id, 0 | 1 | 4 | 5 | 6 | 7 | 11);
+        let args = [a(0), a(1), a(2)];
+        let from_image = self.in_image(pc);
+        let mut out = |bytes: &[u8]| bytes.iter().copied().for_each(sbi::putchar);
+        if let Some(ret) = self.process.syscall(nr, args, (rdtime(), self.freq), from_image, &mut out) {
+            frame.regs[reg::A0] = ret as u64;
+            return;
+        }
         let ret: isize = match nr {
-            proto::SYS_WRITE => {
-                let (buf, len) = (a(1), a(2));
-                if self.user_ok(buf, len, false) {
-                    // SAFETY: checked user range, SUM set.
-                    let bytes = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
-                    bytes.iter().copied().for_each(sbi::putchar);
-                    len as isize
-                } else {
-                    -14
-                }
-            }
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_CLOCK_GETTIME | proto::SYS_CLOCK_GETRES => {
-                let id = a(0) as i32;
-                let getres = nr == proto::SYS_CLOCK_GETRES;
-                if served_id(id) {
-                    self.stats.served_ecalls += 1;
-                    let res = if matches!(id, 5 | 6) { 1_000_000_000 / IMAGE.hz() as i128 } else { 1 };
-                    let ns = if getres { Some(res) } else { self.clock_ns(id, rdtime()) };
-                    match (a(1), ns) {
-                        (0, _) if getres => 0,
-                        (p, Some(ns)) => self.put_timespec(p, ns),
-                        _ => -proto::EINVAL,
-                    }
-                } else {
-                    // CPU-time clocks, ALARM clocks, 10, negative or too large ids: this kernel
-                    // has no such clocks, and says so the way Linux does for unknown ids.
-                    if getres {
-                        self.stats.fallback_getres += 1;
-                    } else {
-                        self.stats.fallback_gettime += 1;
-                    }
-                    if self.in_image(pc) {
-                        self.stats.fallback_from_vdso += 1;
-                    }
-                    -proto::EINVAL
-                }
-            }
-            proto::SYS_GETTIMEOFDAY => {
-                self.stats.served_ecalls += 1;
-                let tv = a(0);
-                if tv != 0 && self.user_ok(tv, 16, true) {
-                    let ns = self.clock_ns(clock::REALTIME, rdtime()).unwrap_or(0);
-                    let t = Timespec::from_nanos(ns);
-                    // SAFETY: checked user range, SUM set.
-                    unsafe {
-                        (tv as *mut i64).write_unaligned(t.sec);
-                        ((tv + 8) as *mut i64).write_unaligned((t.nsec / 1000) as i64);
-                    }
-                }
-                0
-            }
-            proto::SYS_GETPID => 1,
             proto::SYS_GETCPU => {
                 if self.in_image(pc) {
                     self.stats.passthrough_from_vdso += 1;
                 }
-                let mut ret = 0;
-                for p in [a(0), a(1)] {
-                    if p != 0 {
-                        if self.user_ok(p, 4, true) {
-                            // SAFETY: checked user range, SUM set. One hart, one node: 0.
-                            unsafe { (p as *mut u32).write_unaligned(0) };
-                        } else {
-                            ret = -14;
-                        }
-                    }
+                // One hart, one node: 0 and 0.
+                let put = |p: usize| if p == 0 { 0 } else { self.process.mem.write(p, 0u32) };
+                let r = put(a(0));
+                if r != 0 {
+                    r
+                } else {
+                    put(a(1))
                 }
-                ret
             }
             proto::SYS_RISCV_FLUSH_ICACHE => {
                 if self.in_image(pc) {
@@ -490,55 +344,12 @@ impl Kernel {
                 unsafe { core::arch::asm!("fence.i") };
                 0
             }
-            proto::SYS_KILL => {
-                let sig = a(1);
-                if !(a(0) == 1 || a(0) == 0) {
-                    -3 // ESRCH
-                } else if (1..=64).contains(&sig) {
-                    self.pending |= 1 << (sig - 1);
-                    0
-                } else {
-                    -proto::EINVAL
-                }
-            }
             proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_SETITIMER => {
-                // ITIMER_REAL only, one-shot: `new->it_value` (timeval at offset 16).
-                let new = a(1);
-                if a(0) != 0 || !self.user_ok(new, 32, false) {
-                    -proto::EINVAL
-                } else {
-                    // SAFETY: checked user range, SUM set.
-                    let (sec, usec) = unsafe {
-                        (
-                            ((new + 16) as *const u64).read_unaligned(),
-                            ((new + 24) as *const u64).read_unaligned(),
-                        )
-                    };
-                    let cycles = (sec * 1_000_000 + usec) as u128 * self.freq as u128 / 1_000_000;
-                    self.alarm = Some(rdtime() + cycles as u64);
-                    0
-                }
-            }
-            proto::SYS_KTIME => match self.clock_ns(a(0) as i32, rdtime()) {
-                Some(ns) => ns as isize,
-                None => -proto::EINVAL,
-            },
             proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
-            proto::SYS_REPORT => {
-                let p = a(0);
-                if self.user_ok(p, size_of::<Report>(), false) {
-                    // SAFETY: checked user range, SUM set; `Report` is plain data.
-                    self.report = Some(unsafe { (p as *const Report).read_unaligned() });
-                    0
-                } else {
-                    -14
-                }
-            }
             _ => -38, // ENOSYS
         };
         frame.regs[reg::A0] = ret as u64;
@@ -555,7 +366,7 @@ impl Kernel {
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.timens_ns = offset_sec as i128 * 1_000_000_000;
+        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
     }
 
@@ -564,20 +375,16 @@ impl Kernel {
             return -proto::EINVAL;
         }
         if oldact != 0 {
-            if !self.user_ok(oldact, 24, true) {
-                return -14;
-            }
             let old = self.actions[sig];
-            // SAFETY: checked user range, SUM set.
-            unsafe { (oldact as *mut [u64; 3]).write_unaligned([old.handler, old.flags, old.mask]) };
+            if self.process.mem.write(oldact, [old.handler, old.flags, old.mask]) != 0 {
+                return -EFAULT;
+            }
         }
         if act != 0 {
-            if !self.user_ok(act, 24, false) {
-                return -14;
-            }
             // riscv64 has no `sa_restorer`: { handler, flags, mask }.
-            // SAFETY: checked user range, SUM set.
-            let [handler, flags, mask] = unsafe { (act as *const [u64; 3]).read_unaligned() };
+            let Some([handler, flags, mask]) = self.process.mem.read::<[u64; 3]>(act) else {
+                return -EFAULT;
+            };
             self.actions[sig] = SigAction { handler, flags, mask };
         }
         0
@@ -586,12 +393,7 @@ impl Kernel {
     /// Delivers one pending, unblocked signal by building a Linux `rt_sigframe` on the user
     /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let ready = self.pending & !self.blocked;
-        if ready == 0 {
-            return;
-        }
-        let sig = ready.trailing_zeros() as usize + 1;
-        self.pending &= !(1 << (sig - 1));
+        let Some(sig) = self.process.sig.take_ready() else { return };
         let act = self.actions[sig];
         match act.handler {
             0 => {
@@ -603,7 +405,7 @@ impl Kernel {
         }
         let user_sp = frame.regs[reg::SP] as usize;
         let sf = (user_sp - proto::RT_SIGFRAME_SIZE) & !15;
-        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, true) {
+        if !self.process.mem.ok(sf, proto::RT_SIGFRAME_SIZE, true) {
             println!("riscv-kernel: no room for a signal frame at {sf:#x}");
             self.finish(1);
         }
@@ -611,23 +413,14 @@ impl Kernel {
         // SAFETY: the frame lies inside the writable user stack (checked), reached with SUM set.
         unsafe {
             core::ptr::write_bytes(sf as *mut u8, 0, proto::RT_SIGFRAME_SIZE);
-            // siginfo: si_signo, si_errno, si_code, then (for SI_USER) si_pid, si_uid.
-            let code = if sig == proto::SIGALRM { SI_KERNEL } else { SI_USER };
-            (sf as *mut i32).write(sig as i32);
-            ((sf + 8) as *mut i32).write(code);
-            if code == SI_USER {
-                ((sf + 16) as *mut i32).write(1);
-            }
+            process::write_siginfo(sf, sig);
             // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
             // restore; then uc_mcontext.sc_regs = pc, x1..x31 (the FP state stays zero).
             ((uc + 24) as *mut i32).write(2);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.blocked);
+            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
             (*((uc + proto::UC_MCONTEXT) as *mut [u64; 32])) = frame.regs;
         }
-        if act.flags & SA_NODEFER == 0 {
-            self.blocked |= 1 << (sig - 1);
-        }
-        self.blocked |= act.mask;
+        self.process.sig.enter_handler(sig, act.flags, act.mask);
         frame.regs[reg::PC] = act.handler;
         frame.regs[reg::RA] = self.sigreturn.0 as u64;
         frame.regs[reg::SP] = sf as u64;
@@ -645,16 +438,16 @@ impl Kernel {
             self.stats.sigreturn_other += 1;
         }
         let sf = frame.regs[reg::SP] as usize;
-        if !self.user_ok(sf, proto::RT_SIGFRAME_SIZE, false) {
-            println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
-            self.finish(1);
-        }
         let uc = sf + proto::SIGINFO_SIZE;
-        // SAFETY: checked user range, SUM set.
-        unsafe {
-            frame.regs = *((uc + proto::UC_MCONTEXT) as *const [u64; 32]);
-            self.blocked = ((uc + proto::UC_SIGMASK) as *const u64).read() & !(1 << 8 | 1 << 18);
-        }
+        let (Some(regs), Some(mask)) = (
+            self.process.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
+            self.process.mem.read::<u64>(uc + proto::UC_SIGMASK),
+        ) else {
+            println!("riscv-kernel: rt_sigreturn with a bad frame at {sf:#x}");
+            self.finish(1)
+        };
+        frame.regs = regs;
+        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.
@@ -662,28 +455,15 @@ impl Kernel {
         let elapsed = rdtime().wrapping_sub(self.boot_cycles);
         let ms = elapsed as u128 * 1000 / self.freq as u128;
         let s = &self.stats;
-        let r = self.report.unwrap_or_default();
-        let served_ecalls = s.served_ecalls;
-        let fallback = s.fallback_gettime + s.fallback_getres;
+        let r = self.process.report.unwrap_or_default();
+        let c = &self.process.clock_stats;
+        let served_ecalls = c.served;
+        let fallback = c.fallback_gettime + c.fallback_getres;
         let ok = code == 0
-            && self.report.is_some()
-            && r.failures == 0
-            && served_ecalls == 0
-            && s.fallback_gettime == 3
-            && s.fallback_getres == 1
-            && s.fallback_from_vdso == fallback
-            && r.fallback_results == [-22; 4]
-            && s.signals_delivered == 2
-            && s.sigreturn_via_vdso == 2
-            && s.sigreturn_other == 0
-            && r.handler_ra_is_vdso_sigreturn == 2
-            && r.sigreturn_restored_frame == 1
-            && r.res_coarse_ns == 1_000_000_000 / IMAGE.hz() as u64
-            && r.res_hres_ns == 1
+            && self.process.common_ok(s.signals_delivered, s.sigreturn_via_vdso, s.sigreturn_other)
             && r.hwprobe_ok == 1
             && r.passthrough_ok == 1
-            && s.passthrough_from_vdso == 2
-            && r.timens_ok == 1;
+            && s.passthrough_from_vdso == 2;
         println!(
             "riscv-kernel: exit code {code}; traps from user mode: {} ecalls, {} timer interrupts",
             s.ecalls, s.timer_irqs
@@ -696,9 +476,9 @@ impl Kernel {
              res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
              vdso_base={:#x} seed={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
-            s.fallback_gettime,
-            s.fallback_getres,
-            s.fallback_from_vdso,
+            c.fallback_gettime,
+            c.fallback_getres,
+            c.fallback_from_vdso,
             r.fallback_results[0],
             r.fallback_results[1],
             r.fallback_results[2],

@@ -1,6 +1,11 @@
 //! Loading the user program (a static ELF embedded in the kernel) and building its initial
 //! stack, the way Linux's `binfmt_elf` lays it out: `argc`, `argv[]`, `NULL`, `envp[]`, `NULL`,
 //! the auxiliary vector, then the strings and blobs it points at.
+//!
+//! Shared by every kernel of the example (included with `#[path]`): each provides
+//! `crate::mm::{pte, AddressSpace, PAGE_SIZE, alloc_page}` (with `pte::{U, R, W, X}` meaning user,
+//! read, write, execute in its own page-table format) and `crate::{ELF_MACHINE, HWCAP}`. The
+//! kernel writes the stack through the program's own mapping.
 
 use crate::mm::{pte, AddressSpace, PAGE_SIZE};
 
@@ -50,7 +55,7 @@ fn u64_at(b: &[u8], o: usize) -> usize {
 pub fn load(space: &mut AddressSpace, regions: &mut impl FnMut(Region)) -> Loaded {
     let elf = USER_ELF;
     assert!(elf.len() > 64 && elf[..4] == *b"\x7fELF" && elf[4] == 2, "user program is not ELF64");
-    assert_eq!(u16_at(elf, 18), 243, "user program is not riscv");
+    assert_eq!(u16_at(elf, 18), crate::ELF_MACHINE as usize, "user program is for another machine");
     let entry = u64_at(elf, 24);
     let phoff = u64_at(elf, 32);
     let phentsize = u16_at(elf, 54);
@@ -120,13 +125,13 @@ mod at {
     pub const SYSINFO_EHDR: usize = 33;
 }
 
-/// Builds the initial stack below `top` (already mapped, reached through SUM) and returns the
+/// Builds the initial stack below `top` (already mapped and writable by the kernel) and returns the
 /// program's starting `sp` (16-aligned, pointing at `argc`).
 pub fn build_stack(top: usize, loaded: &Loaded, vdso: usize, random: [u8; 16]) -> usize {
     let mut sp = top;
     let push_bytes = |sp: &mut usize, bytes: &[u8], align: usize| -> usize {
         *sp = (*sp - bytes.len()) & !(align - 1);
-        // SAFETY: the stack is mapped user memory, writable by the kernel with SUM set, and
+        // SAFETY: the stack is mapped user memory, writable by the kernel (riscv64: SUM set), and
         // `sp` stays inside it (the blobs are a few hundred bytes of a 64 KiB stack).
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), *sp as *mut u8, bytes.len()) };
         *sp
@@ -136,8 +141,7 @@ pub fn build_stack(top: usize, loaded: &Loaded, vdso: usize, random: [u8; 16]) -
     let phdrs = &USER_ELF[loaded.phoff..loaded.phoff + loaded.phnum * loaded.phentsize];
     let phdr = push_bytes(&mut sp, phdrs, 8);
 
-    // riscv64 HWCAP: one bit per single-letter extension ('a' = bit 0): rv64imafdc.
-    let hwcap = b"imafdc".iter().fold(0usize, |acc, c| acc | 1 << (c - b'a'));
+    let hwcap = crate::HWCAP;
     let auxv = [
         (at::PHDR, phdr),
         (at::PHENT, loaded.phentsize),

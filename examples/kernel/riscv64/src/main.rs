@@ -1,6 +1,6 @@
 //! A tiny riscv64 kernel that maps `linux-vdso.so.1` into a user address space, keeps its data
 //! page fresh, and runs a program that proves every clock is served from the page
-//! (`docs/riscv-kernel.md`).
+//! (`docs/example-kernel.md`).
 //!
 //! Boot: OpenSBI starts us in S-mode at 0x8020_0000 with the hart id in `a0` and the device tree
 //! in `a1`. [`kmain`] reads the tree, builds an Sv39 address space, loads the user program,
@@ -14,17 +14,34 @@
 mod console;
 mod fdt;
 mod kernel;
+#[path = "../../common/loader.rs"]
 mod loader;
 mod mm;
+#[path = "../../common/process.rs"]
+mod process;
 mod sbi;
 mod trap;
 
-#[path = "../shared/proto.rs"]
+#[path = "../../shared/proto.rs"]
 #[allow(dead_code)]
 mod proto;
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
+
+/// The user program's ELF machine (`EM_RISCV`).
+pub const ELF_MACHINE: u16 = 243;
+/// riscv64 `AT_HWCAP`: one bit per single-letter extension ('a' = bit 0): rv64imafdc.
+pub const HWCAP: usize = {
+    let mut bits = 0;
+    let ext = b"imafdc";
+    let mut i = 0;
+    while i < ext.len() {
+        bits |= 1 << (ext[i] - b'a');
+        i += 1;
+    }
+    bits
+};
 
 /// Kernel stack (boot, then every trap).
 const STACK_SIZE: usize = 64 * 1024;

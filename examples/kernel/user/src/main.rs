@@ -1,7 +1,9 @@
-//! The example kernel's user program: finds the vDSO through `AT_SYSINFO_EHDR`, resolves its
-//! functions through the image's own dynamic tables as a libc does, and checks every clock,
-//! the fallbacks, signal return, hwprobe and time namespaces. It reports through `write` and a
-//! final [`proto::Report`] the kernel prints.
+//! The example kernel's user program, one for every arch: finds the vDSO through
+//! `AT_SYSINFO_EHDR`, resolves its functions through the image's own dynamic tables as a libc
+//! does, and checks every clock, the fallbacks, signal return and time namespaces here, and what
+//! only one arch has in `arch/<arch>.rs` (riscv64: hwprobe, `getcpu` and `flush_icache` through
+//! the kernel; x86_64: `time`, `getcpu` on every CPU). It reports through `write` and a final
+//! [`proto::Report`] the kernel prints.
 
 #![no_std]
 #![no_main]
@@ -11,17 +13,21 @@
 #[allow(dead_code)]
 mod proto;
 
-use core::arch::{asm, global_asm, naked_asm};
+#[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
+#[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+mod arch;
+
+use arch::syscall;
+
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
 
 use proto::Report;
 use vdso_kernel_stub::symbols::{DynImage, HashStyle, SymbolError};
 
-const VERSION: &str = "LINUX_4.15";
 const AT_NULL: usize = 0;
 const AT_SYSINFO_EHDR: usize = 33;
-const NSEC: i128 = 1_000_000_000;
+pub const NSEC: i128 = 1_000_000_000;
 /// Rounds of reads of every served clock.
 const ROUNDS: usize = 2000;
 
@@ -38,13 +44,13 @@ const SERVED: [(i32, &str); 7] = [
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
 }
 
 impl Timespec {
-    fn ns(self) -> i128 {
+    pub fn ns(self) -> i128 {
         self.sec as i128 * NSEC + self.nsec as i128
     }
 }
@@ -63,40 +69,11 @@ struct Timezone {
     dsttime: i32,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct HwprobePair {
-    key: i64,
-    value: u64,
-}
-
-type ClockFn = unsafe extern "C" fn(i32, *mut Timespec) -> i32;
+pub type ClockFn = unsafe extern "C" fn(i32, *mut Timespec) -> i32;
 type GettimeofdayFn = unsafe extern "C" fn(*mut Timeval, *mut Timezone) -> i32;
-type GetcpuFn = unsafe extern "C" fn(*mut u32, *mut u32, *mut u8) -> i32;
-type FlushIcacheFn = unsafe extern "C" fn(usize, usize, usize) -> i32;
-type HwprobeFn = unsafe extern "C" fn(*mut HwprobePair, usize, usize, *mut u8, u32) -> i32;
 
-global_asm!(
-    ".section .text.entry",
-    ".globl _start",
-    "_start:",
-    "    mv a0, sp",
-    "    call {main}",
-    "1:  j 1b",
-    main = sym main,
-);
-
-fn syscall(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
-    let ret: isize;
-    // SAFETY: an ecall into our kernel; the arguments are plain values or valid pointers.
-    unsafe {
-        asm!("ecall", inlateout("a0") a0 as isize => ret, in("a1") a1, in("a2") a2, in("a7") nr,
-             options(nostack));
-    }
-    ret
-}
-
-struct Out;
+/// The program's stdout.
+pub struct Out;
 
 impl Write for Out {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -107,11 +84,12 @@ impl Write for Out {
 
 macro_rules! println {
     ($($arg:tt)*) => {{
-        let _ = writeln!(Out, $($arg)*);
+        let _ = writeln!($crate::Out, $($arg)*);
     }};
 }
+pub(crate) use println;
 
-fn exit(code: i32) -> ! {
+pub fn exit(code: i32) -> ! {
     syscall(proto::SYS_EXIT_GROUP, code as usize, 0, 0);
     loop {
         core::hint::spin_loop();
@@ -124,24 +102,20 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     exit(101)
 }
 
-/// The resolved `__vdso_rt_sigreturn`, for the handlers to compare their `ra` with.
-static SIGRETURN: AtomicUsize = AtomicUsize::new(0);
+/// Where the handlers must return to (riscv64: the resolved `__vdso_rt_sigreturn`; x86_64: the
+/// program's own restorer), for them to compare their return address with.
+static EXPECTED_RET: AtomicUsize = AtomicUsize::new(0);
 static CLOCK_GETTIME: AtomicUsize = AtomicUsize::new(0);
 static HANDLED: AtomicU32 = AtomicU32::new(0);
 static HANDLED_ALRM: AtomicU32 = AtomicU32::new(0);
 static RA_OK: AtomicU32 = AtomicU32::new(0);
 static HANDLER_FAILURES: AtomicU32 = AtomicU32::new(0);
 
-/// The handler the kernel enters: `ra` is whatever the kernel set (it must be the vDSO's
-/// `__vdso_rt_sigreturn`); pass it on as a fourth argument and let the Rust handler return to it.
-#[unsafe(naked)]
-unsafe extern "C" fn handler_entry() {
-    naked_asm!("mv a3, ra", "tail {h}", h = sym handler);
-}
-
-extern "C" fn handler(sig: i32, info: *const i32, uc: *mut u8, ra: usize) {
+/// The signal handler proper, entered from `arch::handler_entry` with the handler's return
+/// address as a fourth argument.
+extern "C" fn handler(sig: i32, info: *const i32, uc: *mut u8, ret: usize) {
     HANDLED.fetch_add(1, SeqCst);
-    if ra == SIGRETURN.load(SeqCst) {
+    if ret == EXPECTED_RET.load(SeqCst) {
         RA_OK.fetch_add(1, SeqCst);
     }
     // SAFETY: the kernel passes the siginfo it built on our stack.
@@ -163,8 +137,8 @@ extern "C" fn handler(sig: i32, info: *const i32, uc: *mut u8, ra: usize) {
         proto::SIGUSR1 => {
             // Edit the saved context: `kill` will "return" the magic value, which it can only do
             // if rt_sigreturn restores the registers from this frame.
-            // SAFETY: `uc` points at the ucontext the kernel built; sc_regs[10] is the saved a0.
-            unsafe { (uc.add(proto::UC_MCONTEXT) as *mut u64).add(10).write(proto::SIGRETURN_MAGIC as u64) };
+            // SAFETY: `uc` points at the ucontext the kernel built.
+            unsafe { arch::set_saved_result(uc, proto::SIGRETURN_MAGIC as u64) };
         }
         proto::SIGALRM => {
             HANDLED_ALRM.fetch_add(1, SeqCst);
@@ -175,22 +149,19 @@ extern "C" fn handler(sig: i32, info: *const i32, uc: *mut u8, ra: usize) {
     }
 }
 
-/// The vDSO functions a libc would resolve.
-struct Vdso {
+/// The vDSO functions every arch has (`arch::Extra` holds the others).
+pub struct Vdso {
     clock_gettime: ClockFn,
     clock_getres: ClockFn,
     gettimeofday: GettimeofdayFn,
-    hwprobe: HwprobeFn,
-    getcpu: GetcpuFn,
-    flush_icache: FlushIcacheFn,
 }
 
-struct Checker {
+pub struct Checker {
     report: Report,
 }
 
 impl Checker {
-    fn check(&mut self, ok: bool, what: fmt::Arguments) {
+    pub fn check(&mut self, ok: bool, what: fmt::Arguments) {
         if !ok {
             self.report.failures += 1;
             println!("user: FAIL: {what}");
@@ -239,19 +210,21 @@ fn mapped_len(base: usize) -> usize {
     4096
 }
 
-fn resolve(c: &mut Checker, img: &DynImage, name: &str) -> usize {
-    let sysv = img.lookup_with(HashStyle::Sysv, name, VERSION);
-    let gnu = img.lookup_with(HashStyle::Gnu, name, VERSION);
+pub fn resolve(c: &mut Checker, img: &DynImage, name: &str) -> usize {
+    let version = arch::VERSION;
+    let sysv = img.lookup_with(HashStyle::Sysv, name, version);
+    let gnu = img.lookup_with(HashStyle::Gnu, name, version);
     match (sysv, gnu) {
         (Ok(a), Ok(b)) if a.offset == b.offset && img.is_code(&a) => {
             c.report.symbols_resolved += 1;
-            let wrong = img.lookup_with(HashStyle::Sysv, name, "LINUX_2.6");
-            c.check(wrong == Err(SymbolError::VersionNotFound), format_args!("{name}@LINUX_2.6 resolved"));
-            println!("user:   {name}@{VERSION} at image+{:#x} (DT_HASH and DT_GNU_HASH agree)", a.offset);
+            let wrong = img.lookup_with(HashStyle::Sysv, name, arch::WRONG_VERSION);
+            let bad = arch::WRONG_VERSION;
+            c.check(wrong == Err(SymbolError::VersionNotFound), format_args!("{name}@{bad} resolved"));
+            println!("user:   {name}@{version} at image+{:#x} (DT_HASH and DT_GNU_HASH agree)", a.offset);
             img.address(&a)
         }
         (a, b) => {
-            c.check(false, format_args!("{name}@{VERSION}: DT_HASH {a:?}, DT_GNU_HASH {b:?}"));
+            c.check(false, format_args!("{name}@{version}: DT_HASH {a:?}, DT_GNU_HASH {b:?}"));
             0
         }
     }
@@ -261,7 +234,7 @@ fn ktime(id: i32) -> i128 {
     syscall(proto::SYS_KTIME, id as usize, 0, 0) as i128
 }
 
-fn read(f: ClockFn, id: i32) -> (i32, Timespec) {
+pub fn read(f: ClockFn, id: i32) -> (i32, Timespec) {
     let mut ts = Timespec::default();
     // SAFETY: a resolved vDSO function and a valid pointer.
     let r = unsafe { f(id, &mut ts) };
@@ -271,7 +244,7 @@ fn read(f: ClockFn, id: i32) -> (i32, Timespec) {
 /// Every served clock, many times: all succeed, stay in range, never go back, and keep their
 /// relations (COARSE trails its HRES clock by at most a few ticks, BOOTTIME = MONOTONIC here,
 /// TAI = REALTIME + 37 s, gettimeofday agrees with REALTIME).
-fn clock_rounds(c: &mut Checker, v: &Vdso, rounds: usize, label: &str) {
+pub fn clock_rounds(c: &mut Checker, v: &Vdso, rounds: usize, label: &str) {
     let mut prev = [i128::MIN; 12];
     let mut prev_tv = i128::MIN;
     let mut bad = 0u32;
@@ -375,23 +348,16 @@ extern "C" fn main(sp: *const usize) -> ! {
         }
     };
     println!("user: resolving through DT_HASH and DT_GNU_HASH, DT_VERSYM and DT_VERDEF:");
-    let names = [
-        "__vdso_clock_gettime",
-        "__vdso_gettimeofday",
-        "__vdso_clock_getres",
-        "__vdso_getcpu",
-        "__vdso_flush_icache",
-        "__vdso_riscv_hwprobe",
-        "__vdso_rt_sigreturn",
-    ];
-    let mut addrs = [0usize; 7];
+    let names = ["__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_clock_getres"];
+    let mut addrs = [0usize; 3];
     for (i, name) in names.iter().enumerate() {
         addrs[i] = resolve(&mut c, &img, name);
     }
-    if addrs.contains(&0) {
+    let extra = arch::resolve_extra(&mut c, &img);
+    let Some(extra) = extra.filter(|_| !addrs.contains(&0)) else {
         println!("user: unresolved symbols, giving up");
         exit(1)
-    }
+    };
     // SAFETY: each address is the resolved function of that name, whose C signature is the
     // type it is converted to (docs/abi.md §5, Linux's prototypes).
     let v = unsafe {
@@ -399,13 +365,9 @@ extern "C" fn main(sp: *const usize) -> ! {
             clock_gettime: core::mem::transmute::<usize, ClockFn>(addrs[0]),
             gettimeofday: core::mem::transmute::<usize, GettimeofdayFn>(addrs[1]),
             clock_getres: core::mem::transmute::<usize, ClockFn>(addrs[2]),
-            getcpu: core::mem::transmute::<usize, GetcpuFn>(addrs[3]),
-            flush_icache: core::mem::transmute::<usize, FlushIcacheFn>(addrs[4]),
-            hwprobe: core::mem::transmute::<usize, HwprobeFn>(addrs[5]),
         }
     };
     CLOCK_GETTIME.store(addrs[0], SeqCst);
-    SIGRETURN.store(addrs[6], SeqCst);
     let (_, start) = read(v.clock_gettime, 1);
 
     // 1. Every served clock, many times.
@@ -461,43 +423,13 @@ extern "C" fn main(sp: *const usize) -> ! {
     c.check(fb == [-proto::EINVAL as i64; 4], format_args!("fallbacks returned {fb:?}"));
     println!("user: clock_gettime(2, 10, -1) and clock_getres(-1): {:?}", c.report.fallback_results);
 
-    // 6. hwprobe answers from the page.
-    let mut pairs = [
-        HwprobePair { key: 3, value: 0 },
-        HwprobePair { key: 4, value: 0 },
-        HwprobePair { key: 2, value: 0 },
-        HwprobePair { key: 99, value: 7 },
-    ];
-    // SAFETY: resolved function; `pairs` holds 4 entries; no CPU set.
-    let r = unsafe { (v.hwprobe)(pairs.as_mut_ptr(), pairs.len(), 0, core::ptr::null_mut(), 0) };
-    let hw = proto::HWPROBE_VALUES;
-    let ok = r == 0
-        && pairs[0].value == hw[3]
-        && pairs[1].value == hw[4]
-        && pairs[2].value == hw[2]
-        && pairs[3].key == -1
-        && pairs[3].value == 0;
-    c.check(ok, format_args!("hwprobe returned {r}"));
-    c.report.hwprobe_ok = ok as u32;
-    println!(
-        "user: riscv_hwprobe: base {}, ima_ext_0 {:#x}, mimpid {:#x}, unknown key -> {}",
-        pairs[0].value, pairs[1].value, pairs[2].value, pairs[3].key
-    );
-
-    // 6b. getcpu and flush_icache are syscalls inside the image (as in Linux on riscv64).
-    let (mut cpu, mut node) = (u32::MAX, u32::MAX);
-    // SAFETY: resolved functions, valid pointers; a flush of our own text is harmless.
-    let (g, f) = unsafe {
-        ((v.getcpu)(&mut cpu, &mut node, core::ptr::null_mut()), (v.flush_icache)(0x10000, 0x11000, 0))
-    };
-    let ok = g == 0 && cpu == 0 && node == 0 && f == 0;
-    c.check(ok, format_args!("getcpu returned {g} cpu {cpu} node {node}, flush_icache {f}"));
-    c.report.passthrough_ok = ok as u32;
-    println!("user: getcpu -> {g} (cpu {cpu}, node {node}), flush_icache -> {f}: through the kernel");
+    // 6. What only this arch has.
+    arch::checks(&mut c, &v, &extra);
 
     // 7. Signals: a synchronous one (kill) and an asynchronous one (an ITIMER_REAL alarm that
-    // interrupts a clock loop). Both handlers return through __vdso_rt_sigreturn.
-    let act = [handler_entry as *const () as u64, 0x4 /* SA_SIGINFO */, 0];
+    // interrupts a clock loop). Both handlers return through __vdso_rt_sigreturn (riscv64) or
+    // the program's own SA_RESTORER (x86_64, which has no vDSO trampoline).
+    let act = arch::sigaction(arch::handler_entry as *const () as usize);
     for sig in [proto::SIGUSR1, proto::SIGALRM] {
         let r = syscall(proto::SYS_RT_SIGACTION, sig, act.as_ptr() as usize, 0);
         c.check(r == 0, format_args!("rt_sigaction({sig}) = {r}"));
@@ -527,8 +459,10 @@ extern "C" fn main(sp: *const usize) -> ! {
     let hf = HANDLER_FAILURES.load(SeqCst);
     c.check(hf == 0, format_args!("{hf} failures inside handlers"));
     println!(
-        "user: signals handled {} (SIGALRM after {loops} clock rounds), ra == __vdso_rt_sigreturn in {}, kill returned {r:#x}",
-        c.report.signals_handled, c.report.handler_ra_is_vdso_sigreturn
+        "user: signals handled {} (SIGALRM after {loops} clock rounds), {} in {}, kill returned {r:#x}",
+        c.report.signals_handled,
+        arch::RET_NAME,
+        c.report.handler_ra_is_vdso_sigreturn
     );
 
     // 8. A time namespace: MONOTONIC and BOOTTIME jump ahead, REALTIME does not.
@@ -559,6 +493,9 @@ extern "C" fn main(sp: *const usize) -> ! {
         m1.ns() - m0.ns(),
         r1.ns() - r0.ns()
     );
+
+    // 9. Every CPU in turn (x86_64).
+    arch::per_cpu(&mut c, &v, &extra);
 
     let (_, end) = read(v.clock_gettime, 1);
     c.report.run_ns = (end.ns() - start.ns() - off) as u64;
