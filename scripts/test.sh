@@ -37,8 +37,15 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --no-default-features -p 
 step "each crate packages for the registry and builds from its package, in dependency order (cargo package, nothing published)"
 # Tests and benches of the root package need the repository (vdso/ sources, fixtures), so the
 # package leaves them out and cargo says so; everything else it prints matters.
-# (pipefail: cargo's own failure fails the step.)
-cargo package --workspace --allow-dirty --quiet 2>&1 | { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
+# (pipefail: cargo's own failure fails the step.) Cargo treats the packaged crates, served from
+# its temporary local registry, as immutable: it unpacks them into
+# $CARGO_HOME/registry/src/-<hash>/ once and keeps their build as fresh by version alone, so a
+# second run would verify against the first run's sources. Drop both before packaging (the
+# packaging build has a target dir of its own, so nothing else is rebuilt).
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/{vdso-abi,vdso-kernel-stub,vdso-launcher,linux-vdso}-[0-9]*
+rm -rf target/package-check/debug/.fingerprint/{vdso-abi,vdso-kernel-stub,vdso-launcher,linux-vdso}-*
+cargo package --workspace --allow-dirty --quiet --target-dir target/package-check 2>&1 |
+  { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
 
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do

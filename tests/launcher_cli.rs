@@ -436,3 +436,33 @@ fn control_characters_in_paths_are_escaped_in_errors() {
     refused(&o, 126, "text\\x1b]0;title\\x07: not an ELF file");
     refused(&vdso_run(&["--", "no-such\x1bcommand"]), 127, "no-such\\x1bcommand: command not found");
 }
+
+/// `--writer-stats` names a file the writer writes after the program ends, from a process with
+/// nobody left to tell of a failure: a path it could not write is refused before anything runs
+/// (a caller would otherwise wait for a file that never comes), and a good one gets the figures.
+#[test]
+fn writer_stats_paths_are_checked_before_the_program_runs() {
+    let dir = common::scratch_dir("launcher-writer-stats");
+    refused(&vdso_run(&["--writer-stats", dir.to_str().unwrap(), "--", "true"]), 125, "is a directory");
+    let missing = dir.join("no-such-dir/stats.txt");
+    refused(&vdso_run(&["--writer-stats", missing.to_str().unwrap(), "--", "true"]), 125, "--writer-stats");
+    let leftovers = || fs::read_dir(&dir).unwrap().count();
+    assert_eq!(leftovers(), 0, "the check leaves nothing behind");
+
+    let good = dir.join("stats.txt");
+    // A program of the architecture under test (the host's `true` is x86_64).
+    let prog = common::c_fixture("passthrough");
+    let o = vdso_run(&["--writer-stats", good.to_str().unwrap(), "--", prog.to_str().unwrap(), "x"]);
+    assert_eq!(o.status.code(), Some(7), "the fixture's own status: {o:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !good.exists() {
+        assert!(std::time::Instant::now() < deadline, "no statistics written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let text = fs::read_to_string(&good).unwrap();
+    for key in ["ticks ", "max_gap_ns ", "tolerance_ns ", "max_coarse_staleness_ns "] {
+        assert!(text.lines().any(|l| l.starts_with(key)), "{key:?} in {text}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(leftovers(), 1, "only the statistics, no temporary file");
+}

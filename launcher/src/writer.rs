@@ -161,7 +161,28 @@ fn write_stats(path: &Path, text: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".{}.tmp", std::process::id()));
     std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Refuses a `--writer-stats` path the writer could not write at the end (a directory, a
+/// missing or read-only directory): the writer has nobody left to tell by then, and a caller
+/// waiting for the file would wait for ever. Proves it by creating and removing a file beside
+/// it, as the writer will.
+pub fn check_stats_path(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err("is a directory".to_string());
+    }
+    let mut probe = path.as_os_str().to_owned();
+    probe.push(format!(".{}.probe", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| format!("cannot create a file beside it: {e}"))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Returns once process `program` has ended.
