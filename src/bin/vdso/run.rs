@@ -105,9 +105,8 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
             return Err(Error::usage("--writer-stats: the path must be valid UTF-8".to_string()));
         }
         let p = std::path::absolute(p).map_err(|e| Error::usage(format!("--writer-stats: {e}")))?;
-        vdso_launcher::writer::check_stats_path(&p).map_err(|e| {
-            Error::usage(format!("--writer-stats: {}: {e}", vdso_launcher::shown::path(&p)))
-        })?;
+        vdso_launcher::writer::check_stats_path(&p)
+            .map_err(|e| Error::usage(format!("--writer-stats: {}: {e}", vdso_launcher::shown::path(&p))))?;
         o.writer_stats = Some(p);
     }
     Ok(o)
