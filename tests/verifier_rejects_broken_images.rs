@@ -799,3 +799,19 @@ fn an_export_outside_every_fde_is_rejected() {
         assert_rejected_naming(&shrunk, arch, &[name, "is not covered by an FDE in .eh_frame"]);
     });
 }
+
+#[test]
+fn an_empty_export_or_one_running_out_of_the_code_is_rejected() {
+    each_image(|arch, b| {
+        let at = dynsym_entry(&b, "__vdso_getcpu");
+        let (value, _) = symbol(&b, "__vdso_getcpu");
+        let mut empty = b.clone();
+        put_u64(&mut empty, at + 16, 0);
+        assert_rejected(&empty, arch, &format!("__vdso_getcpu at {value:#x}+0 is empty"));
+        // Grown to run past the end of .text (still inside the file).
+        let (text, text_size) = section_named(&b, ".text");
+        let mut long = b.clone();
+        put_u64(&mut long, at + 16, (text + text_size) as u64 - value + 4);
+        assert_rejected_naming(&long, arch, &["__vdso_getcpu", "lies outside its section .text"]);
+    });
+}
