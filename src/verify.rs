@@ -937,7 +937,7 @@ fn mapped(parsed: &ElfImage) -> Option<&[u8]> {
 }
 
 /// The defined dynamic symbols that are exports of `arch` (the others are reported above).
-fn exported<'a>(parsed: &'a ElfImage, arch: Arch) -> impl Iterator<Item = &'a DynSymbol> {
+fn exported(parsed: &ElfImage, arch: Arch) -> impl Iterator<Item = &DynSymbol> {
     parsed.symbols.iter().filter(move |s| !s.undefined && arch.exports().iter().any(|e| e.name == s.name))
 }
 

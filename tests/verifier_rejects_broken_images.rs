@@ -620,13 +620,13 @@ fn overlapping_exports_are_rejected() {
             .iter()
             .filter(|s| s.offset > getres)
             .min_by_key(|s| s.offset)
-            .expect("an export after __vdso_clock_getres")
-            .clone();
+            .copied()
+            .expect("an export after __vdso_clock_getres");
         let mut grown = b.clone();
         let size = next.offset - getres + 8;
         assert!(size > getres_size);
         put_u64(&mut grown, dynsym_entry(&b, "__vdso_clock_getres") + 16, size);
-        assert_rejected_naming(&grown, arch, &["__vdso_clock_getres", &next.name, "overlaps"]);
+        assert_rejected_naming(&grown, arch, &["__vdso_clock_getres", next.name, "overlaps"]);
     });
 }
 
