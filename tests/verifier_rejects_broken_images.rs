@@ -815,3 +815,23 @@ fn an_empty_export_or_one_running_out_of_the_code_is_rejected() {
         assert_rejected_naming(&long, arch, &["__vdso_getcpu", "lies outside its section .text"]);
     });
 }
+
+#[test]
+fn other_valid_eh_frame_hdr_encodings_are_decoded_not_refused() {
+    // The header rewritten with absolute `udata4` pointers (0x03) for eh_frame_ptr and the
+    // table: the same addresses in another encoding, which an unwinder reads just as well.
+    each_image(|arch, mut b| {
+        let hdr = eh_frame_hdr(&b);
+        let (eh, _) = section_named(&b, ".eh_frame");
+        let count = u32_at(&b, hdr + 8) as usize;
+        b[hdr + 1] = 0x03;
+        put_u32(&mut b, hdr + 4, eh as u32);
+        b[hdr + 3] = 0x03;
+        for i in 0..2 * count {
+            let at = hdr + 12 + 4 * i;
+            let absolute = (u32_at(&b, at) as i32 as i64 + hdr as i64) as u32;
+            put_u32(&mut b, at, absolute);
+        }
+        assert_eq!(violations(&b, arch, Stage::Stripped), Vec::<String>::new(), "{arch:?}");
+    });
+}
