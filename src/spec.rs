@@ -53,6 +53,18 @@ const RISCV64_EXPORTS: &[Export] = &[
     global("__vdso_riscv_hwprobe"),
 ];
 
+/// A signal-return trampoline that unwinders (libgcc, gdb, libunwind) recognise by its exact
+/// instruction words at the symbol's value, so no other encoding of the same syscall will do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sigreturn {
+    /// The exported symbol.
+    pub symbol: &'static str,
+    /// The instruction words, in order, each stored little-endian.
+    pub words: [u32; 2],
+    /// The instructions as assembly, for messages.
+    pub assembly: &'static str,
+}
+
 /// The soname every image carries (and the base entry of its version definitions).
 pub const SONAME: &str = "linux-vdso.so.1";
 
@@ -120,6 +132,19 @@ impl Arch {
         match self {
             Arch::X86_64 => X86_64_EXPORTS,
             Arch::Riscv64 => RISCV64_EXPORTS,
+        }
+    }
+
+    /// The exported signal-return trampoline and its required instruction words, if the arch
+    /// exports one (x86_64 does not: its C library supplies the restorer).
+    pub const fn sigreturn(self) -> Option<Sigreturn> {
+        match self {
+            Arch::X86_64 => None,
+            Arch::Riscv64 => Some(Sigreturn {
+                symbol: "__vdso_rt_sigreturn",
+                words: [0x08b0_0893, 0x0000_0073],
+                assembly: "li a7, 139; ecall",
+            }),
         }
     }
 

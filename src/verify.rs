@@ -19,16 +19,25 @@
 //! symbol with the same value, size, type, binding, visibility, section and version. Whatever
 //! a loader would follow but no table describes (other dynamic tags, segment types, `PT_DYNAMIC`
 //! at an address other than its offset) is refused outright.
+//!
+//! Finally what each export points at: exports own disjoint code unless they are aliases (the
+//! same value and size, names differing only by `__vdso_`, as x86_64's weak names are), a
+//! signal-return trampoline holds exactly the words unwinders recognise it by
+//! ([`Arch::sigreturn`]), and `PT_GNU_EH_FRAME` leads an unwinder to an FDE for every export:
+//! `.eh_frame_hdr` and `.eh_frame` are decoded with `gimli` (every DWARF pointer encoding and CIE
+//! augmentation, no dependencies of its own, so the build script can use it too) rather than by
+//! a second hand-written decoder.
 
 use std::fmt;
 #[allow(unused_imports)] // the crate is no_std; the build script that includes this file is not
 use std::{format, prelude::rust_2021::*, vec};
 
+use gimli::{BaseAddresses, CieOrFde, EhFrame, EhFrameHdr, LittleEndian, Pointer, UnwindSection};
 use object::elf;
 
 use vdso_kernel_stub::symbols::{gnu_hash, DynImage, HashStyle, Symbol};
 
-use crate::elf::{ElfImage, PT_LOAD};
+use crate::elf::{DynSymbol, ElfImage, PT_LOAD};
 use crate::spec::{elf_hash, Arch, Export, MAX_LOAD_SIZE, SONAME};
 
 /// One broken promise.
@@ -423,6 +432,11 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         }
     }
 
+    // --- What the exported symbols point at ---------------------------------------------------
+    exports_disjoint(parsed, arch, &mut fail);
+    sigreturn_words(parsed, arch, &mut fail);
+    unwind_tables(parsed, arch, &mut fail);
+
     // --- Notes -------------------------------------------------------------------------------
     match parsed.linux_version() {
         Some(code) if code == arch.linux_version_code() => {}
@@ -629,10 +643,7 @@ fn in_code_section(
 
 /// The image read as a dynamic loader reads it, and each consumer's lookup of every export.
 fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
-    // A loader maps the file's bytes of the (single) PT_LOAD; nothing past it exists for it.
-    let Some(load) = parsed.loads().next() else { return };
-    let end = load.offset.saturating_add(load.filesz).min(parsed.data.len() as u64) as usize;
-    let mapped = &parsed.data[..end];
+    let Some(mapped) = mapped(parsed) else { return };
     let img = match DynImage::parse(mapped) {
         Ok(img) => img,
         Err(e) => return fail(format!("as a loader reads it (PT_DYNAMIC and the tables it names): {e}")),
@@ -913,6 +924,263 @@ fn gnu_structure(img: &DynImage<'_>, names: &[Option<Vec<u8>>], fail: &mut impl 
         if !s {
             let n = names.get(i).cloned().flatten().unwrap_or_default();
             fail(format!("entry {i} ({}) is in no DT_GNU_HASH bucket", String::from_utf8_lossy(&n)));
+        }
+    }
+}
+
+/// The bytes a loader maps: the file's bytes of the (single) `PT_LOAD`; nothing past it exists
+/// for a loader or an unwinder. `None` without a `PT_LOAD` (reported above).
+fn mapped(parsed: &ElfImage) -> Option<&[u8]> {
+    let load = parsed.loads().next()?;
+    let end = load.offset.saturating_add(load.filesz).min(parsed.data.len() as u64) as usize;
+    Some(&parsed.data[..end])
+}
+
+/// The defined dynamic symbols that are exports of `arch` (the others are reported above).
+fn exported(parsed: &ElfImage, arch: Arch) -> impl Iterator<Item = &DynSymbol> {
+    parsed.symbols.iter().filter(move |s| !s.undefined && arch.exports().iter().any(|e| e.name == s.name))
+}
+
+/// Whether `a` and `b` are one function under two names, as x86_64's weak `clock_gettime` and
+/// `__vdso_clock_gettime` are: the same value and size, names differing only by `__vdso_`.
+fn aliases(a: &DynSymbol, b: &DynSymbol) -> bool {
+    let prefixed = |x: &DynSymbol, y: &DynSymbol| x.name.strip_prefix("__vdso_") == Some(y.name.as_str());
+    (a.value, a.size) == (b.value, b.size) && (prefixed(a, b) || prefixed(b, a))
+}
+
+/// Exports that are not aliases own disjoint code: a symbol whose `[value, value + size)`
+/// overlaps another's starts inside, or runs into, a different function, and its callers run the
+/// wrong code (a one-bit flip of a value does exactly this). Emptiness and lying outside the
+/// loaded, executable code are checked with each symbol above.
+fn exports_disjoint(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
+    let symbols: Vec<&DynSymbol> = exported(parsed, arch).collect();
+    for (i, a) in symbols.iter().enumerate() {
+        for b in &symbols[i + 1..] {
+            let overlap =
+                a.value < b.value.saturating_add(b.size) && b.value < a.value.saturating_add(a.size);
+            if overlap && !aliases(a, b) {
+                fail(format!(
+                    "{} at {:#x}+{} overlaps {} at {:#x}+{}: exports must be disjoint unless they are \
+                     aliases (same value and size, names differing only by the __vdso_ prefix)",
+                    a.name, a.value, a.size, b.name, b.value, b.size
+                ));
+            }
+        }
+    }
+}
+
+/// Instruction words as a message shows them.
+fn words(bytes: &[u8]) -> String {
+    let shown: Vec<String> =
+        bytes.chunks(4).map(|w| format!("{:08x}", u32::from_le_bytes([w[0], w[1], w[2], w[3]]))).collect();
+    shown.join(" ")
+}
+
+/// The signal-return trampoline is exactly the words of [`Arch::sigreturn`] at the symbol's value
+/// (uncompressed, nothing before them inside the symbol): libgcc, gdb and libunwind recognise a
+/// signal frame by comparing the code at the return address with these words, and unwind through
+/// it as an ordinary frame (and crash) when anything else is there.
+fn sigreturn_words(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
+    let (Some(want), Some(code)) = (arch.sigreturn(), mapped(parsed)) else { return };
+    let Some(sym) = exported(parsed, arch).find(|s| s.name == want.symbol) else {
+        return; // reported as missing
+    };
+    let expected: Vec<u8> = want.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let at = usize::try_from(sym.value).ok();
+    match at.and_then(|at| code.get(at..at.checked_add(expected.len())?)) {
+        None => fail(format!(
+            "{} at {:#x} does not hold the {} bytes of `{}` inside the loaded image",
+            sym.name,
+            sym.value,
+            expected.len(),
+            want.assembly
+        )),
+        Some(have) if have != expected.as_slice() => fail(format!(
+            "{} at {:#x} is {}, expected exactly {} (`{}`, uncompressed): libgcc, gdb and libunwind \
+             recognise a signal frame by these words",
+            sym.name,
+            sym.value,
+            words(have),
+            words(&expected),
+            want.assembly
+        )),
+        Some(_) if sym.size < expected.len() as u64 => fail(format!(
+            "{} has size {}, less than the {} bytes of `{}`",
+            sym.name,
+            sym.size,
+            expected.len(),
+            want.assembly
+        )),
+        Some(_) => {}
+    }
+}
+
+/// One FDE of `.eh_frame`: its own address and the code `[start, end)` it describes.
+struct Fde {
+    at: u64,
+    start: u64,
+    end: u64,
+}
+
+/// `PT_GNU_EH_FRAME` as an unwinder reads it: libgcc finds the image's unwind information through
+/// it (`dl_iterate_phdr`), binary-searches `.eh_frame_hdr`'s table for the FDE of a pc and decodes
+/// that FDE in `.eh_frame`, so the header must be version 1 with an `eh_frame_ptr` that names
+/// `.eh_frame`, and its table (when present) must list every FDE exactly once, sorted by initial
+/// location, each entry naming the FDE that starts there. Every export must lie inside one FDE:
+/// a backtrace from inside it, or a signal return through the trampoline, needs its rules.
+///
+/// The pointer encodings (lld writes `DW_EH_PE_pcrel|sdata4` for `eh_frame_ptr`, `udata4` for the
+/// count, `datarel|sdata4` for the table, and `pcrel|sdata4` in the FDEs) and the CIE
+/// augmentations are decoded by `gimli`, so an image using any other encoding is read right too.
+fn unwind_tables(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
+    let Some(seg) = parsed.segments.iter().find(|s| s.kind == elf::PT_GNU_EH_FRAME) else {
+        return; // reported as missing
+    };
+    let Some(code) = mapped(parsed) else { return };
+    let bytes = |addr: u64, size: u64| {
+        let start = usize::try_from(addr).ok()?;
+        code.get(start..start.checked_add(usize::try_from(size).ok()?)?)
+    };
+    let Some(hdr) = bytes(seg.vaddr, seg.filesz) else {
+        return; // reported as lying outside the loaded segment
+    };
+    match hdr.first() {
+        Some(1) => {}
+        Some(&v) => {
+            return fail(format!(
+                ".eh_frame_hdr at {:#x} (PT_GNU_EH_FRAME) has version {v}, expected 1 (libgcc ignores it)",
+                seg.vaddr
+            ))
+        }
+        None => return fail("PT_GNU_EH_FRAME is empty: no .eh_frame_hdr".into()),
+    }
+    if parsed.sections.is_empty() {
+        return; // nothing names .eh_frame (reported above)
+    }
+    let section = |name: &str| parsed.sections.iter().find(|s| s.name == name && s.kind == elf::SHT_PROGBITS);
+    match section(".eh_frame_hdr") {
+        Some(s) if s.addr == seg.vaddr => {}
+        _ => fail(format!("PT_GNU_EH_FRAME at {:#x} is not the .eh_frame_hdr section", seg.vaddr)),
+    }
+    let Some(eh) = section(".eh_frame") else {
+        return fail("no .eh_frame section for .eh_frame_hdr to point at".into());
+    };
+    let Some(eh_bytes) = bytes(eh.addr, eh.size) else {
+        return fail(format!(".eh_frame at {:#x}+{} lies outside the loaded image", eh.addr, eh.size));
+    };
+
+    let bases = BaseAddresses::default().set_eh_frame_hdr(seg.vaddr).set_eh_frame(eh.addr);
+    let header = match EhFrameHdr::new(hdr, LittleEndian).parse(&bases, 8) {
+        Ok(h) => h,
+        Err(e) => return fail(format!(".eh_frame_hdr at {:#x} cannot be decoded: {e}", seg.vaddr)),
+    };
+    match header.eh_frame_ptr() {
+        Pointer::Direct(p) if p == eh.addr => {}
+        p => fail(format!(
+            ".eh_frame_hdr's eh_frame_ptr (encoding {:#04x}) points at {:#x}, but .eh_frame is at {:#x}",
+            hdr.get(1).copied().unwrap_or_default(),
+            p.pointer(),
+            eh.addr
+        )),
+    }
+
+    // Every FDE, as an unwinder decodes it.
+    let mut eh_frame = EhFrame::new(eh_bytes, LittleEndian);
+    eh_frame.set_address_size(8);
+    let mut fdes = Vec::new();
+    let mut entries = eh_frame.entries(&bases);
+    loop {
+        match entries.next() {
+            Ok(None) => break,
+            Ok(Some(CieOrFde::Cie(_))) => {}
+            Ok(Some(CieOrFde::Fde(partial))) => match partial.parse(|s, b, o| s.cie_from_offset(b, o)) {
+                Ok(fde) => fdes.push(Fde {
+                    at: eh.addr.saturating_add(fde.offset() as u64),
+                    start: fde.initial_address(),
+                    end: fde.initial_address().saturating_add(fde.len()),
+                }),
+                Err(e) => return fail(format!(".eh_frame: an FDE cannot be decoded: {e}")),
+            },
+            Err(e) => return fail(format!(".eh_frame cannot be walked to its end: {e}")),
+        }
+    }
+
+    // The binary search table, when the header has one.
+    let omit = gimli::DW_EH_PE_omit.0;
+    if hdr.get(2) != Some(&omit) && hdr.get(3) != Some(&omit) {
+        eh_frame_hdr_table(&header, &bases, eh, &fdes, fail);
+    }
+
+    for sym in exported(parsed, arch) {
+        let end = sym.value.saturating_add(sym.size);
+        if !fdes.iter().any(|f| f.start <= sym.value && end <= f.end) {
+            fail(format!(
+                "{} at {:#x}+{} is not covered by an FDE in .eh_frame: unwinders (libgcc, gdb) cannot \
+                 walk through it",
+                sym.name, sym.value, sym.size
+            ));
+        }
+    }
+}
+
+/// `.eh_frame_hdr`'s search table against the FDEs `.eh_frame` really holds.
+fn eh_frame_hdr_table(
+    header: &gimli::ParsedEhFrameHdr<gimli::EndianSlice<'_, LittleEndian>>,
+    bases: &BaseAddresses,
+    eh: &crate::elf::Section,
+    fdes: &[Fde],
+    fail: &mut impl FnMut(String),
+) {
+    let mut rows = Vec::new();
+    if let Some(table) = header.table() {
+        let mut iter = table.iter(bases);
+        loop {
+            match iter.next() {
+                Ok(None) => break,
+                Ok(Some((Pointer::Direct(pc), Pointer::Direct(fde)))) => rows.push((pc, fde)),
+                Ok(Some(_)) => return fail(".eh_frame_hdr's table has an indirect pointer".into()),
+                Err(e) => {
+                    return fail(format!(
+                        ".eh_frame_hdr's table (fde_count entries) cannot be read inside PT_GNU_EH_FRAME: {e}"
+                    ))
+                }
+            }
+        }
+    }
+    if rows.len() != fdes.len() {
+        fail(format!(".eh_frame_hdr's fde_count is {}, but .eh_frame holds {} FDEs", rows.len(), fdes.len()));
+    }
+    if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
+        fail(format!(
+            ".eh_frame_hdr's table is not sorted by initial location: {:#x} before {:#x} (a binary \
+             search misses FDEs)",
+            w[0].0, w[1].0
+        ));
+    }
+    let eh_end = eh.addr.saturating_add(eh.size);
+    for (i, &(pc, at)) in rows.iter().enumerate() {
+        match fdes.iter().find(|f| f.at == at) {
+            _ if at < eh.addr || at >= eh_end => fail(format!(
+                "entry {i} of .eh_frame_hdr's table points at {at:#x}, outside .eh_frame ({:#x}..{eh_end:#x})",
+                eh.addr
+            )),
+            None => fail(format!(
+                "entry {i} of .eh_frame_hdr's table points at {at:#x}, which is no FDE in .eh_frame"
+            )),
+            Some(f) if f.start != pc => fail(format!(
+                "entry {i} of .eh_frame_hdr's table gives initial location {pc:#x} for the FDE at {at:#x}, \
+                 which starts at {:#x}",
+                f.start
+            )),
+            Some(_) => {}
+        }
+    }
+    for f in fdes {
+        if !rows.iter().any(|&(_, at)| at == f.at) {
+            fail(format!(
+                "the FDE at {:#x} (code {:#x}..{:#x}) is not in .eh_frame_hdr's table",
+                f.at, f.start, f.end
+            ));
         }
     }
 }

@@ -577,3 +577,261 @@ fn broken_hash_chains_are_rejected() {
         assert_rejected(&num, arch, "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds 2");
     });
 }
+
+// --- What the exported symbols point at: disjoint code, the exact sigreturn words, and unwind
+// --- tables an unwinder can use (each mutation is of the committed image's bytes).
+
+/// The message of the one violation that contains every one of `needles`.
+fn assert_rejected_naming(bytes: &[u8], arch: Arch, needles: &[&str]) {
+    let v = violations(bytes, arch, Stage::Stripped);
+    assert!(
+        v.iter().any(|m| needles.iter().all(|n| m.contains(n))),
+        "{arch:?}: expected a violation naming all of {needles:?}, got {v:#?}"
+    );
+}
+
+/// `(st_value, st_size)` of the `.dynsym` entry named `name`.
+fn symbol(b: &[u8], name: &str) -> (u64, u64) {
+    let at = dynsym_entry(b, name);
+    (u64_at(b, at + 8), u64_at(b, at + 16))
+}
+
+fn put_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+#[test]
+fn overlapping_exports_are_rejected() {
+    each_image(|arch, b| {
+        // The reviewer's case: __vdso_clock_getres moved onto __vdso_gettimeofday (on riscv64
+        // one flipped bit of st_value, 0x9c0 -> 0x8c0).
+        let (gtod, _) = symbol(&b, "__vdso_gettimeofday");
+        let (getres, getres_size) = symbol(&b, "__vdso_clock_getres");
+        if arch == Arch::Riscv64 {
+            assert_eq!(getres ^ gtod, 0x100, "one bit apart in the committed image");
+        }
+        let mut moved = b.clone();
+        put_u64(&mut moved, dynsym_entry(&b, "__vdso_clock_getres") + 8, gtod);
+        assert_rejected_naming(&moved, arch, &["__vdso_gettimeofday", "__vdso_clock_getres", "overlaps"]);
+
+        // A size grown 8 bytes into the next export by address.
+        let next = Image::get(arch)
+            .symbols()
+            .iter()
+            .filter(|s| s.offset > getres)
+            .min_by_key(|s| s.offset)
+            .copied()
+            .expect("an export after __vdso_clock_getres");
+        let mut grown = b.clone();
+        let size = next.offset - getres + 8;
+        assert!(size > getres_size);
+        put_u64(&mut grown, dynsym_entry(&b, "__vdso_clock_getres") + 16, size);
+        assert_rejected_naming(&grown, arch, &["__vdso_clock_getres", next.name, "overlaps"]);
+    });
+}
+
+#[test]
+fn an_alias_with_another_size_is_an_overlap() {
+    // Only x86_64 exports aliases (riscv64 has none); the shipped x86_64 image, whose aliases
+    // share value and size with their __vdso_ names, passes `the_shipped_images_pass`.
+    let mut b = Image::get(Arch::X86_64).bytes().to_vec();
+    let alias = dynsym_entry(&b, "clock_gettime");
+    let (value, size) = symbol(&b, "__vdso_clock_gettime");
+    assert_eq!(symbol(&b, "clock_gettime"), (value, size));
+    put_u64(&mut b, alias + 16, size - 1);
+    assert_rejected_naming(&b, Arch::X86_64, &["__vdso_clock_gettime", "clock_gettime at", "overlaps"]);
+}
+
+#[test]
+fn the_riscv64_sigreturn_words_are_li_a7_139_and_ecall() {
+    let s = Arch::Riscv64.sigreturn().expect("riscv64 exports __vdso_rt_sigreturn");
+    // addi rd, rs1, imm (I-type, opcode OP-IMM 0x13, funct3 0): `li a7, 139` is addi x17, x0, 139.
+    let addi = |rd: u32, rs1: u32, imm: u32| (imm << 20) | (rs1 << 15) | (rd << 7) | 0x13;
+    assert_eq!(s.words, [addi(17, 0, 139), 0x73 /* ecall: SYSTEM opcode, all else 0 */]);
+    assert_eq!(Arch::X86_64.sigreturn(), None, "x86_64's C library supplies its own restorer");
+}
+
+#[test]
+fn a_sigreturn_other_than_the_exact_words_is_rejected() {
+    let checked = std::cell::Cell::new(0);
+    each_image(|arch, b| {
+        let Some(want) = arch.sigreturn() else { return }; // x86_64 exports no sigreturn
+        let (value, _) = symbol(&b, want.symbol);
+        let at = value as usize;
+        assert_eq!(u32_at(&b, at), want.words[0], "the committed image has the words at the symbol");
+        for (word, replacement, what) in [
+            (0, 0x08c0_0893, "li a7, 140"),
+            (0, 0x0000_0013, "nop"),
+            (1, 0x0000_0013, "nop for ecall"),
+            (1, 0x0010_0073, "ebreak"),
+        ] {
+            let mut patched = b.clone();
+            put_u32(&mut patched, at + 4 * word, replacement);
+            let mut shown = want.words;
+            shown[word] = replacement;
+            let shown = format!("{:08x} {:08x}", shown[0], shown[1]);
+            assert!(
+                violations(&patched, arch, Stage::Stripped)
+                    .iter()
+                    .any(|m| m.contains(want.symbol) && m.contains(&shown) && m.contains("expected exactly")),
+                "{arch:?}: {what} not rejected"
+            );
+        }
+        // The symbol moved one instruction back, onto the nop before the words (inside its FDE).
+        let mut moved = b.clone();
+        put_u64(&mut moved, dynsym_entry(&b, want.symbol) + 8, value - 4);
+        assert_rejected_naming(&moved, arch, &[want.symbol, "expected exactly"]);
+        checked.set(checked.get() + 1);
+    });
+    assert_eq!(checked.get(), 1, "riscv64's sigreturn was checked");
+}
+
+/// `(file offset = address, size)` of the section named `name`.
+fn section_named(b: &[u8], name: &str) -> (usize, usize) {
+    let elf = Elf::parse(b).expect("parse");
+    let sh =
+        elf.section_headers.iter().find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(name)).expect(name);
+    assert_eq!(sh.sh_offset, sh.sh_addr);
+    (sh.sh_offset as usize, sh.sh_size as usize)
+}
+
+/// The `.eh_frame_hdr` of the committed image, checked to use the encodings lld writes (which
+/// the mutations below rely on): version 1, eh_frame_ptr `pcrel|sdata4`, fde_count `udata4`,
+/// table `datarel|sdata4`; entries of (initial location, FDE address) start at byte 12.
+fn eh_frame_hdr(b: &[u8]) -> usize {
+    let (hdr, _) = section_named(b, ".eh_frame_hdr");
+    assert_eq!(hdr, u64_at(b, phdr_of_type(b, 0x6474_e550) + 16) as usize, "PT_GNU_EH_FRAME");
+    assert_eq!(b[hdr..hdr + 4], [1, 0x1b, 0x03, 0x3b]);
+    hdr
+}
+
+#[test]
+fn a_broken_eh_frame_hdr_is_rejected() {
+    each_image(|arch, b| {
+        let hdr = eh_frame_hdr(&b);
+        // The reviewer's image: version 7 and a zeroed eh_frame_ptr.
+        let mut both = b.clone();
+        both[hdr] = 7;
+        put_u32(&mut both, hdr + 4, 0);
+        assert_rejected(&both, arch, ".eh_frame_hdr at");
+        assert_rejected(&both, arch, "has version 7, expected 1");
+        // Each alone.
+        let mut ptr = b.clone();
+        put_u32(&mut ptr, hdr + 4, 0);
+        assert_rejected_naming(&ptr, arch, &["eh_frame_ptr", "but .eh_frame is at"]);
+        let mut enc = b.clone();
+        enc[hdr + 1] = 0x1c; // pcrel|sdata8: reads 8 bytes, not the section's address
+        assert_rejected(&enc, arch, "eh_frame_ptr (encoding 0x1c)");
+    });
+}
+
+#[test]
+fn an_eh_frame_hdr_table_that_misleads_an_unwinder_is_rejected() {
+    each_image(|arch, b| {
+        let hdr = eh_frame_hdr(&b);
+        let (eh, _) = section_named(&b, ".eh_frame");
+        let count = u32_at(&b, hdr + 8);
+        let entry = |i: usize| hdr + 12 + 8 * i;
+
+        let mut fewer = b.clone();
+        put_u32(&mut fewer, hdr + 8, count - 1);
+        assert_rejected(
+            &fewer,
+            arch,
+            &format!("fde_count is {}, but .eh_frame holds {count} FDEs", count - 1),
+        );
+        assert_rejected(&fewer, arch, "is not in .eh_frame_hdr's table");
+
+        let mut more = b.clone();
+        put_u32(&mut more, hdr + 8, count + 1); // past the end of PT_GNU_EH_FRAME
+        assert_rejected(&more, arch, "cannot be read inside PT_GNU_EH_FRAME");
+
+        let mut unsorted = b.clone();
+        unsorted.copy_within(entry(0)..entry(1), entry(count as usize)); // scratch past the table
+        unsorted.copy_within(entry(1)..entry(2), entry(0));
+        unsorted.copy_within(entry(count as usize)..entry(count as usize + 1), entry(1));
+        unsorted[entry(count as usize)..entry(count as usize + 1)]
+            .copy_from_slice(&b[entry(count as usize)..entry(count as usize + 1)]);
+        assert_rejected(&unsorted, arch, "table is not sorted by initial location");
+
+        let mut outside = b.clone();
+        put_u32(&mut outside, entry(0) + 4, 0); // datarel: the header itself
+        assert_rejected(&outside, arch, &format!("points at {hdr:#x}, outside .eh_frame"));
+
+        let mut inside = b.clone();
+        let fde = u32_at(&b, entry(0) + 4) as i32 as i64 + hdr as i64;
+        assert!(fde as usize > eh);
+        put_u32(&mut inside, entry(0) + 4, u32_at(&b, entry(0) + 4) + 4);
+        assert_rejected(&inside, arch, &format!("points at {:#x}, which is no FDE", fde + 4));
+
+        let mut location = b.clone();
+        put_u32(&mut location, entry(0), u32_at(&b, entry(0)) - 2);
+        assert_rejected(&location, arch, "entry 0 of .eh_frame_hdr's table gives initial location");
+    });
+}
+
+#[test]
+fn an_export_outside_every_fde_is_rejected() {
+    use gimli::{BaseAddresses, CieOrFde, EhFrame, LittleEndian, UnwindSection};
+    each_image(|arch, b| {
+        // The sigreturn above all (libgcc needs its signal-frame FDE); x86_64 has none.
+        let name = arch.sigreturn().map_or("__vdso_clock_gettime", |s| s.symbol);
+        let (value, _) = symbol(&b, name);
+        let (eh, size) = section_named(&b, ".eh_frame");
+        let bases = BaseAddresses::default().set_eh_frame(eh as u64);
+        let frame = EhFrame::new(&b[eh..eh + size], LittleEndian);
+        let mut entries = frame.entries(&bases);
+        let mut range_at = None;
+        while let Some(entry) = entries.next().expect("the committed .eh_frame decodes") {
+            if let CieOrFde::Fde(partial) = entry {
+                let fde = partial.parse(|s, b, o| s.cie_from_offset(b, o)).expect("FDE");
+                if fde.contains(value) {
+                    // length, CIE pointer, pc_begin (pcrel|sdata4), then pc_range (sdata4).
+                    let at = eh + fde.offset() + 12;
+                    assert_eq!(u32_at(&b, at) as u64, fde.len(), "pc_range where expected");
+                    range_at = Some((at, value - fde.initial_address()));
+                }
+            }
+        }
+        let (at, before) = range_at.expect("an FDE covers the export in the committed image");
+        let mut shrunk = b.clone();
+        put_u32(&mut shrunk, at, before as u32 + 2); // ends inside the function
+        assert_rejected_naming(&shrunk, arch, &[name, "is not covered by an FDE in .eh_frame"]);
+    });
+}
+
+#[test]
+fn an_empty_export_or_one_running_out_of_the_code_is_rejected() {
+    each_image(|arch, b| {
+        let at = dynsym_entry(&b, "__vdso_getcpu");
+        let (value, _) = symbol(&b, "__vdso_getcpu");
+        let mut empty = b.clone();
+        put_u64(&mut empty, at + 16, 0);
+        assert_rejected(&empty, arch, &format!("__vdso_getcpu at {value:#x}+0 is empty"));
+        // Grown to run past the end of .text (still inside the file).
+        let (text, text_size) = section_named(&b, ".text");
+        let mut long = b.clone();
+        put_u64(&mut long, at + 16, (text + text_size) as u64 - value + 4);
+        assert_rejected_naming(&long, arch, &["__vdso_getcpu", "lies outside its section .text"]);
+    });
+}
+
+#[test]
+fn other_valid_eh_frame_hdr_encodings_are_decoded_not_refused() {
+    // The header rewritten with absolute `udata4` pointers (0x03) for eh_frame_ptr and the
+    // table: the same addresses in another encoding, which an unwinder reads just as well.
+    each_image(|arch, mut b| {
+        let hdr = eh_frame_hdr(&b);
+        let (eh, _) = section_named(&b, ".eh_frame");
+        let count = u32_at(&b, hdr + 8) as usize;
+        b[hdr + 1] = 0x03;
+        put_u32(&mut b, hdr + 4, eh as u32);
+        b[hdr + 3] = 0x03;
+        for i in 0..2 * count {
+            let at = hdr + 12 + 4 * i;
+            let absolute = (u32_at(&b, at) as i32 as i64 + hdr as i64) as u32;
+            put_u32(&mut b, at, absolute);
+        }
+        assert_eq!(violations(&b, arch, Stage::Stripped), Vec::<String>::new(), "{arch:?}");
+    });
+}
