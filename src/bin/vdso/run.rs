@@ -63,7 +63,10 @@ pub struct RunArgs {
     /// Time-namespace offset of CLOCK_BOOTTIME (default: the monotonic offset).
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
     boottime_offset: Option<String>,
-    /// Updates of the data page per second, 1..=10000 (default: the image's HZ, 250).
+    /// Updates of the data page per second, 1..=10000 (default: the image's HZ, 250). The COARSE
+    /// clocks copy the host's at each update, so below the host's tick rate they step by 1/HZ,
+    /// while clock_getres still reports the image's built-in tick (as Linux's vDSO reports its
+    /// TICK_NSEC).
     #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     hz: Option<String>,
     /// When the program has ended, the data-page writer writes its statistics to FILE, one
