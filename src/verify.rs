@@ -408,7 +408,8 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             n => fail(format!("symbol {} exported {n} times", e.name)),
         }
     }
-    if arch == Arch::X86_64 {
+    // Weak aliases (x86_64's unprefixed names) sit where their `__vdso_` symbol does.
+    {
         for e in arch.exports().iter().filter(|e| e.weak) {
             let alias = parsed.symbols.iter().find(|s| s.name == e.name);
             let target = parsed.symbols.iter().find(|s| s.name == format!("__vdso_{}", e.name));
@@ -543,14 +544,10 @@ fn visibility(other: u8) -> &'static str {
     }
 }
 
-/// `e_flags` of each image: none on x86_64; on riscv64 compressed instructions (EF_RISCV_RVC)
-/// and the double-float ABI (EF_RISCV_FLOAT_ABI_DOUBLE), which riscv64 glibc's loader demands of
-/// every object it opens.
+/// `e_flags` of each image, from the architecture table (riscv64: compressed instructions and
+/// the double-float ABI, which riscv64 glibc's loader demands of every object it opens).
 fn expected_e_flags(arch: Arch) -> u32 {
-    match arch {
-        Arch::X86_64 => 0,
-        Arch::Riscv64 => elf::EF_RISCV_RVC | elf::EF_RISCV_FLOAT_ABI_DOUBLE,
-    }
+    arch.info().e_flags
 }
 
 /// The identification and header fields glibc's loader checks before it maps anything.
@@ -576,7 +573,7 @@ fn elf_header(data: &[u8], arch: Arch, fail: &mut impl FnMut(String)) {
     }
     if flags != expected_e_flags(arch) {
         fail(format!(
-            "e_flags is {flags:#x}, expected {:#x} for {} (riscv64 glibc refuses another float ABI)",
+            "e_flags is {flags:#x}, expected {:#x} for {} (glibc refuses another float ABI)",
             expected_e_flags(arch),
             arch.name()
         ));

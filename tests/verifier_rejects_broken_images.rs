@@ -1,6 +1,8 @@
 //! The build's verifier is itself tested: each deliberately broken copy of a good image must be
 //! rejected with a message naming what broke, and no input, however mangled, may panic it.
 
+mod common;
+
 use goblin::elf::Elf;
 use linux_vdso::elf::ElfImage;
 use linux_vdso::verify::{verify, Stage};
@@ -339,7 +341,7 @@ fn not_elf_truncated_and_32_bit_files_get_one_line_errors() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: if cfg!(target_arch = "riscv64") { 64 } else { 512 }, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::slow_under_emulation(512, 64), ..ProptestConfig::default() })]
 
     /// Random corruption anywhere: parse and verify answer, they never panic.
     #[test]

@@ -71,7 +71,7 @@ fn images_without_tables_fail_cleanly() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 128 } else { 1024 }))]
+    #![proptest_config(ProptestConfig::with_cases(common::slow_under_emulation(1024, 128)))]
 
     /// Corrupted or truncated images give errors, never a panic or an out-of-bounds read.
     #[test]

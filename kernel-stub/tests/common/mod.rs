@@ -3,6 +3,11 @@
 
 use vdso_kernel_stub::symbols::{elf_hash, gnu_hash};
 
+#[path = "../../../support/emulation.rs"]
+mod emulation;
+#[allow(unused_imports)]
+pub use emulation::{slow_under_emulation, EMULATED};
+
 /// Version node the synthetic image defines its functions in.
 pub const VERSION: &str = "LINUX_TEST";
 /// A second version node, for "wrong version" lookups.

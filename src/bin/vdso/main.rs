@@ -103,7 +103,7 @@ enum Command {
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
-    Arch::from_name(s).ok_or_else(|| format!("unknown architecture {s:?} (expected x86_64 or riscv64)"))
+    vdso_launcher::options::parse_arch(s)
 }
 
 /// The stack every subcommand runs on (reserved, not committed: pages are touched on use).
@@ -196,11 +196,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
                 Some(a) => a,
-                None => Arch::ALL.into_iter().find(|a| a.e_machine() == parsed.machine).ok_or_else(|| {
+                None => Arch::from_e_machine(parsed.machine).ok_or_else(|| {
                     format!(
-                        "{}: e_machine {} is neither x86_64 nor riscv64",
+                        "{}: e_machine {} is not one of {}",
                         shown::path(&file),
-                        parsed.machine_name()
+                        parsed.machine_name(),
+                        Arch::names()
                     )
                 })?,
             };

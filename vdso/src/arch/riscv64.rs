@@ -13,11 +13,21 @@ use crate::clock::Timespec;
 #[path = "riscv64/hwprobe.rs"]
 pub mod hwprobe;
 
-const SYS_CLOCK_GETTIME: usize = 113;
-const SYS_CLOCK_GETRES: usize = 114;
-const SYS_GETCPU: usize = 168;
-const SYS_RISCV_HWPROBE: usize = 258;
-const SYS_RISCV_FLUSH_ICACHE: usize = 259;
+#[path = "riscv64/exports.rs"]
+pub mod exports;
+
+/// No `time` export (riscv64 Linux has none).
+pub const HAS_TIME: bool = false;
+/// `__vdso_getcpu` is exported (as the syscall: riscv has no user-readable CPU number).
+pub const HAS_GETCPU: bool = true;
+
+use linux_raw_sys::general as nr;
+
+const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
+const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
+const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
+const SYS_RISCV_HWPROBE: usize = nr::__NR_riscv_hwprobe as usize;
+const SYS_RISCV_FLUSH_ICACHE: usize = nr::__NR_riscv_flush_icache as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
 #[inline(always)]
@@ -185,6 +195,6 @@ global_asm!(
 );
 
 /// `__NR_rt_sigreturn` on riscv64.
-pub const SYS_RT_SIGRETURN: usize = 139;
+pub const SYS_RT_SIGRETURN: usize = nr::__NR_rt_sigreturn as usize;
 /// Offset of `uc_mcontext.sc_regs` in the kernel's `struct rt_sigframe`.
 pub const SIGFRAME_MCONTEXT_OFFSET: usize = 128 + 176;
