@@ -2,6 +2,11 @@
 //! stderr and the exit status of its class (124 setup, 125 usage, 126 cannot execute, 127 not
 //! found), never a panic; and a program that does run keeps its arguments, environment, output,
 //! exit status and death by signal.
+//!
+//! Not run as aarch64 binaries: `vdso run` on aarch64 (its launcher rows, the foreign-arch cases
+//! seen from an aarch64 launcher) is the launcher part of issue 11, not done yet; the aarch64
+//! image itself is tested by every other test file.
+#![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
 

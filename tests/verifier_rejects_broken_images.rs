@@ -70,6 +70,11 @@ fn dynsym_entry(b: &[u8], name: &str) -> usize {
     sh.sh_offset as usize + i * 24
 }
 
+/// The exported name of entry point `base` (`clock_gettime`) in `arch`'s image, from the table.
+fn name(arch: Arch, base: &str) -> String {
+    format!("{}{base}", arch.info().symbol_prefix)
+}
+
 fn each_image(f: impl Fn(Arch, Vec<u8>)) {
     for arch in Arch::ALL {
         f(arch, Image::get(arch).bytes().to_vec());
@@ -176,17 +181,18 @@ fn a_wrong_version_hash_is_rejected() {
 #[test]
 fn a_renamed_symbol_is_rejected_as_missing_and_unexpected() {
     each_image(|arch, mut b| {
-        let at = find(&b, b"__vdso_getcpu\0");
-        b[at + 12] = b'v';
-        assert_rejected(&b, arch, "missing exported symbol __vdso_getcpu");
-        assert_rejected(&b, arch, "unexpected dynamic symbol \"__vdso_getcpv\"");
+        let getres = name(arch, "clock_getres");
+        let at = find(&b, format!("{getres}\0").as_bytes());
+        b[at + getres.len() - 1] = b'z';
+        assert_rejected(&b, arch, &format!("missing exported symbol {getres}"));
+        assert_rejected(&b, arch, &format!("unexpected dynamic symbol \"{}z\"", &getres[..getres.len() - 1]));
     });
 }
 
 #[test]
 fn a_weak_or_object_symbol_where_a_global_function_belongs_is_rejected() {
     each_image(|arch, mut b| {
-        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        let sym = dynsym_entry(&b, &name(arch, "clock_gettime"));
         b[sym + 4] = (2 << 4) | 2; // st_info: WEAK FUNC
         assert_rejected(&b, arch, "binding");
         b[sym + 4] = (1 << 4) | 1; // GLOBAL OBJECT
@@ -298,10 +304,11 @@ fn sizes_and_addresses_near_two_to_the_64_are_rejected_not_wrapped() {
         offset[eh_frame + 8..eh_frame + 16].copy_from_slice(&u64::MAX.to_le_bytes());
         assert_rejected(&offset, arch, "lies outside the loaded segment");
 
-        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        let gettime = name(arch, "clock_gettime");
+        let sym = dynsym_entry(&b, &gettime);
         let mut size = b.clone();
         size[sym + 16..sym + 24].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert_rejected(&size, arch, "__vdso_clock_gettime at");
+        assert_rejected(&size, arch, &format!("{gettime} at"));
         let mut value = b.clone();
         value[sym + 8..sym + 16].copy_from_slice(&u64::MAX.to_le_bytes());
         assert_rejected(&value, arch, "is empty or outside the image");
@@ -504,18 +511,20 @@ fn a_dynamic_segment_whose_address_is_not_its_offset_is_rejected() {
 #[test]
 fn an_exported_symbol_with_hidden_visibility_is_rejected() {
     each_image(|arch, mut b| {
-        let sym = dynsym_entry(&b, "__vdso_clock_gettime");
+        let gettime = name(arch, "clock_gettime");
+        let sym = dynsym_entry(&b, &gettime);
         b[sym + 5] = 2; // STV_HIDDEN
-        assert_rejected(&b, arch, "__vdso_clock_gettime has visibility HIDDEN (st_other 0x2)");
+        assert_rejected(&b, arch, &format!("{gettime} has visibility HIDDEN (st_other 0x2)"));
     });
 }
 
 #[test]
 fn an_exported_absolute_symbol_is_rejected() {
     each_image(|arch, mut b| {
-        let sym = dynsym_entry(&b, "__vdso_gettimeofday");
+        let gettimeofday = name(arch, "gettimeofday");
+        let sym = dynsym_entry(&b, &gettimeofday);
         b[sym + 6..sym + 8].copy_from_slice(&0xfff1u16.to_le_bytes()); // SHN_ABS
-        assert_rejected(&b, arch, "__vdso_gettimeofday has section index SHN_ABS");
+        assert_rejected(&b, arch, &format!("{gettimeofday} has section index SHN_ABS"));
         // In a real section that is not code: rejected too.
         b[sym + 6..sym + 8].copy_from_slice(&1u16.to_le_bytes()); // .hash
         assert_rejected(&b, arch, "which is not executable code");

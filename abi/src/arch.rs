@@ -18,6 +18,8 @@ pub enum Arch {
     X86_64,
     /// riscv64, Linux 6.8 layout, `LINUX_4.15`.
     Riscv64,
+    /// aarch64, Linux 6.8 layout, `LINUX_2.6.39`.
+    Aarch64,
 }
 
 /// One exported dynamic symbol.
@@ -83,6 +85,9 @@ pub struct ArchInfo {
     pub e_flags: u32,
     /// Version node of every export.
     pub version_node: &'static str,
+    /// Prefix of the exported entry points' names (`__vdso_`; arm64's `__kernel_`): the clock
+    /// entry points are `<prefix>clock_gettime`, `<prefix>gettimeofday`, `<prefix>clock_getres`.
+    pub symbol_prefix: &'static str,
     /// The exported symbols, in the order of docs/abi.md section 5.
     pub exports: &'static [Export],
     /// Pages mapped before the image.
@@ -109,13 +114,14 @@ pub struct ArchInfo {
 
 impl Arch {
     /// Every architecture, in the order they are built and printed.
-    pub const ALL: [Arch; 2] = [Arch::Riscv64, Arch::X86_64];
+    pub const ALL: [Arch; 3] = [Arch::Aarch64, Arch::Riscv64, Arch::X86_64];
 
     /// The architecture's row of the table.
     pub const fn info(self) -> &'static ArchInfo {
         match self {
             Arch::X86_64 => &crate::x86_64::INFO,
             Arch::Riscv64 => &crate::riscv64::INFO,
+            Arch::Aarch64 => &crate::aarch64::INFO,
         }
     }
 
@@ -227,6 +233,8 @@ const TARGET_ARCH: &str = {
         "x86_64"
     } else if cfg!(target_arch = "riscv64") {
         "riscv64"
+    } else if cfg!(target_arch = "aarch64") {
+        "aarch64"
     } else {
         ""
     }
@@ -262,6 +270,7 @@ const _: () = {
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);
         assert!(crate::elf_hash(r.version_node.as_bytes()) != 0);
+        assert!(!r.symbol_prefix.is_empty());
         i += 1;
     }
 };

@@ -87,6 +87,7 @@ pub const INFO: ArchInfo = ArchInfo {
     // EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE: riscv64 glibc's loader refuses another float ABI.
     e_flags: 0x1 | 0x4,
     version_node: VERSION_NODE,
+    symbol_prefix: "__vdso_",
     exports: &[
         Export::global("__vdso_rt_sigreturn"),
         Export::global("__vdso_gettimeofday"),

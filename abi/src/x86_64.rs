@@ -52,6 +52,7 @@ pub const INFO: ArchInfo = ArchInfo {
     e_machine: 62, // EM_X86_64
     e_flags: 0,
     version_node: VERSION_NODE,
+    symbol_prefix: "__vdso_",
     exports: &[
         Export::global("__vdso_clock_gettime"),
         Export::global("__vdso_gettimeofday"),

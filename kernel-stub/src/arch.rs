@@ -22,6 +22,10 @@ macro_rules! with_arch_data {
                 type $A = vdso_abi::riscv64::ArchData;
                 $body
             }
+            $crate::Arch::Aarch64 => {
+                type $A = vdso_abi::aarch64::ArchData;
+                $body
+            }
         }
     };
 }
@@ -60,6 +64,8 @@ pub trait VdsoArch: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
 
 // One file per architecture: its `arch_data` type's accessors. Unlike the counter these are
 // compiled for every target (the host tools write either architecture's pages).
+#[path = "arch/aarch64.rs"]
+mod aarch64;
 #[path = "arch/riscv64.rs"]
 mod riscv64;
 #[path = "arch/x86_64.rs"]

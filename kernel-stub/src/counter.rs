@@ -10,7 +10,11 @@
 // One file per architecture; an architecture without one fails here, by name.
 #[cfg_attr(target_arch = "x86_64", path = "counter/x86_64.rs")]
 #[cfg_attr(target_arch = "riscv64", path = "counter/riscv64.rs")]
-#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "riscv64")), path = "counter/unsupported.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "counter/aarch64.rs")]
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+    path = "counter/unsupported.rs"
+)]
 mod imp;
 
 pub use imp::read_counter;

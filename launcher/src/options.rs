@@ -365,7 +365,8 @@ mod tests {
         assert!(parse_hz("0").is_err() && parse_hz("10001").is_err() && parse_hz("fast").is_err());
         assert_eq!(parse_arch("riscv64"), Ok(Arch::Riscv64));
         assert_eq!(parse_arch("x86_64"), Ok(Arch::X86_64));
-        assert!(parse_arch("arm64").is_err());
+        assert_eq!(parse_arch("arm64"), Ok(Arch::Aarch64));
+        assert!(parse_arch("sparc").is_err());
     }
 
     /// Parses `text` every way the command line can, and resolves what parsed against fixed host

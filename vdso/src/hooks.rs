@@ -10,11 +10,14 @@
 //! | `vvar_start() -> *const u8` | address of data page 0, PC-relative (`vvar_start` of `linker/vdso.lds`) | none |
 //! | `read_counter() -> u64` | the counter, ordered after the seqlock's `seq` load and before later page loads | none |
 //! | `read_barrier()` | the reader's `smp_rmb` between `seq` and the data loads | [`defaults::read_barrier`] (a full acquire fence) |
-//! | `scale(delta, mult, base, shift) -> u64` | `(delta * mult + base) >> shift` in 128 bits (the wide path) | [`defaults::scale`] |
+//! | `scale(delta, mult, base, shift) -> u64` | `(delta * mult + base) >> shift` in 128 bits (the wide path) | [`defaults::scale`] (branch-free, for a multiply-high without a funnel shift) |
 //! | `seq_changed(now, seq) -> u64` | nonzero when `now != seq`, as a word to fold with other tests | [`defaults::seq_changed`] |
 //! | `FOLD_BRANCHES: bool` | fold the fast path's tests into one branch (cheap ALU, costly branches) | `false` |
 //! | `sys_clock_gettime`, `sys_clock_getres` | the fallback syscalls, `#[cold]` and out of line | none |
-//! | `getcpu(cpu, node, tcache) -> i32` | `getcpu`, served or the syscall (for arches that export it) | none |
+//!
+//! Entry points only one architecture has (x86_64's and riscv64's `getcpu`, riscv64's
+//! `flush_icache` and hwprobe, aarch64's and riscv64's sigreturn trampoline) live in that
+//! architecture's files alone; the generic code never calls them.
 //!
 //! Capability flags (Linux's `VDSO_HAS_TIME` and friends) say which optional entry points the
 //! architecture's export shell (`arch/<arch>/exports.rs`) offers: `HAS_TIME`, `HAS_GETCPU`. The
@@ -77,11 +80,16 @@ pub mod defaults {
     /// branches are nearly free on out-of-order silicon).
     pub const FOLD_BRANCHES: bool = false;
 
-    /// `(delta * mult + base) >> shift` with the product in 128 bits; the shift is masked so a
-    /// corrupt page cannot make it undefined.
+    /// `(delta * mult + base) >> shift` with the product in 128 bits (for deltas past the u64
+    /// horizon; the common case never comes here), for an arch with a multiply-high (`mulhu`,
+    /// `umulh`) but no funnel shift: the shift of the 128-bit value is done branch-free on its
+    /// halves. The shift is masked so a corrupt page cannot make it undefined.
     #[inline(always)]
     pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
-        ((delta as u128 * mult as u128 + base as u128) >> (shift & 63)) as u64
+        let s = shift & 63;
+        let wide = delta as u128 * mult as u128 + base as u128;
+        let (lo, hi) = (wide as u64, (wide >> 64) as u64);
+        (lo >> s) | ((hi << 1) << (63 - s))
     }
 
     /// `now ^ seq`, zero-extended.
@@ -109,4 +117,3 @@ const _: bool = crate::arch::HAS_TIME;
 const _: bool = crate::arch::HAS_GETCPU;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_gettime;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_getres;
-const _: unsafe fn(*mut u32, *mut u32, *mut u8) -> i32 = crate::arch::getcpu;

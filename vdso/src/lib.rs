@@ -17,8 +17,9 @@
 // One hook file per architecture (the contract is `hooks.rs`), the mock under `cargo test`.
 #[cfg_attr(all(not(test), target_arch = "x86_64"), path = "arch/x86_64.rs")]
 #[cfg_attr(all(not(test), target_arch = "riscv64"), path = "arch/riscv64.rs")]
+#[cfg_attr(all(not(test), target_arch = "aarch64"), path = "arch/aarch64.rs")]
 #[cfg_attr(
-    all(not(test), not(any(target_arch = "x86_64", target_arch = "riscv64"))),
+    all(not(test), not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))),
     path = "arch/unsupported.rs"
 )]
 #[cfg_attr(test, path = "arch/mock.rs")]

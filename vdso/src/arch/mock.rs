@@ -126,12 +126,6 @@ pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32
 
 /// # Safety
 /// None (recorded, not made).
-pub unsafe fn getcpu(_cpu: *mut u32, _node: *mut u32, _tcache: *mut u8) -> i32 {
-    record("getcpu", 0)
-}
-
-/// # Safety
-/// None (recorded, not made).
 #[cfg(target_arch = "riscv64")]
 pub unsafe extern "C" fn sys_riscv_hwprobe(
     _pairs: *mut vdso_abi::riscv64::hwprobe::Pair,

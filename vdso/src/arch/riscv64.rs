@@ -49,15 +49,8 @@ pub fn read_counter() -> u64 {
     t
 }
 
-/// `(delta * mult + base) >> shift` with the product in 128 bits (for deltas past the u64
-/// horizon; the common case never comes here): riscv has `mulhu` but no funnel shift.
-#[inline(always)]
-pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
-    let s = shift & 63; // a corrupt page must not make the shift undefined
-    let wide = delta as u128 * mult as u128 + base as u128;
-    let (lo, hi) = (wide as u64, (wide >> 64) as u64);
-    (lo >> s) | ((hi << 1) << (63 - s))
-}
+// riscv has `mulhu` but no funnel shift: the default wide-path arithmetic.
+pub use crate::hooks::defaults::scale;
 
 /// Whether the fast paths fold tests that would each be a branch into one branch over a few ALU
 /// operations. Yes here: under emulation (qemu) every conditional branch ends a translated block
