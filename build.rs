@@ -5,7 +5,7 @@
 //! verifies the committed images and generates Rust and C tables of their layout and symbols.
 //! `VDSO_IMAGES` chooses otherwise:
 //!
-//! - `check`: build both images from source and fail unless they are byte-for-byte the committed
+//! - `check`: build every image from source and fail unless they are byte-for-byte the committed
 //!   ones (CI does this, so the committed bytes are always what the source produces);
 //! - `update`: build from source and write the results into `images/` (after changing `vdso/`);
 //! - `source` (also implied by `VDSO_HZ`): build from source and use the result as is.

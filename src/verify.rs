@@ -424,6 +424,8 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         }
     }
 
+    sigreturn_words(parsed, arch, &mut fail);
+
     // --- Notes -------------------------------------------------------------------------------
     match parsed.linux_version() {
         Some(code) if code == arch.linux_version_code() => {}
@@ -541,6 +543,38 @@ fn visibility(other: u8) -> &'static str {
         elf::STV_INTERNAL => "INTERNAL",
         elf::STV_HIDDEN => "HIDDEN",
         _ => "PROTECTED",
+    }
+}
+
+/// The signal trampoline of an architecture that has one (the table's `sigreturn`) is exactly
+/// its words (libgcc, gdb and libunwind recognise it by them, and a kernel jumps to it), with a
+/// `nop`-sized instruction before it inside the image (docs/abi.md section 5).
+fn sigreturn_words(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
+    let Some(tramp) = arch.info().sigreturn else { return };
+    let Some(sym) = parsed.symbols.iter().find(|s| s.name == tramp.symbol) else {
+        return; // reported as a missing export
+    };
+    let len = 4 * tramp.words.len() as u64;
+    if sym.size != len {
+        fail(format!("{} has size {}, expected {len} (exactly its instructions)", tramp.symbol, sym.size));
+    }
+    let code = usize::try_from(sym.value)
+        .ok()
+        .and_then(|at| parsed.data.get(at.checked_sub(4)?..at.checked_add(len as usize)?));
+    let Some(code) = code else {
+        fail(format!("{} at {:#x} has no instruction before it in the image", tramp.symbol, sym.value));
+        return;
+    };
+    let words: Vec<u32> =
+        code[4..].chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+    if words != tramp.words {
+        let hex = |w: &[u32]| w.iter().map(|x| format!("{x:#010x}")).collect::<Vec<_>>().join(" ");
+        fail(format!(
+            "{} is {}, expected exactly {} (unwinders recognise these words)",
+            tramp.symbol,
+            hex(&words),
+            hex(tramp.words)
+        ));
     }
 }
 

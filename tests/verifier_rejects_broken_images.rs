@@ -588,3 +588,17 @@ fn broken_hash_chains_are_rejected() {
         assert_rejected(&num, arch, "walking vd_next from DT_VERDEF (as glibc, musl and Go do) finds 2");
     });
 }
+
+#[test]
+fn a_signal_trampoline_that_is_not_exactly_its_words_is_rejected() {
+    each_image(|arch, mut b| {
+        let Some(tramp) = arch.info().sigreturn else { return };
+        let sym = Image::get(arch).symbol(tramp.symbol).expect("trampoline");
+        let at = sym.offset as usize + 4;
+        b[at] ^= 1; // the syscall instruction's first byte
+        assert_rejected(&b, arch, &format!("{} is ", tramp.symbol));
+        assert_rejected(&b, arch, "unwinders recognise these words");
+    });
+    // riscv64 and aarch64 have trampolines, so the loop above checked both.
+    assert!(Arch::ALL.iter().filter(|a| a.info().sigreturn.is_some()).count() >= 2);
+}

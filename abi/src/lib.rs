@@ -7,7 +7,7 @@
 //! Linux's page keep their code unchanged when they switch to our image.
 //!
 //! The layouts of *every* architecture are available whatever the compilation target (the host
-//! tools inspect and map either image); [`native`] names the one of the target being built.
+//! tools inspect and map any image); [`native`] names the one of the target being built.
 
 #![no_std]
 #![deny(missing_docs)]

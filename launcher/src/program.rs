@@ -20,7 +20,7 @@ use crate::error::{Error, Kind};
 use crate::options::arch_name;
 use crate::shown;
 
-/// Page size of both architectures (the contract fixes 4 KiB).
+/// Page size of every architecture (the contract fixes 4 KiB).
 pub const PAGE: u64 = vdso_abi::PAGE_SIZE as u64;
 /// Lowest address a fixed-position program may load at (Linux's default `mmap_min_addr`).
 const MIN_FIXED_ADDR: u64 = 0x10000;

@@ -62,7 +62,7 @@ pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> 
 }
 
 #[derive(Parser)]
-#[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64 and x86_64, in no_std Rust")]
+#[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64, x86_64 and aarch64, in no_std Rust")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,7 +70,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write both images and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
+    /// Write every image and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
     /// summarise them.
     Build {
         /// Output directory.
