@@ -10,6 +10,22 @@
 //!
 //! Code (the counter read, the fallback syscalls) is not data: it lives in each layer's per-arch
 //! file (`vdso/src/arch/<arch>.rs`, `kernel-stub/src/counter/<arch>.rs`, ...).
+//!
+//! Adding an architecture (aarch64 was added this way) is:
+//! - `abi/src/<arch>.rs`: the layout types and the `INFO` row; here, the enum variant, its arm in
+//!   [`Arch::info`], its entry in [`Arch::ALL`] and in `TARGET_ARCH`; `pub use <arch> as native`
+//!   in `lib.rs`;
+//! - `vdso/src/arch/<arch>.rs` (the hooks of `vdso/src/hooks.rs`) and `<arch>/exports.rs`, one
+//!   `cfg_attr` line in `vdso/src/lib.rs`, and the entry points' `.text.<name>` lines in
+//!   `linker/vdso.lds` if their names are new;
+//! - `kernel-stub/src/counter/<arch>.rs`, `kernel-stub/src/arch/<arch>.rs` (the `arch_data`
+//!   accessors), one arm of `with_arch_data!` and the arch in the `cfg` of `NativeArchData`;
+//!   `launcher/src/arch/<arch>.rs` (program entry);
+//! - the target in `rust-toolchain.toml`, the runner in `.cargo/config.toml`, the cross packages
+//!   in `scripts/setup.sh`, and the qemu step in `scripts/test.sh`; `VDSO_IMAGES=update` then
+//!   builds, verifies and commits `images/<arch>/linux-vdso.so.1`.
+//!
+//! Each `cfg_attr` ladder ends in a `compile_error!` for a target without its file.
 
 /// An architecture we build an image for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
