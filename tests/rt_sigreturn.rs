@@ -13,7 +13,8 @@
 //!     hardwired to zero, so its column is free) is the pc, at CFA + 0.
 //!   - aarch64: `struct sigcontext` is `fault_address, regs[31], sp, pc`: `xN` at CFA + 8 + 8N,
 //!     sp (column 31) at CFA + 256, and the pc at CFA + 264 in column 96, the column libgcc
-//!     reserves for a signal frame's return address.
+//!     reserves for a signal frame's return address; d8-d15 (columns 72-79) from the
+//!     fpsimd_context record that opens `__reserved`, `vN` at CFA + 304 + 16N.
 //! - A real signal (riscv64 and aarch64, each under its qemu): a handler that returns through
 //!   the image's trampoline resumes the interrupted code with the context as the handler left it
 //!   in the frame.
@@ -46,6 +47,10 @@ const UC_MCONTEXT: u64 = 176;
 /// `uc_mcontext` from the frame's start, which is the handler's sp: the CFA of the trampoline.
 const SC_REGS: u64 = SIGINFO_SIZE + UC_MCONTEXT;
 
+/// aarch64: `vregs[0]` of the fpsimd_context record Linux writes first in `__reserved`, from the
+/// sigcontext (the CFA): `__reserved` at 288, then an 8-byte header, fpsr and fpcr.
+const FPSIMD_VREGS: i64 = 288 + 16;
+
 /// What the tests expect of one architecture's trampoline.
 struct Spec {
     arch: Arch,
@@ -76,6 +81,7 @@ fn spec(arch: Arch) -> Spec {
             saved: (0..31)
                 .map(|n| (Register(n), 8 + 8 * n as i64))
                 .chain([(Register(31), 256), (Register(96), 264)])
+                .chain((8..16).map(|n| (Register(64 + n), FPSIMD_VREGS + 16 * n as i64)))
                 .collect(),
         },
         Arch::X86_64 => panic!("x86_64 has no trampoline"),
@@ -292,12 +298,17 @@ fn unwind(
         .collect()
 }
 
+/// The value a synthetic aarch64 frame holds in the low half of `vN`.
+fn fp_value(n: u64) -> u64 {
+    0xf10a_7000_0000_0000 | n
+}
+
 /// A synthetic `struct rt_sigframe` at `sp` as the kernel of `arch` writes it: siginfo and the
 /// start of the ucontext filled with a pattern, then the sigcontext with the interrupted pc, sp
 /// and `x[n]` (riscv64: `sc_regs` = `pc, x1, ..., x31`, x2 being sp; aarch64: `fault_address,
 /// x0, ..., x30, sp, pc`).
 fn synthetic_frame(arch: Arch, sp: u64, pc: u64, x: &[u64; 32]) -> Stack {
-    let mut stack = Stack { base: sp, bytes: vec![0xee; 1024] };
+    let mut stack = Stack { base: sp, bytes: vec![0xee; 2048] };
     let sc = sp + SC_REGS;
     match arch {
         Arch::Riscv64 => {
@@ -312,6 +323,9 @@ fn synthetic_frame(arch: Arch, sp: u64, pc: u64, x: &[u64; 32]) -> Stack {
             }
             stack.write_u64(sc + 8 + 248, x[31]);
             stack.write_u64(sc + 8 + 256, pc);
+            for n in 8..16u64 {
+                stack.write_u64(sc + FPSIMD_VREGS as u64 + 16 * n, fp_value(n));
+            }
         }
         Arch::X86_64 => unreachable!(),
     }
@@ -341,6 +355,8 @@ fn the_rules_recover_pc_sp_and_every_register_from_a_kernel_signal_frame() {
                     pc
                 } else if col == s.sp {
                     sp + 0x1000
+                } else if col.0 >= 64 {
+                    fp_value(col.0 as u64 - 64)
                 } else {
                     x[col.0 as usize]
                 };

@@ -125,7 +125,10 @@ pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32
 // alignment). `struct sigcontext` is `fault_address, regs[31], sp, pc, pstate`. The CFA is
 // `sp + 304`, the address of the sigcontext (as libgcc's fallback has it); `xN` is saved at
 // `CFA + 8 + 8N`, `sp` at `CFA + 256`, and the interrupted pc, at `CFA + 264`, is column 96,
-// the column libgcc reserves for a signal frame's return address (no register has it).
+// the column libgcc reserves for a signal frame's return address (no register has it). With
+// d8-d15 below, every register the procedure-call standard has a callee preserve is described
+// (Linux dropped its CFI because it described only x29 and x30, and libgcc then crashed
+// unwinding out of a `SIGCANCEL` handler with the other callee-saved registers wrong).
 global_asm!(
     ".pushsection .text.__kernel_rt_sigreturn, \"ax\", %progbits",
     ".balign 4",
@@ -144,6 +147,11 @@ global_asm!(
     ".cfi_offset 24, 200", ".cfi_offset 25, 208", ".cfi_offset 26, 216", ".cfi_offset 27, 224",
     ".cfi_offset 28, 232", ".cfi_offset 29, 240", ".cfi_offset 30, 248", ".cfi_offset 31, 256",
     ".cfi_offset 96, 264",
+    // d8-d15 (v8-v15's low halves, callee-saved by the procedure-call standard) from the
+    // fpsimd_context record, which Linux always writes first in `__reserved` (sigcontext + 288):
+    // an 8-byte header, fpsr, fpcr, then `vregs[32]` of 16 bytes, so `vN` is at CFA + 304 + 16N.
+    ".cfi_offset 72, 432", ".cfi_offset 73, 448", ".cfi_offset 74, 464", ".cfi_offset 75, 480",
+    ".cfi_offset 76, 496", ".cfi_offset 77, 512", ".cfi_offset 78, 528", ".cfi_offset 79, 544",
     "nop",
     "__kernel_rt_sigreturn:",
     "mov x8, #{nr}",
