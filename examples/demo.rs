@@ -1,7 +1,8 @@
 //! Shows the native image answering: maps it with a live data page (the kernel stub's ticker,
 //! 100 years ahead on the wall clock so its answers cannot be the host's), resolves its symbols
 //! the way a libc does, and prints what each function returns next to the host kernel's answer.
-//! `scripts/build.sh` runs it natively (x86_64) and under qemu-riscv64 (riscv64).
+//! `scripts/build.sh` runs it natively (x86_64), under qemu-riscv64 (riscv64) and under
+//! qemu-aarch64 (aarch64).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -13,7 +14,7 @@ use vdso_kernel_stub::{Ticker, TickerConfig};
 const CENTURY_NS: i64 = 36_525 * 86_400 * 1_000_000_000;
 
 fn main() {
-    let image = linux_vdso::Image::native().expect("x86_64 or riscv64");
+    let image = linux_vdso::Image::native().expect("an architecture of the table");
     let (mapped, ours) = map_ours();
     let ticker =
         match Ticker::start(&mapped, TickerConfig { realtime_offset_ns: CENTURY_NS, ..Default::default() }) {

@@ -201,7 +201,8 @@ fn map_host_dump(arg: &str) -> Entry {
         assert_eq!(p as usize, at, "map the host image back at its place");
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.cast(), bytes.len());
         assert_eq!(libc::mprotect(p, bytes.len(), libc::PROT_READ | libc::PROT_EXEC), 0);
-        resolve(std::slice::from_raw_parts(p.cast(), bytes.len()), "LINUX_2.6").expect("resolve host")
+        resolve(std::slice::from_raw_parts(p.cast(), bytes.len()), "LINUX_2.6", "__vdso_")
+            .expect("resolve host")
     }
 }
 

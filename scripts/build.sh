@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job: set the machine up if needed, build both linux-vdso.so.1 images (linked and
+# The main job: set the machine up if needed, build every linux-vdso.so.1 image (linked and
 # verified by build.rs), write them with their C headers to target/vdso/<arch>/, summarise them,
-# and show that each one answers: clock_gettime through the riscv64 image under qemu-riscv64 and
-# through the x86_64 image natively, each mapped by the kernel stub with a live data page.
+# and show that each one answers: clock_gettime through the riscv64 image under qemu-riscv64,
+# the aarch64 image under qemu-aarch64 and the x86_64 image natively, each mapped by the kernel
+# stub with a live data page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "== building both images" >&2
+echo "== building every image" >&2
 cargo build --release --quiet --bin vdso
 ./target/release/vdso build --out target/vdso
 echo "== building the riscv64 launcher for vdso run (docs/launcher.md)" >&2
@@ -17,3 +18,5 @@ echo "== calling each image through its own symbol tables, with a live data page
 cargo run --release --quiet --example demo
 echo "== the same for riscv64, under qemu-riscv64" >&2
 cargo run --release --quiet --example demo --target riscv64gc-unknown-linux-gnu
+echo "== the same for aarch64, under qemu-aarch64" >&2
+cargo run --release --quiet --example demo --target aarch64-unknown-linux-gnu

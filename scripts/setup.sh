@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian/x86_64 machine to the point where `cargo run` and the test suite work:
-# the pinned Rust toolchain with both Linux targets and the bare-metal ones, and the Debian
+# the pinned Rust toolchain with every Linux target and the bare-metal ones, and the Debian
 # packages the cross-arch tests use. Idempotent: it installs only what is missing and says what.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +40,10 @@ declare -A packages=(
   [/usr/bin/riscv64-linux-gnu-gcc]=gcc-riscv64-linux-gnu
   [/usr/riscv64-linux-gnu/lib/libc.so.6]=libc6-dev-riscv64-cross
   [/usr/bin/riscv64-linux-gnu-objdump]=binutils-riscv64-linux-gnu
+  [/usr/bin/qemu-aarch64]=qemu-user
+  [/usr/bin/aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
+  [/usr/aarch64-linux-gnu/lib/libc.so.6]=libc6-dev-arm64-cross
+  [/usr/bin/aarch64-linux-gnu-objdump]=binutils-aarch64-linux-gnu
   [/usr/bin/musl-gcc]=musl-tools
   [/usr/bin/go]=golang-go
   [/usr/bin/eu-readelf]=elfutils

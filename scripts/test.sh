@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set the machine up if needed, then style and lints, the whole test suite natively
-# on x86_64 and again as riscv64 binaries under qemu-riscv64, and the bare-metal builds a kernel
-# uses. Exits non-zero on the first failure.
+# on x86_64 and again as riscv64 binaries under qemu-riscv64 and as aarch64 binaries under
+# qemu-aarch64, and the bare-metal builds a kernel uses. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,7 +18,7 @@ cargo fmt --all -- --check
 
 step "lints (clippy, warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
@@ -47,8 +47,8 @@ rm -rf target/package-check/debug/.fingerprint/{vdso-abi,vdso-kernel-stub,vdso-l
 cargo package --workspace --allow-dirty --quiet --target-dir target/package-check 2>&1 |
   { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
 
-step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 under qemu)"
-for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 and aarch64 under qemu)"
+for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
 done
 
@@ -58,11 +58,14 @@ cargo test --workspace
 step "tests on riscv64 (under qemu-riscv64)"
 cargo test --workspace --target riscv64gc-unknown-linux-gnu
 
+step "tests on aarch64 (under qemu-aarch64)"
+cargo test --workspace --target aarch64-unknown-linux-gnu
+
 step "instructions per call: ours never more than the host kernel's vDSO (callgrind, x86_64)"
 cargo run --release --quiet --example icount -- --check
 
 step "bare-metal builds of the kernel-facing crates"
-for t in riscv64gc-unknown-none-elf x86_64-unknown-none; do
+for t in riscv64gc-unknown-none-elf x86_64-unknown-none aarch64-unknown-none; do
   cargo build --quiet --no-default-features --target "$t" -p linux-vdso -p vdso-abi -p vdso-kernel-stub
 done
 echo "all checks passed" >&2

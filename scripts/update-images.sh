@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds both images from source and writes them into images/ (commit them afterwards).
+# Rebuilds every image from source and writes them into images/ (commit them afterwards).
 # The library embeds the committed images so that a kernel using it needs no Linux target,
 # rust-lld or nested build; CI rebuilds them (VDSO_IMAGES=check) and fails on any difference.
 set -euo pipefail

@@ -383,11 +383,9 @@ impl ElfImage {
 
     /// A name for `e_machine`.
     pub fn machine_name(&self) -> String {
-        match self.machine {
-            elf::EM_X86_64 => "x86_64".into(),
-            elf::EM_RISCV => "riscv64".into(),
-            elf::EM_AARCH64 => "aarch64".into(),
-            m => format!("machine {m}"),
+        match crate::spec::Arch::from_e_machine(self.machine) {
+            Some(arch) => arch.name().into(),
+            None => format!("machine {}", self.machine),
         }
     }
 }

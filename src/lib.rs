@@ -1,4 +1,4 @@
-//! `linux-vdso.so.1` for riscv64 and x86_64, written in `no_std` Rust.
+//! `linux-vdso.so.1` for riscv64, x86_64 and aarch64, written in `no_std` Rust.
 //!
 //! This crate is what a kernel (or a test harness) depends on: the two images as page-aligned
 //! bytes, their layout, and the offset of every exported symbol, generated when the images were
@@ -11,7 +11,8 @@
 //! address of your choosing; fill `vdso_data` at `vdso_data_offset()` in the first data page
 //! (`vdso-kernel-stub` has the writer and the clock math); put the image's address in the
 //! auxiliary vector as `AT_SYSINFO_EHDR`; on riscv64, return from signal handlers through
-//! `__vdso_rt_sigreturn` at its generated offset, never a literal:
+//! `__vdso_rt_sigreturn` (aarch64: `__kernel_rt_sigreturn`) at its generated offset, never a
+//! literal:
 //!
 //! ```
 //! use linux_vdso::{Arch, Image};
@@ -121,24 +122,8 @@ pub struct Image {
 impl Image {
     /// The image of `arch`.
     pub const fn get(arch: Arch) -> Image {
-        match arch {
-            Arch::X86_64 => Image {
-                arch,
-                bytes: generated::X86_64_BYTES,
-                load_size: generated::X86_64_LOAD_SIZE,
-                symbols: generated::X86_64_SYMBOLS,
-                hz: generated::X86_64_HZ,
-                c_header: generated::X86_64_C_HEADER,
-            },
-            Arch::Riscv64 => Image {
-                arch,
-                bytes: generated::RISCV64_BYTES,
-                load_size: generated::RISCV64_LOAD_SIZE,
-                symbols: generated::RISCV64_SYMBOLS,
-                hz: generated::RISCV64_HZ,
-                c_header: generated::RISCV64_C_HEADER,
-            },
-        }
+        // build.rs writes one arm per row of the architecture table.
+        generated::image(arch)
     }
 
     /// The image for the architecture being compiled for, if it is one of ours.

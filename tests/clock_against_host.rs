@@ -144,8 +144,7 @@ fn unserved_ids_return_exactly_what_the_syscall_returns() {
 #[test]
 fn long_runs_never_go_backwards_and_stay_within_tolerance() {
     let (vdso, ticker) = start(TickerConfig { hz: 1000, ..TickerConfig::default() });
-    let run =
-        if cfg!(target_arch = "riscv64") { Duration::from_millis(600) } else { Duration::from_millis(1500) };
+    let run = common::slow_under_emulation(Duration::from_millis(1500), Duration::from_millis(600));
     let clocks = [clock::MONOTONIC, clock::BOOTTIME, clock::MONOTONIC_RAW, clock::MONOTONIC_COARSE];
     let mut last = [0i128; 4];
     let mut reads = 0u64;

@@ -1,4 +1,4 @@
-//! The documents quote facts the code owns: the README's `objdump -T` output of both images and
+//! The documents quote facts the code owns: the README's `objdump -T` output of every image and
 //! docs/abi.md's layout table. These tests fail when an image or a constant changes and the
 //! documents were not brought along (regenerate the README blocks from `images/`).
 
@@ -51,17 +51,21 @@ fn the_abi_document_states_the_constants_the_code_asserts() {
             .unwrap_or_else(|| panic!("{name} row"));
         line.split('|').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect()
     };
-    let (rv, x86) = (Arch::Riscv64, Arch::X86_64);
-    assert_eq!(row("DATA_PAGES")[1..], [rv.data_pages().to_string(), x86.data_pages().to_string()]);
-    assert_eq!(
-        row("VDSO_DATA_OFFSET")[1..],
-        [rv.vdso_data_offset().to_string(), x86.vdso_data_offset().to_string()]
-    );
-    assert_eq!(row("TIMENS_PAGE")[1..], [rv.timens_page().to_string(), x86.timens_page().to_string()]);
-    assert_eq!(
-        row("size_of::<VdsoData>()")[1..],
-        [rv.vdso_data_size().to_string(), x86.vdso_data_size().to_string()]
-    );
+    // The table's columns, in the document's order.
+    let header = abi.lines().find(|l| l.starts_with("| constant (`vdso_abi::<arch>::`)")).expect("header");
+    let arches: Vec<Arch> = header
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .skip(1)
+        .map(|name| Arch::from_name(name).unwrap_or_else(|| panic!("column {name}")))
+        .collect();
+    assert_eq!(arches.len(), Arch::ALL.len(), "one column per architecture");
+    let values = |f: fn(Arch) -> usize| arches.iter().map(|&a| f(a).to_string()).collect::<Vec<_>>();
+    assert_eq!(row("DATA_PAGES")[1..], values(Arch::data_pages));
+    assert_eq!(row("VDSO_DATA_OFFSET")[1..], values(Arch::vdso_data_offset));
+    assert_eq!(row("TIMENS_PAGE")[1..], values(Arch::timens_page));
+    assert_eq!(row("size_of::<VdsoData>()")[1..], values(Arch::vdso_data_size));
 }
 
 /// Section numbers cited as `abi.md section N` or `abi.md §N` in `text`.

@@ -1,4 +1,4 @@
-//! Independent acceptance of the native image (x86_64 natively, riscv64 under qemu-riscv64):
+//! Independent acceptance of the native image (x86_64 natively, riscv64 and aarch64 under qemu):
 //! glibc's own loader opens the image file and resolves every symbol with `dlvsym` at the
 //! architecture's version, and the `linux-raw-vdso` crate, which insists on every symbol of its
 //! architecture, parses it from memory. Neither uses this project's ELF code.
@@ -11,7 +11,7 @@ use std::fs;
 use linux_vdso::{Arch, Image};
 
 fn native() -> Image {
-    Image::native().expect("tests run on x86_64 or riscv64")
+    Image::native().expect("tests run on an architecture of the table")
 }
 
 fn dlerror() -> String {
@@ -62,15 +62,14 @@ fn glibc_dlvsym_resolves_every_symbol_at_the_arch_version() {
 }
 
 #[test]
-fn glibc_refuses_the_other_architectures_image() {
-    let other = Image::get(match native().arch() {
-        Arch::X86_64 => Arch::Riscv64,
-        Arch::Riscv64 => Arch::X86_64,
-    });
-    let path = write_image(&other, "dlopen-foreign");
-    // SAFETY: dlopen of a file we wrote; it must fail before mapping anything executable.
-    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    assert!(handle.is_null(), "glibc loaded a foreign-architecture image");
+fn glibc_refuses_the_other_architectures_images() {
+    for arch in Arch::ALL.into_iter().filter(|&a| a != native().arch()) {
+        let other = Image::get(arch);
+        let path = write_image(&other, &format!("dlopen-foreign-{}", arch.name()));
+        // SAFETY: dlopen of a file we wrote; it must fail before mapping anything executable.
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        assert!(handle.is_null(), "glibc loaded the {} image", arch.name());
+    }
 }
 
 #[test]
@@ -97,6 +96,13 @@ fn linux_raw_vdso_parses_the_image_and_finds_every_symbol() {
         ("__vdso_clock_getres", off(vdso.clock_getres)),
         ("__vdso_getcpu", off(vdso.getcpu)),
         ("__vdso_flush_icache", off(vdso.flush_icache)),
+    ];
+    #[cfg(target_arch = "aarch64")]
+    let found = [
+        ("__kernel_rt_sigreturn", off(vdso.rt_sigreturn)),
+        ("__kernel_gettimeofday", off(vdso.gettimeofday)),
+        ("__kernel_clock_gettime", off(vdso.clock_gettime)),
+        ("__kernel_clock_getres", off(vdso.clock_getres)),
     ];
     for (name, offset) in found {
         assert_eq!(offset as u64, image.symbol(name).unwrap().offset, "{name}");

@@ -1,5 +1,8 @@
 //! Checks on the machine code of the images that running them on these strongly ordered hosts
-//! cannot make: the riscv64 reader's barriers are real `fence r,r` instructions.
+//! (and under qemu, which runs guest code with the host's ordering) cannot make: the riscv64
+//! reader's barriers are real `fence r,r` instructions, the aarch64 reader's real `dmb ishld`,
+//! and aarch64's counter read is bracketed as Linux brackets it (`isb` before, a load that
+//! depends on the value after).
 
 use linux_vdso::{Arch, Image};
 
@@ -68,4 +71,96 @@ fn a_fence_that_is_missing_is_noticed() {
         .expect("a fence to remove");
     copy[at..at + 4].copy_from_slice(&0x0000_0013u32.to_le_bytes()); // addi x0, x0, 0
     assert_ne!(count(&copy, FENCE_R_R), RISCV64_FENCES);
+}
+
+// ---- aarch64 ----
+
+/// `dmb ishld`.
+const DMB_ISHLD: u32 = 0xd503_39bf;
+/// `isb`.
+const ISB: u32 = 0xd503_3fdf;
+/// `mrs Xt, cntvct_el0` without its register field.
+const MRS_CNTVCT: u32 = 0xd53b_e040;
+
+/// The aligned 4-byte words of `code` (every aarch64 instruction is one).
+fn words(code: &[u8]) -> Vec<u32> {
+    code.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())).collect()
+}
+
+/// Every `dmb ishld` of the aarch64 image: two per seqlock read loop (after its first `seq`
+/// load, before its second). The HRES and COARSE loops inlined in `__kernel_clock_gettime` (4),
+/// the HRES loop inlined in `__kernel_gettimeofday` (2), and the out-of-line slow paths' wide
+/// HRES and COARSE loops (8). A change of this number means a loop was added, removed or lost a
+/// barrier: read the disassembly (`aarch64-linux-gnu-objdump -d images/aarch64/linux-vdso.so.1`)
+/// before updating it.
+const AARCH64_DMBS: usize = 14;
+
+fn aarch64_image_words() -> Vec<u32> {
+    let image = Image::get(Arch::Aarch64);
+    words(&image.bytes()[..image.load_size()])
+}
+
+#[test]
+fn aarch64_clock_readers_fence_before_and_after_their_loads() {
+    let image = Image::get(Arch::Aarch64);
+    for name in ["__kernel_clock_gettime", "__kernel_gettimeofday"] {
+        let sym = image.symbol(name).expect("symbol");
+        let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+        let n = w.iter().filter(|&&i| i == DMB_ISHLD).count();
+        assert!(n >= 2, "{name} has {n} `dmb ishld`");
+    }
+    let all = aarch64_image_words().iter().filter(|&&i| i == DMB_ISHLD).count();
+    assert_eq!(all, AARCH64_DMBS, "`dmb ishld` in the whole image");
+    assert_eq!(all % 2, 0, "barriers come in pairs, one on each side of a read");
+}
+
+/// Whether the counter read at `w[i]` is bracketed: `isb` just before, and just after it
+/// `eor Xz, Xt, Xt; add Xz, sp, Xz; ldr xzr, [Xz]` (a load whose address depends on the value,
+/// which orders the read before the loads that follow the next `dmb ishld`).
+fn bracketed(w: &[u32], i: usize) -> bool {
+    let t = w[i] & 0x1f;
+    let Some(&[before]) = w.get(i.wrapping_sub(1)..i) else { return false };
+    let Some(&[eor, add, ldr]) = w.get(i + 1..i + 4) else { return false };
+    let z = eor & 0x1f;
+    before == ISB
+        && eor == 0xca00_0000 | t << 16 | t << 5 | z
+        && add == 0x8b20_63e0 | z << 16 | z
+        && ldr == 0xf940_001f | z << 5
+}
+
+#[test]
+fn aarch64_counter_reads_are_ordered_as_linux_orders_them() {
+    let w = aarch64_image_words();
+    let reads: Vec<usize> = (0..w.len()).filter(|&i| w[i] & !0x1f == MRS_CNTVCT).collect();
+    assert!(reads.len() >= 2, "counter reads in the fast and the wide paths: {reads:?}");
+    for &i in &reads {
+        assert!(bracketed(&w, i), "the counter read at {:#x} is not bracketed", 4 * i);
+    }
+}
+
+#[test]
+fn aarch64_rt_sigreturn_is_exactly_mov_x8_139_svc_0_after_a_nop() {
+    let image = Image::get(Arch::Aarch64);
+    let sym = image.symbol("__kernel_rt_sigreturn").expect("symbol");
+    assert_eq!(sym.size, 8);
+    let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
+    assert_eq!(w, [0xd503_201f, 0xd280_1168, 0xd400_0001], "nop; mov x8, #139; svc #0");
+}
+
+#[test]
+fn an_aarch64_barrier_or_bracket_that_is_missing_is_noticed() {
+    // Controls: a copy with one `dmb ishld` turned into a `nop` fails the count, and a copy with
+    // the `isb` before a counter read (or the dependent load after it) removed is not bracketed.
+    let w = aarch64_image_words();
+    let mut copy = w.clone();
+    let at = copy.iter().rposition(|&i| i == DMB_ISHLD).expect("a barrier to remove");
+    copy[at] = 0xd503_201f;
+    assert_ne!(copy.iter().filter(|&&i| i == DMB_ISHLD).count(), AARCH64_DMBS);
+    let read = w.iter().position(|&i| i & !0x1f == MRS_CNTVCT).expect("a counter read");
+    assert!(bracketed(&w, read));
+    for remove in [read - 1, read + 3] {
+        let mut copy = w.clone();
+        copy[remove] = 0xd503_201f;
+        assert!(!bracketed(&copy, read), "removing the word at {:#x} goes unnoticed", 4 * remove);
+    }
 }

@@ -2,6 +2,11 @@
 //! stderr and the exit status of its class (124 setup, 125 usage, 126 cannot execute, 127 not
 //! found), never a panic; and a program that does run keeps its arguments, environment, output,
 //! exit status and death by signal.
+//!
+//! Not run as aarch64 binaries: `vdso run` on aarch64 (its launcher rows, the foreign-arch cases
+//! seen from an aarch64 launcher) is the launcher part of issue 11, not done yet; the aarch64
+//! image itself is tested by every other test file.
+#![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
 
@@ -67,7 +72,7 @@ fn bad_option_values_are_usage_errors() {
     );
     refused(&vdso_run(&["--realtime-offset", "+9000y", "--", "true"]), 125, "calendar years from now");
     refused(&vdso_run(&["--monotonic-offset", "1x", "--", "true"]), 125, "unknown unit");
-    refused(&vdso_run(&["--arch", "arm64", "--", "true"]), 125, "unknown architecture");
+    refused(&vdso_run(&["--arch", "sparc", "--", "true"]), 125, "unknown architecture");
     refused(&vdso_run(&["--frobnicate", "--", "true"]), 125, "--frobnicate");
 }
 
@@ -96,10 +101,11 @@ fn files_that_are_not_runnable_elf_executables_cannot_execute() {
     fs::set_permissions(&plain, fs::Permissions::from_mode(0o644)).unwrap();
     refused(&vdso_run(&["--", plain.to_str().unwrap()]), 126, "cannot execute");
 
-    let mut arm = host_true();
-    arm[18..20].copy_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
-    let arm = executable(&dir, "aarch64", &arm);
-    refused(&vdso_run(&["--", arm.to_str().unwrap()]), 126, "neither x86_64 nor riscv64");
+    // An architecture no row of the table has (s390x; aarch64 has one).
+    let mut s390 = host_true();
+    s390[18..20].copy_from_slice(&22u16.to_le_bytes()); // EM_S390
+    let s390 = executable(&dir, "s390x", &s390);
+    refused(&vdso_run(&["--", s390.to_str().unwrap()]), 126, "ELF machine 22 is not one of");
 
     refused(&vdso_run(&["--", dir.to_str().unwrap()]), 126, "not a regular file");
 }
@@ -256,7 +262,7 @@ fn a_128_kib_stack_limit_with_100_kb_of_arguments_runs() {
     // overflows it about every other run (SIGSEGV) while emulating the guest runtime's read of
     // /proc/self/maps, before any of our code runs (`vdso --version` crashes the same way).
     // What the riscv64 run checks is the program's side: a 128 KiB stack holding the arguments.
-    let count = if cfg!(target_arch = "riscv64") { 600 } else { 1000 };
+    let count = common::slow_under_emulation(1000, 600);
     let args: Vec<String> = (0..count).map(|i| format!("{i:04}{}", "x".repeat(95))).collect();
     let mut argv: Vec<&OsStr> = vec![OsStr::new("--"), probe.as_os_str()];
     argv.extend(args.iter().map(OsStr::new));

@@ -17,6 +17,11 @@
 //! Go with its cache there, cargo with their own lockfile for the Rust ones); the riscv64 rows run under qemu-riscv64
 //! on the static riscv64 launcher that `scripts/build-riscv64-launcher.sh` builds. The table is
 //! printed (see it with `scripts/matrix.sh`) and written to `target/tmp/launcher-matrix/matrix.txt`.
+//!
+//! Not run as aarch64 binaries: `vdso run` on aarch64 (its launcher rows, the foreign-arch cases
+//! seen from an aarch64 launcher) is the launcher part of issue 11, not done yet; the aarch64
+//! image itself is tested by every other test file.
+#![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
 #[path = "../support/nested_cargo.rs"]

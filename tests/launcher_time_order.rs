@@ -17,6 +17,11 @@
 //!
 //! On x86_64 the program and the launcher run natively; the riscv64 program runs on the static
 //! riscv64 launcher under qemu-riscv64, driven from the x86_64 run as the matrix is.
+//!
+//! Not run as aarch64 binaries: `vdso run` on aarch64 (its launcher rows, the foreign-arch cases
+//! seen from an aarch64 launcher) is the launcher part of issue 11, not done yet; the aarch64
+//! image itself is tested by every other test file.
+#![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
 

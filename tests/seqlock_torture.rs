@@ -26,7 +26,7 @@ fn consistent(ts: &Ts) -> bool {
 
 #[test]
 fn readers_never_see_a_torn_or_backwards_time_under_a_full_speed_writer() {
-    let total_reads: u64 = if cfg!(target_arch = "riscv64") { 1_000_000 } else { 10_000_000 };
+    let total_reads: u64 = common::slow_under_emulation(10_000_000, 1_000_000);
     let readers = 2;
     let vdso = Arc::new(Vdso::map());
     let mut writer = vdso.writer();

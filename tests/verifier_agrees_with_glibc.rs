@@ -32,7 +32,7 @@ const CHILD_ENV: &str = "VDSO_GLIBC_CHILD_LIST";
 /// top): under qemu each `dlopen` is slower, but the verifier's verdicts are cheap, so the count
 /// stays above 1,000 on both. `VDSO_MUTATIONS` overrides it for longer hunts.
 fn mutations() -> usize {
-    let default = if cfg!(target_arch = "riscv64") { 1_000 } else { 3_000 };
+    let default = common::slow_under_emulation(3_000, 1_000);
     std::env::var("VDSO_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 

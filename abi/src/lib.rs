@@ -3,18 +3,25 @@
 //! Both sides include this crate: the image reads the data page through these types, the kernel
 //! (or `kernel-stub`) writes it through them. It depends on nothing, so a hobby kernel can take it
 //! as is. Every offset below is asserted at compile time against the numbers of Linux's own
-//! `struct vdso_data` (Linux 6.2 on x86_64, 6.8 on riscv64), because kernels that already fill
+//! `struct vdso_data` (Linux 6.2 on x86_64, 6.8 on riscv64 and aarch64), because kernels that already fill
 //! Linux's page keep their code unchanged when they switch to our image.
 //!
-//! The layouts of *both* architectures are available whatever the compilation target (the host
-//! tools inspect and map either image); [`native`] names the one of the target being built.
+//! The layouts of *every* architecture are available whatever the compilation target (the host
+//! tools inspect and map any image); [`native`] names the one of the target being built.
 
 #![no_std]
 #![deny(missing_docs)]
 
+pub mod aarch64;
+pub mod arch;
 pub mod riscv64;
 pub mod x86_64;
 
+pub use arch::{Arch, ArchInfo, Export};
+
+// The layout types of the target being built, for code that runs on it (the image, a kernel).
+#[cfg(target_arch = "aarch64")]
+pub use aarch64 as native;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64 as native;
 #[cfg(target_arch = "x86_64")]
@@ -282,11 +289,6 @@ pub const fn elf_hash(name: &[u8]) -> u32 {
     }
     h
 }
-
-const _: () = {
-    assert!(elf_hash(x86_64::VERSION_NODE.as_bytes()) == 0x03ae_75f6);
-    assert!(elf_hash(riscv64::VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
-};
 
 /// Default tick rate: COARSE clocks advance once per tick, `clock_getres` reports its length.
 pub const DEFAULT_HZ: u32 = 250;

@@ -4,6 +4,8 @@
 
 use core::mem::{offset_of, size_of};
 
+use crate::arch::{Arch, ArchInfo, Emulation, Export, Sigreturn};
+
 /// Linux 6.8's `struct arch_vdso_data`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,10 +71,53 @@ pub mod hwprobe {
     }
 }
 
+/// `li a7, 139` (`__NR_rt_sigreturn`), uncompressed: the first word unwinders match.
+pub const SIGRETURN_LI_A7: u32 = 0x08b0_0893;
+/// `ecall`.
+pub const SIGRETURN_ECALL: u32 = 0x0000_0073;
+
+/// The riscv64 row of the architecture table.
+pub const INFO: ArchInfo = ArchInfo {
+    arch: Arch::Riscv64,
+    name: "riscv64",
+    aliases: &["riscv64gc"],
+    linux_target: "riscv64gc-unknown-linux-gnu",
+    bare_target: "riscv64gc-unknown-none-elf",
+    e_machine: 243, // EM_RISCV
+    // EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_DOUBLE: riscv64 glibc's loader refuses another float ABI.
+    e_flags: 0x1 | 0x4,
+    version_node: VERSION_NODE,
+    symbol_prefix: "__vdso_",
+    exports: &[
+        Export::global("__vdso_rt_sigreturn"),
+        Export::global("__vdso_gettimeofday"),
+        Export::global("__vdso_clock_gettime"),
+        Export::global("__vdso_clock_getres"),
+        Export::global("__vdso_getcpu"),
+        Export::global("__vdso_flush_icache"),
+        Export::global("__vdso_riscv_hwprobe"),
+    ],
+    data_pages: DATA_PAGES,
+    vvar_page: VVAR_PAGE,
+    timens_page: TIMENS_PAGE,
+    vdso_data_offset: VDSO_DATA_OFFSET,
+    vdso_data_size: size_of::<VdsoData>(),
+    hwprobe_keys: HWPROBE_KEYS,
+    getcpu_mode_offset: None,
+    linux_version_code: LINUX_VERSION_CODE,
+    sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
+    emulation: Emulation {
+        qemu: "qemu-riscv64",
+        ld_prefix: "/usr/riscv64-linux-gnu",
+        cross_gcc: "riscv64-linux-gnu-gcc",
+    },
+};
+
 crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(offset_of!(ArchData, all_cpu_hwprobe_values) == 0);
     assert!(offset_of!(ArchData, homogeneous_cpus) == 56);
     assert!(size_of::<VdsoData>() == 304);
+    assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
     assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
 };

@@ -5,6 +5,8 @@
 
 use core::mem::size_of;
 
+use crate::arch::{Arch, ArchInfo, Emulation, Export};
+
 /// No architecture tail on x86_64: the struct ends at byte 240.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,9 +42,50 @@ pub const VERSION_NODE: &str = "LINUX_2.6";
 /// Number of hwprobe keys (none on x86_64).
 pub const HWPROBE_KEYS: usize = 0;
 
+/// The x86_64 row of the architecture table.
+pub const INFO: ArchInfo = ArchInfo {
+    arch: Arch::X86_64,
+    name: "x86_64",
+    aliases: &["amd64", "x86-64"],
+    linux_target: "x86_64-unknown-linux-gnu",
+    bare_target: "x86_64-unknown-none",
+    e_machine: 62, // EM_X86_64
+    e_flags: 0,
+    version_node: VERSION_NODE,
+    symbol_prefix: "__vdso_",
+    exports: &[
+        Export::global("__vdso_clock_gettime"),
+        Export::global("__vdso_gettimeofday"),
+        Export::global("__vdso_time"),
+        Export::global("__vdso_getcpu"),
+        Export::global("__vdso_clock_getres"),
+        Export::weak("clock_gettime"),
+        Export::weak("gettimeofday"),
+        Export::weak("time"),
+        Export::weak("getcpu"),
+        Export::weak("clock_getres"),
+    ],
+    data_pages: DATA_PAGES,
+    vvar_page: VVAR_PAGE,
+    timens_page: TIMENS_PAGE,
+    vdso_data_offset: VDSO_DATA_OFFSET,
+    vdso_data_size: size_of::<VdsoData>(),
+    hwprobe_keys: HWPROBE_KEYS,
+    getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
+    linux_version_code: LINUX_VERSION_CODE,
+    // x86_64 signal handlers return through the libc's SA_RESTORER.
+    sigreturn: None,
+    emulation: Emulation {
+        qemu: "qemu-x86_64",
+        ld_prefix: "/usr/x86_64-linux-gnu",
+        cross_gcc: "x86_64-linux-gnu-gcc",
+    },
+};
+
 crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(size_of::<VdsoData>() == 240);
+    assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x03ae_75f6);
     assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
     assert!(GETCPU_MODE_OFFSET < VDSO_DATA_OFFSET);
 };

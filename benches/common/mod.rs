@@ -22,6 +22,7 @@ pub struct Entry {
     pub clock_getres: ClockFn,
     pub gettimeofday: TodFn,
     pub time: Option<TimeFn>,
+    /// The image's `getcpu`, or the raw syscall where it has none (aarch64).
     pub getcpu: CpuFn,
 }
 
@@ -29,29 +30,34 @@ pub struct Entry {
 ///
 /// # Safety
 /// `mem` must be the whole mapped image, executable, alive while the pointers are used.
-pub unsafe fn resolve(mem: &[u8], version: &str) -> Result<Entry, String> {
+/// `prefix` is the architecture's (`__vdso_`, aarch64's `__kernel_`).
+pub unsafe fn resolve(mem: &[u8], version: &str, prefix: &str) -> Result<Entry, String> {
     let img = DynImage::parse(mem).map_err(|e| format!("parsing the image: {e:?}"))?;
-    let get =
-        |name: &str| img.lookup(name, version).map(|s| img.address(&s)).map_err(|e| format!("{name}: {e:?}"));
+    let get = |base: &str| {
+        let name = format!("{prefix}{base}");
+        img.lookup(&name, version).map(|s| img.address(&s)).map_err(|e| format!("{name}: {e:?}"))
+    };
     // SAFETY: the addresses are the image's functions, whose C prototypes these types match.
     unsafe {
         Ok(Entry {
-            clock_gettime: std::mem::transmute::<usize, ClockFn>(get("__vdso_clock_gettime")?),
-            clock_getres: std::mem::transmute::<usize, ClockFn>(get("__vdso_clock_getres")?),
-            gettimeofday: std::mem::transmute::<usize, TodFn>(get("__vdso_gettimeofday")?),
-            time: get("__vdso_time").ok().map(|a| std::mem::transmute::<usize, TimeFn>(a)),
-            getcpu: std::mem::transmute::<usize, CpuFn>(get("__vdso_getcpu")?),
+            clock_gettime: std::mem::transmute::<usize, ClockFn>(get("clock_gettime")?),
+            clock_getres: std::mem::transmute::<usize, ClockFn>(get("clock_getres")?),
+            gettimeofday: std::mem::transmute::<usize, TodFn>(get("gettimeofday")?),
+            time: get("time").ok().map(|a| std::mem::transmute::<usize, TimeFn>(a)),
+            getcpu: get("getcpu").map(|a| std::mem::transmute::<usize, CpuFn>(a)).unwrap_or(sys_getcpu),
         })
     }
 }
 
 /// Our native image mapped with its data pages.
 pub fn map_ours() -> (MappedVdso, Entry) {
-    let image = Image::native().expect("x86_64 or riscv64");
+    let image = Image::native().expect("an architecture of the table");
     let mapped =
         MappedVdso::map(image.bytes(), vdso_kernel_stub::ArchLayout::native()).expect("map our image");
     // SAFETY: the mapping holds the whole image and lives as long as the returned `MappedVdso`.
-    let entry = unsafe { resolve(mapped.image(), image.arch().version_node()) }.expect("resolve ours");
+    let (version, prefix) = (image.arch().version_node(), image.arch().info().symbol_prefix);
+    // SAFETY: as above.
+    let entry = unsafe { resolve(mapped.image(), version, prefix) }.expect("resolve ours");
     (mapped, entry)
 }
 
@@ -78,7 +84,7 @@ pub fn host() -> Option<Entry> {
     // SAFETY: the kernel maps the vDSO readable and executable for the life of the process.
     let mem = unsafe { std::slice::from_raw_parts(base as *const u8, hi - lo) };
     // SAFETY: as above.
-    unsafe { resolve(mem, "LINUX_2.6") }.ok()
+    unsafe { resolve(mem, "LINUX_2.6", "__vdso_") }.ok()
 }
 
 /// A libc `syscall()` result in the vDSO convention: 0 or a negative errno.

@@ -5,10 +5,32 @@
 //! defines, so the type of the data page names its layout and nobody can pair a riscv64 writer
 //! with an x86_64 page by accident.
 
-use core::ptr::addr_of_mut;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering::Relaxed};
-
 use crate::layout::ArchLayout;
+
+/// Evaluates `$body` with the type `$A` standing for the `arch_data` type of `$arch` (a
+/// [`crate::Arch`] value): the one place that turns the table's value into a type, so generic
+/// code (`writer::<A>()`, `write_timens_page::<A>`) reaches every architecture through it.
+#[cfg_attr(not(feature = "std"), allow(unused_macros))]
+macro_rules! with_arch_data {
+    ($arch:expr, |$A:ident| $body:expr) => {
+        match $arch {
+            $crate::Arch::X86_64 => {
+                type $A = vdso_abi::x86_64::ArchData;
+                $body
+            }
+            $crate::Arch::Riscv64 => {
+                type $A = vdso_abi::riscv64::ArchData;
+                $body
+            }
+            $crate::Arch::Aarch64 => {
+                type $A = vdso_abi::aarch64::ArchData;
+                $body
+            }
+        }
+    };
+}
+#[cfg_attr(not(feature = "std"), allow(unused_imports))]
+pub(crate) use with_arch_data;
 
 /// An architecture's `arch_data` type, its page layout, and single-copy-atomic accessors for
 /// its fields (the seqlock needs every shared field read and written with atomic accesses).
@@ -40,54 +62,11 @@ pub trait VdsoArch: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
     }
 }
 
-impl VdsoArch for vdso_abi::x86_64::ArchData {
-    const LAYOUT: ArchLayout = ArchLayout::X86_64;
-
-    unsafe fn store_relaxed(_dst: *mut Self, _src: &Self) {
-        // Zero-sized: the x86_64 struct ends at byte 240.
-    }
-
-    unsafe fn load_relaxed(_src: *const Self) -> Self {
-        vdso_abi::x86_64::ArchData
-    }
-}
-
-impl VdsoArch for vdso_abi::riscv64::ArchData {
-    const LAYOUT: ArchLayout = ArchLayout::RISCV64;
-
-    unsafe fn store_relaxed(dst: *mut Self, src: &Self) {
-        // SAFETY: the caller guarantees `dst` is valid, aligned and written by this writer
-        // alone; each element of the array is in bounds and 8-aligned, the flag is one byte.
-        unsafe {
-            let values = addr_of_mut!((*dst).all_cpu_hwprobe_values).cast::<u64>();
-            for (i, v) in src.all_cpu_hwprobe_values.iter().enumerate() {
-                AtomicU64::from_ptr(values.add(i)).store(*v, Relaxed);
-            }
-            AtomicU8::from_ptr(addr_of_mut!((*dst).homogeneous_cpus)).store(src.homogeneous_cpus, Relaxed);
-        }
-    }
-
-    unsafe fn load_relaxed(src: *const Self) -> Self {
-        let mut out = Self::default();
-        let p = src.cast_mut();
-        // SAFETY: the caller guarantees `src` is valid and aligned; each element is in bounds;
-        // concurrent writers use atomic stores, so these loads do not race; the atomics are
-        // only loaded from.
-        unsafe {
-            let values = addr_of_mut!((*p).all_cpu_hwprobe_values).cast::<u64>();
-            for (i, v) in out.all_cpu_hwprobe_values.iter_mut().enumerate() {
-                *v = AtomicU64::from_ptr(values.add(i)).load(Relaxed);
-            }
-            out.homogeneous_cpus = AtomicU8::from_ptr(addr_of_mut!((*p).homogeneous_cpus)).load(Relaxed);
-        }
-        out
-    }
-
-    fn set_hwprobe(&mut self, values: &[u64], homogeneous: bool) -> bool {
-        let n = values.len().min(self.all_cpu_hwprobe_values.len());
-        self.all_cpu_hwprobe_values = [0; vdso_abi::riscv64::HWPROBE_KEYS];
-        self.all_cpu_hwprobe_values[..n].copy_from_slice(&values[..n]);
-        self.homogeneous_cpus = homogeneous as u8;
-        true
-    }
-}
+// One file per architecture: its `arch_data` type's accessors. Unlike the counter these are
+// compiled for every target (the host tools write either architecture's pages).
+#[path = "arch/aarch64.rs"]
+mod aarch64;
+#[path = "arch/riscv64.rs"]
+mod riscv64;
+#[path = "arch/x86_64.rs"]
+mod x86_64;

@@ -6,20 +6,13 @@
 //! the writer's and the reader's business.
 
 use core::fmt;
-use core::mem::size_of;
 
-use vdso_abi::{riscv64, x86_64, VdsoData, CS_BASES, PAGE_SIZE};
+use vdso_abi::{VdsoData, CS_BASES, PAGE_SIZE};
 
 use crate::arch::VdsoArch;
 
-/// An architecture this contract covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Arch {
-    /// x86_64 (Linux 6.2 layout).
-    X86_64,
-    /// riscv64 (Linux 6.8 layout).
-    Riscv64,
-}
+/// An architecture this contract covers: `vdso-abi`'s table, whose row gives every fact used here.
+pub use vdso_abi::Arch;
 
 /// One architecture's mapping: `data_pages` pages, then the image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,54 +29,31 @@ pub struct ArchLayout {
     pub vdso_data_offset: usize,
     /// `size_of::<VdsoData<A>>()`.
     pub vdso_data_size: usize,
-    /// Number of riscv hwprobe values on the page (0 on x86_64).
+    /// Number of riscv hwprobe values on the page (0 elsewhere).
     pub hwprobe_keys: usize,
-    /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` on riscv64.
+    /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
 }
 
 impl ArchLayout {
     /// The x86_64 mapping: `vvar`, pvclock, hvclock, time-namespace slot, image.
-    pub const X86_64: ArchLayout = ArchLayout {
-        arch: Arch::X86_64,
-        data_pages: x86_64::DATA_PAGES,
-        vvar_page: x86_64::VVAR_PAGE,
-        timens_page: x86_64::TIMENS_PAGE,
-        vdso_data_offset: x86_64::VDSO_DATA_OFFSET,
-        vdso_data_size: size_of::<x86_64::VdsoData>(),
-        hwprobe_keys: x86_64::HWPROBE_KEYS,
-        getcpu_mode_offset: Some(x86_64::GETCPU_MODE_OFFSET),
-    };
+    pub const X86_64: ArchLayout = ArchLayout::of(Arch::X86_64);
 
     /// The riscv64 mapping: data, time-namespace slot, image.
-    pub const RISCV64: ArchLayout = ArchLayout {
-        arch: Arch::Riscv64,
-        data_pages: riscv64::DATA_PAGES,
-        vvar_page: riscv64::VVAR_PAGE,
-        timens_page: riscv64::TIMENS_PAGE,
-        vdso_data_offset: riscv64::VDSO_DATA_OFFSET,
-        vdso_data_size: size_of::<riscv64::VdsoData>(),
-        hwprobe_keys: riscv64::HWPROBE_KEYS,
-        getcpu_mode_offset: None,
-    };
+    pub const RISCV64: ArchLayout = ArchLayout::of(Arch::Riscv64);
 
-    /// The layout of the architecture this crate is compiled for.
-    #[cfg(target_arch = "x86_64")]
-    pub const fn native() -> ArchLayout {
-        ArchLayout::X86_64
-    }
-
-    /// The layout of the architecture this crate is compiled for.
-    #[cfg(target_arch = "riscv64")]
-    pub const fn native() -> ArchLayout {
-        ArchLayout::RISCV64
-    }
-
-    /// The layout of an architecture.
+    /// The layout of an architecture, from its row of `vdso-abi`'s table.
     pub const fn of(arch: Arch) -> ArchLayout {
-        match arch {
-            Arch::X86_64 => ArchLayout::X86_64,
-            Arch::Riscv64 => ArchLayout::RISCV64,
+        let r = arch.info();
+        ArchLayout {
+            arch,
+            data_pages: r.data_pages,
+            vvar_page: r.vvar_page,
+            timens_page: r.timens_page,
+            vdso_data_offset: r.vdso_data_offset,
+            vdso_data_size: r.vdso_data_size,
+            hwprobe_keys: r.hwprobe_keys,
+            getcpu_mode_offset: r.getcpu_mode_offset,
         }
     }
 
@@ -107,12 +77,9 @@ impl ArchLayout {
         self.timens_page * PAGE_SIZE + self.vdso_data_offset
     }
 
-    /// The ELF `e_machine` of this architecture's images (`EM_X86_64` 62, `EM_RISCV` 243).
+    /// The ELF `e_machine` of this architecture's images (from the table: `EM_X86_64` 62, ...).
     pub const fn elf_machine(&self) -> u16 {
-        match self.arch {
-            Arch::X86_64 => EM_X86_64,
-            Arch::Riscv64 => EM_RISCV,
-        }
+        self.arch.e_machine()
     }
 
     /// Checks that `image` (its bytes from the ELF header on, as they would be mapped) is an
@@ -167,10 +134,6 @@ impl ArchLayout {
     }
 }
 
-/// `EM_X86_64`.
-pub const EM_X86_64: u16 = 62;
-/// `EM_RISCV`.
-pub const EM_RISCV: u16 = 243;
 const ET_DYN: u16 = 3;
 const PT_NOTE: u32 = 4;
 
@@ -297,11 +260,10 @@ pub fn vdso_data_ptr<A: VdsoArch>(page: *mut u8) -> *mut [VdsoData<A>; CS_BASES]
 }
 
 const _: () = {
-    // Both structs fit in their page and keep the 8-byte alignment the atomics need.
-    let layouts = [ArchLayout::X86_64, ArchLayout::RISCV64];
+    // Every arch's structs fit in their page and keep the 8-byte alignment the atomics need.
     let mut i = 0;
-    while i < layouts.len() {
-        let l = layouts[i];
+    while i < Arch::ALL.len() {
+        let l = ArchLayout::of(Arch::ALL[i]);
         assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= PAGE_SIZE);
         assert!(l.vdso_data_offset.is_multiple_of(8) && l.vdso_data_size.is_multiple_of(8));
         assert!(l.vvar_page < l.data_pages && l.timens_page < l.data_pages);

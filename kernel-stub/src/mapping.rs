@@ -52,9 +52,9 @@ use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags
 use rustix::rand::{getrandom, GetRandomFlags};
 use vdso_abi::PAGE_SIZE;
 
-use crate::arch::VdsoArch;
+use crate::arch::{with_arch_data, VdsoArch};
 use crate::error::{sys, Error};
-use crate::layout::{vdso_data_ptr, Arch, ArchLayout};
+use crate::layout::{vdso_data_ptr, ArchLayout};
 use crate::reader::Reader;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
@@ -290,12 +290,7 @@ impl MappedVdso {
             let ns_page = rw.as_ptr().wrapping_add(PAGE_SIZE);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
-            unsafe {
-                match layout.arch {
-                    Arch::X86_64 => write_ns::<vdso_abi::x86_64::ArchData>(ns_page, offsets),
-                    Arch::Riscv64 => write_ns::<vdso_abi::riscv64::ArchData>(ns_page, offsets),
-                }
-            }
+            unsafe { with_arch_data!(layout.arch, |A| write_ns::<A>(ns_page, offsets)) }
         }
 
         for page in 0..layout.data_pages {
@@ -446,12 +441,7 @@ impl MappedVdso {
         let page = self.timens_page_rw().ok_or(Error::NoTimensPage)?;
         // SAFETY: the namespace page of the writer's view, mapped and 8-aligned; only this
         // function writes it, atomically.
-        unsafe {
-            match self.inner.layout.arch {
-                Arch::X86_64 => write_ns::<vdso_abi::x86_64::ArchData>(page, offsets),
-                Arch::Riscv64 => write_ns::<vdso_abi::riscv64::ArchData>(page, offsets),
-            }
-        }
+        unsafe { with_arch_data!(self.inner.layout.arch, |A| write_ns::<A>(page, offsets)) }
         Ok(())
     }
 
@@ -459,8 +449,11 @@ impl MappedVdso {
     /// page and, in a namespace arrangement, on the namespace page too (page 0 is what the image
     /// finds first, whichever page that is).
     pub fn set_getcpu_mode(&self, mode: u8) -> Result<(), Error> {
-        let off =
-            self.inner.layout.getcpu_mode_offset.ok_or(Error::Config("no getcpu mode byte on riscv64"))?;
+        let off = self
+            .inner
+            .layout
+            .getcpu_mode_offset
+            .ok_or(Error::Config("no getcpu mode byte on this architecture"))?;
         let pages = [Some(self.data_page_rw()), self.timens_page_rw()];
         for page in pages.into_iter().flatten() {
             // SAFETY: a byte of the writer's view, mapped read-write; readers read it atomically

@@ -52,12 +52,11 @@ use std::time::{Duration, Instant};
 use rustix::time::ClockId;
 use vdso_abi::{clock_mode, CS_HRES_COARSE};
 
-use crate::arch::VdsoArch;
+use crate::arch::{with_arch_data, VdsoArch};
 use crate::calibrate::{calibrate, host_ns, Calibration};
 use crate::config::check_clock_mode;
 use crate::counter::read_counter;
 use crate::error::Error;
-use crate::layout::Arch;
 use crate::mapping::{DataWriter, MappedVdso};
 use crate::offset_estimate::{Feed, OffsetEstimate};
 use crate::time::{Timespec, NSEC_PER_SEC};
@@ -390,10 +389,7 @@ impl Ticker {
         if let Some(offsets) = &config.timens {
             mapped.set_timens_offsets(offsets)?;
         }
-        match mapped.layout().arch {
-            Arch::X86_64 => Ticker::spawn(mapped.writer::<vdso_abi::x86_64::ArchData>()?, config),
-            Arch::Riscv64 => Ticker::spawn(mapped.writer::<vdso_abi::riscv64::ArchData>()?, config),
-        }
+        with_arch_data!(mapped.layout().arch, |A| Ticker::spawn(mapped.writer::<A>()?, config))
     }
 
     fn spawn<A: VdsoArch>(writer: DataWriter<A>, config: TickerConfig) -> Result<Ticker, Error> {

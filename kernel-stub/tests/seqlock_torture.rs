@@ -1,6 +1,8 @@
 //! The real writer and reader under load: a writer publishing as fast as it can, values that
 //! keep a checkable relation, readers that must never see a torn state.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -38,7 +40,7 @@ fn publish(w: &mut vdso_kernel_stub::mapping::DataWriter<Native>, k: u64) {
 #[test]
 fn readers_never_see_a_torn_update() {
     // 10^7 reads natively, 10^6 under qemu-user (about ten times slower per read).
-    let total: u64 = if cfg!(target_arch = "riscv64") { 1_000_000 } else { 10_000_000 };
+    let total: u64 = common::slow_under_emulation(10_000_000, 1_000_000);
     let readers = 2;
     let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
     let mut w = m.writer::<Native>().unwrap();

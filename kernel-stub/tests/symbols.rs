@@ -71,7 +71,7 @@ fn images_without_tables_fail_cleanly() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 128 } else { 1024 }))]
+    #![proptest_config(ProptestConfig::with_cases(common::slow_under_emulation(1024, 128)))]
 
     /// Corrupted or truncated images give errors, never a panic or an out-of-bounds read.
     #[test]
@@ -132,10 +132,10 @@ fn resolved_functions_of_a_mapped_image_run() {
     assert!(msg.contains("__vdso_nothing@LINUX_TEST") && msg.contains("no such symbol"), "{msg}");
 }
 
-/// The host kernel's own vDSO (x86_64; qemu-user gives riscv64 guests none) is found and
-/// called through the same lookup, against the kernel's `clock_gettime`.
+/// The host kernel's own vDSO (x86_64; qemu-user gives riscv64 and aarch64 guests none) is found
+/// and called through the same lookup, against the kernel's `clock_gettime`.
 #[test]
-#[cfg_attr(target_arch = "riscv64", ignore = "qemu-user 7.2 gives guests no vDSO")]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "qemu-user 7.2 gives guests no vDSO")]
 fn the_host_vdso_resolves_and_runs() {
     let auxv = std::fs::read("/proc/self/auxv").unwrap();
     let ehdr = auxv

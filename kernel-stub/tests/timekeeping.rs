@@ -1,5 +1,7 @@
 //! Property tests of the fixed-point math against 128-bit references.
 
+mod common;
+
 use proptest::prelude::*;
 use vdso_kernel_stub::config::MAX_SHIFT;
 use vdso_kernel_stub::timekeeping::{
@@ -24,7 +26,7 @@ fn cases() -> impl Strategy<Value = (u64, u32)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 256 } else { 2048 }))]
+    #![proptest_config(ProptestConfig::with_cases(common::slow_under_emulation(2048, 256)))]
 
     /// `max_secs` seconds of counter ticks times `mult` never overflow 64 bits.
     #[test]

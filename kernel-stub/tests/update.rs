@@ -1,5 +1,7 @@
 //! Filling the page (every field where ABI.md §2 puts it) and the timekeeper's continuity.
 
+mod common;
+
 use proptest::prelude::*;
 use vdso_abi::{clock, clock_mode, VdsoData, VdsoTimestamp, CS_BASES};
 use vdso_kernel_stub::mapping::note_only_image;
@@ -134,7 +136,7 @@ fn past_the_overflow_horizon_the_reader_uses_128_bits() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 64 } else { 512 }))]
+    #![proptest_config(ProptestConfig::with_cases(common::slow_under_emulation(512, 64)))]
 
     /// Whatever the deltas and slewed `mult`s, what a reader computes just before an update is
     /// exactly the new base (in shifted ns), so MONOTONIC and RAW never step back at an update
@@ -208,7 +210,7 @@ fn coarse_clocks_are_the_time_of_the_last_update_and_never_later() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(target_arch = "riscv64") { 64 } else { 512 }))]
+    #![proptest_config(ProptestConfig::with_cases(common::slow_under_emulation(512, 64)))]
 
     /// Whatever a timekeeper is told of its COARSE clocks, a reader who reads COARSE and then a
     /// fine clock (at any later counter value) never sees the fine clock earlier.

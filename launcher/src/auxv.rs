@@ -56,10 +56,8 @@ pub const AT_MINSIGSTKSZ: u64 = 51;
 
 /// The platform string Linux passes for `arch`.
 pub fn platform(arch: Arch) -> &'static [u8] {
-    match arch {
-        Arch::X86_64 => b"x86_64",
-        Arch::Riscv64 => b"riscv64",
-    }
+    // Linux's ELF_PLATFORM is the architecture's name for every architecture of the table.
+    arch.name().as_bytes()
 }
 
 fn own(kind: u64) -> u64 {

@@ -1,27 +1,30 @@
-//! Running a riscv64 program from the x86_64 launcher: `exec` qemu-user with the launcher's
-//! riscv64 build, which then does everything a native launcher does, inside the emulator.
+//! Running a program of another architecture from this launcher: `exec` qemu-user with the
+//! launcher's build for that architecture, which then does everything a native launcher does,
+//! inside the emulator. Everything architecture-specific (qemu's name, its sysroot, the Rust
+//! target, `e_machine`) is the architecture's row of `vdso-abi`'s table; today the x86_64
+//! launcher runs riscv64 programs this way.
 //!
 //! qemu-user 7.2 gives its guests no vDSO of their own and runs whatever entry point the guest
 //! jumps to, so a riscv64 launcher under `qemu-riscv64` can map our riscv64 image and become the
 //! program exactly as the x86_64 launcher does natively. That launcher must be a *static*
-//! riscv64 executable whose code sits far from where programs load (riscv64 executables link at
+//! executable whose code sits far from where programs load (riscv64 executables link at
 //! `0x10000`): `scripts/build-riscv64-launcher.sh` builds the `vdso` command for
 //! `riscv64gc-unknown-linux-gnu` with `+crt-static` and `-Ttext-segment=0x60000000` (1.5 GiB:
 //! within reach of the medlow code model glibc's static start files use, far below qemu's mmap
 //! base of 256 GiB) into `target/riscv64-launcher/`.
 //!
-//! Where it is looked for, first found wins:
-//! 1. `$VDSO_RISCV64_LAUNCHER`;
-//! 2. `vdso-riscv64` next to the running executable;
-//! 3. `../riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso` from the running executable's
-//!    directory (where the script builds it, seen from `target/<profile>/vdso`).
+//! Where the launcher for `<arch>` is looked for, first found wins:
+//! 1. `$VDSO_<ARCH>_LAUNCHER` (`VDSO_RISCV64_LAUNCHER`);
+//! 2. `vdso-<arch>` next to the running executable;
+//! 3. `../<arch>-launcher/<target>/release/vdso` from the running executable's directory (where
+//!    the script builds it, seen from `target/<profile>/vdso`).
 //!
-//! qemu is `$VDSO_QEMU_RISCV64` or `qemu-riscv64` from `PATH`, with the sysroot
-//! `$VDSO_QEMU_LD_PREFIX` (default `/usr/riscv64-linux-gnu`) passed as `-L`, where qemu finds
-//! dynamic programs' loader and libraries.
+//! qemu is `$VDSO_QEMU_<ARCH>` or the row's qemu (`qemu-riscv64`) from `PATH`, with the sysroot
+//! `$VDSO_QEMU_LD_PREFIX` (default: the row's, `/usr/riscv64-linux-gnu`) passed as `-L`, where
+//! qemu finds dynamic programs' loader and libraries.
 //!
 //! The options are forwarded in a canonical form (nanoseconds; the wall clock's offset as this
-//! side resolved it), so the riscv64 side works with exactly what this side checked.
+//! side resolved it), so the other side works with exactly what this side checked.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -34,23 +37,29 @@ use crate::error::Error;
 use crate::options::{arch_name, RunOptions};
 use crate::{fds, shown};
 
-/// Environment variable naming the riscv64 launcher.
-pub const LAUNCHER_ENV: &str = "VDSO_RISCV64_LAUNCHER";
-/// Environment variable naming the qemu-user binary.
-pub const QEMU_ENV: &str = "VDSO_QEMU_RISCV64";
+/// Environment variable naming the launcher for `arch` (`VDSO_RISCV64_LAUNCHER`).
+pub fn launcher_env(arch: Arch) -> String {
+    format!("VDSO_{}_LAUNCHER", arch.name().to_uppercase())
+}
+/// Environment variable naming the qemu-user binary for `arch` (`VDSO_QEMU_RISCV64`).
+pub fn qemu_env(arch: Arch) -> String {
+    format!("VDSO_QEMU_{}", arch.name().to_uppercase())
+}
 /// Environment variable naming qemu's sysroot.
 pub const LD_PREFIX_ENV: &str = "VDSO_QEMU_LD_PREFIX";
 
-/// Where the riscv64 launcher is (see the module docs).
-pub fn riscv64_launcher() -> Result<PathBuf, Error> {
-    if let Some(p) = std::env::var_os(LAUNCHER_ENV) {
+/// Where the launcher for `arch` is (see the module docs).
+pub fn foreign_launcher(arch: Arch) -> Result<PathBuf, Error> {
+    let env = launcher_env(arch);
+    let name = arch.name();
+    if let Some(p) = std::env::var_os(&env) {
         let p = PathBuf::from(p);
         return if !p.is_file() {
-            Err(Error::setup(format!("${LAUNCHER_ENV} names {}, which is not a file", shown::path(&p))))
-        } else if !is_riscv64_elf(&p) {
+            Err(Error::setup(format!("${env} names {}, which is not a file", shown::path(&p))))
+        } else if !is_elf_of(&p, arch) {
             // qemu would fail on it without a word.
             Err(Error::setup(format!(
-                "${LAUNCHER_ENV} names {}, which is not a riscv64 ELF executable",
+                "${env} names {}, which is not a {name} ELF executable",
                 shown::path(&p)
             )))
         } else {
@@ -60,41 +69,44 @@ pub fn riscv64_launcher() -> Result<PathBuf, Error> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::setup(format!("cannot find the running executable: {e}")))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidates =
-        [dir.join("vdso-riscv64"), dir.join("../riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso")];
-    candidates.into_iter().find(|p| p.is_file() && is_riscv64_elf(p)).ok_or_else(|| {
+    let candidates = [
+        dir.join(format!("vdso-{name}")),
+        dir.join(format!("../{name}-launcher/{}/release/vdso", arch.linux_target())),
+    ];
+    candidates.into_iter().find(|p| p.is_file() && is_elf_of(p, arch)).ok_or_else(|| {
         Error::setup(format!(
-            "no riscv64 launcher: run scripts/build-riscv64-launcher.sh or set ${LAUNCHER_ENV} (looked in {})",
+            "no {name} launcher: run scripts/build-{name}-launcher.sh or set ${env} (looked in {})",
             shown::path(dir)
         ))
     })
 }
 
-/// Whether `path` starts as a 64-bit little-endian ELF file for riscv (`e_machine` 243).
-fn is_riscv64_elf(path: &Path) -> bool {
+/// Whether `path` starts as a 64-bit little-endian ELF file for `arch`'s `e_machine`.
+fn is_elf_of(path: &Path, arch: Arch) -> bool {
     use std::io::Read;
     let mut header = [0u8; 20];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok()
         && header.starts_with(b"\x7fELF\x02\x01")
-        && u16::from_le_bytes([header[18], header[19]]) == 243
+        && u16::from_le_bytes([header[18], header[19]]) == arch.e_machine()
 }
 
-/// The command line that runs `command` on the riscv64 launcher under qemu.
+/// The command line that runs `command` on `arch`'s launcher under qemu.
 pub fn command(
+    arch: Arch,
     launcher: &Path,
     options: &RunOptions,
     realtime_offset_ns: i64,
     command: &[OsString],
 ) -> Command {
-    let qemu = std::env::var_os(QEMU_ENV).unwrap_or_else(|| "qemu-riscv64".into());
-    let prefix = std::env::var_os(LD_PREFIX_ENV).unwrap_or_else(|| "/usr/riscv64-linux-gnu".into());
+    let emu = arch.info().emulation;
+    let qemu = std::env::var_os(qemu_env(arch)).unwrap_or_else(|| emu.qemu.into());
+    let prefix = std::env::var_os(LD_PREFIX_ENV).unwrap_or_else(|| emu.ld_prefix.into());
     let mut c = Command::new(qemu);
     c.arg("-L").arg(prefix).arg(launcher).arg("run");
-    c.args(forwarded_options(options, realtime_offset_ns, Arch::Riscv64));
+    c.args(forwarded_options(options, realtime_offset_ns, arch));
     c.arg("--").args(command);
     c
 }
-
 /// `options` as arguments for another launcher, for architecture `arch`, with the wall clock's
 /// offset as this side resolved it (both sides read the same host clock).
 pub fn forwarded_options(options: &RunOptions, realtime_offset_ns: i64, arch: Arch) -> Vec<String> {
@@ -116,14 +128,15 @@ pub fn forwarded_options(options: &RunOptions, realtime_offset_ns: i64, arch: Ar
     v
 }
 
-/// Replaces this process with qemu running the riscv64 launcher; returns only on failure.
-pub fn exec_riscv64(options: &RunOptions, realtime_offset_ns: i64, cmd: &[OsString]) -> Error {
-    let launcher = match riscv64_launcher() {
+/// Replaces this process with qemu running `arch`'s launcher; returns only on failure.
+pub fn exec_foreign(arch: Arch, options: &RunOptions, realtime_offset_ns: i64, cmd: &[OsString]) -> Error {
+    let launcher = match foreign_launcher(arch) {
         Ok(l) => l,
         Err(e) => return e,
     };
     // Standard descriptors the caller closed are closed for qemu (and the program) too.
     fds::close_std_closed_at_start();
-    let err = command(&launcher, options, realtime_offset_ns, cmd).exec();
-    Error::setup(format!("cannot run qemu-riscv64 (set ${QEMU_ENV} to its path): {err}"))
+    let err = command(arch, &launcher, options, realtime_offset_ns, cmd).exec();
+    let qemu = arch.info().emulation.qemu;
+    Error::setup(format!("cannot run {qemu} (set ${} to its path): {err}", qemu_env(arch)))
 }

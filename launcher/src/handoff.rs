@@ -56,11 +56,8 @@ pub fn reset_signals() {
     }
 }
 
-/// The signature glibc registers its `rseq` area with.
-#[cfg(target_arch = "x86_64")]
-const RSEQ_SIG: u32 = 0x5305_3053;
-#[cfg(target_arch = "riscv64")]
-const RSEQ_SIG: u32 = 0xf140_1073;
+use crate::arch::{thread_pointer, RSEQ_SIG};
+
 const RSEQ_FLAG_UNREGISTER: u32 = 1;
 
 /// Undoes glibc's registration of this thread's `rseq` area, if there is one.
@@ -93,22 +90,6 @@ pub fn unregister_rseq() {
             return;
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn thread_pointer() -> usize {
-    let tp: usize;
-    // SAFETY: on x86_64 glibc the TCB's first word (at %fs:0) points to itself.
-    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags)) };
-    tp
-}
-
-#[cfg(target_arch = "riscv64")]
-fn thread_pointer() -> usize {
-    let tp: usize;
-    // SAFETY: reads the `tp` register.
-    unsafe { std::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack)) };
-    tp
 }
 
 /// Unmaps the writer's view of the data page and closes its memfd, leaving the reader's view

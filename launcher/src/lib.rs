@@ -43,8 +43,13 @@ pub mod writer;
 pub mod arch {
     #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
     #[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
+    #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+        path = "unsupported.rs"
+    )]
     mod imp;
-    pub use imp::jump;
+    pub use imp::{jump, thread_pointer, RSEQ_SIG};
 }
 
 use std::convert::Infallible;
@@ -58,7 +63,10 @@ pub use options::{RealtimeSpec, RunOptions};
 pub use vdso_kernel_stub::Arch;
 
 /// The architecture this launcher runs as.
-pub const NATIVE: Arch = if cfg!(target_arch = "riscv64") { Arch::Riscv64 } else { Arch::X86_64 };
+pub const NATIVE: Arch = match Arch::native() {
+    Some(arch) => arch,
+    None => panic!("the launcher runs only on an architecture of vdso-abi's table"),
+};
 
 /// Usage line shown when no program is given.
 pub const USAGE: &str = "usage: vdso run [OPTIONS] -- PROGRAM [ARGS...]";
@@ -169,8 +177,10 @@ fn foreign_launch(
     command: &[OsString],
 ) -> Result<Infallible, Error> {
     match (NATIVE, arch) {
+        // Which launcher can run which architecture under qemu-user: the x86_64 launcher runs
+        // riscv64 programs (`foreign.rs` has everything else from the table's rows).
         (Arch::X86_64, Arch::Riscv64) => {
-            Err(foreign::exec_riscv64(options, clocks.realtime_offset_ns, command))
+            Err(foreign::exec_foreign(arch, options, clocks.realtime_offset_ns, command))
         }
         _ => Err(Error::cannot_execute(format!(
             "{}: cannot run {} programs from the {} launcher",

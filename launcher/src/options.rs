@@ -248,20 +248,15 @@ pub fn parse_hz(text: &str) -> Result<u32, String> {
 }
 
 /// Parses `--arch`.
+/// Names and aliases come from the architecture table (`vdso_abi::Arch::from_name`).
 pub fn parse_arch(text: &str) -> Result<Arch, String> {
-    match text.trim() {
-        "x86_64" | "x86-64" | "amd64" => Ok(Arch::X86_64),
-        "riscv64" | "riscv64gc" => Ok(Arch::Riscv64),
-        _ => Err(format!("unknown architecture {text:?}: expected riscv64 or x86_64")),
-    }
+    Arch::from_name(text.trim())
+        .ok_or_else(|| format!("unknown architecture {text:?}: expected {}", Arch::names()))
 }
 
 /// The name `--arch` takes for `arch`.
 pub fn arch_name(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "x86_64",
-        Arch::Riscv64 => "riscv64",
-    }
+    arch.name()
 }
 
 #[cfg(test)]
@@ -370,7 +365,8 @@ mod tests {
         assert!(parse_hz("0").is_err() && parse_hz("10001").is_err() && parse_hz("fast").is_err());
         assert_eq!(parse_arch("riscv64"), Ok(Arch::Riscv64));
         assert_eq!(parse_arch("x86_64"), Ok(Arch::X86_64));
-        assert!(parse_arch("arm64").is_err());
+        assert_eq!(parse_arch("arm64"), Ok(Arch::Aarch64));
+        assert!(parse_arch("sparc").is_err());
     }
 
     /// Parses `text` every way the command line can, and resolves what parsed against fixed host

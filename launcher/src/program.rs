@@ -12,7 +12,7 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use goblin::container::{Container, Ctx, Endian};
-use goblin::elf::header::{EM_RISCV, EM_X86_64, ET_DYN, ET_EXEC};
+use goblin::elf::header::{ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{ProgramHeader, PT_INTERP, PT_LOAD};
 use vdso_kernel_stub::Arch;
 
@@ -20,7 +20,7 @@ use crate::error::{Error, Kind};
 use crate::options::arch_name;
 use crate::shown;
 
-/// Page size of both architectures (the contract fixes 4 KiB).
+/// Page size of every architecture (the contract fixes 4 KiB).
 pub const PAGE: u64 = vdso_abi::PAGE_SIZE as u64;
 /// Lowest address a fixed-position program may load at (Linux's default `mmap_min_addr`).
 const MIN_FIXED_ADDR: u64 = 0x10000;
@@ -290,10 +290,9 @@ fn parse(path: &Path, mut file: File) -> Result<ElfFile, Error> {
         return Err(bad("not a little-endian ELF file"));
     }
     let header = goblin::elf::Elf::parse_header(&ident).map_err(|e| bad(&format!("bad ELF header: {e}")))?;
-    let arch = match header.e_machine {
-        EM_X86_64 => Arch::X86_64,
-        EM_RISCV => Arch::Riscv64,
-        m => return Err(bad(&format!("ELF machine {m} is neither x86_64 nor riscv64"))),
+    let Some(arch) = Arch::from_e_machine(header.e_machine) else {
+        let m = header.e_machine;
+        return Err(bad(&format!("ELF machine {m} is not one of {}", Arch::names())));
     };
     let relocatable = match header.e_type {
         ET_EXEC => false,

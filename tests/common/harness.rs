@@ -35,7 +35,8 @@ pub struct Vdso {
     pub clock_gettime: ClockGettime,
     pub clock_getres: ClockGettime,
     pub gettimeofday: Gettimeofday,
-    pub getcpu: Getcpu,
+    /// `getcpu`, where the architecture exports one (not aarch64).
+    pub getcpu: Option<Getcpu>,
 }
 
 impl Vdso {
@@ -53,14 +54,16 @@ impl Vdso {
         let image = Image::native().expect("native arch");
         let mapped = MappedVdso::map_with(image.bytes(), options).expect("map the image");
         let v = version();
+        let name = |base: &str| format!("{}{base}", image.arch().info().symbol_prefix);
+        let exported = |base: &str| image.symbol(&name(base)).is_some();
         // SAFETY: each type matches the C prototype of the symbol (ABI.md section 5); the
         // pointers are used only while `mapped` lives (they are fields of the same struct).
         unsafe {
             Vdso {
-                clock_gettime: mapped.resolve("__vdso_clock_gettime", v).expect("clock_gettime"),
-                clock_getres: mapped.resolve("__vdso_clock_getres", v).expect("clock_getres"),
-                gettimeofday: mapped.resolve("__vdso_gettimeofday", v).expect("gettimeofday"),
-                getcpu: mapped.resolve("__vdso_getcpu", v).expect("getcpu"),
+                clock_gettime: mapped.resolve(&name("clock_gettime"), v).expect("clock_gettime"),
+                clock_getres: mapped.resolve(&name("clock_getres"), v).expect("clock_getres"),
+                gettimeofday: mapped.resolve(&name("gettimeofday"), v).expect("gettimeofday"),
+                getcpu: exported("getcpu").then(|| mapped.resolve(&name("getcpu"), v).expect("getcpu")),
                 mapped,
             }
         }

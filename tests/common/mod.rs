@@ -4,16 +4,23 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+#[path = "../../support/emulation.rs"]
+mod emulation;
+#[allow(unused_imports)]
+pub use emulation::{slow_under_emulation, EMULATED};
+
 /// A command running one of this package's binaries. Under qemu-riscv64 the test process is a
 /// riscv64 guest whose `execve` goes to the host kernel, which cannot run a riscv64 binary
 /// without binfmt_misc: wrap it in `qemu-riscv64` (an x86_64 binary the host runs natively).
 pub fn bin_command(path: &str) -> Command {
-    if cfg!(target_arch = "riscv64") {
-        let mut c = Command::new("qemu-riscv64");
-        c.args(["-L", "/usr/riscv64-linux-gnu", path]);
-        c
-    } else {
-        Command::new(path)
+    match linux_vdso::Arch::native() {
+        Some(arch) if EMULATED => {
+            let emu = arch.info().emulation;
+            let mut c = Command::new(emu.qemu);
+            c.args(["-L", emu.ld_prefix, path]);
+            c
+        }
+        _ => Command::new(path),
     }
 }
 
@@ -75,8 +82,9 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::proc
 pub fn c_fixture(name: &str) -> PathBuf {
     let src =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/launcher").join(format!("{name}.c"));
-    let (compiler, arch) =
-        if cfg!(target_arch = "riscv64") { ("riscv64-linux-gnu-gcc", "riscv64") } else { ("cc", "x86_64") };
+    let arch = linux_vdso::Arch::native().expect("a test target of the architecture table");
+    let compiler = if EMULATED { arch.info().emulation.cross_gcc } else { "cc" };
+    let arch = arch.name();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("c-fixtures-{arch}"));
     std::fs::create_dir_all(&dir).expect("fixture dir");
     let out = dir.join(name);

@@ -471,7 +471,7 @@ pub unsafe fn gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
 ///
 /// # Safety
 /// A non-NULL `t` must be writable.
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(test), allow(dead_code))] // exported only by arches with `arch::HAS_TIME`
 #[inline(always)]
 pub unsafe fn time(t: *mut i64) -> i64 {
     let vd = data::vdso_data();
@@ -489,7 +489,7 @@ pub unsafe fn time(t: *mut i64) -> i64 {
 ///
 /// # Safety
 /// `vd` mapped; a non-NULL `t` writable.
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(test), allow(dead_code))]
 #[inline(always)]
 unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
     // SAFETY: the page is mapped; REALTIME < VDSO_BASES.

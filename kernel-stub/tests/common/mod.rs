@@ -3,6 +3,11 @@
 
 use vdso_kernel_stub::symbols::{elf_hash, gnu_hash};
 
+#[path = "../../../support/emulation.rs"]
+mod emulation;
+#[allow(unused_imports)]
+pub use emulation::{slow_under_emulation, EMULATED};
+
 /// Version node the synthetic image defines its functions in.
 pub const VERSION: &str = "LINUX_TEST";
 /// A second version node, for "wrong version" lookups.
@@ -22,6 +27,10 @@ pub fn ret_const(value: u32) -> Vec<u8> {
         // addi a0, zero, value; ret (jalr zero, 0(ra))
         let addi = (value & 0xfff) << 20 | 10 << 7 | 0x13;
         [addi.to_le_bytes(), 0x0000_8067u32.to_le_bytes()].concat()
+    } else if cfg!(target_arch = "aarch64") {
+        // movz w0, #value; ret
+        let movz = 0x5280_0000 | (value & 0xffff) << 5;
+        [movz.to_le_bytes(), 0xd65f_03c0u32.to_le_bytes()].concat()
     } else {
         // mov eax, value; ret
         let mut v = vec![0xb8];

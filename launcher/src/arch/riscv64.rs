@@ -56,3 +56,14 @@ pub unsafe fn jump(entry: u64, sp: u64) -> ! {
         )
     }
 }
+
+/// The signature glibc registers its `rseq` area with.
+pub const RSEQ_SIG: u32 = 0xf140_1073;
+
+/// The thread pointer glibc's `__rseq_offset` is relative to.
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: reads the `tp` register.
+    unsafe { std::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack)) };
+    tp
+}

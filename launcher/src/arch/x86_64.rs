@@ -44,3 +44,14 @@ pub unsafe fn jump(entry: u64, sp: u64) -> ! {
         )
     }
 }
+
+/// The signature glibc registers its `rseq` area with.
+pub const RSEQ_SIG: u32 = 0x5305_3053;
+
+/// The thread pointer glibc's `__rseq_offset` is relative to.
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: on x86_64 glibc the TCB's first word (at %fs:0) points to itself.
+    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly, preserves_flags)) };
+    tp
+}

@@ -62,7 +62,7 @@ pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> 
 }
 
 #[derive(Parser)]
-#[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64 and x86_64, in no_std Rust")]
+#[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64, x86_64 and aarch64, in no_std Rust")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,7 +70,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write both images and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
+    /// Write every image and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
     /// summarise them.
     Build {
         /// Output directory.
@@ -103,7 +103,7 @@ enum Command {
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
-    Arch::from_name(s).ok_or_else(|| format!("unknown architecture {s:?} (expected x86_64 or riscv64)"))
+    vdso_launcher::options::parse_arch(s)
 }
 
 /// The stack every subcommand runs on (reserved, not committed: pages are touched on use).
@@ -196,11 +196,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
                 Some(a) => a,
-                None => Arch::ALL.into_iter().find(|a| a.e_machine() == parsed.machine).ok_or_else(|| {
+                None => Arch::from_e_machine(parsed.machine).ok_or_else(|| {
                     format!(
-                        "{}: e_machine {} is neither x86_64 nor riscv64",
+                        "{}: e_machine {} is not one of {}",
                         shown::path(&file),
-                        parsed.machine_name()
+                        parsed.machine_name(),
+                        Arch::names()
                     )
                 })?,
             };

@@ -115,11 +115,7 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
     Ok(o)
 }
 
-fn image_of(arch: vdso_launcher::Arch) -> &'static [u8] {
-    let arch = match arch {
-        vdso_launcher::Arch::X86_64 => Arch::X86_64,
-        vdso_launcher::Arch::Riscv64 => Arch::Riscv64,
-    };
+fn image_of(arch: Arch) -> &'static [u8] {
     Image::get(arch).bytes()
 }
 

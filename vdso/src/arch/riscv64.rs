@@ -13,11 +13,21 @@ use crate::clock::Timespec;
 #[path = "riscv64/hwprobe.rs"]
 pub mod hwprobe;
 
-const SYS_CLOCK_GETTIME: usize = 113;
-const SYS_CLOCK_GETRES: usize = 114;
-const SYS_GETCPU: usize = 168;
-const SYS_RISCV_HWPROBE: usize = 258;
-const SYS_RISCV_FLUSH_ICACHE: usize = 259;
+#[path = "riscv64/exports.rs"]
+pub mod exports;
+
+/// No `time` export (riscv64 Linux has none).
+pub const HAS_TIME: bool = false;
+/// `__vdso_getcpu` is exported (as the syscall: riscv has no user-readable CPU number).
+pub const HAS_GETCPU: bool = true;
+
+use linux_raw_sys::general as nr;
+
+const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
+const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
+const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
+const SYS_RISCV_HWPROBE: usize = nr::__NR_riscv_hwprobe as usize;
+const SYS_RISCV_FLUSH_ICACHE: usize = nr::__NR_riscv_flush_icache as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
 #[inline(always)]
@@ -39,15 +49,8 @@ pub fn read_counter() -> u64 {
     t
 }
 
-/// `(delta * mult + base) >> shift` with the product in 128 bits (for deltas past the u64
-/// horizon; the common case never comes here): riscv has `mulhu` but no funnel shift.
-#[inline(always)]
-pub fn scale(delta: u64, mult: u32, base: u64, shift: u32) -> u64 {
-    let s = shift & 63; // a corrupt page must not make the shift undefined
-    let wide = delta as u128 * mult as u128 + base as u128;
-    let (lo, hi) = (wide as u64, (wide >> 64) as u64);
-    (lo >> s) | ((hi << 1) << (63 - s))
-}
+// riscv has `mulhu` but no funnel shift: the default wide-path arithmetic.
+pub use crate::hooks::defaults::scale;
 
 /// Whether the fast paths fold tests that would each be a branch into one branch over a few ALU
 /// operations. Yes here: under emulation (qemu) every conditional branch ends a translated block
@@ -185,6 +188,6 @@ global_asm!(
 );
 
 /// `__NR_rt_sigreturn` on riscv64.
-pub const SYS_RT_SIGRETURN: usize = 139;
+pub const SYS_RT_SIGRETURN: usize = nr::__NR_rt_sigreturn as usize;
 /// Offset of `uc_mcontext.sc_regs` in the kernel's `struct rt_sigframe`.
 pub const SIGFRAME_MCONTEXT_OFFSET: usize = 128 + 176;

@@ -12,9 +12,19 @@ use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_OFFSET, GETCPU_MODE_RDP
 use crate::clock::Timespec;
 use crate::data;
 
-const SYS_CLOCK_GETTIME: usize = 228;
-const SYS_CLOCK_GETRES: usize = 229;
-const SYS_GETCPU: usize = 309;
+#[path = "x86_64/exports.rs"]
+pub mod exports;
+
+/// `__vdso_time` is exported (Linux's `VDSO_HAS_TIME`).
+pub const HAS_TIME: bool = true;
+/// `__vdso_getcpu` is exported, served without a syscall.
+pub const HAS_GETCPU: bool = true;
+
+use linux_raw_sys::general as nr;
+
+const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
+const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
+const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
 #[inline(always)]

@@ -359,8 +359,7 @@ fn clock_getres_serves_hres_raw_and_coarse_and_asks_the_kernel_for_the_rest() {
     }
 }
 
-// x86_64 only: riscv64 Linux exports no `time` from its vDSO (docs/abi.md section 5), nor does ours.
-#[cfg(target_arch = "x86_64")]
+// The generic `time` (exported where `arch::HAS_TIME`, today x86_64), tested on every arch.
 #[test]
 fn time_is_the_realtime_base_seconds_in_every_mode() {
     let mut p = TestPages::new();
