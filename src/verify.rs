@@ -23,7 +23,7 @@
 //! Finally what each export points at: exports own disjoint code unless they are aliases (the
 //! same value and size, names differing only by `__vdso_`, as x86_64's weak names are), a
 //! signal-return trampoline holds exactly the words unwinders recognise it by
-//! ([`Arch::sigreturn`]), and `PT_GNU_EH_FRAME` leads an unwinder to an FDE for every export:
+//! (the `sigreturn` of its row in the architecture table), and `PT_GNU_EH_FRAME` leads an unwinder to an FDE for every export:
 //! `.eh_frame_hdr` and `.eh_frame` are decoded with `gimli` (every DWARF pointer encoding and CIE
 //! augmentation, no dependencies of its own, so the build script can use it too) rather than by
 //! a second hand-written decoder.
