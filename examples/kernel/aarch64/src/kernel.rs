@@ -127,7 +127,10 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
     // SAFETY: boot runs once, before anything reads it.
     unsafe { *STARTED_AT_EL2.get() = el == 2 };
     let freq = cntfrq();
-    println!("aarch64-kernel: entered at EL{el}{}, running at EL1", if el == 2 { " (dropped to EL1)" } else { "" });
+    println!(
+        "aarch64-kernel: entered at EL{el}{}, running at EL1",
+        if el == 2 { " (dropped to EL1)" } else { "" }
+    );
     let (seed, seed_source) = seed();
     let rtc = read_rtc();
 
@@ -153,7 +156,9 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
     space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
     // The image must speak this layout (its ELF machine and its own layout note), or its first
     // call would read the data page at the wrong offsets.
-    ArchLayout::of(Arch::Aarch64).check_image(IMAGE.bytes()).expect("the embedded image speaks the aarch64 layout");
+    ArchLayout::of(Arch::Aarch64)
+        .check_image(IMAGE.bytes())
+        .expect("the embedded image speaks the aarch64 layout");
     let image = IMAGE.bytes().as_ptr() as usize;
     for i in 0..IMAGE.pages() {
         space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
@@ -231,9 +236,9 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
     frame.regs[reg::PC] = loaded.entry as u64;
     frame.regs[reg::SP] = sp as u64;
     frame.regs[reg::PSTATE] = 0; // EL0t, nothing masked
-    // SAFETY: the vector table is in place before the first exception can come; EL0 may read the
-    // virtual counter; the timer fires first at `next_tick`; the caches see the program's code
-    // (the loader wrote it with data stores). `trap_return` drops to EL0 and never returns.
+                                 // SAFETY: the vector table is in place before the first exception can come; EL0 may read the
+                                 // virtual counter; the timer fires first at `next_tick`; the caches see the program's code
+                                 // (the loader wrote it with data stores). `trap_return` drops to EL0 and never returns.
     unsafe {
         asm!(
             "msr vbar_el1, {vec}",
@@ -296,7 +301,9 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame, what: u64) -> *mut TrapFra
 pub extern "C" fn kernel_fault(vector: u64) -> ! {
     let (esr, elr, far): (u64, u64, u64);
     // SAFETY: reading the syndrome registers has no side effects.
-    unsafe { asm!("mrs {0}, esr_el1", "mrs {1}, elr_el1", "mrs {2}, far_el1", out(reg) esr, out(reg) elr, out(reg) far) };
+    unsafe {
+        asm!("mrs {0}, esr_el1", "mrs {1}, elr_el1", "mrs {2}, far_el1", out(reg) esr, out(reg) elr, out(reg) far)
+    };
     panic!("exception in the kernel: vector {vector} ESR {esr:#x} ELR {elr:#x} FAR {far:#x}")
 }
 

@@ -16,7 +16,8 @@ use crate::{println, proto, read, resolve, Checker, Vdso};
 pub const VERSION: &str = "LINUX_2.6.39";
 /// The names of `clock_gettime`, `gettimeofday` and `clock_getres`: arm64 calls them
 /// `__kernel_*`.
-pub const CLOCK_NAMES: [&str; 3] = ["__kernel_clock_gettime", "__kernel_gettimeofday", "__kernel_clock_getres"];
+pub const CLOCK_NAMES: [&str; 3] =
+    ["__kernel_clock_gettime", "__kernel_gettimeofday", "__kernel_clock_getres"];
 /// A version the image must not resolve (riscv64's).
 pub const WRONG_VERSION: &str = "LINUX_4.15";
 /// What the handlers' return address is called in the output.
@@ -97,7 +98,9 @@ pub fn checks(c: &mut Checker, v: &Vdso, x: &Extra) {
     // MONOTONIC, give or take the reads around it.
     let (freq, c0): (u64, u64);
     // SAFETY: reading the counter registers at EL0 is what the kernel allowed.
-    unsafe { asm!("mrs {0}, cntfrq_el0", "isb", "mrs {1}, cntvct_el0", out(reg) freq, out(reg) c0, options(nomem, nostack)) };
+    unsafe {
+        asm!("mrs {0}, cntfrq_el0", "isb", "mrs {1}, cntvct_el0", out(reg) freq, out(reg) c0, options(nomem, nostack))
+    };
     let (_, m0) = read(v.clock_gettime, 1);
     let mut c1: u64;
     loop {
