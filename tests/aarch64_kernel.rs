@@ -69,7 +69,8 @@ fn aarch64_kernel_serves_every_clock_without_an_svc_and_returns_from_signals_thr
         assert_eq!(field(line, "sigreturn_via_vdso"), "2", "{line}");
         assert_eq!(field(line, "sigreturn_other"), "0", "{line}");
         assert_eq!(field(line, "frame_restored"), "1", "{line}");
-        // The trampoline's words, no __kernel_time/__kernel_getcpu, EL0 reads CNTVCT_EL0.
+        // The trampoline's words, no __kernel_time/__kernel_getcpu, EL0 reads CNTVCT_EL0, and
+        // rt_sigreturn restored the FP/SIMD state (d8) from the frame's fpsimd_context.
         assert_eq!(field(line, "arch_checks_ok"), "1", "{line}");
         assert_eq!(field(line, "kernel_bracket_err_ns"), "0", "{line}");
         assert_eq!(field(line, "res_hres_ns"), "1", "{line}");

@@ -210,7 +210,8 @@ pub struct Report {
     /// x86_64: CPUs whose `TSC_AUX`, read with `rdtscp`, was the CPU number.
     pub tsc_aux_ok: u32,
     /// aarch64: `__kernel_rt_sigreturn` is `mov x8, #139; svc #0`, the image has no
-    /// `__kernel_time` or `__kernel_getcpu` (arm64 has none), and EL0 reads the counter.
+    /// `__kernel_time` or `__kernel_getcpu` (arm64 has none), EL0 reads the counter, and
+    /// `rt_sigreturn` restored `d8` from the frame's `fpsimd_context`.
     pub arch_checks_ok: u32,
 }
 

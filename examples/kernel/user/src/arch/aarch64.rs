@@ -2,11 +2,14 @@
 //! kernel sets to the image's `__kernel_rt_sigreturn` when the handler has no `SA_RESTORER`),
 //! and what only arm64 has to check: the trampoline's exact words (`mov x8, #139; svc #0`, what
 //! libgcc, gdb and libunwind match), that the image has no `__kernel_time` or `__kernel_getcpu`
-//! (arm64 Linux has neither), and that EL0 may read the virtual counter the image reads.
+//! (arm64 Linux has neither), that EL0 may read the virtual counter the image reads, and that
+//! `rt_sigreturn` restores the FP/SIMD registers from the frame's `fpsimd_context` record: `kill`
+//! carries a pattern in `d8`, the `SIGUSR1` handler rewrites `v8` in the saved record, and `d8`
+//! must come back rewritten.
 
 use core::arch::{asm, global_asm, naked_asm};
 use core::fmt::Write;
-use core::sync::atomic::Ordering::SeqCst;
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
 use vdso_kernel_stub::symbols::{DynImage, HashStyle, SymbolError};
 
@@ -33,9 +36,27 @@ global_asm!(
     main = sym crate::main,
 );
 
-/// One system call: number in x8, arguments in x0-x2, result in x0.
+/// What `kill` puts in `d8`; the `SIGUSR1` handler stores it XOR the magic into the saved `v8`.
+const FP_PATTERN: u64 = 0x0123_4567_89ab_cdef;
+/// `d8` as `kill` left it (0 before any `kill`).
+static D8_AFTER_KILL: AtomicU64 = AtomicU64::new(0);
+
+/// One system call: number in x8, arguments in x0-x2, result in x0. `kill` also carries
+/// [`FP_PATTERN`] in `d8` across the call and records what `d8` holds after it.
 pub fn syscall(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     let ret: isize;
+    if nr == proto::SYS_KILL {
+        let d8: u64;
+        // SAFETY: as below; `v8` is declared clobbered (the compiler saves the callee-saved
+        // `d8` around the block).
+        unsafe {
+            asm!("fmov d8, {p}", "svc #0", "fmov {d8}, d8", p = in(reg) FP_PATTERN, d8 = lateout(reg) d8,
+                 inlateout("x0") a0 as isize => ret, in("x1") a1, in("x2") a2, in("x8") nr,
+                 out("v8") _, options(nostack));
+        }
+        D8_AFTER_KILL.store(d8, SeqCst);
+        return ret;
+    }
     // SAFETY: an `svc` into our kernel; the arguments are plain values or valid pointers.
     unsafe {
         asm!("svc #0", inlateout("x0") a0 as isize => ret, in("x1") a1, in("x2") a2, in("x8") nr,
@@ -58,14 +79,24 @@ pub fn sigaction(handler: usize) -> [u64; 4] {
     [handler as u64, 0x4 /* SA_SIGINFO */, 0, 0]
 }
 
-/// Makes `kill` "return" `value`: writes it into the saved x0 (`uc_mcontext.regs[0]`).
+/// Makes `kill` "return" `value`: writes it into the saved x0 (`uc_mcontext.regs[0]`), and
+/// `FP_PATTERN ^ value` into the low half of the saved `v8` when the first `__reserved` record
+/// is the `fpsimd_context` (magic 0x46508001).
 ///
 /// # Safety
 ///
 /// `uc` is the `ucontext` the kernel passed the handler.
 pub unsafe fn set_saved_result(uc: *mut u8, value: u64) {
-    // SAFETY: the caller's contract; `regs` follows `fault_address` in `struct sigcontext`.
-    unsafe { (uc.add(proto::UC_MCONTEXT + proto::SC_REGS) as *mut u64).write(value) };
+    // SAFETY: the caller's contract; `regs` follows `fault_address` in `struct sigcontext`, and
+    // `__reserved` (4096 bytes) starts with a record header { magic, size }; an fpsimd_context
+    // holds fpsr, fpcr, then vregs[32] from byte 16.
+    unsafe {
+        (uc.add(proto::UC_MCONTEXT + proto::SC_REGS) as *mut u64).write(value);
+        let rec = uc.add(proto::UC_MCONTEXT + proto::SC_RESERVED);
+        if (rec as *const u32).read() == 0x4650_8001 {
+            (rec.add(16 + 8 * 16) as *mut u64).write(FP_PATTERN ^ value);
+        }
+    }
 }
 
 /// The aarch64-only things to check: the trampoline's address.
@@ -124,5 +155,15 @@ pub fn checks(c: &mut Checker, v: &Vdso, x: &Extra) {
     );
 }
 
-/// One CPU: nothing to move between.
-pub fn per_cpu(_c: &mut Checker, _v: &Vdso, _x: &Extra) {}
+/// Runs after the signals (one CPU: nothing to move between): `d8` came back from `kill` as the
+/// `SIGUSR1` handler rewrote it in the frame, so `rt_sigreturn` restored the FP/SIMD state.
+pub fn per_cpu(c: &mut Checker, _v: &Vdso, _x: &Extra) {
+    let d8 = D8_AFTER_KILL.load(SeqCst);
+    let want = FP_PATTERN ^ proto::SIGRETURN_MAGIC as u64;
+    let ok = d8 == want;
+    c.check(ok, format_args!("d8 after kill is {d8:#x}, not the handler's {want:#x}"));
+    c.report.arch_checks_ok &= ok as u32;
+    println!(
+        "user: d8 after kill = {d8:#x}, the SIGUSR1 handler wrote {want:#x} into fpsimd_context.vregs[8]"
+    );
+}
