@@ -1,10 +1,10 @@
 //! The proof on bare metal, aarch64: `examples/kernel`'s aarch64 part (EL1, 4 KiB-granule
 //! translation tables, EL0 through `svc`/`eret`) maps the aarch64 image's `[data | timens slot |
 //! image]` at a random address, keeps the data page fresh from the generic timer's virtual
-//! timer interrupt (through the GICv2), and runs the user program, which resolves the
-//! `__kernel_*` symbols at `LINUX_2.6.39` as glibc and musl do. Booted twice under
-//! `qemu-system-aarch64 -machine virt -cpu max` (entered at EL1) and once with
-//! `virtualization=on` (entered at EL2, which the kernel leaves for EL1); the kernel's report
+//! timer interrupt (through the GIC), and runs the user program, which resolves the
+//! `__kernel_*` symbols at `LINUX_2.6.39` as glibc and musl do. Booted four times under
+//! `qemu-system-aarch64 -machine virt -cpu max`: with a GICv2 and a GICv3, each entered at EL1
+//! and with `virtualization=on` at EL2 (which the kernel leaves for EL1); the kernel's report
 //! must show that the served clocks never made an `svc`, that unserved ids reached the kernel
 //! from inside the image and came back as -EINVAL, and that handlers without `SA_RESTORER`
 //! returned through `__kernel_rt_sigreturn`, which the kernel took from the generated table.
@@ -40,10 +40,11 @@ fn aarch64_kernel_serves_every_clock_without_an_svc_and_returns_from_signals_thr
     let sigreturn = image.symbol("__kernel_rt_sigreturn").unwrap().offset;
 
     let mut bases = Vec::new();
-    for (machine, el) in [
-        ("virt,gic-version=2", "1"),
-        ("virt,gic-version=2", "1"),
-        ("virt,gic-version=2,virtualization=on", "2"),
+    for (machine, el, gic) in [
+        ("virt,gic-version=2", "1", "V2"),
+        ("virt,gic-version=3", "1", "V3"),
+        ("virt,gic-version=2,virtualization=on", "2", "V2"),
+        ("virt,gic-version=3,virtualization=on", "2", "V3"),
     ] {
         let (out, took) = boot(&elf, machine);
         let line = report_line(&out);
@@ -52,6 +53,7 @@ fn aarch64_kernel_serves_every_clock_without_an_svc_and_returns_from_signals_thr
         // helper's timeout) fails on time, so load cannot.
         eprintln!("aarch64-kernel boot ({machine}): {took:?}");
         assert_eq!(field(line, "el_entry"), el, "{line}");
+        assert_eq!(field(line, "gic"), gic, "{line}");
         // The served clocks never entered the kernel; the unserved ones did, from an `svc`
         // inside the image, and got the kernel's -EINVAL back unchanged.
         assert_eq!(field(line, "served_svcs"), "0", "{line}");

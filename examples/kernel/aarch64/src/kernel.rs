@@ -180,7 +180,7 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
 
     println!(
         "aarch64-kernel: CNTFRQ_EL0 {freq} Hz, mult {mult} shift {shift}, tick {} Hz = {tick_cycles} counts \
-         (virtual timer, GICv2 INTID {})",
+         (virtual timer, INTID {})",
         IMAGE.hz(),
         gic::VTIMER_INTID
     );
@@ -225,6 +225,7 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
         seed_source,
     });
     gic::init(gic::VTIMER_INTID);
+    println!("aarch64-kernel: interrupt controller {:?} (ID_AA64PFR0_EL1.GIC)", gic::version());
     // The frame sits just below the kernel stack's top, where every exception from EL0 builds it.
     let frame_addr = kernel_sp as usize - FRAME_SIZE;
     // SAFETY: the top FRAME_SIZE bytes of the boot stack are not in use by this function's frame
@@ -265,7 +266,7 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame, what: u64) -> *mut TrapFra
     let k = unsafe { KERNEL.get() }.as_mut().expect("exception before boot finished");
     if what == kind::IRQ {
         let iar = gic::ack();
-        let id = iar & 0x3ff;
+        let id = gic::intid(iar);
         if id == gic::VTIMER_INTID {
             k.stats.timer_irqs += 1;
             k.tick();
@@ -502,7 +503,7 @@ impl Kernel {
              served_calls={} symbols={} signals={} x30_to_vdso={} sigreturn_via_vdso={} sigreturn_other={} \
              handler_x30_ok={} frame_restored={} arch_checks_ok={} timens_ok={} res_hres_ns={} \
              res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
-             vdso_base={:#x} seed={} el_entry={} cntfrq={} user_run_ms={} total_ms={ms}",
+             vdso_base={:#x} seed={} el_entry={} gic={:?} cntfrq={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
             c.fallback_gettime,
@@ -531,6 +532,7 @@ impl Kernel {
             self.vdso,
             self.seed_source,
             if started_at_el2() { 2 } else { 1 },
+            gic::version(),
             self.freq,
             r.run_ns / 1_000_000,
         );
