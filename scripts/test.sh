@@ -26,6 +26,7 @@ done
 # The example kernel: each arch's kernel and the shared user program, for that arch's target.
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
+(cd examples/kernel && cargo clippy --release --quiet -p aarch64-kernel -p kernel-user --target aarch64-unknown-none -- -D warnings)
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

@@ -5,8 +5,9 @@
 
 pub use nr::*;
 
-/// Syscall numbers: Linux's riscv64 ones.
-#[cfg(target_arch = "riscv64")]
+/// Syscall numbers: Linux's generic table (`include/uapi/asm-generic/unistd.h`), which riscv64
+/// and aarch64 both use.
+#[cfg(any(target_arch = "riscv64", target_arch = "aarch64"))]
 mod nr {
     /// `write(fd, buf, len)`.
     pub const SYS_WRITE: usize = 64;
@@ -24,13 +25,15 @@ mod nr {
     pub const SYS_KILL: usize = 129;
     /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
     pub const SYS_RT_SIGACTION: usize = 134;
-    /// `rt_sigreturn()`: only ever reached through `__vdso_rt_sigreturn`.
+    /// `rt_sigreturn()`: only ever reached through the image's trampoline (riscv64
+    /// `__vdso_rt_sigreturn`, aarch64 `__kernel_rt_sigreturn`).
     pub const SYS_RT_SIGRETURN: usize = 139;
     /// `gettimeofday(tv, tz)`: the vDSO's fallback.
     pub const SYS_GETTIMEOFDAY: usize = 169;
     /// `getcpu(cpu, node, tcache)`: what `__vdso_getcpu` does on riscv64, as in Linux.
     pub const SYS_GETCPU: usize = 168;
     /// `riscv_flush_icache(start, end, flags)`: what `__vdso_flush_icache` does, as in Linux.
+    #[cfg(target_arch = "riscv64")]
     pub const SYS_RISCV_FLUSH_ICACHE: usize = 259;
     /// `getpid()`.
     pub const SYS_GETPID: usize = 172;
@@ -126,6 +129,27 @@ mod frame {
     pub const SA_RESTORER: u64 = 0x0400_0000;
 }
 
+/// Signal frame layout: aarch64 (Linux `arch/arm64/include/uapi/asm/{ucontext,sigcontext}.h`).
+#[cfg(target_arch = "aarch64")]
+mod frame {
+    /// Size of `siginfo_t`, which starts the frame (`struct rt_sigframe { siginfo; ucontext }`).
+    pub const SIGINFO_SIZE: usize = 128;
+    /// Byte offset of `uc_sigmask` in `struct ucontext`.
+    pub const UC_SIGMASK: usize = 40;
+    /// Byte offset of `uc_mcontext` (`struct sigcontext`, 16-aligned) in `struct ucontext`:
+    /// after the mask and glibc's 1024-bit sigset padding (40 + 128, rounded up to 16).
+    pub const UC_MCONTEXT: usize = 176;
+    /// Offset of `regs[0]` in `struct sigcontext` (after `fault_address`); `regs[31]`, `sp`, `pc`,
+    /// `pstate` follow as 34 words.
+    pub const SC_REGS: usize = 8;
+    /// Offset of `__reserved[4096]` (16-aligned), where the `fpsimd_context` record goes first.
+    pub const SC_RESERVED: usize = 288;
+    /// Size of `struct ucontext`.
+    pub const UCONTEXT_SIZE: usize = UC_MCONTEXT + SC_RESERVED + 4096;
+    /// Size of `struct rt_sigframe`.
+    pub const RT_SIGFRAME_SIZE: usize = SIGINFO_SIZE + UCONTEXT_SIZE;
+}
+
 pub use frame::*;
 
 /// Magic the `SIGUSR1` handler writes into the saved `a0`: `kill` then "returns" it, which proves
@@ -185,6 +209,10 @@ pub struct Report {
     pub rdpid: u32,
     /// x86_64: CPUs whose `TSC_AUX`, read with `rdtscp`, was the CPU number.
     pub tsc_aux_ok: u32,
+    /// aarch64: `__kernel_rt_sigreturn` is `mov x8, #139; svc #0`, the image has no
+    /// `__kernel_time` or `__kernel_getcpu` (arm64 has none), EL0 reads the counter, and
+    /// `rt_sigreturn` restored `d8` from the frame's `fpsimd_context`.
+    pub arch_checks_ok: u32,
 }
 
 /// The hwprobe answers the kernel publishes in the data page (keys 0..=6: mvendorid, marchid,

@@ -2,7 +2,8 @@
 //! `AT_SYSINFO_EHDR`, resolves its functions through the image's own dynamic tables as a libc
 //! does, and checks every clock, the fallbacks, signal return and time namespaces here, and what
 //! only one arch has in `arch/<arch>.rs` (riscv64: hwprobe, `getcpu` and `flush_icache` through
-//! the kernel; x86_64: `time`, `getcpu` on every CPU). It reports through `write` and a final
+//! the kernel; x86_64: `time`, `getcpu` on every CPU; aarch64: the trampoline's words and the
+//! symbols arm64 does not have). It reports through `write` and a final
 //! [`proto::Report`] the kernel prints.
 
 #![no_std]
@@ -15,6 +16,7 @@ mod proto;
 
 #[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+#[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
 mod arch;
 
 use arch::syscall;
@@ -102,8 +104,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     exit(101)
 }
 
-/// Where the handlers must return to (riscv64: the resolved `__vdso_rt_sigreturn`; x86_64: the
-/// program's own restorer), for them to compare their return address with.
+/// Where the handlers must return to (riscv64: the resolved `__vdso_rt_sigreturn`; aarch64: the
+/// resolved `__kernel_rt_sigreturn`; x86_64: the program's own restorer), for them to compare their return address with.
 static EXPECTED_RET: AtomicUsize = AtomicUsize::new(0);
 static CLOCK_GETTIME: AtomicUsize = AtomicUsize::new(0);
 static HANDLED: AtomicU32 = AtomicU32::new(0);
@@ -348,9 +350,8 @@ extern "C" fn main(sp: *const usize) -> ! {
         }
     };
     println!("user: resolving through DT_HASH and DT_GNU_HASH, DT_VERSYM and DT_VERDEF:");
-    let names = ["__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_clock_getres"];
     let mut addrs = [0usize; 3];
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in arch::CLOCK_NAMES.iter().enumerate() {
         addrs[i] = resolve(&mut c, &img, name);
     }
     let extra = arch::resolve_extra(&mut c, &img);
@@ -427,7 +428,7 @@ extern "C" fn main(sp: *const usize) -> ! {
     arch::checks(&mut c, &v, &extra);
 
     // 7. Signals: a synchronous one (kill) and an asynchronous one (an ITIMER_REAL alarm that
-    // interrupts a clock loop). Both handlers return through __vdso_rt_sigreturn (riscv64) or
+    // interrupts a clock loop). Both handlers return through the image's trampoline (riscv64, aarch64) or
     // the program's own SA_RESTORER (x86_64, which has no vDSO trampoline).
     let act = arch::sigaction(arch::handler_entry as *const () as usize);
     for sig in [proto::SIGUSR1, proto::SIGALRM] {

@@ -20,6 +20,8 @@ use crate::{clock_rounds, println, proto, read, resolve, Checker, Vdso};
 
 /// The version node of every symbol.
 pub const VERSION: &str = "LINUX_2.6";
+/// The names of `clock_gettime`, `gettimeofday` and `clock_getres`.
+pub const CLOCK_NAMES: [&str; 3] = ["__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_clock_getres"];
 /// A version the image must not resolve (the other arch's).
 pub const WRONG_VERSION: &str = "LINUX_4.15";
 /// What the handlers' return address is called in the output.
