@@ -111,12 +111,15 @@ fn main() {
     let host_arch = Arch::native();
     let mut ok = true;
     let wanted = |a: Arch| only.is_empty() || only.contains(&a);
+    let mut x86 = Vec::new();
     if host_arch == Some(Arch::X86_64) && wanted(Arch::X86_64) {
-        ok &= outer(check);
+        let (good, rows) = outer(check);
+        ok &= good;
+        x86 = rows;
     }
     let emulated: Vec<Arch> = Arch::ALL.into_iter().filter(|&a| Some(a) != host_arch && wanted(a)).collect();
     if !emulated.is_empty() {
-        ok &= gdb::outer(&emulated, check, update);
+        ok &= gdb::outer(&emulated, &x86, check, update);
     }
     if !ok {
         exit(1);
@@ -126,9 +129,9 @@ fn main() {
 // ---------------------------------------------------------------------------------------------
 // The driver.
 
-/// The x86_64 counts (ours and the host kernel's, callgrind); false if `gate` and ours exceeds
-/// the kernel's anywhere.
-fn outer(gate: bool) -> bool {
+/// The x86_64 counts (function, ours, the host kernel's; callgrind), and false if `gate` and
+/// ours exceeds the kernel's anywhere.
+fn outer(gate: bool) -> (bool, Vec<(String, f64, f64)>) {
     if Command::new("valgrind").arg("--version").output().is_err() {
         eprintln!("icount: valgrind not found (scripts/setup.sh installs it)");
         exit(1);
@@ -205,9 +208,9 @@ fn outer(gate: bool) -> bool {
     let worse: Vec<_> = rows.iter().filter(|(_, o, k)| o > k).map(|(f, _, _)| f.as_str()).collect();
     if gate && !worse.is_empty() {
         eprintln!("icount: more instructions than the kernel's image for: {}", worse.join(", "));
-        return false;
+        return (false, rows);
     }
-    true
+    (true, rows)
 }
 
 /// Writes the host vDSO's bytes to `path`; returns its distance in bytes from the first
@@ -754,9 +757,10 @@ while True:
         Ok(out)
     }
 
-    /// Counts every architecture of `arches`, prints one table, and checks (`check`) or
-    /// rewrites (`update`) the expected counts. False if a count failed or grew.
-    pub fn outer(arches: &[Arch], check: bool, update: bool) -> bool {
+    /// Counts every architecture of `arches`, prints one table of every arch's counts (`x86`'s
+    /// callgrind rows beside them when given), and checks (`check`) or rewrites (`update`) the
+    /// expected counts. False if a count failed or grew.
+    pub fn outer(arches: &[Arch], x86: &[(String, f64, f64)], check: bool, update: bool) -> bool {
         let mut results = Vec::new();
         let mut ok = true;
         for &arch in arches {
@@ -777,7 +781,10 @@ while True:
         if results.is_empty() {
             return false;
         }
-        let mut functions: Vec<&str> = Vec::new();
+        // x86_64's getcpu row is its RDPID mode; the rows are matched by function.
+        let x86_of = |f: &str| x86.iter().find(|(g, _, _)| g.strip_suffix(" (RDPID mode)").unwrap_or(g) == f);
+        let mut functions: Vec<&str> =
+            x86.iter().map(|(f, _, _)| f.strip_suffix(" (RDPID mode)").unwrap_or(f)).collect();
         for (_, r) in &results {
             for (f, _) in r {
                 if !functions.contains(&f.as_str()) {
@@ -785,14 +792,26 @@ while True:
                 }
             }
         }
-        println!("\ninstructions per call under qemu-user (gdb stub, stepi from entry to return, `ret` included)\n");
+        println!(
+            "\ninstructions per call, every arch (x86_64: callgrind; the others: stepi through qemu's gdb stub \
+             from entry to return)\n"
+        );
         print!("{:<34}", "function");
+        if !x86.is_empty() {
+            print!(" {:>8} {:>8}", "x86_64", "(kernel)");
+        }
         for (arch, _) in &results {
             print!(" {:>8}", arch.name());
         }
         println!();
         for f in &functions {
             print!("{f:<34}");
+            if !x86.is_empty() {
+                match x86_of(f) {
+                    Some((_, o, k)) => print!(" {o:>8.0} {k:>8.0}"),
+                    None => print!(" {:>8} {:>8}", "-", "-"),
+                }
+            }
             for (_, r) in &results {
                 match r.iter().find(|(g, _)| g == f) {
                     Some((_, n)) => print!(" {n:>8}"),
@@ -801,6 +820,10 @@ while True:
             }
             println!();
         }
+        println!(
+            "\n(x86_64 getcpu: RDPID mode; riscv64 getcpu and flush_icache are the syscall, its ecall \
+             counted as one; -: not exported or not counted)"
+        );
         let expected = read_expected();
         if check {
             for (arch, r) in &results {
