@@ -636,6 +636,31 @@ while True:
     print("icount-count %d %d" % (index, n))
 "#;
 
+    /// Compares one arch's `counts` with the `expected` rows: (failures: a count above its
+    /// expectation or without one; notes: a count below it).
+    pub fn compare(
+        expected: &[(String, String, u64)],
+        arch: &str,
+        counts: &[(String, u64)],
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut failures, mut notes) = (Vec::new(), Vec::new());
+        for (f, n) in counts {
+            match expected.iter().find(|(a, g, _)| a == arch && g == f) {
+                None => failures.push(format!(
+                    "{arch} {f}: no expected count in examples/icount-expected.txt (run with --update)"
+                )),
+                Some((_, _, e)) if n > e => {
+                    failures.push(format!("{arch} {f}: {n} instructions, more than the expected {e}"))
+                }
+                Some((_, _, e)) if n < e => notes.push(format!(
+                    "{arch} {f}: {n} instructions, fewer than the expected {e} (--update records it)"
+                )),
+                Some(_) => {}
+            }
+        }
+        (failures, notes)
+    }
+
     /// Where the committed expected counts live.
     fn expected_path() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/icount-expected.txt")
@@ -643,7 +668,11 @@ while True:
 
     /// `arch function count` lines, `#` comments.
     fn read_expected() -> Vec<(String, String, u64)> {
-        let text = fs::read_to_string(expected_path()).unwrap_or_default();
+        parse_expected(&fs::read_to_string(expected_path()).unwrap_or_default())
+    }
+
+    /// The rows of an expected-counts text.
+    pub fn parse_expected(text: &str) -> Vec<(String, String, u64)> {
         text.lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .filter_map(|l| {
@@ -828,23 +857,11 @@ while True:
         let expected = read_expected();
         if check {
             for (arch, r) in &results {
-                for (f, n) in r {
-                    match expected.iter().find(|(a, g, _)| a == arch.name() && g == f) {
-                        None => {
-                            eprintln!("icount: {} {f}: no expected count in examples/icount-expected.txt (run with --update)", arch.name());
-                            ok = false;
-                        }
-                        Some((_, _, e)) if n > e => {
-                            eprintln!("icount: {} {f}: {n} instructions, more than the expected {e}", arch.name());
-                            ok = false;
-                        }
-                        Some((_, _, e)) if n < e => eprintln!(
-                            "icount: {} {f}: {n} instructions, fewer than the expected {e} (--update records it)",
-                            arch.name()
-                        ),
-                        Some(_) => {}
-                    }
+                let (failures, notes) = compare(&expected, arch.name(), r);
+                for line in notes.iter().chain(&failures) {
+                    eprintln!("icount: {line}");
                 }
+                ok &= failures.is_empty();
             }
         }
         if update {
@@ -871,5 +888,52 @@ while True:
             }
         }
         ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gdb::{compare, parse_expected};
+
+    fn counts(rows: &[(&str, u64)]) -> Vec<(String, u64)> {
+        rows.iter().map(|(f, n)| (f.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn a_grown_or_unrecorded_count_fails_the_gate_and_a_smaller_one_does_not() {
+        let expected =
+            parse_expected("# comment\naarch64 gettimeofday 45\naarch64 clock_getres(MONOTONIC) 23\n");
+        let same =
+            compare(&expected, "aarch64", &counts(&[("gettimeofday", 45), ("clock_getres(MONOTONIC)", 23)]));
+        assert_eq!(same, (vec![], vec![]));
+        let (failures, notes) =
+            compare(&expected, "aarch64", &counts(&[("gettimeofday", 46), ("clock_getres(MONOTONIC)", 22)]));
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].contains("gettimeofday: 46 instructions, more than the expected 45"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let (failures, _) = compare(&expected, "riscv64", &counts(&[("gettimeofday", 1)]));
+        assert!(failures[0].contains("no expected count"), "{failures:?}");
+    }
+
+    #[test]
+    fn the_committed_expectations_cover_every_callable_export_of_every_emulated_arch() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/icount-expected.txt"))
+                .expect("examples/icount-expected.txt");
+        let expected = parse_expected(&text);
+        for arch in [linux_vdso::abi::Arch::Riscv64, linux_vdso::abi::Arch::Aarch64] {
+            let info = arch.info();
+            for export in info.exports {
+                let base = export.name.strip_prefix(info.symbol_prefix).unwrap_or(export.name);
+                if base == "rt_sigreturn" {
+                    continue;
+                }
+                assert!(
+                    expected.iter().any(|(a, f, _)| a == info.name && f.starts_with(base)),
+                    "{} {base} has no expected count",
+                    info.name
+                );
+            }
+        }
     }
 }
