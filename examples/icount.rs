@@ -1,15 +1,30 @@
-//! Instructions per call of every function of our x86_64 image and of the host kernel's vDSO,
-//! counted exactly (so they can gate regressions, unlike timings).
+//! Instructions per call of every function of our images, counted exactly (so they can gate
+//! regressions, unlike timings): x86_64 against the host kernel's vDSO with callgrind, and every
+//! architecture that runs under qemu-user here (riscv64, aarch64) by single-stepping through
+//! qemu's gdb stub.
 //!
-//! `cargo run --release --example icount` runs this program again under
+//! x86_64: `cargo run --release --example icount` runs this program again under
 //! `valgrind --tool=callgrind` once per (image, function, call count) and takes the per-call
 //! count from the difference of two totals (N and 2N calls), minus the same for an empty
 //! function called the same way (the loop and the indirect call), plus that function's one
 //! `ret`. Valgrind hides the host vDSO from the program it runs but leaves the `[vvar]` pages
 //! mapped, so the host image is dumped first (natively) and mapped back under valgrind at its
 //! original distance from `[vvar]`. Valgrind cannot execute `rdpid` or `lsl`, so `getcpu` is
-//! counted with a ptrace single-step counter instead. Results: a table on stdout and
-//! `target/icount/icount.json`.
+//! counted with a ptrace single-step counter instead.
+//!
+//! Under qemu (no PMU, no valgrind for guests): the same example is built for the guest target
+//! and run as `qemu-<arch> -g PORT icount --gdb-child`. That driver maps our image, and before
+//! each call stops itself with a breakpoint instruction holding the entry point in the first
+//! argument register; `gdb-multiarch` (driven by a short Python script) then puts a breakpoint
+//! on the entry, and from it `stepi`s until the pc equals the return address the call left in
+//! the link register: the count is every instruction of the call, its `ret` included. The
+//! driver fills the page just before each call so the fast path is taken (see
+//! [`fill_gdb_page`]) and checks afterwards that it was; every call is counted twice and the two
+//! counts must agree. `--check` compares the counts with `examples/icount-expected.txt` and
+//! fails if any grew; `--update` rewrites that file.
+//!
+//! Results: tables on stdout and `target/icount/icount.json` (x86_64),
+//! `target/icount/<arch>.txt` (the others).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -20,6 +35,7 @@ use std::path::PathBuf;
 use std::process::{exit, Command};
 
 use common::*;
+use linux_vdso::abi::Arch;
 
 /// What is measured: (name, how to call it).
 const FUNCTIONS: &[&str] = &[
@@ -55,34 +71,67 @@ fn out_dir() -> PathBuf {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("--inner") => inner(&args[2], &args[3], args[4].parse().expect("count"), args.get(5)),
-        Some("--step-child") => step_child(&args[2], args.get(3)),
-        Some("--help") | Some("-h") => {
-            println!(
-                "usage: cargo run --release --example icount [-- --check]\n\n\
-                 Counts instructions per call of our image and the host kernel's vDSO (x86_64, valgrind).\n\
-                 --check  exit with status 1 if any function of ours takes more instructions than the kernel's"
-            );
+        Some("--inner") => return inner(&args[2], &args[3], args[4].parse().expect("count"), args.get(5)),
+        Some("--step-child") => return step_child(&args[2], args.get(3)),
+        Some("--gdb-child") => return gdb_child(),
+        _ => {}
+    }
+    let (mut check, mut update, mut only) = (false, false, Vec::new());
+    let mut rest = args.iter().skip(1);
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--check" => check = true,
+            "--update" => update = true,
+            "--arch" => match rest.next().and_then(|n| Arch::from_name(n)) {
+                Some(arch) => only.push(arch),
+                None => {
+                    eprintln!("icount: --arch needs one of {}", Arch::ALL.map(|a| a.name()).join(", "));
+                    exit(2);
+                }
+            },
+            "--help" | "-h" => {
+                println!(
+                    "usage: cargo run --release --example icount [-- [--check] [--update] [--arch ARCH]]\n\n\
+                     Counts instructions per call of our images: x86_64 against the host kernel's vDSO\n\
+                     (callgrind), the architectures qemu-user runs here by single-stepping one call\n\
+                     through qemu's gdb stub (gdb-multiarch).\n\
+                     --check   exit with status 1 if a function of ours takes more instructions than the\n\
+                     \x20         kernel's (x86_64) or than examples/icount-expected.txt records (the others)\n\
+                     --update  rewrite examples/icount-expected.txt with the counts of this run\n\
+                     --arch    count this architecture (repeatable; default: all)"
+                );
+                return;
+            }
+            other => {
+                eprintln!("icount: unknown argument {other:?} (try --help)");
+                exit(2);
+            }
         }
-        None => outer(false),
-        Some("--check") => outer(true),
-        Some(other) => {
-            eprintln!("icount: unknown argument {other:?} (try --help)");
-            exit(2);
-        }
+    }
+    let host_arch = Arch::native();
+    let mut ok = true;
+    let wanted = |a: Arch| only.is_empty() || only.contains(&a);
+    let mut x86 = Vec::new();
+    if host_arch == Some(Arch::X86_64) && wanted(Arch::X86_64) {
+        let (good, rows) = outer(check);
+        ok &= good;
+        x86 = rows;
+    }
+    let emulated: Vec<Arch> = Arch::ALL.into_iter().filter(|&a| Some(a) != host_arch && wanted(a)).collect();
+    if !emulated.is_empty() {
+        ok &= gdb::outer(&emulated, &x86, check, update);
+    }
+    if !ok {
+        exit(1);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The driver.
 
-fn outer(gate: bool) {
-    if !cfg!(target_arch = "x86_64") {
-        eprintln!(
-            "icount: instruction counts need valgrind on x86_64 (there is no host vDSO under qemu-user)"
-        );
-        exit(1);
-    }
+/// The x86_64 counts (function, ours, the host kernel's; callgrind), and false if `gate` and
+/// ours exceeds the kernel's anywhere.
+fn outer(gate: bool) -> (bool, Vec<(String, f64, f64)>) {
     if Command::new("valgrind").arg("--version").output().is_err() {
         eprintln!("icount: valgrind not found (scripts/setup.sh installs it)");
         exit(1);
@@ -159,8 +208,9 @@ fn outer(gate: bool) {
     let worse: Vec<_> = rows.iter().filter(|(_, o, k)| o > k).map(|(f, _, _)| f.as_str()).collect();
     if gate && !worse.is_empty() {
         eprintln!("icount: more instructions than the kernel's image for: {}", worse.join(", "));
-        exit(1);
+        return (false, rows);
     }
+    (true, rows)
 }
 
 /// Writes the host vDSO's bytes to `path`; returns its distance in bytes from the first
@@ -207,6 +257,12 @@ fn map_host_dump(arg: &str) -> Entry {
 }
 
 fn fill_our_page(mapped: &vdso_kernel_stub::MappedVdso) {
+    fill_page(mapped, 6_710_886, 24);
+}
+
+/// Fills the data page as a live one: the counter a moment ago, `mult`/`shift` as given, every
+/// base at 1,700,000,000 s and a half.
+fn fill_page(mapped: &vdso_kernel_stub::MappedVdso, mult: u32, shift: u32) {
     use linux_vdso::abi::{clock_mode, VdsoTimestamp};
     let mut w = mapped.writer::<vdso_kernel_stub::NativeArchData>().expect("writer");
     w.update(|pair| {
@@ -216,11 +272,11 @@ fn fill_our_page(mapped: &vdso_kernel_stub::MappedVdso) {
             // so the calls take the path they take between two ticks.
             vd.cycle_last = vdso_kernel_stub::counter::read_counter();
             vd.mask = u64::MAX;
-            vd.mult = 6_710_886;
-            vd.shift = 24;
+            vd.mult = mult;
+            vd.shift = shift;
             vd.hrtimer_res = 1;
             // HRES bases hold shifted nanoseconds, COARSE ones plain.
-            vd.bases.basetime = [VdsoTimestamp { sec: 1_700_000_000, nsec: 500_000_000 << 24 }; 12];
+            vd.bases.basetime = [VdsoTimestamp { sec: 1_700_000_000, nsec: 500_000_000 << shift }; 12];
             for coarse in [libc::CLOCK_REALTIME_COARSE, libc::CLOCK_MONOTONIC_COARSE] {
                 // SAFETY: `basetime` is the active member of a data page.
                 unsafe { vd.bases.basetime[coarse as usize].nsec = 500_000_000 };
@@ -340,5 +396,544 @@ fn step_count(which: &str) -> u64 {
         libc::ptrace(libc::PTRACE_CONT, pid, 0, 0);
         let _ = child.wait();
         steps
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Under qemu: the driver the gdb script single-steps, and the host side that runs both.
+
+/// One way of calling an export.
+#[derive(Clone, Copy)]
+enum Call {
+    ClockGettime(i32),
+    Gettimeofday,
+    ClockGetres(i32),
+    Time,
+    Getcpu,
+    FlushIcache,
+    Hwprobe,
+}
+
+/// Every clock id the images serve from the page (`HRES_MASK`, `RAW_MASK`, `COARSE_MASK`).
+const SERVED_CLOCKS: [(&str, i32); 7] = [
+    ("REALTIME", libc::CLOCK_REALTIME),
+    ("MONOTONIC", libc::CLOCK_MONOTONIC),
+    ("MONOTONIC_RAW", libc::CLOCK_MONOTONIC_RAW),
+    ("BOOTTIME", libc::CLOCK_BOOTTIME),
+    ("TAI", libc::CLOCK_TAI),
+    ("REALTIME_COARSE", libc::CLOCK_REALTIME_COARSE),
+    ("MONOTONIC_COARSE", libc::CLOCK_MONOTONIC_COARSE),
+];
+
+/// The base every clock of [`fill_gdb_page`] starts from.
+const BASE_SEC: i64 = 1_700_000_000;
+
+/// The page the single-stepped calls read: as [`fill_page`], at 1/256 ns per counter tick, so
+/// that the tens of milliseconds gdb takes between the fill and the counter read (even a
+/// 3 GHz counter, as qemu-riscv64's `rdtime` is the host's TSC, for 40 s) stay far from the
+/// half second that would carry into the seconds. The counted path is then the fast path of a
+/// live page between two updates: counter mode ARCH, sequence even and unchanged, no namespace,
+/// no carry (checked after each call), 64-bit arithmetic exact.
+fn fill_gdb_page(mapped: &vdso_kernel_stub::MappedVdso) {
+    fill_page(mapped, 1, 8);
+}
+
+/// Stops this process with the architecture's breakpoint instruction, `entry` in the first
+/// argument register and `index` in the second, for the gdb script to read.
+#[inline(never)]
+fn trap(entry: usize, index: usize) {
+    // SAFETY: a breakpoint trap; under gdb the script moves the pc past it and continues.
+    // Nothing else is touched.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!("brk #0", in("x0") entry, in("x1") index, options(nostack))
+    };
+    // SAFETY: as above (`ebreak`, spelt as its 4-byte word so it is never the 2-byte c.ebreak).
+    #[cfg(target_arch = "riscv64")]
+    unsafe {
+        std::arch::asm!(".4byte 0x00100073", in("a0") entry, in("a1") index, options(nostack))
+    };
+    // `gdb_child` refuses other architectures before any trap.
+    #[cfg(not(any(target_arch = "aarch64", target_arch = "riscv64")))]
+    let _ = (entry, index);
+}
+
+/// The guest side: maps our image, lists the calls its exports allow (printing
+/// `icount-func INDEX NAME`), then makes each call twice, each after a [`trap`] and a fresh
+/// fill of the page, and checks that the fast path answered.
+fn gdb_child() {
+    use vdso_kernel_stub::symbols::DynImage;
+    if !cfg!(any(target_arch = "aarch64", target_arch = "riscv64")) {
+        eprintln!("icount: --gdb-child runs under qemu-user (aarch64, riscv64), not on this architecture");
+        exit(2);
+    }
+    let image = linux_vdso::Image::native().expect("an architecture of the table");
+    let (mapped, _) = map_ours();
+    let info = image.arch().info();
+    let dynimg = DynImage::parse(mapped.image()).expect("parse our image");
+    let mut calls: Vec<(String, usize, Call)> = Vec::new();
+    for export in info.exports.iter().filter(|e| !e.weak) {
+        let sym = dynimg.lookup(export.name, info.version_node).expect("every export resolves");
+        let addr = dynimg.address(&sym);
+        let base = export.name.strip_prefix(info.symbol_prefix).unwrap_or(export.name);
+        match base {
+            "clock_gettime" => {
+                for (name, id) in SERVED_CLOCKS {
+                    calls.push((format!("clock_gettime({name})"), addr, Call::ClockGettime(id)));
+                }
+            }
+            "gettimeofday" => calls.push((base.into(), addr, Call::Gettimeofday)),
+            "clock_getres" => {
+                calls.push(("clock_getres(MONOTONIC)".into(), addr, Call::ClockGetres(libc::CLOCK_MONOTONIC)))
+            }
+            "time" => calls.push((base.into(), addr, Call::Time)),
+            "getcpu" => calls.push((base.into(), addr, Call::Getcpu)),
+            "flush_icache" => calls.push((base.into(), addr, Call::FlushIcache)),
+            "riscv_hwprobe" => calls.push((base.into(), addr, Call::Hwprobe)),
+            "rt_sigreturn" => {} // not a function: the kernel returns signal handlers through it
+            other => {
+                eprintln!("icount: no way to call the export {other} yet; add it to gdb_child");
+                exit(1);
+            }
+        }
+    }
+    for (i, (name, _, _)) in calls.iter().enumerate() {
+        println!("icount-func {i} {name}");
+    }
+    for (i, (name, addr, call)) in calls.iter().enumerate() {
+        for _ in 0..2 {
+            trap(*addr, i);
+            fill_gdb_page(&mapped);
+            // SAFETY: `addr` is the export's entry in the mapped image; each is called with its
+            // C prototype and valid pointers.
+            let ok = unsafe { make_call(*addr, *call) };
+            if !ok {
+                eprintln!("icount: {name} did not answer from the page's fast path");
+                exit(1);
+            }
+        }
+    }
+}
+
+/// Calls the export at `addr` once as `call` says; whether the answer is the fast path's.
+///
+/// # Safety
+/// `addr` must be the mapped entry point of the export `call` describes.
+unsafe fn make_call(addr: usize, call: Call) -> bool {
+    let mut ts = Ts { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY (all transmutes and calls): per the caller, `addr` is that export, with that
+    // prototype; every pointer passed is valid for the call.
+    unsafe {
+        match call {
+            Call::ClockGettime(id) => {
+                let f = std::mem::transmute::<usize, ClockFn>(addr);
+                let r = f(id, &mut ts);
+                let coarse = id == libc::CLOCK_REALTIME_COARSE || id == libc::CLOCK_MONOTONIC_COARSE;
+                // Counter clocks lie half a second on, short of the carry; COARSE ones exactly on.
+                r == 0
+                    && ts.tv_sec == BASE_SEC
+                    && if coarse {
+                        ts.tv_nsec == 500_000_000
+                    } else {
+                        (500_000_000..1_000_000_000).contains(&ts.tv_nsec)
+                    }
+            }
+            Call::Gettimeofday => {
+                let f = std::mem::transmute::<usize, TodFn>(addr);
+                let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+                f(&mut tv, std::ptr::null_mut()) == 0 && tv.tv_sec == BASE_SEC && tv.tv_usec >= 500_000
+            }
+            Call::ClockGetres(id) => {
+                let f = std::mem::transmute::<usize, ClockFn>(addr);
+                f(id, &mut ts) == 0 && ts.tv_sec == 0 && ts.tv_nsec == 1
+            }
+            Call::Time => std::mem::transmute::<usize, TimeFn>(addr)(std::ptr::null_mut()) == BASE_SEC,
+            // getcpu and flush_icache are the syscall on riscv64: what is counted is the image's
+            // side of it (one `ecall` counts one).
+            Call::Getcpu => {
+                let (mut cpu, mut node) = (u32::MAX, u32::MAX);
+                std::mem::transmute::<usize, CpuFn>(addr)(&mut cpu, &mut node, std::ptr::null_mut()) == 0
+                    && cpu != u32::MAX
+            }
+            Call::FlushIcache => {
+                type FlushFn = unsafe extern "C" fn(usize, usize, usize) -> i32;
+                std::mem::transmute::<usize, FlushFn>(addr)(0, 0, 0) == 0
+            }
+            Call::Hwprobe => {
+                // One pair, key 0 (MVENDORID), all CPUs, no flags: answered from the page.
+                type HwprobeFn = unsafe extern "C" fn(*mut [i64; 2], usize, usize, *mut u8, u32) -> i32;
+                let mut pair = [0i64, -7];
+                std::mem::transmute::<usize, HwprobeFn>(addr)(&mut pair, 1, 0, std::ptr::null_mut(), 0) == 0
+                    && pair == [0, 0]
+            }
+        }
+    }
+}
+
+mod gdb {
+    //! The host side of the qemu counts: builds the driver for each architecture, runs it under
+    //! `qemu-<arch> -g PORT` and `gdb-multiarch` with [`SCRIPT`], and compares with the
+    //! committed expectations.
+
+    use std::collections::BTreeMap;
+    use std::fs;
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use linux_vdso::abi::Arch;
+
+    /// The gdb side: connect, then at each of the driver's traps read the entry point and the
+    /// call's index, step over the trap, run to the entry and `stepi` until the pc is the link
+    /// register's return address. Prints `icount-count INDEX N`.
+    const SCRIPT: &str = r#"
+import gdb, time
+gdb.execute("set pagination off")
+gdb.execute("set confirm off")
+deadline = time.time() + 20
+while True:
+    try:
+        gdb.execute("target remote 127.0.0.1:%d" % PORT, to_string=True)
+        break
+    except gdb.error:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.05)
+arch = gdb.selected_frame().architecture().name()
+if arch.startswith("aarch64"):
+    arg0, arg1, link, trap = "$x0", "$x1", "$x30", 0xd4200000
+elif arch.startswith("riscv"):
+    arg0, arg1, link, trap = "$a0", "$a1", "$ra", 0x00100073
+else:
+    raise gdb.GdbError("icount: no rules for " + arch)
+def reg(r):
+    return int(gdb.parse_and_eval(r)) & 0xffffffffffffffff
+def word(addr):
+    return int.from_bytes(gdb.selected_inferior().read_memory(addr, 4).tobytes(), "little")
+while True:
+    gdb.execute("continue", to_string=True)
+    if not gdb.selected_inferior().threads():
+        break
+    pc = reg("$pc")
+    if word(pc) != trap:
+        raise gdb.GdbError("icount: stopped at %#x, not at the driver's trap" % pc)
+    entry, index = reg(arg0), reg(arg1)
+    gdb.execute("set $pc = %d" % (pc + 4))
+    gdb.execute("tbreak *%d" % entry, to_string=True)
+    gdb.execute("continue", to_string=True)
+    if reg("$pc") != entry:
+        raise gdb.GdbError("icount: did not reach the entry %#x" % entry)
+    ret, n = reg(link), 0
+    while True:
+        gdb.execute("stepi", to_string=True)
+        n += 1
+        if reg("$pc") == ret:
+            break
+        if n > 100000:
+            raise gdb.GdbError("icount: no return after 100000 steps")
+    print("icount-count %d %d" % (index, n))
+"#;
+
+    /// Compares one arch's `counts` with the `expected` rows: (failures: a count above its
+    /// expectation or without one; notes: a count below it).
+    pub fn compare(
+        expected: &[(String, String, u64)],
+        arch: &str,
+        counts: &[(String, u64)],
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut failures, mut notes) = (Vec::new(), Vec::new());
+        for (f, n) in counts {
+            match expected.iter().find(|(a, g, _)| a == arch && g == f) {
+                None => failures.push(format!(
+                    "{arch} {f}: no expected count in examples/icount-expected.txt (run with --update)"
+                )),
+                Some((_, _, e)) if n > e => {
+                    failures.push(format!("{arch} {f}: {n} instructions, more than the expected {e}"))
+                }
+                Some((_, _, e)) if n < e => notes.push(format!(
+                    "{arch} {f}: {n} instructions, fewer than the expected {e} (--update records it)"
+                )),
+                Some(_) => {}
+            }
+        }
+        (failures, notes)
+    }
+
+    /// Where the committed expected counts live.
+    fn expected_path() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/icount-expected.txt")
+    }
+
+    /// `arch function count` lines, `#` comments.
+    fn read_expected() -> Vec<(String, String, u64)> {
+        parse_expected(&fs::read_to_string(expected_path()).unwrap_or_default())
+    }
+
+    /// The rows of an expected-counts text.
+    pub fn parse_expected(text: &str) -> Vec<(String, String, u64)> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?.to_string(), w.next()?.to_string(), w.next()?.parse().ok()?))
+            })
+            .collect()
+    }
+
+    fn target_dir() -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+    }
+
+    /// Waits for `child` at most `limit`; kills it after that.
+    fn wait_for(child: &mut Child, limit: Duration, what: &str) -> Result<std::process::ExitStatus, String> {
+        let start = Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Ok(status),
+                Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("{what} did not finish within {} s", limit.as_secs()));
+                }
+            }
+        }
+    }
+
+    /// Counts every call of one architecture's image: (function, instructions) in the driver's order.
+    fn count(arch: Arch) -> Result<Vec<(String, u64)>, String> {
+        let info = arch.info();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // The driver's own code is not counted, so the quicker debug build serves.
+        let status = Command::new(&cargo)
+            .args(["build", "--quiet", "--example", "icount", "--target", info.linux_target])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .map_err(|e| format!("running {cargo}: {e}"))?;
+        if !status.success() {
+            return Err(format!("building the {} driver failed", info.name));
+        }
+        let exe = target_dir().join(info.linux_target).join("debug/examples/icount");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("finding a free port: {e}"))?
+            .port();
+        let script = super::out_dir().join(format!("gdb-step-{}.py", info.name));
+        fs::write(&script, format!("PORT = {port}\n{SCRIPT}"))
+            .map_err(|e| format!("writing {script:?}: {e}"))?;
+        let mut qemu = Command::new(info.emulation.qemu)
+            .args(["-L", info.emulation.ld_prefix, "-g", &port.to_string()])
+            .arg(&exe)
+            .arg("--gdb-child")
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("running {} (scripts/setup.sh installs it): {e}", info.emulation.qemu))?;
+        let gdb = Command::new("gdb-multiarch")
+            .args(["-nx", "-batch", "-x"])
+            .arg(&script)
+            .stdout(Stdio::piped())
+            .spawn();
+        let mut gdb = match gdb {
+            Ok(g) => g,
+            Err(e) => {
+                let _ = qemu.kill();
+                let _ = qemu.wait();
+                return Err(format!("running gdb-multiarch (scripts/setup.sh installs it): {e}"));
+            }
+        };
+        let limit = Duration::from_secs(60);
+        let gdb_status = wait_for(&mut gdb, limit, "gdb-multiarch");
+        let qemu_status = wait_for(&mut qemu, Duration::from_secs(5), info.emulation.qemu);
+        let (mut gdb_out, mut qemu_out) = (String::new(), String::new());
+        gdb.stdout.take().map(|mut o| o.read_to_string(&mut gdb_out));
+        qemu.stdout.take().map(|mut o| o.read_to_string(&mut qemu_out));
+        if !gdb_status?.success() || !qemu_status?.success() {
+            return Err(format!("the {} count failed (gdb said: {})", info.name, gdb_out.trim()));
+        }
+        let tagged = |text: &str, tag: &str| -> Vec<(usize, String)> {
+            text.lines()
+                .filter_map(|l| {
+                    let rest = l.strip_prefix(tag)?.trim();
+                    let (i, v) = rest.split_once(' ')?;
+                    Some((i.parse().ok()?, v.to_string()))
+                })
+                .collect()
+        };
+        let names = tagged(&qemu_out, "icount-func ");
+        let mut counts: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        for (i, n) in tagged(&gdb_out, "icount-count ") {
+            counts.entry(i).or_default().push(n.parse().map_err(|_| "a count that is not a number")?);
+        }
+        let mut out = Vec::new();
+        for (i, name) in names {
+            match counts.get(&i).map(Vec::as_slice) {
+                Some([a, b]) if a == b => out.push((name, *a)),
+                Some([a, b]) => {
+                    return Err(format!(
+                        "{} {name}: two calls counted {a} and {b}: not deterministic",
+                        info.name
+                    ))
+                }
+                other => return Err(format!("{} {name}: expected two counts, got {other:?}", info.name)),
+            }
+        }
+        if out.is_empty() {
+            return Err(format!("{}: the driver listed no calls", info.name));
+        }
+        Ok(out)
+    }
+
+    /// Counts every architecture of `arches`, prints one table of every arch's counts (`x86`'s
+    /// callgrind rows beside them when given), and checks (`check`) or rewrites (`update`) the
+    /// expected counts. False if a count failed or grew.
+    pub fn outer(arches: &[Arch], x86: &[(String, f64, f64)], check: bool, update: bool) -> bool {
+        let mut results = Vec::new();
+        let mut ok = true;
+        for &arch in arches {
+            let start = Instant::now();
+            match count(arch) {
+                Ok(r) => {
+                    eprintln!("icount: {} counted in {:.1} s", arch.name(), start.elapsed().as_secs_f64());
+                    let text: String = r.iter().map(|(f, n)| format!("{f} {n}\n")).collect();
+                    let _ = fs::write(super::out_dir().join(format!("{}.txt", arch.name())), text);
+                    results.push((arch, r));
+                }
+                Err(e) => {
+                    eprintln!("icount: {e}");
+                    ok = false;
+                }
+            }
+        }
+        if results.is_empty() {
+            return false;
+        }
+        // x86_64's getcpu row is its RDPID mode; the rows are matched by function.
+        let x86_of = |f: &str| x86.iter().find(|(g, _, _)| g.strip_suffix(" (RDPID mode)").unwrap_or(g) == f);
+        let mut functions: Vec<&str> =
+            x86.iter().map(|(f, _, _)| f.strip_suffix(" (RDPID mode)").unwrap_or(f)).collect();
+        for (_, r) in &results {
+            for (f, _) in r {
+                if !functions.contains(&f.as_str()) {
+                    functions.push(f);
+                }
+            }
+        }
+        println!(
+            "\ninstructions per call, every arch (x86_64: callgrind; the others: stepi through qemu's gdb stub \
+             from entry to return)\n"
+        );
+        print!("{:<34}", "function");
+        if !x86.is_empty() {
+            print!(" {:>8} {:>8}", "x86_64", "(kernel)");
+        }
+        for (arch, _) in &results {
+            print!(" {:>8}", arch.name());
+        }
+        println!();
+        for f in &functions {
+            print!("{f:<34}");
+            if !x86.is_empty() {
+                match x86_of(f) {
+                    Some((_, o, k)) => print!(" {o:>8.0} {k:>8.0}"),
+                    None => print!(" {:>8} {:>8}", "-", "-"),
+                }
+            }
+            for (_, r) in &results {
+                match r.iter().find(|(g, _)| g == f) {
+                    Some((_, n)) => print!(" {n:>8}"),
+                    None => print!(" {:>8}", "-"),
+                }
+            }
+            println!();
+        }
+        println!(
+            "\n(x86_64 getcpu: RDPID mode; riscv64 getcpu and flush_icache are the syscall, its ecall \
+             counted as one; -: not exported or not counted)"
+        );
+        let expected = read_expected();
+        if check {
+            for (arch, r) in &results {
+                let (failures, notes) = compare(&expected, arch.name(), r);
+                for line in notes.iter().chain(&failures) {
+                    eprintln!("icount: {line}");
+                }
+                ok &= failures.is_empty();
+            }
+        }
+        if update {
+            let counted: Vec<&str> = results.iter().map(|(a, _)| a.name()).collect();
+            let mut text = String::from(
+                "# Instructions per call of our images under qemu-user, counted by single-stepping through\n\
+                 # qemu's gdb stub (cargo run --release --example icount). `--check` fails if a count grows;\n\
+                 # `--update` rewrites this file. arch function instructions\n",
+            );
+            for (a, f, n) in expected.iter().filter(|(a, _, _)| !counted.contains(&a.as_str())) {
+                text += &format!("{a} {f} {n}\n");
+            }
+            for (arch, r) in &results {
+                for (f, n) in r {
+                    text += &format!("{} {f} {n}\n", arch.name());
+                }
+            }
+            match fs::write(expected_path(), text) {
+                Ok(()) => eprintln!("icount: wrote {}", expected_path().display()),
+                Err(e) => {
+                    eprintln!("icount: writing {}: {e}", expected_path().display());
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gdb::{compare, parse_expected};
+
+    fn counts(rows: &[(&str, u64)]) -> Vec<(String, u64)> {
+        rows.iter().map(|(f, n)| (f.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn a_grown_or_unrecorded_count_fails_the_gate_and_a_smaller_one_does_not() {
+        let expected =
+            parse_expected("# comment\naarch64 gettimeofday 45\naarch64 clock_getres(MONOTONIC) 23\n");
+        let same =
+            compare(&expected, "aarch64", &counts(&[("gettimeofday", 45), ("clock_getres(MONOTONIC)", 23)]));
+        assert_eq!(same, (vec![], vec![]));
+        let (failures, notes) =
+            compare(&expected, "aarch64", &counts(&[("gettimeofday", 46), ("clock_getres(MONOTONIC)", 22)]));
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].contains("gettimeofday: 46 instructions, more than the expected 45"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let (failures, _) = compare(&expected, "riscv64", &counts(&[("gettimeofday", 1)]));
+        assert!(failures[0].contains("no expected count"), "{failures:?}");
+    }
+
+    #[test]
+    fn the_committed_expectations_cover_every_callable_export_of_every_emulated_arch() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/icount-expected.txt"))
+                .expect("examples/icount-expected.txt");
+        let expected = parse_expected(&text);
+        for arch in [linux_vdso::abi::Arch::Riscv64, linux_vdso::abi::Arch::Aarch64] {
+            let info = arch.info();
+            for export in info.exports {
+                let base = export.name.strip_prefix(info.symbol_prefix).unwrap_or(export.name);
+                if base == "rt_sigreturn" {
+                    continue;
+                }
+                assert!(
+                    expected.iter().any(|(a, f, _)| a == info.name && f.starts_with(base)),
+                    "{} {base} has no expected count",
+                    info.name
+                );
+            }
+        }
     }
 }

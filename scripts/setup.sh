@@ -53,6 +53,7 @@ declare -A packages=(
   [/usr/bin/strace]=strace
   [/usr/bin/valgrind]=valgrind
   [/usr/bin/gdb]=gdb
+  [/usr/bin/gdb-multiarch]=gdb-multiarch
 )
 missing=()
 for f in "${!packages[@]}"; do

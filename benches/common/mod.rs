@@ -24,6 +24,8 @@ pub struct Entry {
     pub time: Option<TimeFn>,
     /// The image's `getcpu`, or the raw syscall where it has none (aarch64).
     pub getcpu: CpuFn,
+    /// Whether `getcpu` is the image's own (false: the syscall stands in).
+    pub has_getcpu: bool,
 }
 
 /// Resolves the entry points of an image mapped at `mem` (its ELF header first).
@@ -45,6 +47,7 @@ pub unsafe fn resolve(mem: &[u8], version: &str, prefix: &str) -> Result<Entry, 
             gettimeofday: std::mem::transmute::<usize, TodFn>(get("gettimeofday")?),
             time: get("time").ok().map(|a| std::mem::transmute::<usize, TimeFn>(a)),
             getcpu: get("getcpu").map(|a| std::mem::transmute::<usize, CpuFn>(a)).unwrap_or(sys_getcpu),
+            has_getcpu: get("getcpu").is_ok(),
         })
     }
 }
