@@ -10,10 +10,15 @@ scripts/setup.sh
 echo "== building every image" >&2
 cargo build --release --quiet --bin vdso
 ./target/release/vdso build --out target/vdso
-echo "== building the riscv64 launcher for vdso run (docs/launcher.md)" >&2
-scripts/build-riscv64-launcher.sh >/dev/null
+echo "== building the riscv64 and aarch64 launchers for vdso run (docs/launcher.md)" >&2
+scripts/build-launcher.sh riscv64 >/dev/null
+scripts/build-launcher.sh aarch64 >/dev/null
 echo "== an unmodified program on our image: vdso run --realtime-offset +100y -- date -u" >&2
 ./target/release/vdso run --realtime-offset +100y -- date -u
+echo "== the same for an unmodified aarch64 program, under qemu-aarch64" >&2
+mkdir -p target/tmp
+aarch64-linux-gnu-gcc -O2 -o target/tmp/clocks-aarch64 tests/fixtures/launcher/clocks.c
+./target/release/vdso run --realtime-offset 2099-01-01T00:00:00Z -- target/tmp/clocks-aarch64
 echo "== calling each image through its own symbol tables, with a live data page" >&2
 cargo run --release --quiet --example demo
 echo "== the same for riscv64, under qemu-riscv64" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The real-client matrix in one command: builds the fixtures (once) and the riscv64 launcher,
-# runs every consumer on our image through `vdso run` (x86_64 natively under strace, riscv64
-# under qemu-riscv64) and prints the table consumer x arch x verdict. Exits non-zero if a row
-# fails. The same test runs in `cargo test` (tests/launcher_matrix.rs).
+# The real-client matrix in one command: builds the fixtures (once) and the riscv64 and aarch64
+# launchers, runs every consumer on our image through `vdso run` (x86_64 natively under strace,
+# riscv64 and aarch64 under qemu-user with its syscall log) and prints the table
+# consumer x arch x verdict. Exits non-zero if a row fails. The same test runs in `cargo test`
+# (tests/launcher_matrix.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -70,4 +70,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
     say "apt-get could not install ${missing[*]}"; exit 1; }
 fi
+# --- Zig's C compiler, from PyPI ---------------------------------------------------------------
+# The client matrix builds its static musl C rows for riscv64 and aarch64 with it
+# (`python3 -m ziglang cc -target <arch>-linux-musl -static`): Debian ships musl-gcc for the host
+# only. The `ziglang` wheel carries Zig and its musl sources; nothing else is downloaded.
+if ! python3 -m ziglang version >/dev/null 2>&1; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    say "installing Debian package python3-pip (for ziglang)"
+    ${SUDO-} apt-get install -y -qq --no-install-recommends python3-pip >&2
+  fi
+  say "installing Zig's C compiler (PyPI package ziglang==0.17.1) for the cross musl fixtures"
+  # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told.
+  python3 -m pip install --quiet "ziglang==0.17.1" >&2 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "ziglang==0.17.1" >&2 || {
+    say "pip could not install ziglang; run: python3 -m pip install ziglang==0.17.1"; exit 1; }
+fi
 say "ready"

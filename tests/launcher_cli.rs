@@ -3,9 +3,9 @@
 //! found), never a panic; and a program that does run keeps its arguments, environment, output,
 //! exit status and death by signal.
 //!
-//! Not run as aarch64 binaries: `vdso run` on aarch64 (its launcher rows, the foreign-arch cases
-//! seen from an aarch64 launcher) is the launcher part of issue 11, not done yet; the aarch64
-//! image itself is tested by every other test file.
+//! Not run as aarch64 binaries: the x86_64 run drives the aarch64 launcher under qemu-aarch64
+//! (tests/launcher_matrix.rs); the riscv64 run checks what a launcher under qemu sees of the
+//! foreign-architecture cases (which an aarch64 run would repeat).
 #![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
@@ -18,6 +18,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
+
+use linux_vdso::Arch;
 
 fn vdso_run(args: &[&str]) -> Output {
     common::bin_command(env!("CARGO_BIN_EXE_vdso")).arg("run").args(args).output().expect("run vdso")
@@ -110,17 +112,29 @@ fn files_that_are_not_runnable_elf_executables_cannot_execute() {
     refused(&vdso_run(&["--", dir.to_str().unwrap()]), 126, "not a regular file");
 }
 
+/// The architectures the x86_64 launcher runs under qemu (every row but x86_64's).
+fn emulated_arches() -> impl Iterator<Item = Arch> {
+    Arch::ALL.into_iter().filter(|a| *a != Arch::X86_64)
+}
+
+/// The host's /bin/true with `arch`'s ELF machine in its header.
+fn looking_like(dir: &Path, arch: Arch) -> PathBuf {
+    let mut bytes = host_true();
+    bytes[18..20].copy_from_slice(&arch.e_machine().to_le_bytes());
+    executable(dir, &format!("{}-looking", arch.name()), &bytes)
+}
+
 #[test]
 fn another_architecture_than_asked_cannot_execute() {
     let dir = common::scratch_dir("launcher-cli-arch");
-    let mut rv = host_true();
-    rv[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
-    let rv = executable(&dir, "riscv-looking", &rv);
-    let o = vdso_run(&["--arch", "x86_64", "--", rv.to_str().unwrap()]);
-    if cfg!(target_arch = "x86_64") {
-        refused(&o, 126, "a riscv64 program, but --arch x86_64");
-    } else {
-        refused(&o, 126, "cannot run x86_64 programs from the riscv64 launcher");
+    for arch in emulated_arches() {
+        let prog = looking_like(&dir, arch);
+        let o = vdso_run(&["--arch", "x86_64", "--", prog.to_str().unwrap()]);
+        if cfg!(target_arch = "x86_64") {
+            refused(&o, 126, &format!("a {} program, but --arch x86_64", arch.name()));
+        } else {
+            refused(&o, 126, "cannot run x86_64 programs from the riscv64 launcher");
+        }
     }
 }
 
@@ -198,24 +212,49 @@ fn date_reads_the_offset_wall_clock() {
 }
 
 #[test]
-fn a_riscv64_launcher_that_is_not_one_is_a_setup_error() {
+fn a_foreign_launcher_that_is_not_one_is_a_setup_error() {
     let dir = common::scratch_dir("launcher-cli-foreign");
     let not_a_launcher = executable(&dir, "not-a-launcher", b"#!/bin/sh\nexit 0\n");
-    let mut rv = host_true();
-    rv[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
-    let rv = executable(&dir, "riscv-looking", &rv);
-    let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
-        .args(["run", "--arch", "riscv64", "--", rv.to_str().unwrap()])
-        .env("VDSO_RISCV64_LAUNCHER", &not_a_launcher)
-        .output()
-        .unwrap();
-    if cfg!(target_arch = "x86_64") {
-        refused(&o, 124, "which is not a riscv64 ELF executable");
-    } else {
-        // The riscv64 launcher runs riscv64 programs itself and never looks for another one:
-        // this program (an x86_64 body with a riscv64 header) fails at its x86_64 loader.
-        refused(&o, 126, "cannot use its interpreter /lib64/ld-linux-x86-64.so.2");
+    for arch in emulated_arches() {
+        let name = arch.name();
+        let prog = looking_like(&dir, arch);
+        // `$VDSO_RISCV64_LAUNCHER`, `$VDSO_AARCH64_LAUNCHER`: one per row.
+        let o = common::bin_command(env!("CARGO_BIN_EXE_vdso"))
+            .args(["run", "--arch", name, "--", prog.to_str().unwrap()])
+            .env(vdso_launcher::foreign::launcher_env(arch), &not_a_launcher)
+            .output()
+            .unwrap();
+        if cfg!(target_arch = "x86_64") {
+            refused(&o, 124, &format!("which is not a {name} ELF executable"));
+        } else if Some(arch) == Arch::native() {
+            // The riscv64 launcher runs riscv64 programs itself and never looks for another one:
+            // this program (an x86_64 body with a riscv64 header) fails at its x86_64 loader.
+            refused(&o, 126, "cannot use its interpreter /lib64/ld-linux-x86-64.so.2");
+        } else {
+            // A launcher under qemu starts no second qemu.
+            refused(&o, 126, &format!("cannot run {name} programs from the riscv64 launcher"));
+        }
     }
+}
+
+/// `scripts/build-launcher.sh` builds each launcher from its row of the table: the Rust target
+/// and the text address it reads from `abi/src/<arch>.rs` are the row's (a row whose format the
+/// script no longer reads would otherwise build with the wrong flags or not at all).
+#[test]
+fn the_launcher_build_script_reads_each_row() {
+    for arch in emulated_arches() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-launcher.sh");
+        let o = Command::new(&script).args(["--row", arch.name()]).output().expect("bash");
+        assert!(o.status.success(), "{}: {}", arch.name(), stderr(&o));
+        let want = format!("{} {:#x}\n", arch.linux_target(), arch.info().emulation.launcher_text);
+        assert_eq!(String::from_utf8_lossy(&o.stdout), want, "{}", arch.name());
+    }
+    let o = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-launcher.sh"))
+        .args(["--row", "s390x"])
+        .output()
+        .expect("bash");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no row named s390x"), "{}", stderr(&o));
 }
 
 /// Generous: qemu-riscv64 is slow; a hang is what this bounds.

@@ -69,6 +69,11 @@ pub const INFO: ArchInfo = ArchInfo {
         qemu: "qemu-aarch64",
         ld_prefix: "/usr/aarch64-linux-gnu",
         cross_gcc: "aarch64-linux-gnu-gcc",
+        goarch: "arm64",
+        // 1.5 GiB: clear of 0x400000 (GNU ld's aarch64 executables) and 0x10000 (Go's), far
+        // below where qemu-aarch64 7.2 maps loaders and position-independent programs
+        // (0x55_0000_0000 on an x86_64 host), within the small code model's 4 GiB.
+        launcher_text: 0x6000_0000,
     },
 };
 

@@ -80,6 +80,13 @@ pub struct Emulation {
     pub ld_prefix: &'static str,
     /// The cross C compiler that links test binaries (Debian's `riscv64-linux-gnu-gcc`).
     pub cross_gcc: &'static str,
+    /// Go's `GOARCH` for it (`riscv64`, `arm64`): the client matrix builds its Go program so.
+    pub goarch: &'static str,
+    /// Where the text of the static `vdso` launcher built for it starts
+    /// (`-Wl,-Ttext-segment`): clear of where its executables link, of where qemu-user maps its
+    /// guests' loaders and position-independent programs, and within its static start files'
+    /// code model (`scripts/build-launcher.sh` reads it here; docs/launcher.md says why).
+    pub launcher_text: u64,
 }
 
 /// Every fact about one architecture's image and mapping.

@@ -5,7 +5,7 @@
 //!
 //! | status | meaning |
 //! |---:|---|
-//! | 124 | the launcher could not set up (mapping, writer process, calibration, qemu or the riscv64 launcher missing) |
+//! | 124 | the launcher could not set up (mapping, writer process, calibration, qemu or another architecture's launcher missing) |
 //! | 125 | bad usage: no program, an unknown option, a bad option value, an offset that puts a clock before its epoch |
 //! | 126 | the program cannot be run: not an ELF file nor a `#!` script, another architecture, not executable, an unusable `PT_INTERP` loader or `#!` interpreter, `#!` interpreters nested too deep (`ELOOP`) |
 //! | 127 | the program, or its `#!` interpreter, was not found |
@@ -37,7 +37,7 @@ impl Kind {
     pub const fn meaning(self) -> &'static str {
         match self {
             Kind::Setup => {
-                "the launcher could not set up (mapping, writer, qemu or the riscv64 launcher missing)"
+                "the launcher could not set up (mapping, writer, qemu or another arch's launcher missing)"
             }
             Kind::Usage => {
                 "bad usage or option value (no program, an unknown option, an offset putting a clock before its epoch, ...)"

@@ -1,25 +1,26 @@
 //! Running a program of another architecture from this launcher: `exec` qemu-user with the
 //! launcher's build for that architecture, which then does everything a native launcher does,
 //! inside the emulator. Everything architecture-specific (qemu's name, its sysroot, the Rust
-//! target, `e_machine`) is the architecture's row of `vdso-abi`'s table; today the x86_64
-//! launcher runs riscv64 programs this way.
+//! target, `e_machine`, the launcher's text address) is the architecture's row of `vdso-abi`'s
+//! table; today the x86_64 launcher runs riscv64 and aarch64 programs this way.
 //!
 //! qemu-user 7.2 gives its guests no vDSO of their own and runs whatever entry point the guest
-//! jumps to, so a riscv64 launcher under `qemu-riscv64` can map our riscv64 image and become the
-//! program exactly as the x86_64 launcher does natively. That launcher must be a *static*
-//! executable whose code sits far from where programs load (riscv64 executables link at
-//! `0x10000`): `scripts/build-riscv64-launcher.sh` builds the `vdso` command for
-//! `riscv64gc-unknown-linux-gnu` with `+crt-static` and `-Ttext-segment=0x60000000` (1.5 GiB:
-//! within reach of the medlow code model glibc's static start files use, far below qemu's mmap
-//! base of 256 GiB) into `target/riscv64-launcher/`.
+//! jumps to, so a riscv64 (aarch64) launcher under `qemu-riscv64` (`qemu-aarch64`) can map our
+//! image and become the program exactly as the x86_64 launcher does natively. That launcher
+//! must be a *static* executable whose code sits far from where programs load:
+//! `scripts/build-launcher.sh <arch>` builds the `vdso` command for the row's Rust target with
+//! `+crt-static` and `-Ttext-segment=<the row's launcher_text>` (0x60000000, 1.5 GiB, for both:
+//! clear of riscv64's 0x10000 and aarch64's 0x400000 executables, within reach of the static
+//! start files' code models, far below where qemu maps loaders and position-independent
+//! programs) into `target/<arch>-launcher/`.
 //!
 //! Where the launcher for `<arch>` is looked for, first found wins:
-//! 1. `$VDSO_<ARCH>_LAUNCHER` (`VDSO_RISCV64_LAUNCHER`);
+//! 1. `$VDSO_<ARCH>_LAUNCHER` (`VDSO_RISCV64_LAUNCHER`, `VDSO_AARCH64_LAUNCHER`);
 //! 2. `vdso-<arch>` next to the running executable;
 //! 3. `../<arch>-launcher/<target>/release/vdso` from the running executable's directory (where
 //!    the script builds it, seen from `target/<profile>/vdso`).
 //!
-//! qemu is `$VDSO_QEMU_<ARCH>` or the row's qemu (`qemu-riscv64`) from `PATH`, with the sysroot
+//! qemu is `$VDSO_QEMU_<ARCH>` or the row's qemu (`qemu-riscv64`, `qemu-aarch64`) from `PATH`, with the sysroot
 //! `$VDSO_QEMU_LD_PREFIX` (default: the row's, `/usr/riscv64-linux-gnu`) passed as `-L`, where
 //! qemu finds dynamic programs' loader and libraries.
 //!
@@ -75,7 +76,7 @@ pub fn foreign_launcher(arch: Arch) -> Result<PathBuf, Error> {
     ];
     candidates.into_iter().find(|p| p.is_file() && is_elf_of(p, arch)).ok_or_else(|| {
         Error::setup(format!(
-            "no {name} launcher: run scripts/build-{name}-launcher.sh or set ${env} (looked in {})",
+            "no {name} launcher: run scripts/build-launcher.sh {name} or set ${env} (looked in {})",
             shown::path(dir)
         ))
     })

@@ -18,8 +18,8 @@
 //!
 //! The process keeps its pid, parent, descriptors 0-2 (and any others its caller passed),
 //! arguments and environment, so the program's exit status, signals and output are simply
-//! its own. A riscv64 program started from the x86_64 launcher runs under qemu-user on the
-//! launcher's riscv64 build ([`foreign`]).
+//! its own. A program of another architecture of the table (riscv64, aarch64) started from the
+//! x86_64 launcher runs under qemu-user on the launcher's static build for it ([`foreign`]).
 //!
 //! Failures before the jump are [`Error`]s with an exit status per class ([`error`]).
 
@@ -177,9 +177,10 @@ fn foreign_launch(
     command: &[OsString],
 ) -> Result<Infallible, Error> {
     match (NATIVE, arch) {
-        // Which launcher can run which architecture under qemu-user: the x86_64 launcher runs
-        // riscv64 programs (`foreign.rs` has everything else from the table's rows).
-        (Arch::X86_64, Arch::Riscv64) => {
+        // Which launcher can run which architecture under qemu-user: the x86_64 launcher (the
+        // host qemu-user runs on) runs every other architecture of the table; `foreign.rs` has
+        // everything else from the rows. A launcher already under qemu starts no second one.
+        (Arch::X86_64, foreign) if foreign != Arch::X86_64 => {
             Err(foreign::exec_foreign(arch, options, clocks.realtime_offset_ns, command))
         }
         _ => Err(Error::cannot_execute(format!(

@@ -1,6 +1,6 @@
 //! Programs the launcher tests run under `vdso run`: C fixtures compiled at test time into the
-//! target dir, and the static riscv64 launcher that `vdso run --arch riscv64` runs under
-//! qemu-riscv64.
+//! target dir, and the static launchers that `vdso run --arch <arch>` runs under qemu-<arch>
+//! for every architecture of the table other than the host's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,11 +48,25 @@ pub fn cc_from(source: &str, compiler: &str, flags: &[&str], name: &str) -> Resu
     Ok(out)
 }
 
-/// The static riscv64 launcher (built by `scripts/build-riscv64-launcher.sh`, idempotent).
-pub fn riscv64_launcher() -> Result<PathBuf, String> {
+/// The architectures of the table that the x86_64 launcher runs under qemu-user (every one but
+/// the host's), in the table's order.
+pub fn foreign_arches() -> Vec<linux_vdso::Arch> {
+    linux_vdso::Arch::ALL.into_iter().filter(|a| Some(*a) != linux_vdso::Arch::native()).collect()
+}
+
+/// The static launcher for `arch` (built by `scripts/build-launcher.sh <arch>`, idempotent).
+pub fn launcher_for(arch: linux_vdso::Arch) -> Result<PathBuf, String> {
     let out = run_tool(
-        &mut Command::new(manifest().join("scripts/build-riscv64-launcher.sh")),
-        "scripts/build-riscv64-launcher.sh",
+        Command::new(manifest().join("scripts/build-launcher.sh")).arg(arch.name()),
+        &format!("scripts/build-launcher.sh {}", arch.name()),
     )?;
     Ok(PathBuf::from(out.lines().last().unwrap_or("").trim()))
+}
+
+/// `cmd` with `arch`'s launcher named in its environment (`VDSO_AARCH64_LAUNCHER`), or the
+/// launcher's build error.
+pub fn with_launcher(cmd: &mut Command, arch: linux_vdso::Arch) -> Result<(), String> {
+    let launcher = launcher_for(arch)?;
+    cmd.env(vdso_launcher::foreign::launcher_env(arch), launcher);
+    Ok(())
 }

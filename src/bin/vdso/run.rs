@@ -12,18 +12,19 @@ use vdso_launcher::{Error, Kind, RunOptions};
 
 /// Shown by `vdso run --help` after the options, before [`after_help`]'s exit statuses.
 const HOW_IT_WORKS: &str = "\
-How it works: the launcher maps [data pages | image] as the ABI lays them out (riscv64: 2 data
-pages, x86_64: 4), loads PROGRAM (static, static-pie, or dynamic through its PT_INTERP loader),
-builds a fresh initial stack whose auxiliary vector has AT_SYSINFO_EHDR pointing at our image,
-and jumps to the entry point: the process becomes the program (same pid, descriptors, arguments,
-environment; its exit status and signals are its own). A writer process outside the program's
-sight keeps the data page fresh (--hz updates a second) and exits with the program.
+How it works: the launcher maps [data pages | image] as the ABI lays them out (riscv64,
+aarch64: 2 data pages, x86_64: 4), loads PROGRAM (static, static-pie, or dynamic through its
+PT_INTERP loader), builds a fresh initial stack whose auxiliary vector has AT_SYSINFO_EHDR
+pointing at our image, and jumps to the entry point: the process becomes the program (same pid,
+descriptors, arguments, environment; its exit status and signals are its own). A writer process
+outside the program's sight keeps the data page fresh (--hz updates a second) and exits with
+the program.
 
-A riscv64 PROGRAM (chosen by its ELF header, or --arch riscv64) runs under qemu-riscv64 on the
-launcher's static riscv64 build: $VDSO_RISCV64_LAUNCHER, else vdso-riscv64 next to this
-executable, else target/riscv64-launcher/riscv64gc-unknown-linux-gnu/release/vdso (built by
-scripts/build-riscv64-launcher.sh). qemu: $VDSO_QEMU_RISCV64 (default qemu-riscv64) with
--L $VDSO_QEMU_LD_PREFIX (default /usr/riscv64-linux-gnu).
+A PROGRAM of another architecture (riscv64, aarch64; chosen by its ELF header, or --arch ARCH)
+runs under qemu-ARCH on the launcher's static build for ARCH: $VDSO_ARCH_LAUNCHER
+($VDSO_RISCV64_LAUNCHER, $VDSO_AARCH64_LAUNCHER), else vdso-ARCH next to this executable, else
+target/ARCH-launcher/TARGET/release/vdso (built by scripts/build-launcher.sh ARCH). qemu:
+$VDSO_QEMU_ARCH (default qemu-ARCH) with -L $VDSO_QEMU_LD_PREFIX (default /usr/ARCH-linux-gnu).
 
 Offsets: [+|-]N<unit>[N<unit>...] with units ns us ms s m h d w y (y = 365.25 days), e.g. +100y,
 -30y, +3600s, 1d12h. --realtime-offset also takes a date, 2099-01-01T00:00:00Z (UTC unless a
@@ -38,7 +39,8 @@ const EXAMPLES: &str = "\
 Examples:
   vdso run --realtime-offset +100y -- date
   vdso run --realtime-offset 2099-01-01T00:00:00Z --monotonic-offset +1d -- ./prog
-  vdso run --arch riscv64 -- ./hello-riscv64";
+  vdso run --arch riscv64 -- ./hello-riscv64
+  vdso run -- ./hello-aarch64";
 
 /// Everything `vdso run --help` shows after the options; the exit statuses come from the
 /// launcher's own [`Kind`]s, so the help lists exactly the codes it returns.
@@ -76,7 +78,7 @@ pub struct RunArgs {
     /// the program exits, by a process of its own: wait for the file to appear.
     #[arg(long, value_name = "FILE")]
     writer_stats: Option<std::path::PathBuf>,
-    /// riscv64 or x86_64 (default: the program's own, from its ELF header).
+    /// aarch64, riscv64 or x86_64 (default: the program's own, from its ELF header).
     #[arg(long, value_name = "ARCH")]
     arch: Option<String>,
     /// The program and its arguments (put `--` before them).
