@@ -101,6 +101,9 @@ fn main() {
                 let lib = build_staticlib(tools, &root, arch);
                 let unstripped = dir.join("linux-vdso.so.1.dbg");
                 link(tools, &root, arch, &lib, &unstripped);
+                if arch.hash_style() == spec::HashStyles::SysvOnly {
+                    one_bucket_sysv_hash(&unstripped);
+                }
                 let parsed_dbg = check(&unstripped, arch, verify::Stage::Unstripped);
                 strip(tools, &unstripped, &image);
                 let parsed = check(&image, arch, verify::Stage::Stripped);
@@ -146,6 +149,41 @@ fn reproducible_build_id(image: &Path) {
     let digest = Sha1::digest(&bytes);
     bytes[at..at + old.len()].copy_from_slice(&digest[..old.len()]);
     fs::write(image, &bytes).unwrap_or_else(|e| fail(format!("{}: {e}", image.display())));
+}
+
+/// Rewrites `DT_HASH` (`.hash`) in place with a single bucket whose chain holds every symbol.
+///
+/// Go 1.19's arm64 runtime looks `__kernel_clock_gettime` up through `DT_HASH` with the SysV
+/// hash of `__vdso_clock_gettime` too (golang/go#62309: both of its hashes are the other name's),
+/// and then compares names along that bucket's chain. lld gives `DT_HASH` one bucket per symbol,
+/// which puts the two hashes in different buckets (Linux's GNU ld picks 3, where they happen to
+/// meet). With one bucket every lookup walks every name, whatever hash it brings; with a handful
+/// of symbols that costs nothing, and every other reader (glibc, musl, Zig) still finds each
+/// symbol on the chain its hash names. The table only shrinks, so it stays where lld put it.
+fn one_bucket_sysv_hash(path: &Path) {
+    let mut b = fs::read(path).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as usize;
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum) = (u64_at(&b, 0x28), u16_at(&b, 0x3a), u16_at(&b, 0x3c));
+    let sh = (0..shnum)
+        .map(|i| shoff + i * shentsize)
+        .find(|&h| b.get(h + 4..h + 8) == Some(&5u32.to_le_bytes()[..] /* SHT_HASH */))
+        .unwrap_or_else(|| fail("no .hash section to rewrite"));
+    let (off, size) = (u64_at(&b, sh + 0x18), u64_at(&b, sh + 0x20));
+    let nchain = u32::from_le_bytes(b[off + 4..off + 8].try_into().unwrap());
+    let words: Vec<u32> = [1, nchain, u32::from(nchain > 1)]
+        .into_iter()
+        .chain((0..nchain).map(|i| if i == 0 || i + 1 == nchain { 0 } else { i + 1 }))
+        .collect();
+    if 4 * words.len() > size {
+        fail("the one-bucket DT_HASH does not fit where lld put the table");
+    }
+    b[off..off + size].fill(0);
+    for (k, w) in words.iter().enumerate() {
+        b[off + 4 * k..off + 4 * k + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    b[sh + 0x20..sh + 0x28].copy_from_slice(&(4 * words.len() as u64).to_le_bytes());
+    fs::write(path, &b).unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
 }
 
 /// `check`: the build must reproduce the committed bytes; `update`: it replaces them.
@@ -269,7 +307,6 @@ fn link(tools: &Tools, root: &Path, arch: Arch, lib: &Path, output: &Path) {
         "--gc-sections",
         "-Bsymbolic",
         "--no-undefined",
-        "--hash-style=both",
         "--build-id=sha1",
         "--eh-frame-hdr",
         "-z",
@@ -278,6 +315,8 @@ fn link(tools: &Tools, root: &Path, arch: Arch, lib: &Path, output: &Path) {
         "noexecstack",
         "-soname=linux-vdso.so.1",
     ])
+    // Each image has the hash tables Linux gives its architecture's vDSO (the row says which).
+    .arg(format!("--hash-style={}", arch.hash_style().linker_flag()))
     .arg(format!("--defsym=VDSO_DATA_PAGES={}", arch.data_pages()))
     .arg("-T")
     .arg(root.join("linker/vdso.lds"))

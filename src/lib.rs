@@ -80,7 +80,7 @@ pub mod spec;
 #[cfg(feature = "std")]
 pub mod verify;
 
-pub use spec::{Arch, Export};
+pub use spec::{Arch, Export, HashStyles};
 pub use vdso_abi as abi;
 
 /// A value aligned to a page, so a kernel can map the embedded image bytes in place.

@@ -5,7 +5,7 @@
 //! The build script (which links and verifies the images), the generated tables and the `vdso`
 //! command all read that one table, so a symbol is added in exactly one place.
 
-pub use vdso_abi::arch::{Arch, Export};
+pub use vdso_abi::arch::{Arch, Export, HashStyles};
 
 /// The soname every image carries (and the base entry of its version definitions).
 pub const SONAME: &str = "linux-vdso.so.1";

@@ -8,8 +8,9 @@
 //! An image is judged the way its consumers read it, not only the way an ELF tool does. Tools
 //! (and the first half of [`verify`]) read the section headers; a dynamic loader reads the
 //! program headers, `PT_DYNAMIC` at its address, and the tables the dynamic tags point at, and
-//! each loader looks symbols up its own way: glibc through `DT_GNU_HASH` and its Bloom filter,
-//! the Go runtime through `DT_HASH`'s buckets and chains, musl and Zig by scanning `DT_HASH`'s
+//! each loader looks symbols up its own way: glibc through `DT_GNU_HASH` and its Bloom filter
+//! (through `DT_HASH` on an image without one: the row's `hash_style` says which tables an
+//! architecture's image carries, and the verifier demands exactly those), the Go runtime through `DT_HASH`'s buckets and chains, musl and Zig by scanning `DT_HASH`'s
 //! `nchain` entries; all of them check the version through `DT_VERSYM`/`DT_VERDEF` (glibc and Go
 //! also `vd_hash`). The second half reads the image again through `vdso-kernel-stub`'s
 //! [`symbols`](vdso_kernel_stub::symbols) reader, the one a kernel or test harness uses on a
@@ -38,7 +39,7 @@ use object::elf;
 use vdso_kernel_stub::symbols::{gnu_hash, DynImage, HashStyle, Symbol};
 
 use crate::elf::{DynSymbol, ElfImage, PT_LOAD};
-use crate::spec::{elf_hash, Arch, Export, MAX_LOAD_SIZE, SONAME};
+use crate::spec::{elf_hash, Arch, Export, HashStyles, MAX_LOAD_SIZE, SONAME};
 
 /// One broken promise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,15 +256,27 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             fail(format!("dynamic tag {name} appears {n} times: loaders disagree on which one counts"));
         }
     }
-    for (tag, name) in [
-        (elf::DT_HASH, "DT_HASH"),
-        (elf::DT_GNU_HASH, "DT_GNU_HASH"),
-        (elf::DT_VERSYM, "DT_VERSYM"),
-        (elf::DT_VERDEF, "DT_VERDEF"),
-    ] {
+    for (tag, name) in
+        [(elf::DT_HASH, "DT_HASH"), (elf::DT_VERSYM, "DT_VERSYM"), (elf::DT_VERDEF, "DT_VERDEF")]
+    {
         if parsed.dyn_value(tag).is_none() {
-            fail(format!("no {name} (musl and Zig need DT_HASH, glibc DT_GNU_HASH, Go DT_VERDEF)"));
+            fail(format!("no {name} (musl, Zig and Go need DT_HASH, Go DT_VERDEF)"));
         }
+    }
+    // Exactly the hash tables Linux gives this architecture's vDSO (the row's `hash_style`).
+    match (arch.hash_style(), parsed.dyn_value(elf::DT_GNU_HASH).is_some()) {
+        (HashStyles::Both, false) => fail(format!(
+            "no DT_GNU_HASH ({} images carry DT_HASH and DT_GNU_HASH, as Linux's do; glibc prefers \
+             DT_GNU_HASH)",
+            arch.name()
+        )),
+        (HashStyles::SysvOnly, true) => fail(format!(
+            "DT_GNU_HASH present, but {} images carry DT_HASH only (as Linux links them, \
+             --hash-style=sysv): Go's arm64 runtime looks __kernel_clock_gettime up through \
+             DT_GNU_HASH with the hash of another name and never finds it (golang/go#62309)",
+            arch.name()
+        )),
+        _ => {}
     }
     if !parsed.dynamic_terminated {
         fail("the dynamic section has no DT_NULL inside PT_DYNAMIC".into());
@@ -682,9 +695,12 @@ fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
         parsed.sections.iter().find(|s| s.kind == elf::SHT_DYNSYM).map(|s| (s.size / 24) as usize);
 
     // How many symbols each reader sees.
-    let (Some(sysv), Some(gnu)) = (img.sysv_table(), img.gnu_table()) else {
+    let Some(sysv) = img.sysv_table() else {
         return; // the missing table is reported above
     };
+    // Where the row says both tables, a missing DT_GNU_HASH is reported above; where it says
+    // DT_HASH only, one present is too, and the DT_HASH rules and lookups below carry the checks.
+    let gnu = img.gnu_table();
     if let Some(n) = section_count {
         if sysv.nchain != n {
             fail(format!(
@@ -693,14 +709,16 @@ fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
             ));
         }
     }
-    if gnu.count != sysv.nchain {
-        fail(format!(
-            "DT_GNU_HASH covers {} symbols, DT_HASH {} (glibc and musl would see different tables)",
-            gnu.count, sysv.nchain
-        ));
-    }
-    if gnu.symoffset == 0 {
-        fail("DT_GNU_HASH's symoffset is 0: the null symbol would be hashed".into());
+    if let Some(gnu) = gnu {
+        if gnu.count != sysv.nchain {
+            fail(format!(
+                "DT_GNU_HASH covers {} symbols, DT_HASH {} (glibc and musl would see different tables)",
+                gnu.count, sysv.nchain
+            ));
+        }
+        if gnu.symoffset == 0 {
+            fail("DT_GNU_HASH's symoffset is 0: the null symbol would be hashed".into());
+        }
     }
 
     // Every entry as the loader reads it at DT_SYMTAB, against the section headers' view.
@@ -737,7 +755,7 @@ fn loader_view(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
 
     // Each consumer's lookup of every export.
     for e in arch.exports() {
-        lookups(&img, e, node, fail);
+        lookups(&img, e, node, gnu.is_some(), fail);
     }
 
     // The tables' structure: what a lookup of any name (not only ours) walks through.
@@ -800,7 +818,9 @@ fn differs(l: &Symbol<'_>, s: &crate::elf::DynSymbol) -> Option<String> {
 }
 
 /// Resolves `e` at `node` as each consumer does and demands one answer.
-fn lookups(img: &DynImage<'_>, e: &Export, node: &str, fail: &mut impl FnMut(String)) {
+/// Without `DT_GNU_HASH` (`has_gnu` false) every consumer, glibc too, goes through `DT_HASH`,
+/// and its two walks must agree.
+fn lookups(img: &DynImage<'_>, e: &Export, node: &str, has_gnu: bool, fail: &mut impl FnMut(String)) {
     let name = e.name;
     let ways = [
         (HashStyle::Sysv, "through DT_HASH's buckets (as Go does)"),
@@ -808,7 +828,7 @@ fn lookups(img: &DynImage<'_>, e: &Export, node: &str, fail: &mut impl FnMut(Str
         (HashStyle::Gnu, "through DT_GNU_HASH (as glibc does)"),
     ];
     let mut found: Vec<(Symbol<'_>, &str)> = Vec::new();
-    for (style, how) in ways {
+    for (style, how) in ways.into_iter().filter(|&(style, _)| has_gnu || style != HashStyle::Gnu) {
         match img.lookup_with(style, name, node) {
             Ok(sym) => found.push((sym, how)),
             Err(err) => {

@@ -129,12 +129,17 @@ struct Row {
     no_vdso: Option<String>,
 }
 
-/// Why Go's runtime for `arch` cannot find the row's `clock_gettime` in an image with a
-/// `DT_GNU_HASH` table, if it cannot: Go 1.19's arm64 table pairs `__kernel_clock_gettime` with
-/// the GNU hash of `__vdso_clock_gettime` (golang/go#62309), and Go looks symbols up through
-/// `DT_GNU_HASH` whenever there is one, comparing hashes first. (Linux's arm64 vDSO is linked
-/// `--hash-style=sysv`: through its `DT_HASH` Go walks the chain by name and finds it.)
+/// Why Go's runtime for `arch` cannot find the row's `clock_gettime` in our image, if it cannot:
+/// Go 1.19's arm64 table pairs `__kernel_clock_gettime` with the GNU hash of
+/// `__vdso_clock_gettime` (golang/go#62309), and Go looks symbols up through `DT_GNU_HASH`
+/// whenever there is one, comparing hashes first. Linux links its arm64 vDSO
+/// `--hash-style=sysv`, and so do we (the row's `hash_style` is `SysvOnly`): through `DT_HASH`
+/// alone Go walks the chain by name and finds it, so the row is an ordinary one and must show
+/// our clock. Only an image with `DT_GNU_HASH` would still hit the bug.
 fn go_cannot_find_clock_gettime(arch: Arch) -> Option<String> {
+    if !arch.hash_style().has_gnu() {
+        return None;
+    }
     let goroot = run_tool(Command::new("go").args(["env", "GOROOT"]), "go env").ok()?;
     let goarch = arch.info().emulation.goarch;
     let table =

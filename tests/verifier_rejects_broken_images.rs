@@ -6,6 +6,7 @@ mod common;
 use goblin::elf::Elf;
 use linux_vdso::elf::ElfImage;
 use linux_vdso::verify::{verify, Stage};
+use linux_vdso::HashStyles;
 use linux_vdso::{Arch, Image};
 use proptest::prelude::*;
 
@@ -81,6 +82,18 @@ fn each_image(f: impl Fn(Arch, Vec<u8>)) {
     }
 }
 
+/// `each_image` over the images that carry `DT_GNU_HASH`. An architecture whose row says
+/// `HashStyles::SysvOnly` (aarch64, linked as Linux links arm64's vDSO) has no GNU table to
+/// mutate: its lookups all go through `DT_HASH`, whose mutations run on every image, and
+/// `the_hash_tables_are_exactly_the_rows` proves a GNU table there is refused.
+fn each_image_with_gnu_hash(f: impl Fn(Arch, Vec<u8>)) {
+    each_image(|arch, b| {
+        if arch.hash_style().has_gnu() {
+            f(arch, b);
+        }
+    });
+}
+
 #[test]
 fn the_shipped_images_pass() {
     each_image(|arch, b| assert_eq!(violations(&b, arch, Stage::Stripped), Vec::<String>::new(), "{arch:?}"));
@@ -102,6 +115,31 @@ fn relr_textrel_and_jmprel_are_rejected() {
             assert_rejected(&b, arch, name);
         });
     }
+}
+
+#[test]
+fn the_hash_tables_are_exactly_the_rows() {
+    for style in [HashStyles::Both, HashStyles::SysvOnly] {
+        assert!(Arch::ALL.iter().any(|a| a.hash_style() == style), "no image to test {style:?} on");
+    }
+    each_image(|arch, mut b| match arch.hash_style() {
+        HashStyles::Both => {
+            // glibc prefers DT_GNU_HASH, and Linux's x86_64 and riscv64 vDSOs carry one.
+            patch_dyn_tag(&mut b, 0x6fff_fef5 /* DT_GNU_HASH */, 21 /* DT_DEBUG */);
+            assert_rejected(&b, arch, "no DT_GNU_HASH");
+        }
+        HashStyles::SysvOnly => {
+            // The shipped image has none (it passes); one patched in is refused, naming why.
+            assert!(Elf::parse(&b).unwrap().dynamic.unwrap().dyns.iter().all(|d| d.d_tag != 0x6fff_fef5));
+            patch_dyn_tag(&mut b, 0x1e /* DT_FLAGS */, 0x6fff_fef5 /* DT_GNU_HASH */);
+            assert_rejected(
+                &b,
+                arch,
+                &format!("DT_GNU_HASH present, but {} images carry DT_HASH only", arch.name()),
+            );
+            assert_rejected(&b, arch, "golang/go#62309");
+        }
+    });
 }
 
 #[test]
@@ -256,6 +294,9 @@ fn dynamic_tags_that_point_elsewhere_are_rejected() {
         (0x6fff_fffc, "DT_VERDEF"),
     ] {
         each_image(|arch, mut b| {
+            if tag == 0x6fff_fef5 && !arch.hash_style().has_gnu() {
+                return; // no DT_GNU_HASH to move (see each_image_with_gnu_hash)
+            }
             let at = dyn_value_at(&b, tag);
             let moved = u64_at(&b, at) + 8;
             b[at..at + 8].copy_from_slice(&moved.to_le_bytes());
@@ -431,7 +472,7 @@ fn a_good_section_dynsym_over_a_corrupt_dt_symtab_one_is_rejected() {
 
 #[test]
 fn a_gnu_bloom_filter_of_huge_size_is_rejected() {
-    each_image(|arch, b| {
+    each_image_with_gnu_hash(|arch, b| {
         let gnu = dyn_value(&b, 0x6fff_fef5);
         // Not a power of two: glibc asserts in _dl_setup_hash.
         let mut odd = b.clone();
@@ -446,11 +487,13 @@ fn a_gnu_bloom_filter_of_huge_size_is_rejected() {
 
 #[test]
 fn hash_tables_without_buckets_are_rejected() {
-    each_image(|arch, b| {
+    each_image_with_gnu_hash(|arch, b| {
         let mut gnu = b.clone();
         let at = dyn_value(&gnu, 0x6fff_fef5);
         put_u32(&mut gnu, at, 0);
         assert_rejected(&gnu, arch, "empty DT_GNU_HASH");
+    });
+    each_image(|arch, b| {
         let mut sysv = b.clone();
         let at = dyn_value(&sysv, 4);
         put_u32(&mut sysv, at, 0);
@@ -460,7 +503,7 @@ fn hash_tables_without_buckets_are_rejected() {
 
 #[test]
 fn a_zeroed_or_thinned_bloom_filter_is_rejected() {
-    each_image(|arch, b| {
+    each_image_with_gnu_hash(|arch, b| {
         let gnu = dyn_value(&b, 0x6fff_fef5);
         let words = u32_at(&b, gnu + 8) as usize;
         let mut zeroed = b.clone();
@@ -573,14 +616,17 @@ fn broken_hash_chains_are_rejected() {
         let first = (0..nbucket).map(|k| u32_at(&b, hash + 8 + 4 * k)).find(|&i| i != 0).unwrap() as usize;
         put_u32(&mut looped, chains + 4 * first, first as u32);
         assert_rejected(&looped, arch, "DT_HASH's chains loop or cross");
-        // A GNU chain word that is not the name's hash: glibc skips the symbol.
-        let gnu = dyn_value(&b, 0x6fff_fef5);
-        let (nb, symoffset, words) =
-            (u32_at(&b, gnu) as usize, u32_at(&b, gnu + 4) as usize, u32_at(&b, gnu + 8) as usize);
-        let mut word = b.clone();
-        let at = gnu + 16 + 8 * words + 4 * nb + 4 * (1 - symoffset.min(1)); // entry max(symoffset, 1)
-        word[at + 1] ^= 0x10;
-        assert_rejected(&word, arch, "DT_GNU_HASH chain word");
+        // A GNU chain word that is not the name's hash: glibc skips the symbol (only where the
+        // image has DT_GNU_HASH; see each_image_with_gnu_hash).
+        if arch.hash_style().has_gnu() {
+            let gnu = dyn_value(&b, 0x6fff_fef5);
+            let (nb, symoffset, words) =
+                (u32_at(&b, gnu) as usize, u32_at(&b, gnu + 4) as usize, u32_at(&b, gnu + 8) as usize);
+            let mut word = b.clone();
+            let at = gnu + 16 + 8 * words + 4 * nb + 4 * (1 - symoffset.min(1)); // entry max(symoffset, 1)
+            word[at + 1] ^= 0x10;
+            assert_rejected(&word, arch, "DT_GNU_HASH chain word");
+        }
         // A version chain longer than DT_VERDEFNUM says.
         let mut num = b.clone();
         let at = dyn_value_at(&num, 0x6fff_fffd);

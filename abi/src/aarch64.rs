@@ -5,7 +5,7 @@
 
 use core::mem::size_of;
 
-use crate::arch::{Arch, ArchInfo, Emulation, Export, Sigreturn};
+use crate::arch::{Arch, ArchInfo, Emulation, Export, HashStyles, Sigreturn};
 
 /// No architecture tail on aarch64: the struct ends at byte 240.
 #[repr(C)]
@@ -53,6 +53,11 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__kernel_clock_gettime"),
         Export::global("__kernel_clock_getres"),
     ],
+    // Linux links arm64's vDSO with `-Wl,--hash-style=sysv` (arch/arm64/kernel/vdso/Makefile):
+    // DT_HASH only. Go 1.19's arm64 runtime looks `__kernel_clock_gettime` up with the GNU hash
+    // of another name whenever DT_GNU_HASH exists (golang/go#62309), so with one it never uses
+    // the vDSO; through DT_HASH it finds the symbol by name.
+    hash_style: HashStyles::SysvOnly,
     data_pages: DATA_PAGES,
     vvar_page: VVAR_PAGE,
     timens_page: TIMENS_PAGE,

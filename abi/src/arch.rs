@@ -70,6 +70,30 @@ pub struct Sigreturn {
     pub words: &'static [u32],
 }
 
+/// Which symbol hash tables an image carries (the linker's `--hash-style`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashStyles {
+    /// `DT_HASH` only (`--hash-style=sysv`): every loader then looks symbols up through it.
+    SysvOnly,
+    /// `DT_HASH` and `DT_GNU_HASH` (`--hash-style=both`).
+    Both,
+}
+
+impl HashStyles {
+    /// The linker's `--hash-style` value.
+    pub const fn linker_flag(self) -> &'static str {
+        match self {
+            HashStyles::SysvOnly => "sysv",
+            HashStyles::Both => "both",
+        }
+    }
+
+    /// Whether the image carries `DT_GNU_HASH`.
+    pub const fn has_gnu(self) -> bool {
+        matches!(self, HashStyles::Both)
+    }
+}
+
 /// How programs of an architecture run on a host of another: qemu user mode and the
 /// cross toolchain that links them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +137,8 @@ pub struct ArchInfo {
     pub symbol_prefix: &'static str,
     /// The exported symbols, in the order of docs/abi.md section 5.
     pub exports: &'static [Export],
+    /// The symbol hash tables the image carries, as Linux links this architecture's vDSO.
+    pub hash_style: HashStyles,
     /// Pages mapped before the image.
     pub data_pages: usize,
     /// Page holding `vdso_data` (the namespace page for a task in a time namespace).
@@ -198,6 +224,11 @@ impl Arch {
     /// The exported symbols, in the order of docs/abi.md.
     pub const fn exports(self) -> &'static [Export] {
         self.info().exports
+    }
+
+    /// The symbol hash tables the image carries.
+    pub const fn hash_style(self) -> HashStyles {
+        self.info().hash_style
     }
 
     /// Pages mapped before the image.

@@ -17,7 +17,7 @@ pub mod arch;
 pub mod riscv64;
 pub mod x86_64;
 
-pub use arch::{Arch, ArchInfo, Export};
+pub use arch::{Arch, ArchInfo, Export, HashStyles};
 
 // The layout types of the target being built, for code that runs on it (the image, a kernel).
 #[cfg(target_arch = "aarch64")]

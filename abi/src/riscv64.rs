@@ -4,7 +4,7 @@
 
 use core::mem::{offset_of, size_of};
 
-use crate::arch::{Arch, ArchInfo, Emulation, Export, Sigreturn};
+use crate::arch::{Arch, ArchInfo, Emulation, Export, HashStyles, Sigreturn};
 
 /// Linux 6.8's `struct arch_vdso_data`.
 #[repr(C)]
@@ -97,6 +97,8 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__vdso_flush_icache"),
         Export::global("__vdso_riscv_hwprobe"),
     ],
+    // Linux links riscv's vDSO with `-Wl,--hash-style=both` (arch/riscv/kernel/vdso/Makefile).
+    hash_style: HashStyles::Both,
     data_pages: DATA_PAGES,
     vvar_page: VVAR_PAGE,
     timens_page: TIMENS_PAGE,

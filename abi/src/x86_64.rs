@@ -5,7 +5,7 @@
 
 use core::mem::size_of;
 
-use crate::arch::{Arch, ArchInfo, Emulation, Export};
+use crate::arch::{Arch, ArchInfo, Emulation, Export, HashStyles};
 
 /// No architecture tail on x86_64: the struct ends at byte 240.
 #[repr(C)]
@@ -65,6 +65,8 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::weak("getcpu"),
         Export::weak("clock_getres"),
     ],
+    // Linux links x86's vDSO with `--hash-style=both` (arch/x86/entry/vdso/Makefile).
+    hash_style: HashStyles::Both,
     data_pages: DATA_PAGES,
     vvar_page: VVAR_PAGE,
     timens_page: TIMENS_PAGE,
