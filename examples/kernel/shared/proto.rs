@@ -165,8 +165,9 @@ pub const TIMENS_OFFSET_SEC: i64 = 1000;
 pub struct Report {
     /// Number of failed checks (0 = everything passed).
     pub failures: u32,
-    /// Symbols resolved through both DT_HASH and DT_GNU_HASH with the arch's version
-    /// (`LINUX_4.15` on riscv64, `LINUX_2.6` on x86_64).
+    /// Symbols resolved through DT_HASH and a second way (DT_GNU_HASH where the image has one,
+    /// else a scan of its `nchain` entries) with the arch's version (`LINUX_4.15` on riscv64,
+    /// `LINUX_2.6` on x86_64, `LINUX_2.6.39` on aarch64).
     pub symbols_resolved: u32,
     /// vDSO calls made that the data page serves.
     pub served_calls: u64,

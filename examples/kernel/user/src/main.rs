@@ -212,21 +212,32 @@ fn mapped_len(base: usize) -> usize {
     4096
 }
 
+/// Resolves `name` through DT_HASH and checks a second way agrees: DT_GNU_HASH where the image
+/// has one (the architecture's row says which tables it carries: aarch64's has DT_HASH only, as
+/// Linux's arm64), else a scan of DT_HASH's `nchain` entries.
 pub fn resolve(c: &mut Checker, img: &DynImage, name: &str) -> usize {
     let version = arch::VERSION;
+    let row_has_gnu = vdso_kernel_stub::Arch::native().is_some_and(|a| a.hash_style().has_gnu());
+    let (other, other_name) = if row_has_gnu {
+        (HashStyle::Gnu, "DT_GNU_HASH")
+    } else {
+        (HashStyle::Linear, "DT_HASH's nchain entries")
+    };
+    let tables = img.hash_tables();
+    c.check(tables == (true, row_has_gnu), format_args!("hash tables (DT_HASH, DT_GNU_HASH) {tables:?}"));
     let sysv = img.lookup_with(HashStyle::Sysv, name, version);
-    let gnu = img.lookup_with(HashStyle::Gnu, name, version);
-    match (sysv, gnu) {
+    let second = img.lookup_with(other, name, version);
+    match (sysv, second) {
         (Ok(a), Ok(b)) if a.offset == b.offset && img.is_code(&a) => {
             c.report.symbols_resolved += 1;
             let wrong = img.lookup_with(HashStyle::Sysv, name, arch::WRONG_VERSION);
             let bad = arch::WRONG_VERSION;
             c.check(wrong == Err(SymbolError::VersionNotFound), format_args!("{name}@{bad} resolved"));
-            println!("user:   {name}@{version} at image+{:#x} (DT_HASH and DT_GNU_HASH agree)", a.offset);
+            println!("user:   {name}@{version} at image+{:#x} (DT_HASH and {other_name} agree)", a.offset);
             img.address(&a)
         }
         (a, b) => {
-            c.check(false, format_args!("{name}@{version}: DT_HASH {a:?}, DT_GNU_HASH {b:?}"));
+            c.check(false, format_args!("{name}@{version}: DT_HASH {a:?}, {other_name} {b:?}"));
             0
         }
     }
@@ -349,7 +360,7 @@ extern "C" fn main(sp: *const usize) -> ! {
             exit(1)
         }
     };
-    println!("user: resolving through DT_HASH and DT_GNU_HASH, DT_VERSYM and DT_VERDEF:");
+    println!("user: resolving through the image's hash tables, DT_VERSYM and DT_VERDEF:");
     let mut addrs = [0usize; 3];
     for (i, name) in arch::CLOCK_NAMES.iter().enumerate() {
         addrs[i] = resolve(&mut c, &img, name);
