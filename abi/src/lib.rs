@@ -14,6 +14,7 @@
 
 pub mod aarch64;
 pub mod arch;
+pub mod modern;
 pub mod riscv64;
 pub mod x86_64;
 

@@ -32,6 +32,7 @@ pub mod error;
 pub mod fds;
 pub mod foreign;
 pub mod handoff;
+pub mod host_data;
 pub mod load;
 pub mod options;
 pub mod program;
@@ -85,6 +86,9 @@ pub fn launch(
 
     if let Some(arch) = options.arch {
         if arch != NATIVE {
+            if options.host_data {
+                return Err(host_data_foreign(arch));
+            }
             return foreign_launch(arch, options, &clocks, command);
         }
     }
@@ -102,6 +106,9 @@ pub fn launch(
         }
         None if program.arch != NATIVE => {
             let arch = program.arch;
+            if options.host_data {
+                return Err(host_data_foreign(arch));
+            }
             drop(program);
             // The launcher of that architecture follows the scripts again from the command.
             return foreign_launch(arch, options, &clocks, command);
@@ -113,13 +120,28 @@ pub fn launch(
         None => None,
     };
 
-    let layout = ArchLayout::of(program.arch);
-    let map_options = match clocks.timens {
-        Some(offsets) => MapOptions::new(layout).timens(offsets),
-        None => MapOptions::new(layout),
+    let region = if options.host_data {
+        // The host kernel's own pages, moved before the image at the last moment; no writer.
+        let layout =
+            host_data::HostLayout::of(program.arch).ok_or_else(|| host_data_foreign(program.arch))?;
+        let bytes = image(program.arch);
+        let reserved = host_data::reserve(&layout, bytes, bytes.len().div_ceil(layout.page_size))?;
+        Region::Host(layout, reserved)
+    } else {
+        let layout = ArchLayout::of(program.arch);
+        let map_options = match clocks.timens {
+            Some(offsets) => MapOptions::new(layout).timens(offsets),
+            None => MapOptions::new(layout),
+        };
+        Region::Stub(
+            MappedVdso::map_with(image(program.arch), map_options)
+                .map_err(error::stub("cannot map the vDSO"))?,
+        )
     };
-    let mapped =
-        MappedVdso::map_with(image(program.arch), map_options).map_err(error::stub("cannot map the vDSO"))?;
+    let sysinfo_ehdr = match &region {
+        Region::Stub(mapped) => mapped.sysinfo_ehdr(),
+        Region::Host(_, r) => r.image,
+    };
     let loaded = load::load(&program)?;
     let interp_loaded = match &interp {
         Some(i) => Some(load::load(i)?),
@@ -138,7 +160,7 @@ pub fn launch(
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
-        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), mapped.sysinfo_ehdr() as u64),
+        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), sysinfo_ehdr as u64),
     };
     // The block's length does not depend on where it goes (the top is 16-byte aligned).
     let needed = stack::build(&spec, 1 << 40).bytes.len();
@@ -154,12 +176,21 @@ pub fn launch(
         hwprobe: (program.arch == Arch::Riscv64).then(clocks::hwprobe_values),
         ..TickerConfig::default()
     };
-    writer::start(&mapped, config, options.writer_stats.as_deref())?;
+    match region {
+        Region::Stub(mapped) => {
+            writer::start(&mapped, config, options.writer_stats.as_deref())?;
+            handoff::keep_reader_view_only(mapped);
+        }
+        Region::Host(layout, reserved) => {
+            // SAFETY: reserved for `layout` in this single-threaded launcher, which reads no
+            // clock through libc from here on (the jump follows).
+            unsafe { host_data::place(&layout, &reserved)? };
+        }
+    }
 
     // From here on nothing can fail: become the program.
     handoff::set_comm(&path);
     drop((program, interp));
-    handoff::keep_reader_view_only(mapped);
     fds::close_new(&before);
     fds::close_std_closed_at_start();
     handoff::reset_signals();
@@ -168,6 +199,24 @@ pub fn launch(
     // entry point of the program or its loader, mapped executable by `load`; the page the image
     // reads is live (the writer published its first update).
     unsafe { arch::jump(entry, block.sp) }
+}
+
+/// Where the image and its data pages are.
+enum Region {
+    /// Mapped by the kernel stub, its page kept fresh by our writer.
+    Stub(MappedVdso),
+    /// Reserved for the host kernel's own pages (`--host-data`).
+    Host(host_data::HostLayout, host_data::Reservation),
+}
+
+/// `--host-data` for a program the host's pages cannot serve.
+fn host_data_foreign(arch: Arch) -> Error {
+    Error::cannot_execute(format!(
+        "--host-data: a {} program: the host kernel's pages serve only {} images whose host layout has \
+         been checked (x86_64 on Linux 6.17+)",
+        options::arch_name(arch),
+        options::arch_name(NATIVE)
+    ))
 }
 
 fn foreign_launch(

@@ -13,11 +13,11 @@
 //! horizon still gives the right time. Seconds are split off after the seqlock loop.
 
 use vdso_abi::clock::{COARSE_MASK, HRES_MASK, RAW_MASK, VDSO_BASES};
-use vdso_abi::native::VdsoData;
+use vdso_abi::modern::{AUX_RES_NSEC, CLOCK_AUX, VDSO_BASE_AUX};
 use vdso_abi::{clock, clock_mode, CS_HRES_COARSE, CS_RAW, DEFAULT_HZ};
 
 use crate::arch;
-use crate::data::{self, load_i32, load_u32, load_u64};
+use crate::data::{self, load_i32, load_u32, load_u64, Clock as VdsoData};
 use crate::seqlock::{self, Begin};
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
@@ -386,8 +386,79 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
             return unsafe { clock_gettime_slow(clock, ts) };
         }
     }
+    if is_aux(clk) {
+        // SAFETY: caller contract.
+        return unsafe { clock_gettime_aux(clock, ts) };
+    }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_gettime(clock, ts) }
+}
+
+/// Whether `clk` is an auxiliary clock id the page serves (never, in a profile without them:
+/// the test then folds away).
+#[inline(always)]
+fn is_aux(clk: u32) -> bool {
+    data::AUX_CLOCKS != 0 && clk.wrapping_sub(CLOCK_AUX as u32) < data::AUX_CLOCKS as u32
+}
+
+/// An auxiliary clock (ids 16..23, modern profile): the counter and `aux_clock_data[id - 16]`
+/// under that clock's own `seq`, its time in `basetime[VDSO_BASE_AUX]`, as Linux 6.17+ serves
+/// them. A disabled clock (`clock_mode` NONE) or one without the arch counter goes to the
+/// syscall, whose answer (an error for a disabled clock) is returned unchanged. Time namespaces
+/// do not shift auxiliary clocks: a task in one reads the real page's clock, no offset.
+///
+/// # Safety
+/// As for [`clock_gettime`]; `clock` is an auxiliary id ([`is_aux`]).
+#[inline(never)]
+#[cold]
+unsafe extern "C" fn clock_gettime_aux(clock: i32, ts: *mut Timespec) -> i32 {
+    let idx = (clock - CLOCK_AUX) as usize;
+    let mut vd = data::aux_clock(data::vdso_data(), idx);
+    let mut switched = false;
+    loop {
+        // SAFETY: `vd` is aux clock `idx < AUX_CLOCKS` of page 0 or of the real page (mapped at
+        // the namespace slot whenever page 0 says TIMENS); `VDSO_BASE_AUX < VDSO_BASES`.
+        match unsafe { read_hres::<true>(vd, VDSO_BASE_AUX) } {
+            Read::Done(t) => {
+                // SAFETY: caller contract.
+                unsafe { store_timespec(ts, t) };
+                return 0;
+            }
+            Read::Timens if !switched => {
+                switched = true;
+                vd = data::aux_clock(data::timens_vdso_data(), idx);
+            }
+            Read::Timens | Read::Fallback | Read::Slow => break,
+        }
+    }
+    // SAFETY: the kernel validates every argument of a syscall.
+    unsafe { arch::sys_clock_gettime(clock, ts) }
+}
+
+/// `clock_getres` of an auxiliary clock: 1 ns (Linux's answer) while the clock is enabled, the
+/// syscall's answer otherwise (Linux's own vDSO answers 1 ns even for a disabled or unsupported
+/// auxiliary clock, where the syscall says `-EINVAL` or `-ENODEV`).
+///
+/// # Safety
+/// As for [`clock_getres`]; `clock` is an auxiliary id ([`is_aux`]).
+#[inline(never)]
+#[cold]
+unsafe extern "C" fn clock_getres_aux(clock: i32, res: *mut Timespec) -> i32 {
+    let idx = (clock - CLOCK_AUX) as usize;
+    let vd = data::aux_clock(data::real_vdso_data(), idx);
+    // SAFETY: the real time page is mapped; `idx < AUX_CLOCKS`.
+    if unsafe { load_i32(&raw const (*vd).clock_mode) } != clock_mode::NONE {
+        if !res.is_null() {
+            // SAFETY: non-NULL and writable, per the caller.
+            unsafe {
+                (*res).tv_sec = 0;
+                (*res).tv_nsec = AUX_RES_NSEC as i64;
+            }
+        }
+        return 0;
+    }
+    // SAFETY: the kernel validates every argument of a syscall.
+    unsafe { arch::sys_clock_getres(clock, res) }
 }
 
 /// Stores a REALTIME read as a `timeval`.
@@ -413,11 +484,11 @@ unsafe fn store_timeval(tv: *mut Timeval, t: Raw) {
 /// `tz` must be writable.
 #[inline(always)]
 unsafe fn store_timezone(tz: *mut Timezone) {
-    let vd = data::real_vdso_data();
     // SAFETY: the real data page is mapped; `tz` writable per the caller.
     unsafe {
-        (*tz).tz_minuteswest = load_i32(&raw const (*vd).tz_minuteswest);
-        (*tz).tz_dsttime = load_i32(&raw const (*vd).tz_dsttime);
+        let (minuteswest, dsttime) = data::tz(data::real_vdso_data());
+        (*tz).tz_minuteswest = load_i32(minuteswest);
+        (*tz).tz_dsttime = load_i32(dsttime);
     }
 }
 
@@ -510,7 +581,7 @@ unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
 #[inline(never)]
 fn hrtimer_res_timens() -> u32 {
     // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS.
-    unsafe { load_u32(&raw const (*data::timens_vdso_data()).hrtimer_res) }
+    unsafe { data::hrtimer_res(data::timens_vdso_data()) }
 }
 
 /// `clock_getres`: HRES and RAW report `hrtimer_res`, COARSE one tick; other ids ask the kernel.
@@ -529,7 +600,7 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             hrtimer_res_timens()
         } else {
             // SAFETY: page 0 is the real data page.
-            unsafe { load_u32(&raw const (*vd).hrtimer_res) }
+            unsafe { data::hrtimer_res(vd) }
         };
         let ns = if is_coarse(clk) { COARSE_RES_NSEC } else { hres };
         if !res.is_null() {
@@ -540,6 +611,10 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             }
         }
         return 0;
+    }
+    if is_aux(clk) {
+        // SAFETY: caller contract.
+        return unsafe { clock_getres_aux(clock, res) };
     }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_getres(clock, res) }

@@ -7,7 +7,7 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, VDSO_DATA_OFFSET};
+use crate::data::{Clock, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, VDSO_DATA_OFFSET};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
@@ -42,7 +42,7 @@ global_asm!(
     rev = const ABI_REVISION,
     pages = const DATA_PAGES,
     offset = const VDSO_DATA_OFFSET,
-    size = const size_of::<VdsoData>(),
+    size = const size_of::<Clock>(),
     keys = const HWPROBE_KEYS,
     hz = const HZ,
 );

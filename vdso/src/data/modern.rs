@@ -1,0 +1,55 @@
+//! The modern profile: Linux 6.15+'s data store (docs/abi.md, "modern profile"). Page 0 holds
+//! `struct vdso_time_data` at offset 0: the two clock bases' `vdso_clock`s, then the auxiliary
+//! clocks', then `tz` and `hrtimer_res` once for the page; the namespace slot is page 1.
+
+use core::mem::offset_of;
+
+use vdso_abi::modern::native::TimeData;
+pub use vdso_abi::modern::native::{DATA_PAGES, LINUX_VERSION_CODE, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::modern::MAX_AUX_CLOCKS;
+
+use super::load_u32;
+/// One clock's struct: `struct vdso_clock`.
+pub type Clock = vdso_abi::modern::native::Clock;
+
+/// hwprobe values in the time data: none (riscv64 keeps them on its arch page in this profile).
+#[allow(dead_code)]
+pub const HWPROBE_KEYS: usize = 0;
+
+/// Auxiliary clocks on the page (ids `CLOCK_AUX..CLOCK_AUX + AUX_CLOCKS`).
+pub const AUX_CLOCKS: usize = MAX_AUX_CLOCKS;
+
+/// The page's `vdso_time_data`, from its first clock.
+#[inline(always)]
+fn time_data(vd: *const Clock) -> *const TimeData {
+    const _: () = assert!(offset_of!(TimeData, clock_data) == 0);
+    vd.cast()
+}
+
+/// `hrtimer_res` of the page whose first clock is `vd`.
+///
+/// # Safety
+/// `vd` must point to a mapped time page's `clock_data[0]`.
+#[inline(always)]
+pub unsafe fn hrtimer_res(vd: *const Clock) -> u32 {
+    // SAFETY: per the caller, the whole `vdso_time_data` is mapped.
+    unsafe { load_u32(&raw const (*time_data(vd)).hrtimer_res) }
+}
+
+/// Where `tz_minuteswest` and `tz_dsttime` are for the page whose first clock is `vd`.
+#[inline(always)]
+pub fn tz(vd: *const Clock) -> (*const i32, *const i32) {
+    let td = time_data(vd).cast::<u8>();
+    // Only addresses are computed.
+    (
+        td.wrapping_add(offset_of!(TimeData, tz_minuteswest)).cast(),
+        td.wrapping_add(offset_of!(TimeData, tz_dsttime)).cast(),
+    )
+}
+
+/// `aux_clock_data[idx]` of the page whose first clock is `vd` (`idx < AUX_CLOCKS`).
+#[inline(always)]
+pub fn aux_clock(vd: *const Clock, idx: usize) -> *const Clock {
+    const AUX: usize = offset_of!(TimeData, aux_clock_data);
+    vd.cast::<u8>().wrapping_add(AUX).cast::<Clock>().wrapping_add(idx)
+}
