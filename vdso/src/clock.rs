@@ -581,7 +581,7 @@ unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
 #[inline(never)]
 fn hrtimer_res_timens() -> u32 {
     // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS.
-    unsafe { data::hrtimer_res(data::timens_vdso_data()) }
+    unsafe { load_u32(data::hrtimer_res(data::timens_vdso_data())) }
 }
 
 /// `clock_getres`: HRES and RAW report `hrtimer_res`, COARSE one tick; other ids ask the kernel.
@@ -600,7 +600,7 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             hrtimer_res_timens()
         } else {
             // SAFETY: page 0 is the real data page.
-            unsafe { data::hrtimer_res(vd) }
+            unsafe { load_u32(data::hrtimer_res(vd)) }
         };
         let ns = if is_coarse(clk) { COARSE_RES_NSEC } else { hres };
         if !res.is_null() {

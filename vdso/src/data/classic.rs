@@ -3,21 +3,16 @@
 
 pub use vdso_abi::native::{DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
-use super::load_u32;
 /// One clock base's struct: the whole `vdso_data`.
 pub type Clock = vdso_abi::native::VdsoData;
 
 /// Auxiliary clocks on the page: none in this profile.
 pub const AUX_CLOCKS: usize = 0;
 
-/// `hrtimer_res` of the page whose first clock is `vd`.
-///
-/// # Safety
-/// `vd` must point to a mapped `vdso_data`.
+/// Where `hrtimer_res` is for the page whose first clock is `vd`.
 #[inline(always)]
-pub unsafe fn hrtimer_res(vd: *const Clock) -> u32 {
-    // SAFETY: per the caller.
-    unsafe { load_u32(&raw const (*vd).hrtimer_res) }
+pub fn hrtimer_res(vd: *const Clock) -> *const u32 {
+    vd.cast::<u8>().wrapping_add(core::mem::offset_of!(Clock, hrtimer_res)).cast()
 }
 
 /// Where `tz_minuteswest` and `tz_dsttime` are for the page whose first clock is `vd`.

@@ -8,7 +8,6 @@ use vdso_abi::modern::native::TimeData;
 pub use vdso_abi::modern::native::{DATA_PAGES, LINUX_VERSION_CODE, TIMENS_PAGE, VDSO_DATA_OFFSET};
 use vdso_abi::modern::MAX_AUX_CLOCKS;
 
-use super::load_u32;
 /// One clock's struct: `struct vdso_clock`.
 pub type Clock = vdso_abi::modern::native::Clock;
 
@@ -26,14 +25,10 @@ fn time_data(vd: *const Clock) -> *const TimeData {
     vd.cast()
 }
 
-/// `hrtimer_res` of the page whose first clock is `vd`.
-///
-/// # Safety
-/// `vd` must point to a mapped time page's `clock_data[0]`.
+/// Where `hrtimer_res` is for the page whose first clock is `vd`.
 #[inline(always)]
-pub unsafe fn hrtimer_res(vd: *const Clock) -> u32 {
-    // SAFETY: per the caller, the whole `vdso_time_data` is mapped.
-    unsafe { load_u32(&raw const (*time_data(vd)).hrtimer_res) }
+pub fn hrtimer_res(vd: *const Clock) -> *const u32 {
+    time_data(vd).cast::<u8>().wrapping_add(offset_of!(TimeData, hrtimer_res)).cast()
 }
 
 /// Where `tz_minuteswest` and `tz_dsttime` are for the page whose first clock is `vd`.
