@@ -69,6 +69,7 @@ pub mod arch;
 pub mod config;
 pub mod counter;
 pub mod layout;
+pub mod modern;
 pub mod offset_estimate;
 pub mod protocol;
 pub mod reader;
