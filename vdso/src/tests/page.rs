@@ -1,9 +1,10 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture.
 
 use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
-use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
+use vdso_abi::{clock_mode, VdsoTimestamp};
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 #[repr(C, align(4096))]
 struct Pages([u8; DATA_PAGES * PAGE_SIZE]);
