@@ -37,6 +37,42 @@ pub use x86_64 as native;
 /// `hrtimer_res`) was not checked against their images, so they are not claimed.
 pub const MIN_KERNEL: (u32, u32) = (6, 17);
 
+/// One architecture's facts in this profile: what a variant row of the modern profile reads where
+/// a classic row reads its [`crate::ArchInfo`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModernLayout {
+    /// Pages mapped before the image.
+    pub data_pages: usize,
+    /// The time page (the namespace page for a task in a time namespace).
+    pub vvar_page: usize,
+    /// Where the real time page goes for a task in a time namespace.
+    pub timens_page: usize,
+    /// Offset of `clock_data[0]` in the time page.
+    pub vdso_data_offset: usize,
+    /// `size_of` one `vdso_clock`.
+    pub vdso_data_size: usize,
+    /// `size_of` the whole `vdso_time_data`.
+    pub time_data_size: usize,
+    /// The "Linux" version note's value: the release whose layout this follows.
+    pub linux_version_code: u32,
+    /// The special mappings Linux gives a process for these pages, in address order, with their
+    /// page counts.
+    pub host_mappings: &'static [(&'static str, usize)],
+    /// Offset of `hrtimer_res` in the time page.
+    pub hrtimer_res_offset: usize,
+    /// Offset in the time page of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
+    pub getcpu_mode_offset: Option<usize>,
+}
+
+/// The modern layout of `arch`.
+pub const fn of(arch: crate::Arch) -> &'static ModernLayout {
+    match arch {
+        crate::Arch::X86_64 => &x86_64::LAYOUT,
+        crate::Arch::Riscv64 => &riscv64::LAYOUT,
+        crate::Arch::Aarch64 => &aarch64::LAYOUT,
+    }
+}
+
 /// Number of auxiliary clocks (`MAX_AUX_CLOCKS`).
 pub const MAX_AUX_CLOCKS: usize = 8;
 /// The first auxiliary clock id (`CLOCK_AUX`); ids `CLOCK_AUX..CLOCK_AUX + MAX_AUX_CLOCKS`.

@@ -125,5 +125,5 @@ const _: () = {
     assert!(offset_of!(ArchData, homogeneous_cpus) == 56);
     assert!(size_of::<VdsoData>() == 304);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
 };

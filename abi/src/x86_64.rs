@@ -91,6 +91,6 @@ crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(size_of::<VdsoData>() == 240);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x03ae_75f6);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
     assert!(GETCPU_MODE_OFFSET < VDSO_DATA_OFFSET);
 };

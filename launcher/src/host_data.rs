@@ -22,7 +22,7 @@
 
 use std::ops::Range;
 
-use vdso_kernel_stub::Arch;
+use vdso_kernel_stub::{Arch, Profile, Variant};
 
 use crate::error::Error;
 
@@ -43,19 +43,24 @@ pub struct HostLayout {
 }
 
 impl HostLayout {
-    /// The layout a modern-profile image of `arch` expects the host to have, if the host side of
-    /// that architecture has been checked (x86_64 on Linux 6.18 here).
+    /// The layout a modern-profile image of `arch` expects the host to have, if the project
+    /// builds one (the variant table's modern rows: x86_64 so far, checked on Linux 6.18).
     pub fn of(arch: Arch) -> Option<HostLayout> {
-        match arch {
-            Arch::X86_64 => Some(HostLayout {
-                arch,
-                mappings: vdso_abi::modern::x86_64::HOST_MAPPINGS,
-                page_size: vdso_abi::PAGE_SIZE,
-                min_kernel: vdso_abi::modern::MIN_KERNEL,
-                hrtimer_res_offset: core::mem::offset_of!(vdso_abi::modern::x86_64::TimeData, hrtimer_res),
-            }),
-            _ => None,
-        }
+        let v = Variant::of_arch(arch).find(|v| v.profile == Profile::Modern)?;
+        let m = vdso_abi::modern::of(arch);
+        Some(HostLayout {
+            arch,
+            mappings: m.host_mappings,
+            page_size: v.page_size,
+            min_kernel: vdso_abi::modern::MIN_KERNEL,
+            hrtimer_res_offset: m.hrtimer_res_offset,
+        })
+    }
+
+    /// The image row that reads this layout.
+    pub fn variant(&self) -> &'static Variant {
+        Variant::find(self.arch, Profile::Modern, self.page_size)
+            .expect("HostLayout::of only builds layouts of existing rows")
     }
 
     /// Pages of data before the image: every mapping's pages.

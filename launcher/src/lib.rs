@@ -38,6 +38,7 @@ pub mod options;
 pub mod program;
 pub mod shown;
 pub mod stack;
+pub mod variant;
 pub mod writer;
 
 /// Entering the program, per architecture.
@@ -72,10 +73,11 @@ pub const NATIVE: Arch = match Arch::native() {
 /// Usage line shown when no program is given.
 pub const USAGE: &str = "usage: vdso run [OPTIONS] -- PROGRAM [ARGS...]";
 
-/// Runs `command` (program and arguments) with the vDSO image `image(arch)` of the program's
-/// architecture. Returns only if the program could not be started; nothing of it ran then.
+/// Runs `command` (program and arguments) with the vDSO image `image(variant)` of the program's
+/// architecture and the host's page size ([`variant::for_host`]). Returns only if the program
+/// could not be started; nothing of it ran then.
 pub fn launch(
-    image: &dyn Fn(Arch) -> &'static [u8],
+    image: &dyn Fn(&vdso_kernel_stub::Variant) -> &'static [u8],
     options: &RunOptions,
     command: &[OsString],
 ) -> Result<Infallible, Error> {
@@ -124,23 +126,24 @@ pub fn launch(
         // The host kernel's own pages, moved before the image at the last moment; no writer.
         let layout =
             host_data::HostLayout::of(program.arch).ok_or_else(|| host_data_foreign(program.arch))?;
-        let bytes = image(program.arch);
+        let bytes = image(layout.variant());
         let reserved = host_data::reserve(&layout, bytes, bytes.len().div_ceil(layout.page_size))?;
         Region::Host(layout, reserved)
     } else {
-        let layout = ArchLayout::of(program.arch);
+        let variant = variant::for_host(program.arch)?;
+        let layout = ArchLayout::of_variant(variant);
         let map_options = match clocks.timens {
             Some(offsets) => MapOptions::new(layout).timens(offsets),
             None => MapOptions::new(layout),
         };
         Region::Stub(
-            MappedVdso::map_with(image(program.arch), map_options)
-                .map_err(error::stub("cannot map the vDSO"))?,
+            MappedVdso::map_with(image(variant), map_options).map_err(error::stub("cannot map the vDSO"))?,
+            variant.page_size,
         )
     };
-    let sysinfo_ehdr = match &region {
-        Region::Stub(mapped) => mapped.sysinfo_ehdr(),
-        Region::Host(_, r) => r.image,
+    let (sysinfo_ehdr, page_size) = match &region {
+        Region::Stub(mapped, page_size) => (mapped.sysinfo_ehdr(), *page_size),
+        Region::Host(layout, r) => (r.image, layout.page_size),
     };
     let loaded = load::load(&program)?;
     let interp_loaded = match &interp {
@@ -160,7 +163,7 @@ pub fn launch(
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
-        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), sysinfo_ehdr as u64),
+        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), sysinfo_ehdr as u64, page_size as u64),
     };
     // The block's length does not depend on where it goes (the top is 16-byte aligned).
     let needed = stack::build(&spec, 1 << 40).bytes.len();
@@ -177,7 +180,7 @@ pub fn launch(
         ..TickerConfig::default()
     };
     match region {
-        Region::Stub(mapped) => {
+        Region::Stub(mapped, _) => {
             writer::start(&mapped, config, options.writer_stats.as_deref())?;
             handoff::keep_reader_view_only(mapped);
         }
@@ -203,8 +206,8 @@ pub fn launch(
 
 /// Where the image and its data pages are.
 enum Region {
-    /// Mapped by the kernel stub, its page kept fresh by our writer.
-    Stub(MappedVdso),
+    /// Mapped by the kernel stub (with its page size), its page kept fresh by our writer.
+    Stub(MappedVdso, usize),
     /// Reserved for the host kernel's own pages (`--host-data`).
     Host(host_data::HostLayout, host_data::Reservation),
 }

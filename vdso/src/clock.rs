@@ -14,7 +14,7 @@
 
 use vdso_abi::clock::{COARSE_MASK, HRES_MASK, RAW_MASK, VDSO_BASES};
 use vdso_abi::modern::{AUX_RES_NSEC, CLOCK_AUX, VDSO_BASE_AUX};
-use vdso_abi::{clock, clock_mode, CS_HRES_COARSE, CS_RAW, DEFAULT_HZ};
+use vdso_abi::{clock, clock_mode, CS_BASES, CS_HRES_COARSE, CS_RAW, DEFAULT_HZ};
 
 use crate::arch;
 use crate::data::{self, load_i32, load_u32, load_u64, Clock as VdsoData};
@@ -285,6 +285,12 @@ fn counter_clock(clk: u32) -> bool {
 #[inline(always)]
 fn route(clock: i32) -> Option<(usize, usize, bool)> {
     let clk = clock as u32;
+    if is_aux(clk) {
+        // Auxiliary clock `i` is the clock struct right after the two base clocks' (asserted by
+        // the data module), its time in `basetime[VDSO_BASE_AUX]`, read like an HRES clock
+        // under its own `seq`; a disabled one (`clock_mode` NONE) falls back to the syscall.
+        return Some((CS_BASES + (clk - CLOCK_AUX as u32) as usize, VDSO_BASE_AUX, false));
+    }
     if clk >= VDSO_BASES as u32 {
         return None;
     }
@@ -316,7 +322,8 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
         let mut in_namespace = false;
         loop {
             // SAFETY: `vd` is struct `cs` of page 0 or of the real page (mapped at the namespace
-            // slot whenever page 0 says TIMENS); `clk < VDSO_BASES` (from `route`).
+            // slot whenever page 0 says TIMENS), an auxiliary clock's inside the time page too;
+            // `clk < VDSO_BASES` (from `route`).
             let read = unsafe {
                 if coarse {
                     read_coarse(vd, clk)
@@ -326,7 +333,8 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
             };
             match read {
                 Read::Done(mut t) => {
-                    if in_namespace {
+                    // Auxiliary clocks are not shifted by a time namespace.
+                    if in_namespace && (data::AUX_CLOCKS == 0 || cs < CS_BASES) {
                         // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
                         t = unsafe { add_timens_offset(ns_page, clk, t) };
                     }
@@ -388,7 +396,7 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
     }
     if is_aux(clk) {
         // SAFETY: caller contract.
-        return unsafe { clock_gettime_aux(clock, ts) };
+        return unsafe { clock_gettime_slow(clock, ts) };
     }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_gettime(clock, ts) }
@@ -399,40 +407,6 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
 #[inline(always)]
 fn is_aux(clk: u32) -> bool {
     data::AUX_CLOCKS != 0 && clk.wrapping_sub(CLOCK_AUX as u32) < data::AUX_CLOCKS as u32
-}
-
-/// An auxiliary clock (ids 16..23, modern profile): the counter and `aux_clock_data[id - 16]`
-/// under that clock's own `seq`, its time in `basetime[VDSO_BASE_AUX]`, as Linux 6.17+ serves
-/// them. A disabled clock (`clock_mode` NONE) or one without the arch counter goes to the
-/// syscall, whose answer (an error for a disabled clock) is returned unchanged. Time namespaces
-/// do not shift auxiliary clocks: a task in one reads the real page's clock, no offset.
-///
-/// # Safety
-/// As for [`clock_gettime`]; `clock` is an auxiliary id ([`is_aux`]).
-#[inline(never)]
-#[cold]
-unsafe extern "C" fn clock_gettime_aux(clock: i32, ts: *mut Timespec) -> i32 {
-    let idx = (clock - CLOCK_AUX) as usize;
-    let mut vd = data::aux_clock(data::vdso_data(), idx);
-    let mut switched = false;
-    loop {
-        // SAFETY: `vd` is aux clock `idx < AUX_CLOCKS` of page 0 or of the real page (mapped at
-        // the namespace slot whenever page 0 says TIMENS); `VDSO_BASE_AUX < VDSO_BASES`.
-        match unsafe { read_hres::<true>(vd, VDSO_BASE_AUX) } {
-            Read::Done(t) => {
-                // SAFETY: caller contract.
-                unsafe { store_timespec(ts, t) };
-                return 0;
-            }
-            Read::Timens if !switched => {
-                switched = true;
-                vd = data::aux_clock(data::timens_vdso_data(), idx);
-            }
-            Read::Timens | Read::Fallback | Read::Slow => break,
-        }
-    }
-    // SAFETY: the kernel validates every argument of a syscall.
-    unsafe { arch::sys_clock_gettime(clock, ts) }
 }
 
 /// `clock_getres` of an auxiliary clock: 1 ns (Linux's answer) while the clock is enabled, the

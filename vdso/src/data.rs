@@ -1,8 +1,8 @@
 //! Where the data pages are, and relaxed atomic loads of their fields.
 //!
 //! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
-//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * 4096` from the ELF
-//! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
+//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * VDSO_PAGE_SIZE` (the
+//! variant's page size, `crate::variant`) from the ELF header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
 //!
 //! Which fields sit where is the profile's (`data/classic.rs`: Linux's `struct vdso_data` pair;
@@ -21,9 +21,10 @@ use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Re
 mod profile;
 pub use profile::*;
 
-use vdso_abi::{clock_mode, PAGE_SIZE};
+use vdso_abi::clock_mode;
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 /// The first clock struct of page 0: the real data, or the namespace page for a task in a time
 /// namespace.

@@ -32,6 +32,7 @@ mod note;
 mod seqlock;
 #[cfg(test)]
 mod tests;
+mod variant;
 
 pub use clock::{Timespec, Timeval, Timezone};
 

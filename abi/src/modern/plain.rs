@@ -11,6 +11,8 @@ pub type Clock = VdsoClock<()>;
 /// `struct vdso_time_data` (`arch_vdso_time_data` is empty).
 pub type TimeData = VdsoTimeData<(), ()>;
 
+/// The page size of this layout (4 KiB pages).
+pub const PAGE_SIZE: usize = 4096;
 /// Pages mapped before the image.
 pub const DATA_PAGES: usize = 4;
 /// The time page.
@@ -27,6 +29,20 @@ pub const HOST_MAPPINGS: &[(&str, usize)] = &[("[vvar]", DATA_PAGES)];
 pub const VDSO_DATA_OFFSET: usize = 0;
 /// "Linux" version note value: the release whose layout this follows.
 pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
+
+/// This layout as a row.
+pub const LAYOUT: super::ModernLayout = super::ModernLayout {
+    data_pages: DATA_PAGES,
+    vvar_page: TIME_PAGE,
+    timens_page: TIMENS_PAGE,
+    vdso_data_offset: VDSO_DATA_OFFSET,
+    vdso_data_size: size_of::<Clock>(),
+    time_data_size: size_of::<TimeData>(),
+    linux_version_code: LINUX_VERSION_CODE,
+    host_mappings: HOST_MAPPINGS,
+    hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
+    getcpu_mode_offset: None,
+};
 
 const _: () = {
     assert!(size_of::<Clock>() == super::CLOCK_SIZE);

@@ -18,6 +18,8 @@ pub type Clock = VdsoClock<u64>;
 /// `struct vdso_time_data` on x86_64 (`arch_vdso_time_data` is empty).
 pub type TimeData = VdsoTimeData<u64, ()>;
 
+/// The page size of this layout (Linux 6.18 x86_64).
+pub const PAGE_SIZE: usize = 4096;
 /// Pages mapped before the image.
 pub const DATA_PAGES: usize = 6;
 /// The time page.
@@ -48,6 +50,20 @@ pub const GETCPU_MODE_OFFSET: usize = size_of::<TimeData>();
 /// "Linux" version note value: the release whose layout this follows.
 pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
 
+/// This layout as a row.
+pub const LAYOUT: super::ModernLayout = super::ModernLayout {
+    data_pages: DATA_PAGES,
+    vvar_page: TIME_PAGE,
+    timens_page: TIMENS_PAGE,
+    vdso_data_offset: VDSO_DATA_OFFSET,
+    vdso_data_size: size_of::<Clock>(),
+    time_data_size: size_of::<TimeData>(),
+    linux_version_code: LINUX_VERSION_CODE,
+    host_mappings: HOST_MAPPINGS,
+    hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
+    getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
+};
+
 const _: () = {
     assert!(offset_of!(Clock, seq) == 0);
     assert!(offset_of!(Clock, clock_mode) == 4);
@@ -65,6 +81,6 @@ const _: () = {
     assert!(offset_of!(TimeData, hrtimer_res) == 2328);
     assert!(offset_of!(TimeData, unused) == 2332);
     assert!(size_of::<TimeData>() == 2368);
-    assert!(GETCPU_MODE_OFFSET < crate::PAGE_SIZE);
+    assert!(GETCPU_MODE_OFFSET < PAGE_SIZE);
     assert!(DATA_PAGES == VVAR_PAGES + VCLOCK_PAGES);
 };

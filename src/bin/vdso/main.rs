@@ -9,6 +9,7 @@
 mod host;
 mod run;
 mod summary;
+mod variant_arg;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,8 +71,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write every image and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
-    /// summarise them.
+    /// Write every image and their C headers (DIR/VARIANT/linux-vdso.so.1 and vdso.h, VARIANT
+    /// the row's directory: the arch name for its default image) and summarise them.
     Build {
         /// Output directory.
         #[arg(long, default_value = "target/vdso")]
@@ -95,6 +96,13 @@ enum Command {
         /// Architecture whose contract applies (default: the file's e_machine).
         #[arg(long, value_parser = parse_arch)]
         arch: Option<Arch>,
+        /// Data layout whose contract applies (default: the file's layout note, else classic).
+        #[arg(long, value_parser = variant_arg::parse_profile)]
+        profile: Option<linux_vdso::Profile>,
+        /// Page size whose contract applies (default: the file's layout note, else the
+        /// architecture's default image's).
+        #[arg(long, value_parser = variant_arg::parse_page_size)]
+        page_size: Option<usize>,
     },
     /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
     /// writer process; optional wall-clock and time-namespace offsets).
@@ -158,9 +166,8 @@ fn main_on_own_stack() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Build { out } => {
-            for arch in Arch::ALL {
-                let image = Image::get(arch);
-                let dir = out.join(arch.name());
+            for image in Image::all() {
+                let dir = out.join(image.variant().dir);
                 fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", shown::path(&dir)))?;
                 let path = dir.join("linux-vdso.so.1");
                 fs::write(&path, image.bytes())
@@ -191,7 +198,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Run(args) => Ok(run::run(args)),
-        Command::Verify { file, arch } => {
+        Command::Verify { file, arch, profile, page_size } => {
             let bytes = read(&file)?;
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
@@ -206,12 +213,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 })?,
             };
             let stage = if parsed.static_symbols.is_empty() { Stage::Stripped } else { Stage::Unstripped };
-            let violations = verify(&parsed, arch, stage);
+            let variant = variant_arg::choose(arch, profile, page_size, Some(&parsed))?;
+            let violations = verify(&parsed, variant, stage);
             if violations.is_empty() {
                 println!(
-                    "{}: a valid {} vDSO image (ABI revision {})",
+                    "{}: a valid {} vDSO image ({} profile, {}-byte pages; ABI revision {})",
                     shown::path(&file),
-                    arch.name(),
+                    variant.name(),
+                    variant.profile,
+                    variant.page_size,
                     linux_vdso::abi::ABI_REVISION
                 );
                 Ok(ExitCode::from(EXIT_OK))
@@ -220,7 +230,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     "{}: {} violation(s) of the {} vDSO contract:",
                     shown::path(&file),
                     violations.len(),
-                    arch.name()
+                    variant
                 );
                 for v in &violations {
                     eprintln!("  - {}", shown::escaped(v.to_string()));

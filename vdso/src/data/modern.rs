@@ -2,7 +2,9 @@
 //! `struct vdso_time_data` at offset 0: the two clock bases' `vdso_clock`s, then the auxiliary
 //! clocks', then `tz` and `hrtimer_res` once for the page; the namespace slot is page 1.
 
-use core::mem::offset_of;
+use core::mem::{offset_of, size_of};
+
+use vdso_abi::CS_BASES;
 
 use vdso_abi::modern::native::TimeData;
 pub use vdso_abi::modern::native::{DATA_PAGES, LINUX_VERSION_CODE, TIMENS_PAGE, VDSO_DATA_OFFSET};
@@ -42,9 +44,10 @@ pub fn tz(vd: *const Clock) -> (*const i32, *const i32) {
     )
 }
 
-/// `aux_clock_data[idx]` of the page whose first clock is `vd` (`idx < AUX_CLOCKS`).
+/// `aux_clock_data[idx]` of the page whose first clock is `vd` (`idx < AUX_CLOCKS`): the clock
+/// struct `CS_BASES + idx` counted from `clock_data[0]`, which the clock code relies on.
 #[inline(always)]
 pub fn aux_clock(vd: *const Clock, idx: usize) -> *const Clock {
-    const AUX: usize = offset_of!(TimeData, aux_clock_data);
-    vd.cast::<u8>().wrapping_add(AUX).cast::<Clock>().wrapping_add(idx)
+    const _: () = assert!(offset_of!(TimeData, aux_clock_data) == CS_BASES * size_of::<Clock>());
+    vd.wrapping_add(CS_BASES + idx)
 }

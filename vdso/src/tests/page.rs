@@ -1,11 +1,12 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture and
 //! the profile the crate is built for (classic, or `--features modern`).
 
-use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
+use vdso_abi::{clock_mode, VdsoTimestamp};
 
 use crate::data::{Clock as VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 #[repr(C, align(4096))]
 struct Pages([u8; DATA_PAGES * PAGE_SIZE]);

@@ -1,0 +1,57 @@
+//! Which image a program gets: the row of `vdso-abi`'s variant table for its architecture and
+//! this address space's page size.
+//!
+//! The image's data pages and text are laid out in pages of its row's size, so it only works in
+//! an address space with that page size (a kernel with 16 KiB pages maps the 16 KiB image). The
+//! launcher plays a kernel of the host's page size: it takes the classic-profile row of that
+//! size, tells the program the same size in `AT_PAGESZ`, and refuses to start when the project
+//! builds no such image, rather than mapping one whose every page offset would be wrong.
+
+use vdso_kernel_stub::{Arch, Profile, Variant};
+
+use crate::error::Error;
+use crate::options::arch_name;
+
+/// The page size of this address space (what the kernel gave us in `AT_PAGESZ`).
+pub fn host_page_size() -> usize {
+    rustix::param::page_size()
+}
+
+/// The image row for `arch` with `page_size`-byte pages.
+pub fn for_page_size(arch: Arch, page_size: usize) -> Result<&'static Variant, Error> {
+    Variant::find(arch, Profile::Classic, page_size).ok_or_else(|| {
+        let built: Vec<String> = Variant::of_arch(arch)
+            .filter(|v| v.profile == Profile::Classic)
+            .map(|v| v.page_size.to_string())
+            .collect();
+        Error::cannot_execute(format!(
+            "no {} image for {page_size}-byte pages; this project builds {}",
+            arch_name(arch),
+            built.join(" and ")
+        ))
+    })
+}
+
+/// The image row for `arch` in this address space.
+pub fn for_host(arch: Arch) -> Result<&'static Variant, Error> {
+    for_page_size(arch, host_page_size())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_row_of_the_page_size_and_refuses_a_size_without_one() {
+        for arch in Arch::ALL {
+            let v = for_page_size(arch, 4096).expect("every arch has a 4 KiB image");
+            assert_eq!((v.arch, v.profile, v.page_size), (arch, Profile::Classic, 4096));
+            // No row has 64 KiB pages (yet): the refusal names the arch and what exists.
+            if Variant::find(arch, Profile::Classic, 65536).is_none() {
+                let e = for_page_size(arch, 65536).unwrap_err().to_string();
+                let want = format!("no {} image for 65536-byte pages; this project builds ", arch_name(arch));
+                assert!(e.contains(&want) && e.contains("4096"), "{e}");
+            }
+        }
+    }
+}
