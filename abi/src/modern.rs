@@ -62,6 +62,8 @@ pub struct ModernLayout {
     pub hrtimer_res_offset: usize,
     /// Offset in the time page of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// `vdso_clock` carries `max_cycles` (`CONFIG_GENERIC_VDSO_OVERFLOW_PROTECT`: x86_64).
+    pub max_cycles: bool,
 }
 
 /// The modern layout of `arch`.

@@ -217,6 +217,14 @@ impl Variant {
         }
     }
 
+    /// Offset in the data page of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
+    pub const fn getcpu_mode_offset(&self) -> Option<usize> {
+        match self.profile {
+            Profile::Classic => self.arch.info().getcpu_mode_offset,
+            Profile::Modern => crate::modern::of(self.arch).getcpu_mode_offset,
+        }
+    }
+
     /// Value of the "Linux" version note: the release whose layout this row follows.
     pub const fn linux_version_code(&self) -> u32 {
         match self.profile {

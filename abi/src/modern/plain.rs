@@ -41,6 +41,7 @@ pub const LAYOUT: super::ModernLayout = super::ModernLayout {
     linux_version_code: LINUX_VERSION_CODE,
     host_mappings: HOST_MAPPINGS,
     hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
+    max_cycles: false,
     getcpu_mode_offset: None,
 };
 

@@ -61,6 +61,7 @@ pub const LAYOUT: super::ModernLayout = super::ModernLayout {
     linux_version_code: LINUX_VERSION_CODE,
     host_mappings: HOST_MAPPINGS,
     hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
+    max_cycles: true,
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
 };
 
