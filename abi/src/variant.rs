@@ -92,16 +92,16 @@ pub const VARIANTS: &[Variant] = &[
     classic_4k(Arch::Aarch64),
     classic_4k(Arch::Riscv64),
     classic_4k(Arch::X86_64),
-    // Linux 6.18's layout, x86_64 first (docs/abi.md "The modern profile"; riscv64 and aarch64
-    // have their layout in `crate::modern` but no image yet).
-    Variant {
-        arch: Arch::X86_64,
-        profile: Profile::Modern,
-        page_size: 4096,
-        dir: "x86_64-modern",
-        default: false,
-    },
+    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 has its layout in
+    // `crate::modern` but no image until its hwprobe arch page is laid out.
+    modern_4k(Arch::X86_64, "x86_64-modern"),
+    modern_4k(Arch::Aarch64, "aarch64-modern"),
 ];
+
+/// A modern-profile, 4 KiB row.
+const fn modern_4k(arch: Arch, dir: &'static str) -> Variant {
+    Variant { arch, profile: Profile::Modern, page_size: 4096, dir, default: false }
+}
 
 /// The smallest page size a row may have (every layout must fit in it).
 pub const MIN_PAGE_SIZE: usize = 4096;

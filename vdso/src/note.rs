@@ -7,7 +7,7 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use crate::data::{Clock, DATA_PAGES, HWPROBE_KEYS, VDSO_DATA_OFFSET};
+use crate::data::{Clock, DATA_PAGES, VDSO_DATA_OFFSET};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
@@ -46,7 +46,7 @@ global_asm!(
     pages = const DATA_PAGES,
     offset = const VDSO_DATA_OFFSET,
     size = const size_of::<Clock>(),
-    keys = const HWPROBE_KEYS,
+    keys = const VARIANT.hwprobe_keys(),
     hz = const HZ,
     page_size = const PAGE_SIZE,
     profile = const PROFILE.note_value(),

@@ -1,7 +1,7 @@
 //! The classic profile: Linux's `struct vdso_data` pair (6.2 on x86_64, 6.8 elsewhere) at
 //! `VDSO_DATA_OFFSET` of page 0, `tz` and `hrtimer_res` inside each struct, no auxiliary clocks.
 
-pub use vdso_abi::native::{DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, TIMENS_PAGE, VDSO_DATA_OFFSET};
+pub use vdso_abi::native::{DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
 /// One clock base's struct: the whole `vdso_data`.
 pub type Clock = vdso_abi::native::VdsoData;
