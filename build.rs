@@ -291,6 +291,11 @@ fn build_staticlib(tools: &Tools, root: &Path, variant: &Variant) -> PathBuf {
     if variant.profile == spec::Profile::Modern {
         cmd.args(["--features", "modern"]);
     }
+    if variant.arch.info().build_std {
+        // No prebuilt `core` for this target (the row's `build_std`): build it from rust-src,
+        // as scripts/cargo-build-std.sh does for the tests' `std`.
+        cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
+    }
     run(&mut cmd, &format!("building the {} image code (cargo build --target {target})", variant.name()));
     let lib = target_dir.join(target).join("release/libvdso_image.a");
     if !lib.exists() {

@@ -380,8 +380,13 @@ fn an_image_of_another_page_size_than_its_row_is_rejected() {
     // And an image whose p_align was changed fails against its own row.
     each_image(|arch, mut b| {
         let load = phdr_of_type(&b, 1);
-        put_u64(&mut b, load + 48, 0x4000);
-        assert_rejected(&b, arch, "PT_LOAD p_align is 0x4000, expected the page size 0x1000");
+        let own = Variant::default_for(arch).page_size as u64;
+        put_u64(&mut b, load + 48, own * 4);
+        assert_rejected(
+            &b,
+            arch,
+            &format!("PT_LOAD p_align is {:#x}, expected the page size {own:#x}", own * 4),
+        );
     });
 }
 

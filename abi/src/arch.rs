@@ -38,6 +38,8 @@ pub enum Arch {
     Riscv64,
     /// aarch64, Linux 6.8 layout, `LINUX_2.6.39`.
     Aarch64,
+    /// loongarch64, Linux 6.8 layout, `LINUX_5.10`.
+    Loongarch64,
 }
 
 /// One exported dynamic symbol.
@@ -159,13 +161,20 @@ pub struct ArchInfo {
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
     pub sigreturn: Option<Sigreturn>,
+    /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
+    /// reads; `None` elsewhere.
+    pub pcpu_page: Option<usize>,
+    /// rustup ships no prebuilt standard library for the Rust targets: `core` (the image,
+    /// bare-metal crates) and `std` (test binaries) are built from `rust-src` with `-Z
+    /// build-std` under `RUSTC_BOOTSTRAP=1` (scripts/cargo-build-std.sh, NOTES.md).
+    pub build_std: bool,
     /// How its programs run on a host of another architecture.
     pub emulation: Emulation,
 }
 
 impl Arch {
     /// Every architecture, in the order they are built and printed.
-    pub const ALL: [Arch; 3] = [Arch::Aarch64, Arch::Riscv64, Arch::X86_64];
+    pub const ALL: [Arch; 4] = [Arch::Aarch64, Arch::Loongarch64, Arch::Riscv64, Arch::X86_64];
 
     /// The architecture's row of the table.
     pub const fn info(self) -> &'static ArchInfo {
@@ -173,6 +182,7 @@ impl Arch {
             Arch::X86_64 => &crate::x86_64::INFO,
             Arch::Riscv64 => &crate::riscv64::INFO,
             Arch::Aarch64 => &crate::aarch64::INFO,
+            Arch::Loongarch64 => &crate::loongarch64::INFO,
         }
     }
 
@@ -291,6 +301,8 @@ const TARGET_ARCH: &str = {
         "riscv64"
     } else if cfg!(target_arch = "aarch64") {
         "aarch64"
+    } else if cfg!(target_arch = "loongarch64") {
+        "loongarch64"
     } else {
         ""
     }

@@ -82,18 +82,21 @@ pub struct Variant {
     pub default: bool,
 }
 
-/// A classic-profile, 4 KiB row named after its architecture: the default of every arch so far.
-const fn classic_4k(arch: Arch) -> Variant {
-    Variant { arch, profile: Profile::Classic, page_size: 4096, dir: arch.name(), default: true }
+/// The classic-profile default row of `arch` with `page_size`-byte pages, named after the arch.
+const fn classic_default(arch: Arch, page_size: usize) -> Variant {
+    Variant { arch, profile: Profile::Classic, page_size, dir: arch.name(), default: true }
 }
 
 /// Every image the project builds, in the order they are built and printed.
 pub const VARIANTS: &[Variant] = &[
-    classic_4k(Arch::Aarch64),
-    classic_4k(Arch::Riscv64),
-    classic_4k(Arch::X86_64),
-    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 has its layout in
-    // `crate::modern` but no image until its hwprobe arch page is laid out.
+    classic_default(Arch::Aarch64, 4096),
+    // Linux's default page size on loongarch64.
+    classic_default(Arch::Loongarch64, crate::loongarch64::DEFAULT_PAGE_SIZE),
+    classic_default(Arch::Riscv64, 4096),
+    classic_default(Arch::X86_64, 4096),
+    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
+    // modern image yet (riscv64: its hwprobe arch page is not laid out; loongarch64: its
+    // per-CPU and arch pages are not laid out).
     modern_4k(Arch::X86_64, "x86_64-modern"),
     modern_4k(Arch::Aarch64, "aarch64-modern"),
 ];
@@ -111,7 +114,7 @@ pub const MIN_PAGE_SIZE: usize = 4096;
 pub const MAX_PAGE_SIZE: usize = 65536;
 
 impl Variant {
-    /// The default row of `arch` (classic profile; 4 KiB everywhere so far).
+    /// The default row of `arch` (classic profile; 4 KiB pages, 16 KiB on loongarch64).
     pub const fn default_for(arch: Arch) -> &'static Variant {
         let mut i = 0;
         while i < VARIANTS.len() {

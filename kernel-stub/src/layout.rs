@@ -41,6 +41,8 @@ pub struct ArchLayout {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
+    pub pcpu_page: Option<usize>,
 }
 
 impl ArchLayout {
@@ -68,6 +70,7 @@ impl ArchLayout {
             vdso_data_size: v.vdso_data_size(),
             hwprobe_keys: v.hwprobe_keys(),
             getcpu_mode_offset: v.getcpu_mode_offset(),
+            pcpu_page: v.arch.info().pcpu_page,
         }
     }
 

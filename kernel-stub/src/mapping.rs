@@ -169,8 +169,8 @@ pub fn note_only_image(layout: ArchLayout) -> Vec<u8> {
     img
 }
 
-fn page_round(n: usize, page: usize) -> usize {
-    n.div_ceil(page) * page
+fn page_round(n: usize, page_size: usize) -> usize {
+    n.div_ceil(page_size) * page_size
 }
 
 fn random_u64() -> Result<u64, Error> {
@@ -207,9 +207,12 @@ impl MappedVdso {
         layout.check_image(image).map_err(Error::Image)?;
         let image_size = page_round(image.len(), page_size);
         let len = layout.data_size() + image_size;
-        // The memfd: the real data page, the namespace page (if any), then a page nobody ever
-        // writes, which backs the reserved data pages.
-        let rw_pages = if options.timens.is_some() { 2 } else { 1 };
+        // The memfd: the real data page, the namespace page (if any), loongarch64's per-CPU
+        // page (if the layout has one), then a page nobody ever writes, which backs the
+        // reserved data pages.
+        let ns_page_index = 1;
+        let pcpu_page_index = 1 + usize::from(options.timens.is_some());
+        let rw_pages = pcpu_page_index + usize::from(layout.pcpu_page.is_some());
         let rw_len = rw_pages * page_size;
         let zero_page = rw_pages;
 
@@ -293,7 +296,7 @@ impl MappedVdso {
         // From here on, dropping `inner` unmaps everything on error.
 
         if let Some(offsets) = &options.timens {
-            let ns_page = rw.as_ptr().wrapping_add(page_size);
+            let ns_page = rw.as_ptr().wrapping_add(ns_page_index * page_size);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
             unsafe { with_arch_data!(layout.arch, |A| write_ns::<A>(ns_page, offsets)) }
@@ -302,8 +305,9 @@ impl MappedVdso {
         for page in 0..layout.data_pages {
             let at = base.as_ptr().wrapping_add(page * page_size).cast::<c_void>();
             let memfd_page = match options.timens {
+                _ if Some(page) == layout.pcpu_page => pcpu_page_index,
                 None if page == layout.vvar_page => 0,
-                Some(_) if page == layout.vvar_page => 1,
+                Some(_) if page == layout.vvar_page => ns_page_index,
                 Some(_) if page == layout.timens_page => 0,
                 _ => zero_page,
             };
@@ -405,6 +409,26 @@ impl MappedVdso {
     /// The writer's view of the namespace page, if mapped for a time namespace.
     pub fn timens_page_rw(&self) -> Option<*mut u8> {
         self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(self.inner.layout.page_size))
+    }
+
+    /// The writer's view of loongarch64's per-CPU page (`None` for a layout without one).
+    pub fn pcpu_page_rw(&self) -> Option<*mut u8> {
+        let index = 1 + usize::from(self.inner.timens);
+        self.inner
+            .layout
+            .pcpu_page
+            .map(|_| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
+    }
+
+    /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU page, as Linux
+    /// fills `vdso_pcpu_data[cpu].node` at boot). Fails on a layout without a per-CPU page or
+    /// a CPU number past the page's slots.
+    pub fn set_cpu_node(&self, cpu: u32, node: u32) -> Result<(), Error> {
+        let page = self.pcpu_page_rw().ok_or(Error::NoPcpuPage { arch: self.inner.layout.arch })?;
+        // SAFETY: the writer's view of the per-CPU page: mapped read-write for as long as
+        // `self` lives, one page of a layout that has one (loongarch64's).
+        let stored = unsafe { crate::arch::loongarch64::store_cpu_node(page, cpu, node) };
+        stored.then_some(()).ok_or(Error::CpuOutOfRange { cpu, slots: vdso_abi::loongarch64::NR_CPUS })
     }
 
     fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {

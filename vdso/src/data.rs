@@ -2,7 +2,8 @@
 //!
 //! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
 //! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * VDSO_PAGE_SIZE` (the
-//! variant's page size, `crate::variant`) from the ELF header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
+//! variant's page size, `crate::variant`) from the ELF header, and the arch hook takes its
+//! address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
 //!
 //! Which fields sit where is the profile's (`data/classic.rs`: Linux's `struct vdso_data` pair;
