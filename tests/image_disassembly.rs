@@ -193,3 +193,23 @@ fn an_aarch64_barrier_or_bracket_that_is_missing_is_noticed() {
         assert!(!bracketed(&copy, read), "removing the word at {:#x} goes unnoticed", 4 * remove);
     }
 }
+
+/// x86_64 `getcpu` reads its mode byte first, one RIP-relative `movzx` (`0f b6 05 disp32` or
+/// another register's ModRM): the byte it loads must be the one the image's variant names
+/// (byte 0 of the classic page, byte 2368 of the modern time page), `DATA_PAGES` pages before it.
+#[test]
+fn x86_64_getcpu_reads_the_mode_byte_where_each_variant_keeps_it() {
+    let images: Vec<&Image> = Image::all().iter().filter(|i| i.arch() == Arch::X86_64).collect();
+    assert!(images.len() >= 2, "the classic and the modern x86_64 image");
+    for image in images {
+        let v = image.variant();
+        let sym = image.symbol("__vdso_getcpu").expect("getcpu");
+        let code = &image.bytes()[sym.offset as usize..];
+        // movzx r32, byte [rip + disp32]: 0f b6, ModRM with mod 00 and r/m 101.
+        assert_eq!((code[0], code[1], code[2] & 0xc7), (0x0f, 0xb6, 0x05), "{v}: {:02x?}", &code[..7]);
+        let disp = i32::from_le_bytes(code[3..7].try_into().unwrap()) as i64;
+        let target = sym.offset as i64 + 7 + disp;
+        let want = -((v.data_pages() * v.page_size) as i64) + v.getcpu_mode_offset().expect("x86_64") as i64;
+        assert_eq!(target, want, "{v}: the mode byte is read at {target:#x} from the image start");
+    }
+}
