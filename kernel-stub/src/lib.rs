@@ -66,6 +66,7 @@
 
 pub mod access;
 pub mod arch;
+pub mod check;
 pub mod config;
 pub mod counter;
 pub mod layout;

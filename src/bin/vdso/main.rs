@@ -6,7 +6,9 @@
 //! file; `vdso run` runs an unmodified program with our image as its vDSO. Every failure is one
 //! line on stderr and a non-zero exit status.
 
+mod check_page;
 mod host;
+mod procfs;
 mod run;
 mod summary;
 mod variant_arg;
@@ -50,6 +52,17 @@ const VERIFY_EXIT: &[(u8, &str)] = &[
     ),
     (EXIT_USAGE, "bad usage (an unknown option or architecture, no FILE)"),
     (EXIT_VIOLATIONS, "FILE breaks the contract: each violation is listed on stderr"),
+];
+
+/// `--help`'s explanation of `check-page`'s exit statuses.
+const CHECK_PAGE_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "no findings: the image reads every served clock correctly from the pages"),
+    (
+        EXIT_BAD_INPUT,
+        "the pages cannot be read (a file missing or of the wrong length, a process whose pages are not readable or not of a layout the checker supports)",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option, arch or profile, no FILE or --pid)"),
+    (EXIT_VIOLATIONS, "findings: each is listed on stderr"),
 ];
 
 /// The "Exit status:" table of a subcommand's `--help`, from the codes the code returns;
@@ -104,6 +117,10 @@ enum Command {
         #[arg(long, value_parser = variant_arg::parse_page_size)]
         page_size: Option<usize>,
     },
+    /// Judge a kernel's data pages (a dump file, or a live process's) against the image that
+    /// reads them: every finding, named by field, base and value (docs/kernel-guide.md).
+    #[command(name = "check-page", after_help = exit_status_help("", CHECK_PAGE_EXIT))]
+    CheckPage(check_page::CheckPageArgs),
     /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
     /// writer process; optional wall-clock and time-namespace offsets).
     #[command(after_long_help = run::after_help())]
@@ -198,6 +215,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Run(args) => Ok(run::run(args)),
+        Command::CheckPage(args) => {
+            Ok(ExitCode::from(if check_page::run(&args)? { EXIT_OK } else { EXIT_VIOLATIONS }))
+        }
         Command::Verify { file, arch, profile, page_size } => {
             let bytes = read(&file)?;
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
