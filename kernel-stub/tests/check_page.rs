@@ -356,7 +356,14 @@ fn wrong_lengths_and_unchecked_profiles_are_errors_not_panics() {
     assert_eq!(e, CheckError::WrongLength { len: p.bytes().len() - 1, expected: p.bytes().len() });
     let e = check_pages(&l, p.bytes(), &CheckOptions { later: Some(&[0; 8]), ..CheckOptions::default() });
     assert!(matches!(e, Err(CheckError::WrongLength { len: 8, .. })));
-    assert_eq!(Profile::ALL.len(), 1, "a new profile needs its checker (and this test its case)");
+    // The modern profile's pages are refused until the checker covers that layout.
+    for v in vdso_abi::VARIANTS.iter().filter(|v| v.profile == Profile::Modern) {
+        let modern = vdso_kernel_stub::ArchLayout::of_variant(v);
+        let pages = vec![0u8; modern.data_size()];
+        let e = check_pages(&modern, &pages, &CheckOptions::default()).unwrap_err();
+        assert_eq!(e, CheckError::Profile(Profile::Modern), "{v}");
+    }
+    assert_eq!(Profile::ALL.len(), 2, "a new profile needs its checker (and this test its case)");
 }
 
 proptest::proptest! {
