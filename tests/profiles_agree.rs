@@ -235,3 +235,48 @@ fn with_the_real_counter_the_modern_image_reads_between_two_classic_reads() {
         assert_eq!(tz_of(classic.gettimeofday).1, tz_of(modern.gettimeofday).1);
     }
 }
+
+/// x86_64's modern time page keeps the `getcpu`-mode byte at 2368 (`image_disassembly` pins that
+/// the image loads exactly that byte): in both modes, with byte 0 of the page (the classic place,
+/// `clock_data[0].seq` here) odd, the modern image answers `getcpu` as the syscall does.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_modern_image_answers_getcpu_in_both_modes() {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    if !(__cpuid(0).eax >= 7 && __cpuid_count(7, 0).ecx & (1 << 22) != 0) {
+        eprintln!("skipped: no RDPID on this CPU (CPUID 7.ECX bit 22), mode 1 would fault");
+        return;
+    }
+    let mut modern = Modern::map();
+    let image = modern_image().unwrap();
+    let at = image.symbol("__vdso_getcpu").unwrap().offset as usize;
+    // SAFETY: `__vdso_getcpu`'s prototype; the image stays mapped.
+    let getcpu: common::harness::Getcpu =
+        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * PAGE + at)) };
+    let mode_at = image.variant().getcpu_mode_offset().expect("x86_64 has the byte");
+    assert_eq!(mode_at, core::mem::size_of::<TimeData>());
+    let sys = || {
+        let (mut c, mut n) = (u32::MAX, u32::MAX);
+        // SAFETY: valid pointers; the raw syscall.
+        unsafe { libc::syscall(libc::SYS_getcpu, &mut c, &mut n, 0usize) };
+        (c, n)
+    };
+    for mode in [1u8, 0] {
+        // SAFETY: a byte of our own read-write data page 0, inside it.
+        unsafe { *modern.base.add(mode_at) = mode };
+        modern.page(0).clock_data[0].seq = 1; // byte 0 = 1: not the mode byte
+        let mut matched = false;
+        for _ in 0..100 {
+            let before = sys();
+            let (mut c, mut n) = (u32::MAX, u32::MAX);
+            // SAFETY: valid pointers.
+            let r = unsafe { getcpu(&mut c, &mut n, core::ptr::null_mut()) };
+            if before == sys() {
+                assert_eq!((r, (c, n)), (0, before), "mode {mode}");
+                matched = true;
+                break;
+            }
+        }
+        assert!(matched, "the task never stayed on one CPU around a call");
+    }
+}
