@@ -280,3 +280,81 @@ fn the_modern_image_answers_getcpu_in_both_modes() {
         assert!(matched, "the task never stayed on one CPU around a call");
     }
 }
+
+/// Seqlock torture on the modern layout: a writer publishes snapshots with
+/// `vdso_kernel_stub::modern::publish_time_data` as fast as it can (every base clock's time is
+/// `k` seconds and `k` ns, `cycle_last` far ahead of the counter so the image returns the base
+/// exactly) while readers call the modern image: a torn read shows as `sec != nsec`, a stale one
+/// after a newer one as time going backwards. (These hosts are strongly ordered: this checks the
+/// protocol's structure, `kernel-stub/tests/seqlock_model.rs` the ordering.)
+#[test]
+fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    if modern_image().is_none() {
+        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
+        return;
+    }
+    let mut modern = Modern::map();
+    let ahead = vdso_kernel_stub::counter::read_counter().wrapping_add(1 << 62);
+    let snap_for = move |k: i64| {
+        let t = StubTs { sec: k, nsec: k as u32 };
+        let times = Times {
+            monotonic: t,
+            raw: t,
+            realtime: t,
+            boot_offset: StubTs::default(),
+            tai_offset: StubTs::default(),
+        };
+        TimeSnapshot::new(ClockConfig { mult: 1, shift: 0, mask: u64::MAX }, ahead, &times).unwrap()
+    };
+    fill_time_data(modern.page(0), &snap_for(1)).unwrap();
+    let page = std::ptr::NonNull::from(modern.page(0));
+    let page_addr = page.as_ptr() as usize;
+    let gettime = modern.clock_gettime;
+    let stop = Arc::new(AtomicBool::new(false));
+    let updates = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (stop, updates) = (Arc::clone(&stop), Arc::clone(&updates));
+        std::thread::spawn(move || {
+            let mut k = 1;
+            while !stop.load(Ordering::Relaxed) && k < 999_999_999 {
+                k += 1;
+                let p = std::ptr::NonNull::new(page_addr as *mut TimeData).unwrap();
+                // SAFETY: the test's own page, this thread its only writer; readers follow the
+                // seqlock.
+                unsafe { vdso_kernel_stub::modern::publish_time_data(p, &snap_for(k)).unwrap() };
+            }
+            updates.store(k as u64, Ordering::Relaxed);
+        })
+    };
+    let reads = common::slow_under_emulation(2_000_000u64, 200_000);
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let clocks = [1, 6, 4];
+                let mut last = [(0i64, 0i64); 3];
+                let (mut torn, mut backwards) = (0u64, 0u64);
+                for i in 0..reads {
+                    let c = (i % 3) as usize;
+                    let (r, (sec, nsec)) = call(gettime, clocks[c]);
+                    assert_eq!(r, 0);
+                    torn += u64::from(sec != nsec);
+                    backwards += u64::from((sec, nsec) < last[c]);
+                    last[c] = (sec, nsec);
+                }
+                (torn, backwards, last)
+            })
+        })
+        .collect();
+    let results: Vec<_> = readers.into_iter().map(|h| h.join().expect("reader")).collect();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer");
+    let _ = page;
+    let updates = updates.load(Ordering::Relaxed);
+    for (torn, backwards, last) in results {
+        assert_eq!((torn, backwards), (0, 0), "torn and backwards reads (last {last:?})");
+        assert!(last.iter().all(|&(s, _)| s > 1), "the readers saw the writer's updates: {last:?}");
+    }
+    assert!(updates > 1000, "the writer raced the readers: {updates} updates");
+}
