@@ -22,6 +22,12 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
+# The modern profile's data module (images/x86_64-modern; aarch64's layout is in vdso-abi too,
+# riscv64's needs its hwprobe arch page first and refuses to build).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
+  (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
+done
 
 # The example kernel: each arch's kernel and the shared user program, for that arch's target.
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
@@ -51,6 +57,10 @@ cargo package --workspace --allow-dirty --quiet --target-dir target/package-chec
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 and aarch64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
+done
+# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo test --features modern --target "$t")
 done
 
 step "tests on x86_64 (native)"
