@@ -286,15 +286,15 @@ fn build_staticlib(tools: &Tools, root: &Path, variant: &Variant) -> PathBuf {
     // The image's `crate::variant` reads its row (page size, profile) from this at compile time;
     // rustc records the variable, so switching rows rebuilds the crate.
     cmd.env("VDSO_VARIANT", variant.dir);
-    if variant.arch.info().build_std {
-        // No prebuilt `core` for this target (the row's `build_std`): build it from rust-src,
-        // as scripts/cargo-build-std.sh does for the tests' `std`.
-        cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
-    }
     // The profile picks the image's data module (`vdso/src/data/<profile>.rs`) by feature, as
     // the target picks its arch file; `vdso/src/variant.rs` checks the two agree.
     if variant.profile == spec::Profile::Modern {
         cmd.args(["--features", "modern"]);
+    }
+    if variant.arch.info().build_std {
+        // No prebuilt `core` for this target (the row's `build_std`): build it from rust-src,
+        // as scripts/cargo-build-std.sh does for the tests' `std`.
+        cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
     }
     run(&mut cmd, &format!("building the {} image code (cargo build --target {target})", variant.name()));
     let lib = target_dir.join(target).join("release/libvdso_image.a");

@@ -83,7 +83,7 @@ impl Modern {
         }
     }
 
-    fn page(&self, n: usize) -> &mut TimeData {
+    fn page(&mut self, n: usize) -> &mut TimeData {
         // SAFETY: data page `n` of our read-write mapping, page-aligned; the test is the only
         // writer and reads happen only through the image between writes.
         unsafe { &mut *self.base.add(n * PAGE).cast::<TimeData>() }
@@ -168,7 +168,7 @@ fn one_snapshot_gives_the_same_answers_from_both_profiles() {
     let snap = snapshot(last);
     let classic = Vdso::map();
     classic.writer().update(|pair| fill(pair, &snap));
-    let modern = Modern::map();
+    let mut modern = Modern::map();
     fill_time_data(modern.page(0), &snap).unwrap();
     assert_same(&classic, &modern, last);
     // And the modern page is what the image reads: a changed `hrtimer_res` shows.
@@ -187,7 +187,7 @@ fn one_snapshot_gives_the_same_answers_from_both_profiles_in_a_time_namespace() 
     };
     let classic = Vdso::map_timens(offsets);
     classic.writer().update(|pair| fill(pair, &snap));
-    let modern = Modern::map();
+    let mut modern = Modern::map();
     *modern.page(0) = timens_time_data(&offsets);
     fill_time_data(modern.page(linux_vdso::abi::modern::native::TIMENS_PAGE), &snap).unwrap();
     assert_same(&classic, &modern, last);
@@ -213,7 +213,7 @@ fn with_the_real_counter_the_modern_image_reads_between_two_classic_reads() {
             None => Vdso::map(),
         };
         classic.writer().update(|pair| fill(pair, &snap));
-        let modern = Modern::map();
+        let mut modern = Modern::map();
         let real_page = match offsets {
             Some(o) => {
                 *modern.page(0) = timens_time_data(&o);

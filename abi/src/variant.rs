@@ -94,8 +94,9 @@ pub const VARIANTS: &[Variant] = &[
     classic_default(Arch::Loongarch64, crate::loongarch64::DEFAULT_PAGE_SIZE),
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
-    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 has its layout in
-    // `crate::modern` but no image until its hwprobe arch page is laid out.
+    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
+    // modern image yet (riscv64: its hwprobe arch page is not laid out; loongarch64: its
+    // per-CPU and arch pages are not laid out).
     modern_4k(Arch::X86_64, "x86_64-modern"),
     modern_4k(Arch::Aarch64, "aarch64-modern"),
 ];

@@ -44,10 +44,10 @@ pub struct HostLayout {
 
 impl HostLayout {
     /// The layout a modern-profile image of `arch` expects the host to have, if the project
-    /// builds one (the variant table's modern rows: x86_64 so far, checked on Linux 6.18).
+    /// builds one and its host side has been checked on a live kernel (x86_64, Linux 6.18).
     pub fn of(arch: Arch) -> Option<HostLayout> {
         let v = Variant::of_arch(arch).find(|v| v.profile == Profile::Modern)?;
-        let m = vdso_abi::modern::of(arch);
+        let m = vdso_abi::modern::layout(arch).filter(|m| m.host_checked)?;
         Some(HostLayout {
             arch,
             mappings: m.host_mappings,

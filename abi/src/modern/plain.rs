@@ -42,6 +42,7 @@ pub const LAYOUT: super::ModernLayout = super::ModernLayout {
     host_mappings: HOST_MAPPINGS,
     hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
     max_cycles: false,
+    host_checked: false,
     getcpu_mode_offset: None,
 };
 

@@ -62,6 +62,7 @@ pub const LAYOUT: super::ModernLayout = super::ModernLayout {
     host_mappings: HOST_MAPPINGS,
     hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
     max_cycles: true,
+    host_checked: true,
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
 };
 
