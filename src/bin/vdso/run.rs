@@ -81,8 +81,8 @@ pub struct RunArgs {
     /// aarch64, riscv64 or x86_64 (default: the program's own, from its ELF header).
     #[arg(long, value_name = "ARCH")]
     arch: Option<String>,
-    /// Run on the host kernel's own live data pages instead of ours: the host's [vvar] and
-    /// [vvar_vclock] are moved (mremap) right before our modern-profile image, which then reads
+    /// Run on the host kernel's own live data pages instead of ours: the host's `[vvar]` and
+    /// `[vvar_vclock]` are moved (mremap) right before our modern-profile image, which then reads
     /// the host kernel's time data; no writer runs, and the clocks are the host's, so no offset
     /// or --hz applies. Needs Linux 6.17+ on x86_64 with unsealed data pages; any other host is
     /// refused with the reason.
