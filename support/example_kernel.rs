@@ -29,6 +29,7 @@ pub fn build(package: &str, target: &str) -> PathBuf {
         .args(["build", "--release", "--quiet", "-p", package, "--target", target, "--manifest-path"])
         .arg(dir.join("Cargo.toml"));
     nested_cargo::scrub(&mut cmd);
+    nested_cargo::build_core_if_missing(&mut cmd, target);
     let out = cmd.output().unwrap_or_else(|e| panic!("run cargo build for {package}: {e}"));
     assert!(
         out.status.success(),

@@ -1,0 +1,217 @@
+//! Physical pages and the three-level page table the TLB refill handler walks.
+//!
+//! LoongArch's TLB is filled by software: a TLB miss enters the refill handler
+//! (`trap.rs`, `CSR.TLBRENTRY`), which walks this tree with `lddir` (directory levels 2 and 1,
+//! as `CSR.PWCL` describes them) and `ldpte` (the even/odd PTE pair), then `tlbfill`s. Every
+//! directory slot points somewhere: an empty one at the shared invalid table of the next level
+//! (as Linux does), so a walk of an unmapped address ends in a zero PTE (not valid) and the access
+//! takes a page-invalid exception instead of reading stray memory.
+//!
+//! Memory plan: the kernel runs in the direct-mapped windows (DMW1 cached, DMW0 uncached for the
+//! devices), which translate without the TLB and only at PLV0; the tree holds only what the
+//! program sees (its text, data, stack and the vDSO), as PLV3 pages. The kernel reads and writes
+//! user memory directly through those addresses (a PLV3 page with RPLV clear is reachable from
+//! PLV0 too), after checking each pointer against the program's regions.
+//!
+//! Pages come from a fixed pool in `.bss` (no allocator, no freeing: the kernel runs one program).
+
+use core::arch::asm;
+
+use crate::{csr, csrwr, Global};
+
+/// log2 of the page size: 16 KiB, Linux's default on loongarch64.
+pub const PAGE_SHIFT: usize = 14;
+/// Page size.
+pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
+/// Index bits of one table level (a page of 8-byte entries).
+const LEVEL_BITS: usize = PAGE_SHIFT - 3;
+/// Where the directory levels' indices start: PTE table, directory 1, directory 2 (the root).
+const PT_BASE: usize = PAGE_SHIFT;
+const DIR1_BASE: usize = PT_BASE + LEVEL_BITS;
+const DIR2_BASE: usize = DIR1_BASE + LEVEL_BITS;
+/// The user address space the tree covers (47 bits with 16 KiB pages, 39 with 4 KiB).
+pub const VA_BITS: usize = DIR2_BASE + LEVEL_BITS;
+
+/// `CSR.PWCL`: PTbase, PTwidth, Dir1_base, Dir1_width, Dir2_base, Dir2_width; 64-bit entries.
+const PWCL: u64 = (PT_BASE
+    | LEVEL_BITS << 5
+    | DIR1_BASE << 10
+    | LEVEL_BITS << 15
+    | DIR2_BASE << 20
+    | LEVEL_BITS << 25) as u64;
+
+/// The direct-mapped windows translate by dropping the window's top bits: a kernel address's
+/// physical address is its low 48 bits (QEMU's PALEN).
+const PHYS_MASK: usize = (1 << 48) - 1;
+
+/// The cached window (DMW1) kernel addresses live in.
+const KERNEL_WINDOW: usize = 0x9000_0000_0000_0000;
+
+/// The physical address of a kernel (DMW1) address.
+pub fn phys(kaddr: usize) -> usize {
+    kaddr & PHYS_MASK
+}
+
+/// The kernel (DMW1) address of a physical address.
+fn kaddr(phys: usize) -> usize {
+    phys | KERNEL_WINDOW
+}
+
+/// What a mapping allows, as `common/loader.rs` asks for it; [`AddressSpace::map`] turns them
+/// into the PTE's PLV, D, NR and NX bits.
+pub mod pte {
+    /// Readable.
+    pub const R: u64 = 1 << 0;
+    /// Writable.
+    pub const W: u64 = 1 << 1;
+    /// Executable.
+    pub const X: u64 = 1 << 2;
+    /// Accessible from PLV3.
+    pub const U: u64 = 1 << 3;
+}
+
+/// TLB entry (PTE) bits (LoongArch Reference Manual vol. 1, 7.5.3 TLBELO0/1).
+mod bits {
+    /// Valid.
+    pub const V: u64 = 1 << 0;
+    /// Dirty: writes allowed (else a page-modify exception).
+    pub const D: u64 = 1 << 1;
+    /// PLV 3: reachable from every privilege level (RPLV clear).
+    pub const PLV3: u64 = 3 << 2;
+    /// Memory access type 1: coherent cached.
+    pub const MAT_CC: u64 = 1 << 4;
+    /// Not readable.
+    pub const NR: u64 = 1 << 61;
+    /// Not executable.
+    pub const NX: u64 = 1 << 62;
+}
+
+const POOL_PAGES: usize = 64;
+
+#[repr(C, align(16384))]
+struct Pool([[u8; PAGE_SIZE]; POOL_PAGES]);
+
+const _: () = assert!(align_of::<Pool>() >= PAGE_SIZE);
+
+static POOL: Global<Pool> = Global::new(Pool([[0; PAGE_SIZE]; POOL_PAGES]));
+static NEXT: Global<usize> = Global::new(0);
+
+/// A zeroed page from the pool (a kernel address in DMW1).
+pub fn alloc_page() -> usize {
+    // SAFETY: one CPU, and the kernel never re-enters itself (see `Global`).
+    let next = unsafe { NEXT.get() };
+    // SAFETY: as above; the pool is only handed out page by page, each page once.
+    let pool = unsafe { POOL.get() };
+    let page = pool.0.get_mut(*next).expect("page pool exhausted");
+    *next += 1;
+    page.fill(0);
+    page.as_mut_ptr() as usize
+}
+
+/// Pages handed out so far.
+pub fn pages_used() -> usize {
+    // SAFETY: see `alloc_page`.
+    unsafe { *NEXT.get() }
+}
+
+/// Entry `index` of the table at kernel address `table`.
+fn entry(table: usize, index: usize) -> *mut u64 {
+    (table as *mut u64).wrapping_add(index)
+}
+
+/// A table whose every entry is `fill` (the physical address of the next level's invalid table).
+fn table_of(fill: u64) -> usize {
+    let t = alloc_page();
+    for i in 0..1 << LEVEL_BITS {
+        // SAFETY: `t` is a fresh pool page of `1 << LEVEL_BITS` entries.
+        unsafe { *entry(t, i) = fill };
+    }
+    t
+}
+
+/// The three-level tree the refill handler walks (root indexed by directory 2).
+pub struct AddressSpace {
+    root: usize,
+    /// Physical addresses of the shared invalid directory-1 and PTE tables.
+    invalid_dir1: u64,
+    invalid_pt: u64,
+}
+
+impl AddressSpace {
+    /// An empty tree: every root slot points at the invalid directory-1 table, whose every slot
+    /// points at the (all-zero) invalid PTE table.
+    pub fn new() -> Self {
+        let invalid_pt = phys(alloc_page()) as u64;
+        let invalid_dir1 = phys(table_of(invalid_pt)) as u64;
+        let root = table_of(invalid_dir1);
+        AddressSpace { root, invalid_dir1, invalid_pt }
+    }
+
+    /// The next-level table an entry points at (a kernel address), made if it is the invalid one.
+    fn next_table(slot: *mut u64, invalid: u64, fill: u64) -> usize {
+        // SAFETY: `slot` is an entry of a pool page-table page.
+        let e = unsafe { *slot };
+        if e == invalid {
+            let t = table_of(fill);
+            // SAFETY: as above.
+            unsafe { *slot = phys(t) as u64 };
+            t
+        } else {
+            kaddr(e as usize)
+        }
+    }
+
+    /// Maps the page at virtual `va` to the kernel page `kaddr` (its physical address goes into
+    /// the PTE) with `flags` (`pte::{U, R, W, X}`), replacing whatever was there. The caller
+    /// flushes the TLB ([`activate`]) if the page was mapped before.
+    pub fn map(&mut self, va: usize, kaddr: usize, flags: u64) {
+        assert!(va.is_multiple_of(PAGE_SIZE) && kaddr.is_multiple_of(PAGE_SIZE));
+        assert!(va < 1 << VA_BITS, "va {va:#x} is beyond the tree's {VA_BITS} bits");
+        let index = |base: usize| (va >> base) & ((1 << LEVEL_BITS) - 1);
+        let dir1 = Self::next_table(entry(self.root, index(DIR2_BASE)), self.invalid_dir1, self.invalid_pt);
+        let pt = Self::next_table(entry(dir1, index(DIR1_BASE)), self.invalid_pt, 0);
+        let mut e = phys(kaddr) as u64 | bits::V | bits::MAT_CC;
+        if flags & pte::U != 0 {
+            e |= bits::PLV3;
+        }
+        if flags & pte::W != 0 {
+            e |= bits::D;
+        }
+        if flags & (pte::R | pte::W) == 0 {
+            e |= bits::NR;
+        }
+        if flags & pte::X == 0 {
+            e |= bits::NX;
+        }
+        // SAFETY: `pt` is a PTE-table pool page; the index is below its entry count.
+        unsafe { *entry(pt, index(PT_BASE)) = e };
+    }
+
+    /// Maps `[va, va + len)` to freshly allocated zeroed pages.
+    pub fn map_fresh(&mut self, va: usize, len: usize, flags: u64) {
+        let mut off = 0;
+        while off < len {
+            let page = alloc_page();
+            self.map(va + off, page, flags);
+            off += PAGE_SIZE;
+        }
+    }
+}
+
+
+/// Points the walker at the tree (both roots: the program only has addresses with bit 63 clear,
+/// and the kernel's own are direct-mapped), describes the tree's shape, sets the refill entry, and
+/// empties the TLB (after a change of the live tree too).
+pub fn activate(space: &AddressSpace) {
+    let root = phys(space.root) as u64;
+    csrwr!(csr::PWCL, PWCL); // the tree's shape (above)
+    csrwr!(csr::PWCH, 0); // no directories 3 and 4
+    csrwr!(csr::STLBPS, PAGE_SHIFT as u64); // the STLB holds pages of this size
+    csrwr!(csr::ASID, 0); // one address space
+    csrwr!(csr::PGDL, root); // the root's physical address
+    csrwr!(csr::PGDH, root); // as above
+    csrwr!(csr::TLBRENTRY, phys(crate::trap::tlb_refill as *const () as usize) as u64); // physical: refills run in DA mode
+    // SAFETY: the table writes are ordinary stores: `dbar` orders them before the walker's loads;
+    // `invtlb 0` drops every TLB entry, so nothing stale survives a change.
+    unsafe { asm!("dbar 0", "invtlb 0, $zero, $zero", "dbar 0", options(nostack)) };
+}
