@@ -271,6 +271,11 @@ fn build_staticlib(tools: &Tools, root: &Path, arch: Arch) -> PathBuf {
         .arg("--manifest-path")
         .arg(root.join("vdso/Cargo.toml"));
     nested_cargo::scrub(&mut cmd);
+    if arch.info().build_std {
+        // No prebuilt `core` for this target (the row's `build_std`): build it from rust-src,
+        // as scripts/cargo-build-std.sh does for the tests' `std`.
+        cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=core");
+    }
     run(&mut cmd, &format!("building the {} image code (cargo build --target {target})", arch.name()));
     let lib = target_dir.join(target).join("release/libvdso_image.a");
     if !lib.exists() {
@@ -310,14 +315,15 @@ fn link(tools: &Tools, root: &Path, arch: Arch, lib: &Path, output: &Path) {
         "--build-id=sha1",
         "--eh-frame-hdr",
         "-z",
-        "max-page-size=4096",
-        "-z",
         "noexecstack",
         "-soname=linux-vdso.so.1",
     ])
+    .arg("-z")
+    .arg(format!("max-page-size={}", arch.page_size()))
     // Each image has the hash tables Linux gives its architecture's vDSO (the row says which).
     .arg(format!("--hash-style={}", arch.hash_style().linker_flag()))
     .arg(format!("--defsym=VDSO_DATA_PAGES={}", arch.data_pages()))
+    .arg(format!("--defsym=VDSO_PAGE_SIZE={}", arch.page_size()))
     .arg("-T")
     .arg(root.join("linker/vdso.lds"))
     .arg(format!("--version-script={}", script.display()));
@@ -411,7 +417,7 @@ fn c_header(arch: Arch, parsed: &elf::ElfImage) -> String {
          #ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n\n\
          #define VDSO_ARCH \"{arch}\"\n\
          #define VDSO_ABI_REVISION {rev}\n\
-         #define VDSO_PAGE_SIZE 4096\n\
+         #define VDSO_PAGE_SIZE {page}\n\
          #define VDSO_DATA_PAGES {pages}\n\
          #define VDSO_TIMENS_PAGE {timens}\n\
          #define VDSO_DATA_OFFSET {off}\n\
@@ -424,6 +430,7 @@ fn c_header(arch: Arch, parsed: &elf::ElfImage) -> String {
          #define VDSO_VERSION_NODE \"{node}\"\n",
         arch = arch.name(),
         rev = vdso_abi::ABI_REVISION,
+        page = arch.page_size(),
         pages = arch.data_pages(),
         timens = arch.timens_page(),
         off = arch.vdso_data_offset(),

@@ -110,14 +110,13 @@ const ALLOWED_SEGMENTS: &[(u32, &str)] = &[
     (elf::PT_GNU_EH_FRAME, "PT_GNU_EH_FRAME"),
 ];
 
-/// The page size of the ABI, which `PT_LOAD`'s `p_align` must state.
-const PAGE_ALIGN: u64 = vdso_abi::PAGE_SIZE as u64;
-
 /// Checks `image` (the bytes of `parsed`) against everything docs/abi.md promises for `arch`.
 /// Returns every violation found, empty when the image is good.
 pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     let mut v = Vec::new();
     let mut fail = |msg: String| v.push(Violation(msg));
+    // The page size of the row, which `PT_LOAD`'s `p_align` must state.
+    let page_align = arch.page_size() as u64;
 
     if parsed.machine != arch.e_machine() {
         fail(format!(
@@ -196,8 +195,8 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         if s.kind != PT_LOAD && s.filesz != s.memsz {
             fail(format!("{name} has filesz {:#x} but memsz {:#x}", s.filesz, s.memsz));
         }
-        if s.kind == PT_LOAD && s.align != PAGE_ALIGN {
-            fail(format!("PT_LOAD p_align is {:#x}, expected the page size {PAGE_ALIGN:#x}", s.align));
+        if s.kind == PT_LOAD && s.align != page_align {
+            fail(format!("PT_LOAD p_align is {:#x}, expected the page size {page_align:#x}", s.align));
         }
     }
     for kind in [elf::PT_DYNAMIC, elf::PT_GNU_EH_FRAME] {
@@ -516,7 +515,7 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     loader_view(parsed, arch, &mut fail);
 
     // --- Data pages ----------------------------------------------------------------------------
-    let want_vvar = -((arch.data_pages() * vdso_abi::PAGE_SIZE) as i64);
+    let want_vvar = -((arch.data_pages() * arch.page_size()) as i64);
     let vvar = parsed.static_symbols.iter().find(|s| s.name == "vvar_start");
     match stage {
         Stage::Unstripped => match vvar {

@@ -70,6 +70,9 @@ pub const INFO: ArchInfo = ArchInfo {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],
     }),
+    pcpu_page: None,
+    page_size: crate::PAGE_SIZE,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-aarch64",
         ld_prefix: "/usr/aarch64-linux-gnu",

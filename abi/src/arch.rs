@@ -36,6 +36,8 @@ pub enum Arch {
     Riscv64,
     /// aarch64, Linux 6.8 layout, `LINUX_2.6.39`.
     Aarch64,
+    /// loongarch64, Linux 6.8 layout, `LINUX_5.10`.
+    Loongarch64,
 }
 
 /// One exported dynamic symbol.
@@ -157,13 +159,23 @@ pub struct ArchInfo {
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
     pub sigreturn: Option<Sigreturn>,
+    /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
+    /// reads; `None` elsewhere.
+    pub pcpu_page: Option<usize>,
+    /// Page size of the mapping the image is linked for (`-z max-page-size`, the data pages'
+    /// size, `AT_PAGESZ` of the launcher).
+    pub page_size: usize,
+    /// rustup ships no prebuilt standard library for the Rust targets: `core` (the image,
+    /// bare-metal crates) and `std` (test binaries) are built from `rust-src` with `-Z
+    /// build-std` under `RUSTC_BOOTSTRAP=1` (scripts/cargo-build-std.sh, NOTES.md).
+    pub build_std: bool,
     /// How its programs run on a host of another architecture.
     pub emulation: Emulation,
 }
 
 impl Arch {
     /// Every architecture, in the order they are built and printed.
-    pub const ALL: [Arch; 3] = [Arch::Aarch64, Arch::Riscv64, Arch::X86_64];
+    pub const ALL: [Arch; 4] = [Arch::Aarch64, Arch::Loongarch64, Arch::Riscv64, Arch::X86_64];
 
     /// The architecture's row of the table.
     pub const fn info(self) -> &'static ArchInfo {
@@ -171,6 +183,7 @@ impl Arch {
             Arch::X86_64 => &crate::x86_64::INFO,
             Arch::Riscv64 => &crate::riscv64::INFO,
             Arch::Aarch64 => &crate::aarch64::INFO,
+            Arch::Loongarch64 => &crate::loongarch64::INFO,
         }
     }
 
@@ -260,6 +273,11 @@ impl Arch {
     pub const fn linux_version_code(self) -> u32 {
         self.info().linux_version_code
     }
+
+    /// Page size of the mapping the image is linked for.
+    pub const fn page_size(self) -> usize {
+        self.info().page_size
+    }
 }
 
 /// `a == b` in a `const fn`.
@@ -289,6 +307,8 @@ const TARGET_ARCH: &str = {
         "riscv64"
     } else if cfg!(target_arch = "aarch64") {
         "aarch64"
+    } else if cfg!(target_arch = "loongarch64") {
+        "loongarch64"
     } else {
         ""
     }
@@ -320,6 +340,7 @@ const _: () = {
         let r = Arch::ALL[i].info();
         assert!(r.arch as u8 == Arch::ALL[i] as u8);
         assert!(r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size <= crate::PAGE_SIZE);
+        assert!(r.page_size.is_power_of_two() && r.page_size >= crate::PAGE_SIZE);
         assert!(r.vdso_data_offset.is_multiple_of(8) && r.vdso_data_size.is_multiple_of(8));
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);

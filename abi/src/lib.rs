@@ -14,6 +14,7 @@
 
 pub mod aarch64;
 pub mod arch;
+pub mod loongarch64;
 pub mod riscv64;
 pub mod x86_64;
 
@@ -22,6 +23,8 @@ pub use arch::{Arch, ArchInfo, Export, HashStyles};
 // The layout types of the target being built, for code that runs on it (the image, a kernel).
 #[cfg(target_arch = "aarch64")]
 pub use aarch64 as native;
+#[cfg(target_arch = "loongarch64")]
+pub use loongarch64 as native;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64 as native;
 #[cfg(target_arch = "x86_64")]

@@ -108,6 +108,9 @@ pub const INFO: ArchInfo = ArchInfo {
     getcpu_mode_offset: None,
     linux_version_code: LINUX_VERSION_CODE,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
+    pcpu_page: None,
+    page_size: crate::PAGE_SIZE,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-riscv64",
         ld_prefix: "/usr/riscv64-linux-gnu",

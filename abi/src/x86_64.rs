@@ -77,6 +77,9 @@ pub const INFO: ArchInfo = ArchInfo {
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
     sigreturn: None,
+    pcpu_page: None,
+    page_size: crate::PAGE_SIZE,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-x86_64",
         ld_prefix: "/usr/x86_64-linux-gnu",

@@ -56,6 +56,18 @@ pub enum Error {
     Clock(crate::ConfigError),
     /// The ticker thread could not be started.
     Spawn(std::io::Error),
+    /// The layout has no per-CPU page (only loongarch64's has one).
+    NoPcpuPage {
+        /// The mapping's architecture.
+        arch: crate::Arch,
+    },
+    /// A CPU number past the per-CPU page's slots.
+    CpuOutOfRange {
+        /// The CPU asked for.
+        cpu: u32,
+        /// The number of slots.
+        slots: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -80,6 +92,10 @@ impl fmt::Display for Error {
             Error::Config(why) => write!(f, "invalid configuration: {why}"),
             Error::Clock(e) => write!(f, "invalid clock configuration: {e}"),
             Error::Spawn(e) => write!(f, "cannot start the ticker thread: {e}"),
+            Error::NoPcpuPage { arch } => write!(f, "the {arch:?} layout has no per-CPU page"),
+            Error::CpuOutOfRange { cpu, slots } => {
+                write!(f, "CPU {cpu} is past the {slots} slots of the per-CPU page")
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use core::fmt;
 
-use vdso_abi::{VdsoData, CS_BASES, PAGE_SIZE};
+use vdso_abi::{VdsoData, CS_BASES};
 
 use crate::arch::VdsoArch;
 
@@ -33,6 +33,10 @@ pub struct ArchLayout {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
+    pub pcpu_page: Option<usize>,
+    /// Size of every page of the mapping (16 KiB for loongarch64's default build).
+    pub page_size: usize,
 }
 
 impl ArchLayout {
@@ -54,12 +58,14 @@ impl ArchLayout {
             vdso_data_size: r.vdso_data_size,
             hwprobe_keys: r.hwprobe_keys,
             getcpu_mode_offset: r.getcpu_mode_offset,
+            pcpu_page: r.pcpu_page,
+            page_size: r.page_size,
         }
     }
 
     /// Bytes of data pages before the image.
     pub const fn data_size(&self) -> usize {
-        self.data_pages * PAGE_SIZE
+        self.data_pages * self.page_size
     }
 
     /// Offset of the image (what `AT_SYSINFO_EHDR` points at) from the start of the mapping.
@@ -69,12 +75,12 @@ impl ArchLayout {
 
     /// Offset of `vdso_data[0]` of the vvar page from the start of the mapping.
     pub const fn vdso_data_in_mapping(&self) -> usize {
-        self.vvar_page * PAGE_SIZE + self.vdso_data_offset
+        self.vvar_page * self.page_size + self.vdso_data_offset
     }
 
     /// Offset of the real `vdso_data[0]` for a task in a time namespace.
     pub const fn timens_data_in_mapping(&self) -> usize {
-        self.timens_page * PAGE_SIZE + self.vdso_data_offset
+        self.timens_page * self.page_size + self.vdso_data_offset
     }
 
     /// The ELF `e_machine` of this architecture's images (from the table: `EM_X86_64` 62, ...).
@@ -264,7 +270,7 @@ const _: () = {
     let mut i = 0;
     while i < Arch::ALL.len() {
         let l = ArchLayout::of(Arch::ALL[i]);
-        assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= PAGE_SIZE);
+        assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= l.page_size);
         assert!(l.vdso_data_offset.is_multiple_of(8) && l.vdso_data_size.is_multiple_of(8));
         assert!(l.vvar_page < l.data_pages && l.timens_page < l.data_pages);
         assert!(l.vvar_page != l.timens_page);
@@ -280,8 +286,8 @@ mod tests {
     fn layouts_match_abi_table() {
         let x = ArchLayout::X86_64;
         assert_eq!((x.data_pages, x.timens_page, x.vdso_data_offset, x.vdso_data_size), (4, 3, 128, 240));
-        assert_eq!(x.image_offset(), 4 * PAGE_SIZE);
-        assert_eq!(x.timens_data_in_mapping(), 3 * PAGE_SIZE + 128);
+        assert_eq!(x.image_offset(), 4 * 4096);
+        assert_eq!(x.timens_data_in_mapping(), 3 * 4096 + 128);
         let r = ArchLayout::RISCV64;
         assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
         assert_eq!(r.hwprobe_keys, 7);

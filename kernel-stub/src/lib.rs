@@ -109,10 +109,20 @@ pub use ticker::{Ticker, TickerConfig, TickerStats};
 
 /// The architecture data type of the build target (`vdso_abi::native::ArchData`), where the
 /// target is one of the table's architectures.
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 pub type NativeArchData = vdso_abi::native::ArchData;
 
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 impl ArchLayout {
     /// The layout of the architecture this crate is compiled for.
     pub const fn native() -> ArchLayout {

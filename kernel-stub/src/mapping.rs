@@ -50,7 +50,6 @@ use std::sync::Arc;
 use rustix::fs::{fcntl_add_seals, ftruncate, memfd_create, MemfdFlags, SealFlags};
 use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use rustix::rand::{getrandom, GetRandomFlags};
-use vdso_abi::PAGE_SIZE;
 
 use crate::arch::{with_arch_data, VdsoArch};
 use crate::error::{sys, Error};
@@ -170,8 +169,8 @@ pub fn note_only_image(layout: ArchLayout) -> Vec<u8> {
     img
 }
 
-fn page_round(n: usize) -> usize {
-    n.div_ceil(PAGE_SIZE) * PAGE_SIZE
+fn page_round(n: usize, page_size: usize) -> usize {
+    n.div_ceil(page_size) * page_size
 }
 
 fn random_u64() -> Result<u64, Error> {
@@ -199,17 +198,21 @@ impl MappedVdso {
             return Err(Error::ImageTooLarge { len: image.len(), max: MAX_IMAGE_SIZE });
         }
         layout.check_image(image).map_err(Error::Image)?;
-        let image_size = page_round(image.len());
+        let page_size = layout.page_size;
+        let image_size = page_round(image.len(), page_size);
         let len = layout.data_size() + image_size;
-        // The memfd: the real data page, the namespace page (if any), then a page nobody ever
-        // writes, which backs the reserved data pages.
-        let rw_pages = if options.timens.is_some() { 2 } else { 1 };
-        let rw_len = rw_pages * PAGE_SIZE;
+        // The memfd: the real data page, the namespace page (if any), loongarch64's per-CPU
+        // page (if the layout has one), then a page nobody ever writes, which backs the
+        // reserved data pages.
+        let ns_page_index = 1;
+        let pcpu_page_index = 1 + usize::from(options.timens.is_some());
+        let rw_pages = pcpu_page_index + usize::from(layout.pcpu_page.is_some());
+        let rw_len = rw_pages * page_size;
         let zero_page = rw_pages;
 
         let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
             .map_err(sys("memfd_create"))?;
-        ftruncate(&memfd, ((rw_pages + 1) * PAGE_SIZE) as u64).map_err(sys("ftruncate of the data memfd"))?;
+        ftruncate(&memfd, ((rw_pages + 1) * page_size) as u64).map_err(sys("ftruncate of the data memfd"))?;
         // SAFETY: a fresh shared mapping of our own memfd at an address the kernel picks.
         let rw = unsafe {
             mmap(null_mut(), rw_len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &memfd, 0)
@@ -230,7 +233,7 @@ impl MappedVdso {
             return Err(Error::Sys { op: "sealing the data memfd against writable mappings", errno });
         }
 
-        let slack = RANDOM_SLACK_PAGES * PAGE_SIZE;
+        let slack = RANDOM_SLACK_PAGES * page_size;
         // SAFETY: reserves fresh address space at an address the kernel picks; nothing is
         // replaced.
         let reserve = unsafe {
@@ -252,7 +255,7 @@ impl MappedVdso {
             }
         };
         let offset = match random_u64() {
-            Ok(r) => (r % (RANDOM_SLACK_PAGES as u64 + 1)) as usize * PAGE_SIZE,
+            Ok(r) => (r % (RANDOM_SLACK_PAGES as u64 + 1)) as usize * page_size,
             Err(e) => {
                 // SAFETY: both are our fresh mappings, unused.
                 unsafe {
@@ -287,17 +290,18 @@ impl MappedVdso {
         // From here on, dropping `inner` unmaps everything on error.
 
         if let Some(offsets) = &options.timens {
-            let ns_page = rw.as_ptr().wrapping_add(PAGE_SIZE);
+            let ns_page = rw.as_ptr().wrapping_add(ns_page_index * page_size);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
             unsafe { with_arch_data!(layout.arch, |A| write_ns::<A>(ns_page, offsets)) }
         }
 
         for page in 0..layout.data_pages {
-            let at = base.as_ptr().wrapping_add(page * PAGE_SIZE).cast::<c_void>();
+            let at = base.as_ptr().wrapping_add(page * page_size).cast::<c_void>();
             let memfd_page = match options.timens {
+                _ if Some(page) == layout.pcpu_page => pcpu_page_index,
                 None if page == layout.vvar_page => 0,
-                Some(_) if page == layout.vvar_page => 1,
+                Some(_) if page == layout.vvar_page => ns_page_index,
                 Some(_) if page == layout.timens_page => 0,
                 _ => zero_page,
             };
@@ -306,11 +310,11 @@ impl MappedVdso {
             let r = unsafe {
                 mmap(
                     at,
-                    PAGE_SIZE,
+                    page_size,
                     ProtFlags::READ,
                     MapFlags::SHARED | MapFlags::FIXED,
                     &inner._memfd,
-                    (memfd_page * PAGE_SIZE) as u64,
+                    (memfd_page * page_size) as u64,
                 )
             };
             r.map_err(sys("mmap of a data page"))?;
@@ -398,7 +402,27 @@ impl MappedVdso {
 
     /// The writer's view of the namespace page, if mapped for a time namespace.
     pub fn timens_page_rw(&self) -> Option<*mut u8> {
-        self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(PAGE_SIZE))
+        self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(self.inner.layout.page_size))
+    }
+
+    /// The writer's view of loongarch64's per-CPU page (`None` for a layout without one).
+    pub fn pcpu_page_rw(&self) -> Option<*mut u8> {
+        let index = 1 + usize::from(self.inner.timens);
+        self.inner
+            .layout
+            .pcpu_page
+            .map(|_| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
+    }
+
+    /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU page, as Linux
+    /// fills `vdso_pcpu_data[cpu].node` at boot). Fails on a layout without a per-CPU page or
+    /// a CPU number past the page's slots.
+    pub fn set_cpu_node(&self, cpu: u32, node: u32) -> Result<(), Error> {
+        let page = self.pcpu_page_rw().ok_or(Error::NoPcpuPage { arch: self.inner.layout.arch })?;
+        // SAFETY: the writer's view of the per-CPU page: mapped read-write for as long as
+        // `self` lives, one page of a layout that has one (loongarch64's).
+        let stored = unsafe { crate::arch::loongarch64::store_cpu_node(page, cpu, node) };
+        stored.then_some(()).ok_or(Error::CpuOutOfRange { cpu, slots: vdso_abi::loongarch64::NR_CPUS })
     }
 
     fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {

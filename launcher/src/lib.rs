@@ -44,8 +44,14 @@ pub mod arch {
     #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
     #[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
     #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
+    #[cfg_attr(target_arch = "loongarch64", path = "loongarch64.rs")]
     #[cfg_attr(
-        not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+        not(any(
+            target_arch = "x86_64",
+            target_arch = "riscv64",
+            target_arch = "aarch64",
+            target_arch = "loongarch64"
+        )),
         path = "unsupported.rs"
     )]
     mod imp;

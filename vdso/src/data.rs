@@ -1,7 +1,7 @@
 //! Where the data pages are, and relaxed atomic loads of their fields.
 //!
 //! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
-//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * 4096` from the ELF
+//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * page size` from the ELF
 //! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
 //!
@@ -10,8 +10,8 @@
 //! Rust's memory model and compiles to plain loads on both arches.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
-use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
-use vdso_abi::{clock_mode, PAGE_SIZE};
+use vdso_abi::clock_mode;
+use vdso_abi::native::{VdsoData, DATA_PAGES, INFO, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
 use crate::arch;
 
@@ -25,7 +25,7 @@ pub fn vdso_data() -> *const VdsoData {
 #[inline(always)]
 pub fn timens_vdso_data() -> *const VdsoData {
     const _: () = assert!(TIMENS_PAGE < DATA_PAGES);
-    arch::vvar_start().wrapping_add(TIMENS_PAGE * PAGE_SIZE + VDSO_DATA_OFFSET).cast()
+    arch::vvar_start().wrapping_add(TIMENS_PAGE * INFO.page_size + VDSO_DATA_OFFSET).cast()
 }
 
 /// The real data page's `vdso_data[0]`, whichever page holds it: for reads that do not follow

@@ -18,8 +18,17 @@
 #[cfg_attr(all(not(test), target_arch = "x86_64"), path = "arch/x86_64.rs")]
 #[cfg_attr(all(not(test), target_arch = "riscv64"), path = "arch/riscv64.rs")]
 #[cfg_attr(all(not(test), target_arch = "aarch64"), path = "arch/aarch64.rs")]
+#[cfg_attr(all(not(test), target_arch = "loongarch64"), path = "arch/loongarch64.rs")]
 #[cfg_attr(
-    all(not(test), not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))),
+    all(
+        not(test),
+        not(any(
+            target_arch = "x86_64",
+            target_arch = "riscv64",
+            target_arch = "aarch64",
+            target_arch = "loongarch64"
+        ))
+    ),
     path = "arch/unsupported.rs"
 )]
 #[cfg_attr(test, path = "arch/mock.rs")]

@@ -1,7 +1,10 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture.
 
 use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
-use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
+use vdso_abi::{clock_mode, VdsoTimestamp};
+
+/// The page size of the native row (16 KiB on loongarch64).
+const PAGE_SIZE: usize = vdso_abi::native::INFO.page_size;
 
 use crate::arch;
 
