@@ -7,8 +7,6 @@ pub const CRMD: u32 = 0x0;
 pub const PRMD: u32 = 0x1;
 /// Extension enables (FPE, SXE, ASXE): all off, neither the kernel nor the program uses them.
 pub const EUEN: u32 = 0x2;
-/// Miscellaneous: DRDTL1-3 (bits 12-14) would stop PLV1-3 from executing `rdtime`.
-pub const MISC: u32 = 0x3;
 /// Exception configuration: LIE (local interrupt enables), VS.
 pub const ECFG: u32 = 0x4;
 /// Exception status: IS (pending interrupts), Ecode, EsubCode.

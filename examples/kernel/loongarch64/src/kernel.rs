@@ -3,7 +3,8 @@
 use core::ptr::NonNull;
 
 use linux_vdso::{Arch, Image};
-use vdso_abi::loongarch64;
+use vdso_abi::loongarch64::{self, NR_CPUS};
+use vdso_kernel_stub::arch::loongarch64 as arch;
 use vdso_kernel_stub::layout::vdso_data_ptr;
 use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
 use vdso_kernel_stub::{ArchLayout, SeqlockWriter, Timespec};
@@ -101,6 +102,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// Boots: called once from `_start` on the boot stack; never returns.
 pub fn boot(kernel_sp: u64) -> ! {
+    // Exceptions first, so a kernel bug is reported (`kernel_fault`) rather than looping.
+    csrwr!(csr::EENTRY, crate::trap::exception_entry as *const () as u64); // 4 KiB-aligned entry
     let freq = counter_freq();
     println!("loongarch-kernel: PLV0, paging on, kernel in DMW1 (0x9000...), devices in DMW0 (0x8000...)");
     let rtc = read_rtc();
@@ -121,33 +124,39 @@ pub fn boot(kernel_sp: u64) -> ! {
         .check_image(IMAGE.bytes())
         .expect("the embedded image speaks the loongarch64 layout");
     let data_pages = IMAGE.data_pages();
-    let total_pages = data_pages + IMAGE.pages();
-    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, total_pages);
+    assert_eq!(Arch::Loongarch64.page_size(), PAGE_SIZE, "the image is linked for this kernel's page size");
+    assert_eq!((data_pages, IMAGE.timens_page(), loongarch64::PCPU_PAGE), (3, 1, 2));
+    let image_pages = IMAGE.load_size().div_ceil(PAGE_SIZE);
+    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, data_pages + image_pages);
     let vdso = map_va + data_pages * PAGE_SIZE;
     let data_page = mm::alloc_page();
     // Outside a time namespace the slot holds nothing the image reads; map a zero page there.
     let slot_page = mm::alloc_page();
     let ns_page = mm::alloc_page();
-    assert_eq!(IMAGE.timens_page(), 1);
+    // The per-CPU page: `vdso_pcpu_data { u32 node }` per CPU slot.
+    let pcpu_page = mm::alloc_page();
+    fill_nodes(pcpu_page);
     // docs/abi.md §1: data pages read-only for the process, the image read + execute, unchanged.
     space.map(map_va, data_page, pte::U | pte::R);
     space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
-    // The loongarch pages after them: per-CPU data (`vdso_pcpu_data { u32 node }` per CPU).
-    let pcpu_pages = data_pages - 2;
-    let pcpu = mm::alloc_page();
-    for i in 1..pcpu_pages {
-        let _ = mm::alloc_page(); // the pool is contiguous: the next pages continue `pcpu`
-        let _ = i;
+    space.map(map_va + 2 * PAGE_SIZE, pcpu_page, pte::U | pte::R);
+    // The image's bytes are mapped where they are when they start on a page of this size, else
+    // copied into fresh pages (the library aligns them to 4 KiB).
+    let bytes = IMAGE.bytes();
+    let in_place = (bytes.as_ptr() as usize).is_multiple_of(PAGE_SIZE);
+    for i in 0..image_pages {
+        let page = if in_place {
+            bytes.as_ptr() as usize + i * PAGE_SIZE
+        } else {
+            let page = mm::alloc_page();
+            let chunk = &bytes[(i * PAGE_SIZE).min(bytes.len())..((i + 1) * PAGE_SIZE).min(bytes.len())];
+            // SAFETY: `page` is a fresh pool page of PAGE_SIZE bytes; `chunk` is at most that long.
+            unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), page as *mut u8, chunk.len()) };
+            page
+        };
+        space.map(vdso + i * PAGE_SIZE, page, pte::U | pte::R | pte::X);
     }
-    for i in 0..pcpu_pages {
-        space.map(map_va + (2 + i) * PAGE_SIZE, pcpu + i * PAGE_SIZE, pte::U | pte::R);
-    }
-    fill_nodes(pcpu);
-    let image = IMAGE.bytes().as_ptr() as usize;
-    for i in 0..IMAGE.pages() {
-        space.map(vdso + i * PAGE_SIZE, image + i * PAGE_SIZE, pte::U | pte::R | pte::X);
-    }
-    mem.add(Region { start: map_va, end: vdso + IMAGE.pages() * PAGE_SIZE, writable: false });
+    mem.add(Region { start: map_va, end: vdso + image_pages * PAGE_SIZE, writable: false });
     let sym = IMAGE.symbol("__vdso_rt_sigreturn").expect("the image exports __vdso_rt_sigreturn");
     let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
 
@@ -175,10 +184,10 @@ pub fn boot(kernel_sp: u64) -> ! {
     );
     println!(
         "loongarch-kernel: {PAGE_SIZE}-byte pages; vDSO mapped at {map_va:#x}: data {map_va:#x} (PLV3 R), \
-         timens slot {:#x} (PLV3 R), per-CPU {:#x} (PLV3 R, {pcpu_pages} page), image {vdso:#x} (PLV3 R+X, {} page)",
+         timens slot {:#x} (PLV3 R), per-CPU {:#x} (PLV3 R), image {vdso:#x} (PLV3 R+X, {image_pages} page, {})",
         map_va + PAGE_SIZE,
         map_va + 2 * PAGE_SIZE,
-        IMAGE.pages()
+        if in_place { "in place" } else { "copied: the embedded bytes are not aligned to this page size" }
     );
     println!(
         "loongarch-kernel: __vdso_rt_sigreturn at image+{:#x} = {:#x} (generated table)",
@@ -215,9 +224,9 @@ pub fn boot(kernel_sp: u64) -> ! {
     frame.regs[reg::SP] = sp as u64;
     frame.prmd = PRMD_USER;
     frame.kernel_sp = kernel_sp;
-    csrwr!(csr::EENTRY, crate::trap::exception_entry as *const () as u64); // 4 KiB-aligned entry
     csrwr!(csr::TID, 0); // this CPU's number, what `rdtime.d` and so `__vdso_getcpu` report
-    csrwr!(csr::MISC, 0); // DRDTL3 clear: PLV3 may `rdtime`
+    // PLV3 may `rdtime`: CSR.MISC.DRDTL3 is clear from reset (QEMU 7.2 has no CSR.MISC at all:
+    // `csrwr` to it is an instruction-not-exist exception, so the kernel leaves it alone).
     csrwr!(csr::ECFG, IRQ_TIMER); // only the timer's line, one entry (VS 0)
     csrwr!(csr::TICLR, 1); // nothing pending yet
     csrwr!(csr::TCFG, tick_cycles | 0b11); // En | Periodic, every tick_cycles counts
@@ -226,18 +235,17 @@ pub fn boot(kernel_sp: u64) -> ! {
     unsafe { crate::trap::trap_return(frame) }
 }
 
-/// Fills the per-CPU page(s): `vdso_pcpu_data { u32 node }` at a cache-line stride, one per CPU
-/// slot. This machine has one node: every slot says node 0, except that slots of odd CPUs say
-/// node 1 so the program can tell a node read from the page from a constant (see `SYS_SET_CPU`).
-fn fill_nodes(pcpu: usize) {
+/// Fills the per-CPU page: one `vdso_pcpu_data { u32 node }` per CPU slot, as Linux's
+/// `init_vdso` does with `cpu_to_node`. This machine has one CPU and one node; the kernel
+/// publishes a made-up topology of two nodes (even CPUs on node 0, odd ones on node 1) so the
+/// program can tell a node read from the page from a constant 0 (see `SYS_SET_CPU`).
+fn fill_nodes(page: usize) {
     for cpu in 0..NR_CPUS {
-        // SAFETY: the per-CPU pages are ours, NR_CPUS * 64 bytes long.
-        unsafe { ((pcpu + cpu * 64) as *mut u32).write(node_of(cpu) as u32) };
+        // SAFETY: `page` is a fresh pool page, aligned to the page size (so to 64).
+        let stored = unsafe { arch::store_cpu_node(page as *mut u8, cpu as u32, node_of(cpu) as u32) };
+        assert!(stored);
     }
 }
-
-/// The CPU slots the image's per-CPU page has.
-const NR_CPUS: usize = 64;
 
 /// The node the kernel publishes for `cpu`.
 fn node_of(cpu: usize) -> usize {

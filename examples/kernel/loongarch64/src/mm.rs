@@ -1,8 +1,10 @@
 //! Physical pages and the three-level page table the TLB refill handler walks.
 //!
 //! LoongArch's TLB is filled by software: a TLB miss enters the refill handler
-//! (`trap.rs`, `CSR.TLBRENTRY`), which walks this tree with `lddir` (directory levels 2 and 1,
-//! as `CSR.PWCL` describes them) and `ldpte` (the even/odd PTE pair), then `tlbfill`s. Every
+//! (`trap.rs`, `CSR.TLBRENTRY`), which walks this tree with `lddir` (directory levels 3 and 1:
+//! the root as `CSR.PWCH` describes it, whose 6-bit base field reaches bit 36, and the middle
+//! level as `CSR.PWCL` does; level 2 has width 0, as in Linux's three-level configuration) and
+//! `ldpte` (the even/odd PTE pair), then `tlbfill`s. Every
 //! directory slot points somewhere: an empty one at the shared invalid table of the next level
 //! (as Linux does), so a walk of an unmapped address ends in a zero PTE (not valid) and the access
 //! takes a page-invalid exception instead of reading stray memory.
@@ -25,20 +27,17 @@ pub const PAGE_SHIFT: usize = 14;
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// Index bits of one table level (a page of 8-byte entries).
 const LEVEL_BITS: usize = PAGE_SHIFT - 3;
-/// Where the directory levels' indices start: PTE table, directory 1, directory 2 (the root).
+/// Where the levels' indices start: PTE table, directory 1, directory 3 (the root).
 const PT_BASE: usize = PAGE_SHIFT;
 const DIR1_BASE: usize = PT_BASE + LEVEL_BITS;
-const DIR2_BASE: usize = DIR1_BASE + LEVEL_BITS;
+const DIR3_BASE: usize = DIR1_BASE + LEVEL_BITS;
 /// The user address space the tree covers (47 bits with 16 KiB pages, 39 with 4 KiB).
-pub const VA_BITS: usize = DIR2_BASE + LEVEL_BITS;
+pub const VA_BITS: usize = DIR3_BASE + LEVEL_BITS;
 
-/// `CSR.PWCL`: PTbase, PTwidth, Dir1_base, Dir1_width, Dir2_base, Dir2_width; 64-bit entries.
-const PWCL: u64 = (PT_BASE
-    | LEVEL_BITS << 5
-    | DIR1_BASE << 10
-    | LEVEL_BITS << 15
-    | DIR2_BASE << 20
-    | LEVEL_BITS << 25) as u64;
+/// `CSR.PWCL`: PTbase, PTwidth, Dir1_base, Dir1_width (directory 2: width 0); 64-bit entries.
+const PWCL: u64 = (PT_BASE | LEVEL_BITS << 5 | DIR1_BASE << 10 | LEVEL_BITS << 15) as u64;
+/// `CSR.PWCH`: Dir3_base, Dir3_width (directory 4: width 0).
+const PWCH: u64 = (DIR3_BASE | LEVEL_BITS << 6) as u64;
 
 /// The direct-mapped windows translate by dropping the window's top bits: a kernel address's
 /// physical address is its low 48 bits (QEMU's PALEN).
@@ -129,7 +128,7 @@ fn table_of(fill: u64) -> usize {
     t
 }
 
-/// The three-level tree the refill handler walks (root indexed by directory 2).
+/// The three-level tree the refill handler walks (root indexed as directory 3).
 pub struct AddressSpace {
     root: usize,
     /// Physical addresses of the shared invalid directory-1 and PTE tables.
@@ -168,7 +167,7 @@ impl AddressSpace {
         assert!(va.is_multiple_of(PAGE_SIZE) && kaddr.is_multiple_of(PAGE_SIZE));
         assert!(va < 1 << VA_BITS, "va {va:#x} is beyond the tree's {VA_BITS} bits");
         let index = |base: usize| (va >> base) & ((1 << LEVEL_BITS) - 1);
-        let dir1 = Self::next_table(entry(self.root, index(DIR2_BASE)), self.invalid_dir1, self.invalid_pt);
+        let dir1 = Self::next_table(entry(self.root, index(DIR3_BASE)), self.invalid_dir1, self.invalid_pt);
         let pt = Self::next_table(entry(dir1, index(DIR1_BASE)), self.invalid_pt, 0);
         let mut e = phys(kaddr) as u64 | bits::V | bits::MAT_CC;
         if flags & pte::U != 0 {
@@ -205,7 +204,7 @@ impl AddressSpace {
 pub fn activate(space: &AddressSpace) {
     let root = phys(space.root) as u64;
     csrwr!(csr::PWCL, PWCL); // the tree's shape (above)
-    csrwr!(csr::PWCH, 0); // no directories 3 and 4
+    csrwr!(csr::PWCH, PWCH); // the root's level
     csrwr!(csr::STLBPS, PAGE_SHIFT as u64); // the STLB holds pages of this size
     csrwr!(csr::ASID, 0); // one address space
     csrwr!(csr::PGDL, root); // the root's physical address

@@ -141,14 +141,14 @@ global_asm!(
     "    ld.d $sp, $sp, 32",
     "    ertn",
     // The TLB refill handler (direct-address mode, so TLBRENTRY holds its physical address).
-    // Walk the tree PGD (CSR.PGD picks PGDL or PGDH by the failing address) -> directory 2 ->
-    // directory 1 -> the PTE pair around the address, and fill a TLB entry with it.
+    // Walk the tree PGD (CSR.PGD picks PGDL or PGDH by the failing address), indexed as
+    // directory 3 -> directory 1 -> the PTE pair around the address, and fill a TLB entry.
     ".balign 4096",
     ".globl tlb_refill",
     "tlb_refill:",
     "    csrwr $t0, {tlbrsave}",
     "    csrrd $t0, {pgd}",
-    "    lddir $t0, $t0, 2",
+    "    lddir $t0, $t0, 3",
     "    lddir $t0, $t0, 1",
     "    ldpte $t0, 0",
     "    ldpte $t0, 1",
