@@ -23,9 +23,14 @@ const STACK_SIZE: usize = 64 * 1024;
 /// The vDSO lands at a random page in `[VDSO_LO, VDSO_HI)`.
 const VDSO_LO: usize = 0x10_0000_0000;
 const VDSO_HI: usize = 0x30_0000_0000;
-/// The `virt` machine's LS7A RTC (its TOY counter: date and time fields), uncached window.
-const RTC_TOY_READ0: usize = 0x8000_0000_100d_0100 + 0x2c;
-const RTC_TOY_READ1: usize = 0x8000_0000_100d_0100 + 0x30;
+/// The `virt` machine's LS7A RTC, uncached window: its TOY counter (date and time fields in
+/// TOY_READ0, the year since 1900 in TOY_READ1) counts once RTC_CTRL enables it.
+const RTC_BASE: usize = 0x8000_0000_100d_0100;
+const RTC_TOY_READ0: usize = RTC_BASE + 0x2c;
+const RTC_TOY_READ1: usize = RTC_BASE + 0x30;
+const RTC_CTRL: usize = RTC_BASE + 0x40;
+/// RTC_CTRL: TOYEN (bit 11) and EO (bit 8, the oscillator).
+const RTC_CTRL_TOY_ON: u32 = 1 << 11 | 1 << 8;
 
 /// ESTAT.Ecode of an interrupt and of `syscall`.
 const ECODE_INT: u64 = 0x0;
@@ -75,9 +80,10 @@ static FRAME: Global<TrapFrame> = Global::new(TrapFrame { regs: [0; 33], prmd: 0
 /// Wall-clock time from the LS7A RTC's TOY registers, in ns since the epoch; `None` if they do
 /// not hold a plausible date.
 fn read_rtc() -> Option<i128> {
-    // SAFETY: QEMU's `virt` machine has the LS7A RTC there; reading TOY registers has no side
-    // effects.
+    // SAFETY: QEMU's `virt` machine has the LS7A RTC there; enabling the TOY counter only starts
+    // it, and reading its registers has no side effects.
     let (r0, r1) = unsafe {
+        core::ptr::write_volatile(RTC_CTRL as *mut u32, RTC_CTRL_TOY_ON);
         (core::ptr::read_volatile(RTC_TOY_READ0 as *const u32), core::ptr::read_volatile(RTC_TOY_READ1 as *const u32))
     };
     let (sec, min, hour) = ((r0 >> 4) & 0x3f, (r0 >> 10) & 0x3f, (r0 >> 16) & 0x1f);
