@@ -70,7 +70,10 @@ fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signal
         // answered as the kernel does (CSR.TID, the node the kernel put in the per-CPU page).
         assert_eq!(field(line, "cpu_moves"), "2", "{line}");
         assert_eq!(field(line, "getcpu_ok"), "3", "{line}");
-        assert!(out.contains("user: __vdso_getcpu -> cpu 3, node 1 (kernel: cpu 3, node 1; rdtime.d id 3)"), "{out}");
+        assert!(
+            out.contains("user: __vdso_getcpu -> cpu 3, node 1 (kernel: cpu 3, node 1; rdtime.d id 3)"),
+            "{out}"
+        );
         assert_eq!(field(line, "kernel_bracket_err_ns"), "0", "{line}");
         assert_eq!(field(line, "res_hres_ns"), "1", "{line}");
         assert_eq!(field(line, "res_coarse_ns"), (1_000_000_000 / image.hz()).to_string(), "{line}");

@@ -291,7 +291,12 @@ impl SigActions {
     /// `rt_sigaction(sig, act, oldact)`. The user's struct is `{ handler, flags, restorer, mask }`
     /// where the arch has `SA_RESTORER` (`with_restorer`: x86_64, aarch64), else `{ handler,
     /// flags, mask }` (riscv64, loongarch64).
-    pub fn rt_sigaction(&mut self, mem: &UserMemory, (sig, act, oldact): (usize, usize, usize), with_restorer: bool) -> isize {
+    pub fn rt_sigaction(
+        &mut self,
+        mem: &UserMemory,
+        (sig, act, oldact): (usize, usize, usize),
+        with_restorer: bool,
+    ) -> isize {
         if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
             return -proto::EINVAL;
         }
@@ -308,9 +313,19 @@ impl SigActions {
         }
         if act != 0 {
             let new = if with_restorer {
-                mem.read::<[u64; 4]>(act).map(|[handler, flags, restorer, mask]| SigAction { handler, flags, restorer, mask })
+                mem.read::<[u64; 4]>(act).map(|[handler, flags, restorer, mask]| SigAction {
+                    handler,
+                    flags,
+                    restorer,
+                    mask,
+                })
             } else {
-                mem.read::<[u64; 3]>(act).map(|[handler, flags, mask]| SigAction { handler, flags, restorer: 0, mask })
+                mem.read::<[u64; 3]>(act).map(|[handler, flags, mask]| SigAction {
+                    handler,
+                    flags,
+                    restorer: 0,
+                    mask,
+                })
             };
             let Some(new) = new else { return -EFAULT };
             self.0[sig] = new;

@@ -11,7 +11,7 @@ use vdso_kernel_stub::{ArchLayout, SeqlockWriter, Timespec};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
 use crate::trap::{kind, reg, TrapFrame, FRAME_SIZE};
 use crate::{cntfrq, cntvct, console, gic, println, proto, Global};
 
@@ -49,14 +49,6 @@ struct Stats {
     x30_to_vdso: u64,
 }
 
-#[derive(Clone, Copy, Default)]
-struct SigAction {
-    handler: u64,
-    flags: u64,
-    restorer: u64,
-    mask: u64,
-}
-
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
@@ -74,7 +66,7 @@ struct Kernel {
     ns_page: usize,
     /// `__kernel_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: [SigAction; 65],
+    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
     seed_source: &'static str,
@@ -219,7 +211,7 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
         data_page,
         ns_page,
         sigreturn,
-        actions: [SigAction::default(); 65],
+        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: now,
         seed_source,
@@ -340,7 +332,7 @@ impl Kernel {
         }
         let ret: isize = match nr {
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
+            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
@@ -366,32 +358,12 @@ impl Kernel {
         0
     }
 
-    fn sigaction(&mut self, sig: usize, act: usize, oldact: usize) -> isize {
-        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
-            return -proto::EINVAL;
-        }
-        if oldact != 0 {
-            let o = self.actions[sig];
-            if self.process.mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask]) != 0 {
-                return -EFAULT;
-            }
-        }
-        if act != 0 {
-            // arm64's `struct sigaction`: { handler, flags, restorer, mask }.
-            let Some([handler, flags, restorer, mask]) = self.process.mem.read::<[u64; 4]>(act) else {
-                return -EFAULT;
-            };
-            self.actions[sig] = SigAction { handler, flags, restorer, mask };
-        }
-        0
-    }
-
     /// Delivers one pending, unblocked signal by building Linux's arm64 `rt_sigframe` (siginfo,
     /// ucontext with the `fpsimd_context` record in `__reserved`) and a frame record on the user
     /// stack, and entering the handler with x30 = `__kernel_rt_sigreturn` (or `sa_restorer`).
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
         let Some(sig) = self.process.sig.take_ready() else { return };
-        let act = self.actions[sig];
+        let act = self.actions.0[sig];
         match act.handler {
             0 => {
                 println!("aarch64-kernel: signal {sig} with the default action: terminating");

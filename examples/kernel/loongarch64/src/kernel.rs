@@ -84,7 +84,10 @@ fn read_rtc() -> Option<i128> {
     // it, and reading its registers has no side effects.
     let (r0, r1) = unsafe {
         core::ptr::write_volatile(RTC_CTRL as *mut u32, RTC_CTRL_TOY_ON);
-        (core::ptr::read_volatile(RTC_TOY_READ0 as *const u32), core::ptr::read_volatile(RTC_TOY_READ1 as *const u32))
+        (
+            core::ptr::read_volatile(RTC_TOY_READ0 as *const u32),
+            core::ptr::read_volatile(RTC_TOY_READ1 as *const u32),
+        )
     };
     let (sec, min, hour) = ((r0 >> 4) & 0x3f, (r0 >> 10) & 0x3f, (r0 >> 16) & 0x1f);
     let (day, mon, year) = ((r0 >> 21) & 0x1f, (r0 >> 26) & 0x3f, r1 as i64 + 1900);
@@ -231,13 +234,13 @@ pub fn boot(kernel_sp: u64) -> ! {
     frame.prmd = PRMD_USER;
     frame.kernel_sp = kernel_sp;
     csrwr!(csr::TID, 0); // this CPU's number, what `rdtime.d` and so `__vdso_getcpu` report
-    // PLV3 may `rdtime`: CSR.MISC.DRDTL3 is clear from reset (QEMU 7.2 has no CSR.MISC at all:
-    // `csrwr` to it is an instruction-not-exist exception, so the kernel leaves it alone).
+                         // PLV3 may `rdtime`: CSR.MISC.DRDTL3 is clear from reset (QEMU 7.2 has no CSR.MISC at all:
+                         // `csrwr` to it is an instruction-not-exist exception, so the kernel leaves it alone).
     csrwr!(csr::ECFG, IRQ_TIMER); // only the timer's line, one entry (VS 0)
     csrwr!(csr::TICLR, 1); // nothing pending yet
     csrwr!(csr::TCFG, tick_cycles | 0b11); // En | Periodic, every tick_cycles counts
-    // SAFETY: the entry points, the page table and the frame are in place; `trap_return` enters
-    // PLV3 with interrupts on and never returns.
+                                           // SAFETY: the entry points, the page table and the frame are in place; `trap_return` enters
+                                           // PLV3 with interrupts on and never returns.
     unsafe { crate::trap::trap_return(frame) }
 }
 
@@ -326,7 +329,9 @@ impl Kernel {
         }
         let ret: isize = match nr {
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false),
+            proto::SYS_RT_SIGACTION => {
+                self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false)
+            }
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;

@@ -197,7 +197,6 @@ impl AddressSpace {
     }
 }
 
-
 /// Points the walker at the tree (both roots: the program only has addresses with bit 63 clear,
 /// and the kernel's own are direct-mapped), describes the tree's shape, sets the refill entry, and
 /// empties the TLB (after a change of the live tree too).
@@ -210,7 +209,7 @@ pub fn activate(space: &AddressSpace) {
     csrwr!(csr::PGDL, root); // the root's physical address
     csrwr!(csr::PGDH, root); // as above
     csrwr!(csr::TLBRENTRY, phys(crate::trap::tlb_refill as *const () as usize) as u64); // physical: refills run in DA mode
-    // SAFETY: the table writes are ordinary stores: `dbar` orders them before the walker's loads;
-    // `invtlb 0` drops every TLB entry, so nothing stale survives a change.
+                                                                                        // SAFETY: the table writes are ordinary stores: `dbar` orders them before the walker's loads;
+                                                                                        // `invtlb 0` drops every TLB entry, so nothing stale survives a change.
     unsafe { asm!("dbar 0", "invtlb 0, $zero, $zero", "dbar 0", options(nostack)) };
 }

@@ -21,7 +21,7 @@ use crate::boot::{self, Frame};
 use crate::cpu::{self, rdtsc, USER_CS, USER_DS};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory, EFAULT};
 use crate::proto;
 use crate::{println, Lock};
 
@@ -57,14 +57,6 @@ struct Stats {
     cpus_run: u64,
 }
 
-#[derive(Clone, Copy, Default)]
-struct SigAction {
-    handler: u64,
-    flags: u64,
-    restorer: u64,
-    mask: u64,
-}
-
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
@@ -80,7 +72,7 @@ struct Kernel {
     data_page: usize,
     ns_page: usize,
     zero_page: usize,
-    actions: [SigAction; 65],
+    actions: SigActions,
     /// The program's context, handed to CPU `.0` (which takes it from its idle loop).
     handoff: Option<(usize, Frame)>,
     /// CPUs running (bit i = CPU i).
@@ -271,7 +263,7 @@ fn boot() -> ! {
         data_page,
         ns_page,
         zero_page,
-        actions: [SigAction::default(); 65],
+        actions: SigActions::default(),
         handoff: None,
         cpu_mask: (1u64 << cpus) - 1,
         stats: Stats { cpus_run: 1, ..Stats::default() },
@@ -455,7 +447,7 @@ impl Kernel {
                 }
                 _ => -proto::EINVAL,
             },
-            proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
+            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return Next::Restore;
@@ -485,32 +477,12 @@ impl Kernel {
         0
     }
 
-    fn sigaction(&mut self, sig: usize, act: usize, oldact: usize) -> isize {
-        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
-            return -proto::EINVAL;
-        }
-        if oldact != 0 {
-            let o = self.actions[sig];
-            if self.process.mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask]) != 0 {
-                return -EFAULT;
-            }
-        }
-        if act != 0 {
-            // x86_64's `struct sigaction`: { handler, flags, restorer, mask }.
-            let Some([handler, flags, restorer, mask]) = self.process.mem.read::<[u64; 4]>(act) else {
-                return -EFAULT;
-            };
-            self.actions[sig] = SigAction { handler, flags, restorer, mask };
-        }
-        0
-    }
-
     /// Delivers one pending, unblocked signal: builds Linux's x86_64 `struct rt_sigframe` on the
     /// user stack (below the 128-byte red zone; the FXSAVE area first, 64-aligned), with
     /// `pretcode` = the handler's `sa_restorer`. Returns whether it rewrote the frame.
     fn deliver_signal(&mut self, frame: &mut Frame) -> bool {
         let Some(sig) = self.process.sig.take_ready() else { return false };
-        let act = self.actions[sig];
+        let act = self.actions.0[sig];
         match act.handler {
             0 => {
                 println!("x86-kernel: signal {sig} with the default action: terminating");
@@ -594,7 +566,7 @@ impl Kernel {
     /// `ucontext`; restore every register, the FP state and the signal mask from it.
     fn sigreturn(&mut self, frame: &mut Frame, pc: usize) {
         let from_restorer =
-            self.actions.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
+            self.actions.0.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
         if from_restorer {
             self.stats.sigreturn_via_restorer += 1;
         } else {

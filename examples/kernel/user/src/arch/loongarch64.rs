@@ -113,14 +113,25 @@ fn getcpu_matches(c: &mut Checker, x: &Extra) -> bool {
     let (mut kcpu, mut knode) = (u32::MAX - 1, u32::MAX - 1);
     // SAFETY: resolved function, valid pointers; NULL pointers are allowed (Linux's getcpu).
     let (r, r_null) = unsafe {
-        ((x.getcpu)(&mut cpu, &mut node, core::ptr::null_mut()), (x.getcpu)(core::ptr::null_mut(), core::ptr::null_mut(), core::ptr::null_mut()))
+        (
+            (x.getcpu)(&mut cpu, &mut node, core::ptr::null_mut()),
+            (x.getcpu)(core::ptr::null_mut(), core::ptr::null_mut(), core::ptr::null_mut()),
+        )
     };
-    let k = crate::syscall(proto::SYS_GETCPU, &mut kcpu as *mut u32 as usize, &mut knode as *mut u32 as usize, 0);
+    let k =
+        crate::syscall(proto::SYS_GETCPU, &mut kcpu as *mut u32 as usize, &mut knode as *mut u32 as usize, 0);
     c.report.served_calls += 2;
     let (_, tid) = rdtime();
     let ok = r == 0 && r_null == 0 && k == 0 && cpu == kcpu && node == knode && cpu as u64 == tid;
-    c.check(ok, format_args!("getcpu: vDSO {r}/{r_null} cpu {cpu} node {node}, kernel {k} cpu {kcpu} node {knode}, TID {tid}"));
-    println!("user: __vdso_getcpu -> cpu {cpu}, node {node} (kernel: cpu {kcpu}, node {knode}; rdtime.d id {tid})");
+    c.check(
+        ok,
+        format_args!(
+            "getcpu: vDSO {r}/{r_null} cpu {cpu} node {node}, kernel {k} cpu {kcpu} node {knode}, TID {tid}"
+        ),
+    );
+    println!(
+        "user: __vdso_getcpu -> cpu {cpu}, node {node} (kernel: cpu {kcpu}, node {knode}; rdtime.d id {tid})"
+    );
     ok
 }
 
