@@ -36,18 +36,24 @@ fn num(line: &str, key: &str) -> u64 {
     ignore = "boots a full-system emulator; the x86_64 run covers it"
 )]
 fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signals_through_the_vdso() {
-    let elf = example_kernel::build("loongarch-kernel", TARGET);
     let image = Image::get(Arch::Loongarch64);
     let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap().offset;
+    for (features, page_size) in [(&[][..], 16384), (&["pages-4k"][..], 4096)] {
+        let elf = example_kernel::build_with("loongarch-kernel", TARGET, features);
+        check_boots(&elf, page_size, &image, sigreturn);
+    }
+}
 
+/// Boots `elf` twice: each report passes every check, and the vDSO lands at two addresses.
+fn check_boots(elf: &std::path::Path, page_size: u64, image: &Image, sigreturn: u64) {
     let mut bases = Vec::new();
     for _ in 0..2 {
-        let (out, took) = boot(&elf);
+        let (out, took) = boot(elf);
         let line = report_line(&out);
         assert!(line.starts_with("VDSO-KERNEL-REPORT: ok "), "kernel reports failure:\n{out}");
         // A boot (the kernel, the program, power-off) takes well under a second here; only a
         // hang (the helper's timeout) fails on time, so load cannot.
-        eprintln!("loongarch-kernel boot: {took:?}");
+        eprintln!("loongarch-kernel boot ({page_size}-byte pages): {took:?}");
         // The served clocks never entered the kernel; the unserved ones did, from a `syscall`
         // inside the image, and got the kernel's -EINVAL back unchanged.
         assert_eq!(field(line, "served_syscalls"), "0", "{line}");
@@ -79,8 +85,9 @@ fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signal
         assert_eq!(field(line, "res_coarse_ns"), (1_000_000_000 / image.hz()).to_string(), "{line}");
         assert_eq!(field(line, "timens_ok"), "1", "{line}");
         assert!(num(line, "ticks") >= 5, "{line}");
-        // The kernel's pages are the image's (the row's page size).
-        assert_eq!(num(line, "page_size"), Arch::Loongarch64.page_size() as u64, "{line}");
+        // The kernel's pages, and the image's layout in the row's page size.
+        assert_eq!(num(line, "page_size"), page_size, "{line}");
+        assert_eq!(num(line, "layout_page_size"), Arch::Loongarch64.page_size() as u64, "{line}");
         // mult/shift came from CPUCFG 4/5 (100 MHz on QEMU's virt).
         assert!(num(line, "counter_hz") >= 1_000_000, "{line}");
         assert!(out.contains(&format!("stable counter {} Hz", num(line, "counter_hz"))), "{out}");

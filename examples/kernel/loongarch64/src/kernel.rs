@@ -17,6 +17,10 @@ use crate::{console, counter_freq, csr, csrrd, csrwr, now, println, proto, Globa
 
 /// The image this kernel maps.
 const IMAGE: Image = Image::get(Arch::Loongarch64);
+/// The page size the image's layout is in (its row's): the data pages and the image each start
+/// on a multiple of it from the mapping's start.
+const VPAGE: usize = Arch::Loongarch64.page_size();
+const _: () = assert!(VPAGE.is_multiple_of(PAGE_SIZE), "a layout page is whole kernel pages");
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -132,40 +136,39 @@ pub fn boot(kernel_sp: u64) -> ! {
     ArchLayout::of(Arch::Loongarch64)
         .check_image(IMAGE.bytes())
         .expect("the embedded image speaks the loongarch64 layout");
+    // The image's layout is in its row's pages (`VPAGE`); this kernel's pages may be smaller
+    // (4 KiB with the `pages-4k` feature), then each layout page is several kernel pages.
     let data_pages = IMAGE.data_pages();
-    assert_eq!(Arch::Loongarch64.page_size(), PAGE_SIZE, "the image is linked for this kernel's page size");
     assert_eq!((data_pages, IMAGE.timens_page(), loongarch64::PCPU_PAGE), (3, 1, 2));
-    let image_pages = IMAGE.load_size().div_ceil(PAGE_SIZE);
-    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, data_pages + image_pages);
-    let vdso = map_va + data_pages * PAGE_SIZE;
-    let data_page = mm::alloc_page();
-    // Outside a time namespace the slot holds nothing the image reads; map a zero page there.
-    let slot_page = mm::alloc_page();
-    let ns_page = mm::alloc_page();
+    let image_len = IMAGE.load_size().next_multiple_of(PAGE_SIZE);
+    let map_va = process::random_base(seed, VDSO_LO, VDSO_HI, (data_pages * VPAGE + image_len) / PAGE_SIZE)
+        & !(mm::MAP_ALIGN - 1);
+    let vdso = map_va + data_pages * VPAGE;
+    let data_page = mm::alloc_pages(VPAGE / PAGE_SIZE);
+    // Outside a time namespace the slot holds nothing the image reads; map zero pages there.
+    let slot_page = mm::alloc_pages(VPAGE / PAGE_SIZE);
+    let ns_page = mm::alloc_pages(VPAGE / PAGE_SIZE);
     // The per-CPU page: `vdso_pcpu_data { u32 node }` per CPU slot.
-    let pcpu_page = mm::alloc_page();
+    let pcpu_page = mm::alloc_pages(VPAGE / PAGE_SIZE);
     fill_nodes(pcpu_page);
     // docs/abi.md §1: data pages read-only for the process, the image read + execute, unchanged.
-    space.map(map_va, data_page, pte::U | pte::R);
-    space.map(map_va + PAGE_SIZE, slot_page, pte::U | pte::R);
-    space.map(map_va + 2 * PAGE_SIZE, pcpu_page, pte::U | pte::R);
-    // The image's bytes are mapped where they are when they start on a page of this size, else
-    // copied into fresh pages (the library aligns them to 4 KiB).
+    space.map_range(map_va, data_page, VPAGE, pte::U | pte::R);
+    space.map_range(map_va + VPAGE, slot_page, VPAGE, pte::U | pte::R);
+    space.map_range(map_va + 2 * VPAGE, pcpu_page, VPAGE, pte::U | pte::R);
+    // The image's bytes are mapped where they are when they start on a layout page (the library
+    // aligns them to 4 KiB), else copied into fresh pages.
     let bytes = IMAGE.bytes();
-    let in_place = (bytes.as_ptr() as usize).is_multiple_of(PAGE_SIZE);
-    for i in 0..image_pages {
-        let page = if in_place {
-            bytes.as_ptr() as usize + i * PAGE_SIZE
-        } else {
-            let page = mm::alloc_page();
-            let chunk = &bytes[(i * PAGE_SIZE).min(bytes.len())..((i + 1) * PAGE_SIZE).min(bytes.len())];
-            // SAFETY: `page` is a fresh pool page of PAGE_SIZE bytes; `chunk` is at most that long.
-            unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), page as *mut u8, chunk.len()) };
-            page
-        };
-        space.map(vdso + i * PAGE_SIZE, page, pte::U | pte::R | pte::X);
-    }
-    mem.add(Region { start: map_va, end: vdso + image_pages * PAGE_SIZE, writable: false });
+    let in_place = (bytes.as_ptr() as usize).is_multiple_of(VPAGE);
+    let image = if in_place {
+        bytes.as_ptr() as usize
+    } else {
+        let copy = mm::alloc_pages(image_len / PAGE_SIZE);
+        // SAFETY: `copy` is `image_len` >= `bytes.len()` fresh pool bytes.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), copy as *mut u8, bytes.len()) };
+        copy
+    };
+    space.map_range(vdso, image, image_len, pte::U | pte::R | pte::X);
+    mem.add(Region { start: map_va, end: vdso + image_len, writable: false });
     let sym = IMAGE.symbol("__vdso_rt_sigreturn").expect("the image exports __vdso_rt_sigreturn");
     let sigreturn = (vdso + sym.offset as usize, vdso + (sym.offset + sym.size.max(1)) as usize);
 
@@ -192,10 +195,11 @@ pub fn boot(kernel_sp: u64) -> ! {
         if rtc.is_some() { "the LS7A RTC" } else { "a default (no RTC date)" }
     );
     println!(
-        "loongarch-kernel: {PAGE_SIZE}-byte pages; vDSO mapped at {map_va:#x}: data {map_va:#x} (PLV3 R), \
-         timens slot {:#x} (PLV3 R), per-CPU {:#x} (PLV3 R), image {vdso:#x} (PLV3 R+X, {image_pages} page, {})",
-        map_va + PAGE_SIZE,
-        map_va + 2 * PAGE_SIZE,
+        "loongarch-kernel: {PAGE_SIZE}-byte pages, image laid out in {VPAGE}-byte pages; vDSO mapped at \
+         {map_va:#x}: data {map_va:#x} (PLV3 R), timens slot {:#x} (PLV3 R), per-CPU {:#x} (PLV3 R), image \
+         {vdso:#x} (PLV3 R+X, {image_len} bytes, {})",
+        map_va + VPAGE,
+        map_va + 2 * VPAGE,
         if in_place { "in place" } else { "copied: the embedded bytes are not aligned to this page size" }
     );
     println!(
@@ -375,8 +379,8 @@ impl Kernel {
         let pair = NonNull::new(vdso_data_ptr::<loongarch64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
         unsafe { write_timens_page::<loongarch64::ArchData>(pair, &offsets) };
-        self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
-        self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
+        self.space.map_range(self.map_va, self.ns_page, VPAGE, pte::U | pte::R);
+        self.space.map_range(self.map_va + VPAGE, self.data_page, VPAGE, pte::U | pte::R);
         mm::activate(&self.space);
         self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
@@ -469,7 +473,7 @@ impl Kernel {
              served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
              handler_ra_ok={} frame_restored={} arch_checks_ok={} getcpu_ok={} cpu_moves={} timens_ok={} \
              res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
-             vdso_base={:#x} page_size={PAGE_SIZE} counter_hz={} user_run_ms={} total_ms={ms}",
+             vdso_base={:#x} page_size={PAGE_SIZE} layout_page_size={VPAGE} counter_hz={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
             c.fallback_gettime,

@@ -21,8 +21,23 @@ use core::arch::asm;
 
 use crate::{csr, csrwr, Global};
 
-/// log2 of the page size: 16 KiB, Linux's default on loongarch64.
+/// log2 of the page size: 16 KiB, Linux's default on loongarch64, or 4 KiB with the `pages-4k`
+/// feature (the walker's widths, the STLB page size and the TLB entries follow from it).
+#[cfg(not(feature = "pages-4k"))]
 pub const PAGE_SHIFT: usize = 14;
+/// See above.
+#[cfg(feature = "pages-4k")]
+pub const PAGE_SHIFT: usize = 12;
+
+/// QEMU 7.2's loongarch emulation caches translations in 16 KiB units (`TARGET_PAGE_BITS` 14,
+/// 4 KiB only from QEMU 8.1 on): it installs the translation of a TLB hit for the whole 16 KiB
+/// block around the address, as if the block were mapped contiguously. With 4 KiB pages a
+/// mapping is therefore only seen right when every 16 KiB block of virtual addresses maps the
+/// four pages of one 16 KiB-aligned physical block, in order. [`AddressSpace::map`] keeps that
+/// true (a no-op with 16 KiB pages); hardware needs none of it.
+pub const QEMU_BLOCK: usize = 16384;
+/// What a mapping's start is aligned to: a page, and at least a [`QEMU_BLOCK`].
+pub const MAP_ALIGN: usize = if PAGE_SIZE > QEMU_BLOCK { PAGE_SIZE } else { QEMU_BLOCK };
 /// Page size.
 pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// Index bits of one table level (a page of 8-byte entries).
@@ -85,7 +100,8 @@ mod bits {
     pub const NX: u64 = 1 << 62;
 }
 
-const POOL_PAGES: usize = 64;
+/// 1 MiB of pages.
+const POOL_PAGES: usize = (1 << 20) / PAGE_SIZE;
 
 #[repr(C, align(16384))]
 struct Pool([[u8; PAGE_SIZE]; POOL_PAGES]);
@@ -94,6 +110,11 @@ const _: () = assert!(align_of::<Pool>() >= PAGE_SIZE);
 
 static POOL: Global<Pool> = Global::new(Pool([[0; PAGE_SIZE]; POOL_PAGES]));
 static NEXT: Global<usize> = Global::new(0);
+/// Pool blocks ([`QEMU_BLOCK`] each) that one owner holds whole: those [`alloc_pages`] handed out
+/// (bit `i` = block `i`); any may be mapped directly.
+static WHOLE_BLOCKS: Global<u64> = Global::new(0);
+
+const _: () = assert!(POOL_PAGES * PAGE_SIZE / QEMU_BLOCK <= 64);
 
 /// A zeroed page from the pool (a kernel address in DMW1).
 pub fn alloc_page() -> usize {
@@ -105,6 +126,37 @@ pub fn alloc_page() -> usize {
     *next += 1;
     page.fill(0);
     page.as_mut_ptr() as usize
+}
+
+/// `n` zeroed pages, contiguous and starting on a [`QEMU_BLOCK`] (pool pages skipped to get
+/// there stay unused), whose blocks then belong to the caller whole.
+pub fn alloc_pages(n: usize) -> usize {
+    // SAFETY: see `alloc_page`.
+    let next = unsafe { NEXT.get() };
+    *next = (*next).next_multiple_of(QEMU_BLOCK.div_ceil(PAGE_SIZE));
+    let first = alloc_page();
+    for i in 1..n {
+        assert_eq!(alloc_page(), first + i * PAGE_SIZE);
+    }
+    let pool = pool_start();
+    for block in (first - pool) / QEMU_BLOCK..(first - pool + n * PAGE_SIZE).div_ceil(QEMU_BLOCK) {
+        // SAFETY: see `alloc_page`.
+        unsafe { *WHOLE_BLOCKS.get() |= 1 << block };
+    }
+    first
+}
+
+/// The pool's first page (a kernel address).
+fn pool_start() -> usize {
+    POOL.0.get() as usize
+}
+
+/// Whether the kernel page `kaddr` lies in a pool block one owner holds whole.
+fn in_whole_block(kaddr: usize) -> bool {
+    let pool = pool_start();
+    let block = kaddr.wrapping_sub(pool) / QEMU_BLOCK;
+    // SAFETY: see `alloc_page`.
+    block < 64 && unsafe { *WHOLE_BLOCKS.get() } & (1 << block) != 0
 }
 
 /// Pages handed out so far.
@@ -131,6 +183,10 @@ fn table_of(fill: u64) -> usize {
 /// The three-level tree the refill handler walks (root indexed as directory 3).
 pub struct AddressSpace {
     root: usize,
+    /// Which physical block ([`QEMU_BLOCK`]) each virtual block maps (`(va block, kernel
+    /// address of the physical block)`), for pages smaller than a block.
+    blocks: [(usize, usize); 32],
+    nblocks: usize,
     /// Physical addresses of the shared invalid directory-1 and PTE tables.
     invalid_dir1: u64,
     invalid_pt: u64,
@@ -143,7 +199,7 @@ impl AddressSpace {
         let invalid_pt = phys(alloc_page()) as u64;
         let invalid_dir1 = phys(table_of(invalid_pt)) as u64;
         let root = table_of(invalid_dir1);
-        AddressSpace { root, invalid_dir1, invalid_pt }
+        AddressSpace { root, invalid_dir1, invalid_pt, blocks: [(0, 0); 32], nblocks: 0 }
     }
 
     /// The next-level table an entry points at (a kernel address), made if it is the invalid one.
@@ -165,6 +221,7 @@ impl AddressSpace {
     /// flushes the TLB ([`activate`]) if the page was mapped before.
     pub fn map(&mut self, va: usize, kaddr: usize, flags: u64) {
         assert!(va.is_multiple_of(PAGE_SIZE) && kaddr.is_multiple_of(PAGE_SIZE));
+        let kaddr = self.qemu_block_page(va, kaddr);
         assert!(va < 1 << VA_BITS, "va {va:#x} is beyond the tree's {VA_BITS} bits");
         let index = |base: usize| (va >> base) & ((1 << LEVEL_BITS) - 1);
         let dir1 = Self::next_table(entry(self.root, index(DIR3_BASE)), self.invalid_dir1, self.invalid_pt);
@@ -184,6 +241,52 @@ impl AddressSpace {
         }
         // SAFETY: `pt` is a PTE-table pool page; the index is below its entry count.
         unsafe { *entry(pt, index(PT_BASE)) = e };
+    }
+
+    /// The page to map at `va` in place of `kaddr` so that [`QEMU_BLOCK`]s stay whole: `kaddr`
+    /// itself with pages of a block or larger, or when it is at `va`'s offset inside a block its
+    /// owner holds whole (then `va`'s block maps that block from now on); else the page at `va`'s
+    /// offset in the block `va`'s block maps (a fresh whole block the first time), with `kaddr`'s
+    /// contents copied in. The kernel hands over every page it later writes through its own
+    /// address (the data pages) whole-block, so those are never copied.
+    fn qemu_block_page(&mut self, va: usize, kaddr: usize) -> usize {
+        if PAGE_SIZE >= QEMU_BLOCK {
+            return kaddr;
+        }
+        let (vblock, off) = (va & !(QEMU_BLOCK - 1), va & (QEMU_BLOCK - 1));
+        let slot = self.blocks[..self.nblocks].iter().position(|&(v, _)| v == vblock);
+        if kaddr & (QEMU_BLOCK - 1) == off && in_whole_block(kaddr) {
+            let pblock = kaddr - off;
+            match slot {
+                Some(i) => self.blocks[i].1 = pblock,
+                None => {
+                    self.blocks[self.nblocks] = (vblock, pblock);
+                    self.nblocks += 1;
+                }
+            }
+            return kaddr;
+        }
+        let pblock = match slot {
+            Some(i) => self.blocks[i].1,
+            None => {
+                let pblock = alloc_pages(QEMU_BLOCK / PAGE_SIZE);
+                self.blocks[self.nblocks] = (vblock, pblock);
+                self.nblocks += 1;
+                pblock
+            }
+        };
+        let page = pblock + off;
+        // SAFETY: both are pool pages (or the kernel's image bytes) of PAGE_SIZE bytes; `page` is
+        // in a block this tree owns, distinct from `kaddr` (which is not at this offset of it).
+        unsafe { core::ptr::copy_nonoverlapping(kaddr as *const u8, page as *mut u8, PAGE_SIZE) };
+        page
+    }
+
+    /// Maps `[va, va + len)` to the kernel's `[kaddr, kaddr + len)`, page by page.
+    pub fn map_range(&mut self, va: usize, kaddr: usize, len: usize, flags: u64) {
+        for off in (0..len).step_by(PAGE_SIZE) {
+            self.map(va + off, kaddr + off, flags);
+        }
     }
 
     /// Maps `[va, va + len)` to freshly allocated zeroed pages.
