@@ -29,8 +29,8 @@ pub const PAGE_SHIFT: usize = 14;
 #[cfg(feature = "pages-4k")]
 pub const PAGE_SHIFT: usize = 12;
 
-/// QEMU 7.2's loongarch emulation caches translations in 16 KiB units (`TARGET_PAGE_BITS` 14,
-/// 4 KiB only from QEMU 8.1 on): it installs the translation of a TLB hit for the whole 16 KiB
+/// QEMU 7.2's loongarch emulation caches translations in 16 KiB units (`TARGET_PAGE_BITS` 14;
+/// "target/loongarch: Support 4K page size", October 2023, made it 12): it installs the translation of a TLB hit for the whole 16 KiB
 /// block around the address, as if the block were mapped contiguously. With 4 KiB pages a
 /// mapping is therefore only seen right when every 16 KiB block of virtual addresses maps the
 /// four pages of one 16 KiB-aligned physical block, in order. [`AddressSpace::map`] keeps that
