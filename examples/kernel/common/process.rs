@@ -424,6 +424,27 @@ impl Process {
     }
 }
 
+impl Process {
+    /// The first half of moving the process into a time namespace whose MONOTONIC and BOOTTIME
+    /// run `offset_sec` seconds ahead: writes the namespace's page into `ns_page` and makes the
+    /// kernel's own clocks follow. The arch part then maps `ns_page` at page 0 and the real data
+    /// page at the timens slot (docs/abi.md §4) and flushes its TLB.
+    ///
+    /// # Safety
+    ///
+    /// `ns_page` is a page-aligned page the kernel owns that nobody reads yet (not mapped).
+    pub unsafe fn write_timens<A: vdso_kernel_stub::VdsoArch>(&mut self, ns_page: usize, offset_sec: i64) {
+        use vdso_kernel_stub::layout::vdso_data_ptr;
+        use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
+        let offset = Timespec::new(offset_sec, 0);
+        let offsets = TimensOffsets { monotonic: offset, boottime: offset };
+        let pair = core::ptr::NonNull::new(vdso_data_ptr::<A>(ns_page as *mut u8)).expect("a page, not null");
+        // SAFETY: the caller's contract: the page is ours and unread.
+        unsafe { write_timens_page::<A>(pair, &offsets) };
+        self.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
+    }
+}
+
 /// Writes siginfo's first fields at `info` (zeroed by the caller): `si_signo`, `si_code`, and
 /// for a `kill` (`SI_USER`) the sender's pid.
 ///

@@ -6,8 +6,7 @@ use core::ptr::NonNull;
 use linux_vdso::{Arch, Image};
 use vdso_abi::aarch64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
-use vdso_kernel_stub::{ArchLayout, SeqlockWriter, Timespec};
+use vdso_kernel_stub::{ArchLayout, SeqlockWriter};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
@@ -346,15 +345,11 @@ impl Kernel {
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
     /// goes to page 0 and the real data page to the timens slot (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
-        let offsets =
-            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
-        let pair = NonNull::new(vdso_data_ptr::<aarch64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
-        unsafe { write_timens_page::<aarch64::ArchData>(pair, &offsets) };
+        unsafe { self.process.write_timens::<aarch64::ArchData>(self.ns_page, offset_sec) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
     }
 

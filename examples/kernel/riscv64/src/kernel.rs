@@ -5,9 +5,8 @@ use core::ptr::NonNull;
 use linux_vdso::{Arch, Image};
 use vdso_abi::riscv64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
 use vdso_kernel_stub::update::set_hwprobe;
-use vdso_kernel_stub::{SeqlockWriter, Timespec};
+use vdso_kernel_stub::SeqlockWriter;
 
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
@@ -353,15 +352,11 @@ impl Kernel {
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
     /// goes to page 0 and the real data page to the timens slot (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
-        let offsets =
-            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
-        let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
-        unsafe { write_timens_page::<riscv64::ArchData>(pair, &offsets) };
+        unsafe { self.process.write_timens::<riscv64::ArchData>(self.ns_page, offset_sec) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         0
     }
 

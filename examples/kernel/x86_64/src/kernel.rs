@@ -14,7 +14,6 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use linux_vdso::{Arch, Image};
 use vdso_abi::{clock, x86_64};
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
 use vdso_kernel_stub::{SeqlockWriter, Timespec};
 
 use crate::boot::{self, Frame};
@@ -462,17 +461,13 @@ impl Kernel {
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
     /// goes to page 0 and the real data page to the timens slot, page 3 (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
-        let offsets =
-            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
-        let pair = NonNull::new(vdso_data_ptr::<x86_64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
-        unsafe { write_timens_page::<x86_64::ArchData>(pair, &offsets) };
+        unsafe { self.process.write_timens::<x86_64::ArchData>(self.ns_page, offset_sec) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + x86_64::TIMENS_PAGE * PAGE_SIZE, self.data_page, pte::U | pte::R);
         // Only this CPU has run the program since the last hand-off, and every hand-off
         // flushes the receiving CPU's TLB.
         mm::activate();
-        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         let _ = self.zero_page;
         0
     }
