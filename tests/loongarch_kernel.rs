@@ -31,10 +31,7 @@ fn num(line: &str, key: &str) -> u64 {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "boots a full-system emulator; the x86_64 run covers it (under qemu-user there is no cargo to build the example with)"
-)]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "boots a full-system emulator; the x86_64 run covers it")]
 fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signals_through_the_vdso() {
     let image = Image::get(Arch::Loongarch64);
     let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap().offset;

@@ -1,10 +1,18 @@
 //! Mapping `[data pages | image]` in this process: permissions, the two views, randomisation,
-//! time-namespace arrangement, unmapping, errors.
+//! time-namespace arrangement, unmapping, errors, loongarch64's per-CPU page.
+//!
+//! Not run as loongarch64 binaries: these tests map the x86_64 and riscv64 layouts (4 KiB
+//! pages), which a qemu-loongarch64 guest, whose pages are 16 KiB, cannot map page by page; the
+//! x86_64 run maps the loongarch64 layout (16 KiB pages are whole 4 KiB pages) with the others,
+//! and under qemu-loongarch64 the harness's tests map it (tests/getcpu.rs, the clock tests).
+#![cfg(not(target_arch = "loongarch64"))]
 
 mod common;
 
 use common::{synthetic_image_for, ElfOptions};
 use vdso_abi::{clock, clock_mode, PAGE_SIZE};
+
+type La = vdso_abi::loongarch64::ArchData;
 use vdso_kernel_stub::mapping::{note_only_image, MAX_IMAGE_SIZE};
 use vdso_kernel_stub::{ArchLayout, Error, MapOptions, MappedVdso, TimensOffsets, Timespec};
 
@@ -50,8 +58,8 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn layouts() -> [ArchLayout; 2] {
-    [ArchLayout::X86_64, ArchLayout::RISCV64]
+fn layouts() -> [ArchLayout; 3] {
+    [ArchLayout::X86_64, ArchLayout::RISCV64, ArchLayout::of(vdso_abi::Arch::Loongarch64)]
 }
 
 #[test]
@@ -60,10 +68,11 @@ fn data_pages_are_read_only_and_the_image_read_execute() {
     for layout in layouts() {
         let img = synthetic_image_for(ElfOptions::default(), layout);
         let m = MappedVdso::map(&img, layout).unwrap();
-        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * PAGE_SIZE);
-        assert_eq!(m.len(), (layout.data_pages + 1) * PAGE_SIZE);
+        let page_size = layout.page_size;
+        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * page_size);
+        assert_eq!(m.len(), (layout.data_pages + 1) * page_size);
         for page in 0..layout.data_pages {
-            let p = perms(m.base() as usize + page * PAGE_SIZE).unwrap();
+            let p = perms(m.base() as usize + page * page_size).unwrap();
             assert!(p.starts_with("r--"), "{layout:?} data page {page}: {p}");
         }
         let p = perms(m.sysinfo_ehdr()).unwrap();
@@ -186,7 +195,7 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
         let m =
             MappedVdso::map_with(&note_only_image(layout), MapOptions::new(layout).timens(offsets)).unwrap();
         assert!(m.has_timens());
-        let p = perms(m.base() as usize + layout.timens_page * PAGE_SIZE).unwrap();
+        let p = perms(m.base() as usize + layout.timens_page * layout.page_size).unwrap();
         assert!(p.starts_with("r--"), "{p}");
         // Page 0: seq 1, TIMENS. The namespace slot: the real data (seq 0 until written).
         let word = |off: usize| {
@@ -195,7 +204,7 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
         };
         let d0 = layout.vdso_data_offset;
         assert_eq!((word(d0), word(d0 + 4) as i32), (1, clock_mode::TIMENS));
-        let real = layout.timens_page * PAGE_SIZE + d0;
+        let real = layout.timens_page * layout.page_size + d0;
         assert_eq!((word(real), word(real + 4)), (0, 0));
     }
 
@@ -270,7 +279,7 @@ fn no_data_page_can_be_made_writable_by_the_reader() {
         for options in [MapOptions::new(layout), MapOptions::new(layout).timens(offsets)] {
             let m = MappedVdso::map_with(&img, options).unwrap();
             for page in 0..layout.data_pages {
-                let at = m.base() as usize + page * PAGE_SIZE;
+                let at = m.base() as usize + page * layout.page_size;
                 assert_eq!(
                     make_writable(at),
                     Err(rustix::io::Errno::ACCESS),
@@ -282,13 +291,14 @@ fn no_data_page_can_be_made_writable_by_the_reader() {
             // The writer's own view still works, and the reader sees what it writes.
             m.writer::<X86>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             m.writer::<Rv>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
+            m.writer::<La>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             let real = if options.timens.is_some() { layout.timens_page } else { layout.vvar_page };
-            let mult_at = real * PAGE_SIZE + layout.vdso_data_offset + 24;
+            let mult_at = real * layout.page_size + layout.vdso_data_offset + 24;
             // SAFETY: inside the readable data pages.
             assert_eq!(unsafe { std::ptr::read_volatile(m.base().add(mult_at).cast::<u32>()) }, 99);
             let (base, len) = m.into_reader_only().unwrap();
             for page in 0..layout.data_pages {
-                let at = base + page * PAGE_SIZE;
+                let at = base + page * layout.page_size;
                 assert_eq!(make_writable(at), Err(rustix::io::Errno::ACCESS), "handed over, page {page}");
             }
             // SAFETY: the region was handed over to this test, which releases it.
@@ -392,4 +402,39 @@ fn images_of_another_layout_or_no_image_at_all_are_refused() {
         let msg = Error::Image(ImageError::NoLayoutNote).to_string();
         assert!(msg.contains("layout note"), "{msg}");
     }
+}
+
+/// loongarch64's per-CPU page: each CPU's node, stored through the writer's view, is what the
+/// reader's (read-only) page holds at that CPU's 64-byte slot, in the plain and the namespace
+/// arrangement; a CPU past the slots and a layout without the page are refused.
+#[test]
+fn the_per_cpu_page_holds_each_cpus_node_at_its_slot() {
+    let _serial = serial();
+    let layout = ArchLayout::of(vdso_abi::Arch::Loongarch64);
+    let page = layout.pcpu_page.expect("loongarch64 has a per-CPU page");
+    let offsets = TimensOffsets { monotonic: Timespec::new(5, 0), boottime: Timespec::new(6, 0) };
+    for options in [MapOptions::new(layout), MapOptions::new(layout).timens(offsets)] {
+        let m = MappedVdso::map_with(&note_only_image(layout), options).unwrap();
+        let slot = |cpu: usize| m.base() as usize + page * layout.page_size + 64 * cpu;
+        for cpu in 0..vdso_abi::loongarch64::NR_CPUS as u32 {
+            m.set_cpu_node(cpu, 1000 + 7 * cpu).unwrap();
+        }
+        for cpu in 0..vdso_abi::loongarch64::NR_CPUS {
+            // SAFETY: inside the readable per-CPU page.
+            let node = unsafe { std::ptr::read_volatile(slot(cpu) as *const u32) };
+            assert_eq!(node, 1000 + 7 * cpu as u32, "cpu {cpu}");
+        }
+        assert!(perms(slot(0)).unwrap().starts_with("r--"), "read-only to the reader");
+        assert_eq!(make_writable(slot(0) & !(layout.page_size - 1)), Err(rustix::io::Errno::ACCESS));
+        // The real data page and the namespace page are not it.
+        let d0 = m.base() as usize + layout.vdso_data_offset;
+        // SAFETY: inside the readable data pages.
+        assert_ne!(unsafe { std::ptr::read_volatile((d0 + 24) as *const u32) }, 1000);
+        assert!(matches!(
+            m.set_cpu_node(vdso_abi::loongarch64::NR_CPUS as u32, 1),
+            Err(Error::CpuOutOfRange { cpu: 64, slots: 64 })
+        ));
+    }
+    let x86 = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
+    assert!(matches!(x86.set_cpu_node(0, 1), Err(Error::NoPcpuPage { .. })));
 }

@@ -79,7 +79,7 @@ pub fn entries(
     let mut v = vec![
         (AT_SYSINFO_EHDR, sysinfo_ehdr),
         (AT_HWCAP, own(AT_HWCAP)),
-        (AT_PAGESZ, vdso_abi::PAGE_SIZE as u64),
+        (AT_PAGESZ, crate::program::page()),
         (
             AT_CLKTCK,
             match own(AT_CLKTCK) {
