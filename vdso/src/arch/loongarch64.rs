@@ -3,8 +3,9 @@
 //!
 //! How this differs from the other arches (Linux 6.8: `arch/loongarch/include/asm/vdso/`,
 //! `arch/loongarch/vdso/`):
-//! - the counter is the stable counter read by `rdtime.d rd, rj`, which user mode may always
-//!   execute (no enable bit, unlike riscv's `scounteren.TM` or arm64's `CNTKCTL_EL1`); it also
+//! - the counter is the stable counter read by `rdtime.d rd, rj`, which user mode may execute
+//!   unless the kernel sets `CSR.MISC.DRDTL3` (reset clear; no enable bit, unlike riscv's
+//!   `scounteren.TM` or arm64's `CNTKCTL_EL1`); it also
 //!   writes the counter ID (`CSR.TID`) to `rj`, which Linux sets to the CPU number on every CPU:
 //!   `getcpu` reads the CPU number from there, with no syscall;
 //! - three data pages (`abi/src/loongarch64.rs`): the per-CPU page after the namespace slot
@@ -56,7 +57,7 @@ pub fn vvar_start() -> *const u8 {
 #[inline(always)]
 pub fn read_counter() -> u64 {
     let t: u64;
-    // SAFETY: `rdtime.d` has no side effects and is always allowed in user mode.
+    // SAFETY: `rdtime.d` has no side effects; the kernel leaves it allowed in user mode.
     unsafe { asm!("rdtime.d {t}, $zero", t = out(reg) t, options(nostack, preserves_flags)) };
     t
 }
