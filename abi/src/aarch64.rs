@@ -71,7 +71,6 @@ pub const INFO: ArchInfo = ArchInfo {
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],
     }),
     pcpu_page: None,
-    page_size: crate::PAGE_SIZE,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-aarch64",

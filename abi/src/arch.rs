@@ -21,9 +21,11 @@
 //! - `kernel-stub/src/counter/<arch>.rs`, `kernel-stub/src/arch/<arch>.rs` (the `arch_data`
 //!   accessors), one arm of `with_arch_data!` and the arch in the `cfg` of `NativeArchData`;
 //!   `launcher/src/arch/<arch>.rs` (program entry);
+//! - its rows in `abi/src/variant.rs`'s `VARIANTS` (profile and page size of each image; exactly
+//!   one the arch's default);
 //! - the target in `rust-toolchain.toml`, the runner in `.cargo/config.toml`, the cross packages
 //!   in `scripts/setup.sh`, and the qemu step in `scripts/test.sh`; `VDSO_IMAGES=update` then
-//!   builds, verifies and commits `images/<arch>/linux-vdso.so.1`.
+//!   builds, verifies and commits `images/<dir>/linux-vdso.so.1` for each of its variant rows.
 //!
 //! Each `cfg_attr` ladder ends in a `compile_error!` for a target without its file.
 
@@ -167,9 +169,6 @@ pub struct ArchInfo {
     /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
     /// reads; `None` elsewhere.
     pub pcpu_page: Option<usize>,
-    /// Page size of the mapping the image is linked for (`-z max-page-size`, the data pages'
-    /// size, `AT_PAGESZ` of the launcher).
-    pub page_size: usize,
     /// rustup ships no prebuilt standard library for the Rust targets: `core` (the image,
     /// bare-metal crates) and `std` (test binaries) are built from `rust-src` with `-Z
     /// build-std` under `RUSTC_BOOTSTRAP=1` (scripts/cargo-build-std.sh, NOTES.md).
@@ -278,15 +277,10 @@ impl Arch {
     pub const fn linux_version_code(self) -> u32 {
         self.info().linux_version_code
     }
-
-    /// Page size of the mapping the image is linked for.
-    pub const fn page_size(self) -> usize {
-        self.info().page_size
-    }
 }
 
 /// `a == b` in a `const fn`.
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -344,8 +338,7 @@ const _: () = {
     while i < Arch::ALL.len() {
         let r = Arch::ALL[i].info();
         assert!(r.arch as u8 == Arch::ALL[i] as u8);
-        assert!(r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size <= crate::PAGE_SIZE);
-        assert!(r.page_size.is_power_of_two() && r.page_size >= crate::PAGE_SIZE);
+        assert!(r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size <= crate::variant::MIN_PAGE_SIZE);
         assert!(r.vdso_data_offset.is_multiple_of(8) && r.vdso_data_size.is_multiple_of(8));
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);

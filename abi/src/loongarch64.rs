@@ -67,9 +67,9 @@ pub const LINUX_VERSION_CODE: u32 = 0x06_08_00;
 pub const HWPROBE_KEYS: usize = 0;
 /// Version node of every exported symbol (loongarch's since its first release, 5.19).
 pub const VERSION_NODE: &str = "LINUX_5.10";
-/// Page size of the default build: Linux's default on loongarch64, and what
-/// `qemu-loongarch64` gives its guests.
-pub const PAGE_SIZE: usize = 16384;
+/// Page size of the default build (its row of `crate::VARIANTS`): Linux's default on
+/// loongarch64, and what `qemu-loongarch64` gives its guests.
+pub const DEFAULT_PAGE_SIZE: usize = 16384;
 
 /// `li.w a7, 139`, which assemblers emit as `ori a7, zero, 139` (`__NR_rt_sigreturn`): the
 /// first word libgcc's loongarch fallback unwinder matches.
@@ -114,7 +114,6 @@ pub const INFO: ArchInfo = ArchInfo {
         words: &[SIGRETURN_LI_A7, SIGRETURN_SYSCALL_0],
     }),
     pcpu_page: Some(PCPU_PAGE),
-    page_size: PAGE_SIZE,
     build_std: true,
     emulation: Emulation {
         qemu: "qemu-loongarch64",
@@ -136,7 +135,7 @@ const _: () = {
     assert!(size_of::<PcpuData>() == PCPU_STRIDE && offset_of!(PcpuData, node) == 0);
     assert!(size_of::<LoongarchData>() == NR_CPUS * PCPU_STRIDE);
     // The per-CPU array fits its one page at either page size.
-    assert!(size_of::<LoongarchData>() <= crate::PAGE_SIZE);
+    assert!(size_of::<LoongarchData>() <= crate::variant::MIN_PAGE_SIZE);
     assert!(PCPU_PAGE + 1 == DATA_PAGES);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) != 0);
     // ori rd, rj, ui12: opcode 0x00e in bits 31..22, ui12 in 21..10, rj in 9..5, rd in 4..0;

@@ -109,7 +109,6 @@ pub const INFO: ArchInfo = ArchInfo {
     linux_version_code: LINUX_VERSION_CODE,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
     pcpu_page: None,
-    page_size: crate::PAGE_SIZE,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-riscv64",
@@ -129,5 +128,5 @@ const _: () = {
     assert!(offset_of!(ArchData, homogeneous_cpus) == 56);
     assert!(size_of::<VdsoData>() == 304);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
 };

@@ -78,7 +78,6 @@ pub const INFO: ArchInfo = ArchInfo {
     // x86_64 signal handlers return through the libc's SA_RESTORER.
     sigreturn: None,
     pcpu_page: None,
-    page_size: crate::PAGE_SIZE,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-x86_64",
@@ -95,6 +94,6 @@ crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(size_of::<VdsoData>() == 240);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x03ae_75f6);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
     assert!(GETCPU_MODE_OFFSET < VDSO_DATA_OFFSET);
 };

@@ -19,6 +19,14 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// The layout's page size is not the page size of this address space: every data page and
+    /// the image would sit at the wrong offsets (map the image built for the host's page size).
+    PageSize {
+        /// The layout's (the image's) page size.
+        layout: usize,
+        /// The host's page size.
+        host: usize,
+    },
     /// A system call failed.
     Sys {
         /// What was being done.
@@ -78,6 +86,11 @@ impl fmt::Display for Error {
             Error::ImageTooLarge { len, max } => {
                 write!(f, "the vDSO image is {len} bytes, more than the {max} bytes allowed")
             }
+            Error::PageSize { layout, host } => write!(
+                f,
+                "the image is laid out for {layout}-byte pages but this address space has {host}-byte \
+                 pages: map the image built for {host}-byte pages"
+            ),
             Error::Sys { op, errno } => write!(f, "{op} failed: {errno}"),
             Error::ArchMismatch { mapping, requested } => {
                 write!(f, "the mapping has the {mapping:?} layout, not the {requested:?} one")

@@ -66,6 +66,7 @@
 
 pub mod access;
 pub mod arch;
+pub mod check;
 pub mod config;
 pub mod counter;
 pub mod layout;
@@ -90,7 +91,7 @@ pub mod ticker;
 
 pub use arch::VdsoArch;
 pub use config::ConfigError;
-pub use layout::{Arch, ArchLayout, ImageError};
+pub use layout::{Arch, ArchLayout, ImageError, Profile, Variant};
 pub use reader::Reader;
 pub use time::Timespec;
 pub use timekeeping::{clocks_calc_mult_shift, cycles_to_ns, max_cycles, max_update_interval_ns};

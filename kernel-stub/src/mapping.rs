@@ -136,7 +136,7 @@ pub fn layout_note_entry(layout: ArchLayout) -> Vec<u8> {
     out.extend_from_slice(owner);
     out.push(0);
     out.resize(out.len().next_multiple_of(4), 0);
-    for w in [n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys, n.hz] {
+    for w in n.words() {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
@@ -197,8 +197,14 @@ impl MappedVdso {
         if image.len() > MAX_IMAGE_SIZE {
             return Err(Error::ImageTooLarge { len: image.len(), max: MAX_IMAGE_SIZE });
         }
-        layout.check_image(image).map_err(Error::Image)?;
+        // The image's data pages and its text are laid out in pages of the layout's size: in an
+        // address space of another page size every offset past page 0 would be wrong.
+        let host = rustix::param::page_size();
+        if layout.page_size != host {
+            return Err(Error::PageSize { layout: layout.page_size, host });
+        }
         let page_size = layout.page_size;
+        layout.check_image(image).map_err(Error::Image)?;
         let image_size = page_round(image.len(), page_size);
         let len = layout.data_size() + image_size;
         // The memfd: the real data page, the namespace page (if any), loongarch64's per-CPU
@@ -426,7 +432,7 @@ impl MappedVdso {
     }
 
     fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {
-        if A::LAYOUT == self.inner.layout {
+        if A::LAYOUT.same_data_as(&self.inner.layout) {
             Ok(())
         } else {
             Err(Error::ArchMismatch { mapping: self.inner.layout.arch, requested: A::LAYOUT.arch })

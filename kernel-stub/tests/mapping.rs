@@ -1,18 +1,16 @@
 //! Mapping `[data pages | image]` in this process: permissions, the two views, randomisation,
-//! time-namespace arrangement, unmapping, errors, loongarch64's per-CPU page.
+//! time-namespace arrangement, unmapping, errors.
 //!
-//! Not run as loongarch64 binaries: these tests map the x86_64 and riscv64 layouts (4 KiB
-//! pages), which a qemu-loongarch64 guest, whose pages are 16 KiB, cannot map page by page; the
-//! x86_64 run maps the loongarch64 layout (16 KiB pages are whole 4 KiB pages) with the others,
-//! and under qemu-loongarch64 the harness's tests map it (tests/getcpu.rs, the clock tests).
+//! Not run as loongarch64 binaries: these tests map the x86_64 and riscv64 layouts, whose 4 KiB
+//! pages a qemu-loongarch64 guest (16 KiB pages) refuses (`Error::PageSize`); the loongarch64
+//! layout is mapped there by `pcpu_page.rs` and the harness's tests (tests/getcpu.rs, the clock
+//! tests).
 #![cfg(not(target_arch = "loongarch64"))]
 
 mod common;
 
 use common::{synthetic_image_for, ElfOptions};
-use vdso_abi::{clock, clock_mode, PAGE_SIZE};
-
-type La = vdso_abi::loongarch64::ArchData;
+use vdso_abi::{clock, clock_mode};
 use vdso_kernel_stub::mapping::{note_only_image, MAX_IMAGE_SIZE};
 use vdso_kernel_stub::{ArchLayout, Error, MapOptions, MappedVdso, TimensOffsets, Timespec};
 
@@ -58,8 +56,14 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn layouts() -> [ArchLayout; 3] {
-    [ArchLayout::X86_64, ArchLayout::RISCV64, ArchLayout::of(vdso_abi::Arch::Loongarch64)]
+fn layouts() -> [ArchLayout; 2] {
+    [ArchLayout::X86_64, ArchLayout::RISCV64]
+}
+
+/// The page size of the mappings these tests make: the native default image's, which every
+/// mapping here must have (see `a_page_size_other_than_the_hosts_is_refused`).
+fn page_size() -> usize {
+    ArchLayout::native().page_size
 }
 
 #[test]
@@ -68,11 +72,10 @@ fn data_pages_are_read_only_and_the_image_read_execute() {
     for layout in layouts() {
         let img = synthetic_image_for(ElfOptions::default(), layout);
         let m = MappedVdso::map(&img, layout).unwrap();
-        let page_size = layout.page_size;
-        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * page_size);
-        assert_eq!(m.len(), (layout.data_pages + 1) * page_size);
+        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * layout.page_size);
+        assert_eq!(m.len(), (layout.data_pages + 1) * layout.page_size);
         for page in 0..layout.data_pages {
-            let p = perms(m.base() as usize + page * page_size).unwrap();
+            let p = perms(m.base() as usize + page * layout.page_size).unwrap();
             assert!(p.starts_with("r--"), "{layout:?} data page {page}: {p}");
         }
         let p = perms(m.sysinfo_ehdr()).unwrap();
@@ -125,7 +128,7 @@ fn the_address_is_randomised() {
     let bases: std::collections::BTreeSet<usize> =
         (0..8).map(|_| MappedVdso::map(&img, ArchLayout::native()).unwrap().base() as usize).collect();
     assert!(bases.len() >= 6, "{bases:x?}");
-    assert!(bases.iter().all(|b| b % PAGE_SIZE == 0));
+    assert!(bases.iter().all(|b| b % page_size() == 0));
 }
 
 #[test]
@@ -136,7 +139,7 @@ fn drop_unmaps_everything() {
     let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
     assert!(perms(base).is_some() && perms(base + len - 1).is_some() && perms(rw).is_some());
     drop(m);
-    for a in (base..base + len).step_by(PAGE_SIZE) {
+    for a in (base..base + len).step_by(page_size()) {
         assert_eq!(still_ours(a), None, "page {a:#x} still mapped");
     }
     assert_eq!(still_ours(rw), None, "the writer's view is still mapped");
@@ -173,6 +176,29 @@ fn bad_requests_are_errors_not_panics() {
     assert!(m.writer::<X86>().is_ok(), "the slot is free again");
     assert!(matches!(m.set_timens_offsets(&TimensOffsets::default()), Err(Error::NoTimensPage)));
     assert_eq!(m.timens_page_rw(), None);
+}
+
+/// An image laid out for another page size than this address space's would put every data page
+/// and the image at the wrong offsets: refused before anything is mapped, naming both sizes.
+#[test]
+fn a_page_size_other_than_the_hosts_is_refused() {
+    let _serial = serial();
+    let host = rustix::param::page_size();
+    assert_eq!(ArchLayout::native().page_size, host, "the default image matches this host");
+    for layout in layouts() {
+        let other = if host == 16384 { 4096 } else { 16384 };
+        let layout = layout.with_page_size(other);
+        // The image says the same page size, so only the host check can refuse it.
+        let img = note_only_image(layout);
+        assert_eq!(layout.check_image(&img).map(|n| n.page_size as usize), Ok(other));
+        let Err(e) = MappedVdso::map(&img, layout) else { panic!("{layout:?}: mapped") };
+        assert!(matches!(e, Error::PageSize { layout: l, host: h } if l == other && h == host), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("{other}-byte pages")) && msg.contains(&format!("{host}-byte")),
+            "{msg}"
+        );
+    }
 }
 
 #[test]
@@ -262,7 +288,7 @@ fn make_writable(addr: usize) -> Result<(), rustix::io::Errno> {
     unsafe {
         rustix::mm::mprotect(
             addr as *mut _,
-            PAGE_SIZE,
+            page_size(),
             rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE,
         )
     }
@@ -291,7 +317,6 @@ fn no_data_page_can_be_made_writable_by_the_reader() {
             // The writer's own view still works, and the reader sees what it writes.
             m.writer::<X86>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             m.writer::<Rv>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
-            m.writer::<La>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             let real = if options.timens.is_some() { layout.timens_page } else { layout.vvar_page };
             let mult_at = real * layout.page_size + layout.vdso_data_offset + 24;
             // SAFETY: inside the readable data pages.
@@ -314,7 +339,7 @@ fn the_data_page_cannot_be_written_by_other_routes() {
     let _serial = serial();
     let layout = ArchLayout::native();
     let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
-    let page0 = m.base() as usize + layout.vvar_page * PAGE_SIZE;
+    let page0 = m.base() as usize + layout.vvar_page * layout.page_size;
     if cfg!(target_arch = "x86_64") {
         // Under qemu-user a guest address is not the host's, and qemu emulates /proc/self/mem
         // differently, so this part runs natively only.
@@ -338,7 +363,7 @@ fn the_data_page_cannot_be_written_by_other_routes() {
     let r = unsafe {
         rustix::mm::mmap(
             std::ptr::null_mut(),
-            PAGE_SIZE,
+            page_size(),
             rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
             rustix::mm::MapFlags::SHARED,
             &f,
@@ -404,37 +429,14 @@ fn images_of_another_layout_or_no_image_at_all_are_refused() {
     }
 }
 
-/// loongarch64's per-CPU page: each CPU's node, stored through the writer's view, is what the
-/// reader's (read-only) page holds at that CPU's 64-byte slot, in the plain and the namespace
-/// arrangement; a CPU past the slots and a layout without the page are refused.
+/// Only loongarch64's layout has a per-CPU page (`pcpu_page.rs` maps it under qemu-loongarch64):
+/// on any other, `set_cpu_node` is refused and nothing is written.
 #[test]
-fn the_per_cpu_page_holds_each_cpus_node_at_its_slot() {
+fn a_layout_without_a_per_cpu_page_refuses_cpu_nodes() {
     let _serial = serial();
-    let layout = ArchLayout::of(vdso_abi::Arch::Loongarch64);
-    let page = layout.pcpu_page.expect("loongarch64 has a per-CPU page");
-    let offsets = TimensOffsets { monotonic: Timespec::new(5, 0), boottime: Timespec::new(6, 0) };
-    for options in [MapOptions::new(layout), MapOptions::new(layout).timens(offsets)] {
-        let m = MappedVdso::map_with(&note_only_image(layout), options).unwrap();
-        let slot = |cpu: usize| m.base() as usize + page * layout.page_size + 64 * cpu;
-        for cpu in 0..vdso_abi::loongarch64::NR_CPUS as u32 {
-            m.set_cpu_node(cpu, 1000 + 7 * cpu).unwrap();
-        }
-        for cpu in 0..vdso_abi::loongarch64::NR_CPUS {
-            // SAFETY: inside the readable per-CPU page.
-            let node = unsafe { std::ptr::read_volatile(slot(cpu) as *const u32) };
-            assert_eq!(node, 1000 + 7 * cpu as u32, "cpu {cpu}");
-        }
-        assert!(perms(slot(0)).unwrap().starts_with("r--"), "read-only to the reader");
-        assert_eq!(make_writable(slot(0) & !(layout.page_size - 1)), Err(rustix::io::Errno::ACCESS));
-        // The real data page and the namespace page are not it.
-        let d0 = m.base() as usize + layout.vdso_data_offset;
-        // SAFETY: inside the readable data pages.
-        assert_ne!(unsafe { std::ptr::read_volatile((d0 + 24) as *const u32) }, 1000);
-        assert!(matches!(
-            m.set_cpu_node(vdso_abi::loongarch64::NR_CPUS as u32, 1),
-            Err(Error::CpuOutOfRange { cpu: 64, slots: 64 })
-        ));
+    for layout in layouts() {
+        let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
+        assert!(m.pcpu_page_rw().is_none());
+        assert!(matches!(m.set_cpu_node(0, 1), Err(Error::NoPcpuPage { .. })), "{layout:?}");
     }
-    let x86 = MappedVdso::map(&note_only_image(ArchLayout::X86_64), ArchLayout::X86_64).unwrap();
-    assert!(matches!(x86.set_cpu_node(0, 1), Err(Error::NoPcpuPage { .. })));
 }

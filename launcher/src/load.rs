@@ -170,11 +170,15 @@ fn map_segment(
         let zero_to = page_up(file_end);
         if (memsz > filesz || flags & PF_W != 0) && zero_to > zero_from {
             let writable = flags & PF_W != 0;
-            let at = page_down(zero_from);
+            let page = page_down(zero_from);
             if !writable {
                 // SAFETY: our own private mapping of this segment, made writable for a moment.
                 unsafe {
-                    mprotect(at as *mut c_void, page() as usize, MprotectFlags::READ | MprotectFlags::WRITE)
+                    mprotect(
+                        page as *mut c_void,
+                        crate::program::page() as usize,
+                        MprotectFlags::READ | MprotectFlags::WRITE,
+                    )
                 }
                 .map_err(sys("cannot zero the end of a segment"))?;
             }
@@ -184,7 +188,11 @@ fn map_segment(
             if !writable {
                 // SAFETY: as above, restoring the segment's own permissions.
                 unsafe {
-                    mprotect(at as *mut c_void, page() as usize, MprotectFlags::from_bits_retain(prot.bits()))
+                    mprotect(
+                        page as *mut c_void,
+                        crate::program::page() as usize,
+                        MprotectFlags::from_bits_retain(prot.bits()),
+                    )
                 }
                 .map_err(sys("cannot restore a segment's permissions"))?;
             }

@@ -20,11 +20,10 @@ use crate::error::{Error, Kind};
 use crate::options::arch_name;
 use crate::shown;
 
-/// The page size of the process the launcher runs in (`AT_PAGESZ`): 4 KiB on x86_64, riscv64 and
-/// aarch64 here, 16 KiB under qemu-loongarch64. Segments are mapped, and the program told, at
-/// that granularity.
+/// The page size the program is mapped with: this address space's (the launcher only maps an
+/// image built for it, `crate::variant`).
 pub fn page() -> u64 {
-    rustix::param::page_size() as u64
+    crate::variant::host_page_size() as u64
 }
 /// Lowest address a fixed-position program may load at (Linux's default `mmap_min_addr`).
 const MIN_FIXED_ADDR: u64 = 0x10000;

@@ -1,8 +1,9 @@
 //! Where the data pages are, and relaxed atomic loads of their fields.
 //!
 //! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
-//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * page size` from the ELF
-//! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
+//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * VDSO_PAGE_SIZE` (the
+//! variant's page size, `crate::variant`) from the ELF header, and the arch hook takes its
+//! address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
 //!
 //! The kernel writes these fields while we read them; the seqlock tells us afterwards whether what
@@ -11,9 +12,10 @@
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 use vdso_abi::clock_mode;
-use vdso_abi::native::{VdsoData, DATA_PAGES, INFO, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 /// `vdso_data[0]` of page 0: the real data, or the namespace page for a task in a time namespace.
 #[inline(always)]
@@ -25,7 +27,7 @@ pub fn vdso_data() -> *const VdsoData {
 #[inline(always)]
 pub fn timens_vdso_data() -> *const VdsoData {
     const _: () = assert!(TIMENS_PAGE < DATA_PAGES);
-    arch::vvar_start().wrapping_add(TIMENS_PAGE * INFO.page_size + VDSO_DATA_OFFSET).cast()
+    arch::vvar_start().wrapping_add(TIMENS_PAGE * PAGE_SIZE + VDSO_DATA_OFFSET).cast()
 }
 
 /// The real data page's `vdso_data[0]`, whichever page holds it: for reads that do not follow

@@ -41,6 +41,7 @@ mod note;
 mod seqlock;
 #[cfg(test)]
 mod tests;
+mod variant;
 
 pub use clock::{Timespec, Timeval, Timezone};
 

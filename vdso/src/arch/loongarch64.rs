@@ -20,7 +20,7 @@
 use core::arch::{asm, global_asm};
 
 use linux_raw_sys::general as nr;
-use vdso_abi::loongarch64::{PcpuData, INFO, NR_CPUS, PCPU_PAGE};
+use vdso_abi::loongarch64::{PcpuData, NR_CPUS, PCPU_PAGE};
 
 use crate::clock::Timespec;
 
@@ -141,7 +141,7 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
     }
     if !node.is_null() {
         let slot: *const PcpuData = vvar_start()
-            .wrapping_add(PCPU_PAGE * INFO.page_size)
+            .wrapping_add(PCPU_PAGE * crate::variant::PAGE_SIZE)
             .cast::<PcpuData>()
             .wrapping_add(id as usize);
         // SAFETY: `id < NR_CPUS`: the slot is inside the per-CPU page, mapped before the image;

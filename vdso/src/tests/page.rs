@@ -3,10 +3,8 @@
 use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
 use vdso_abi::{clock_mode, VdsoTimestamp};
 
-/// The page size of the native row (16 KiB on loongarch64).
-const PAGE_SIZE: usize = vdso_abi::native::INFO.page_size;
-
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 #[repr(C, align(4096))]
 struct Pages([u8; DATA_PAGES * PAGE_SIZE]);
