@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use linux_vdso::{Arch, Image};
+use linux_vdso::{Arch, Image, Profile};
 
 #[path = "../support/example_kernel.rs"]
 mod example_kernel;
@@ -33,16 +33,20 @@ fn num(line: &str, key: &str) -> u64 {
 #[test]
 #[cfg_attr(not(target_arch = "x86_64"), ignore = "boots a full-system emulator; the x86_64 run covers it")]
 fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signals_through_the_vdso() {
-    let image = Image::get(Arch::Loongarch64);
-    let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap().offset;
     for (features, page_size) in [(&[][..], 16384), (&["pages-4k"][..], 4096)] {
         let elf = example_kernel::build_with("loongarch-kernel", TARGET, features);
-        check_boots(&elf, page_size, &image, sigreturn);
+        check_boots(&elf, page_size);
     }
 }
 
-/// Boots `elf` twice: each report passes every check, and the vDSO lands at two addresses.
-fn check_boots(elf: &std::path::Path, page_size: u64, image: &Image, sigreturn: u64) {
+/// Boots `elf`, a kernel with `page_size`-byte pages, twice: each report passes every check, and
+/// the vDSO lands at two addresses.
+fn check_boots(elf: &std::path::Path, page_size: u64) {
+    // The image linked for the kernel's page size where the table has one, else the default
+    // (16 KiB) image, each of its pages then four kernel pages.
+    let image = Image::find(Arch::Loongarch64, Profile::Classic, page_size as usize)
+        .unwrap_or(Image::get(Arch::Loongarch64));
+    let sigreturn = image.symbol("__vdso_rt_sigreturn").unwrap().offset;
     let mut bases = Vec::new();
     for _ in 0..2 {
         let (out, took) = boot(elf);
@@ -84,7 +88,7 @@ fn check_boots(elf: &std::path::Path, page_size: u64, image: &Image, sigreturn: 
         assert!(num(line, "ticks") >= 5, "{line}");
         // The kernel's pages, and the image's layout in the row's page size.
         assert_eq!(num(line, "page_size"), page_size, "{line}");
-        assert_eq!(num(line, "layout_page_size"), Arch::Loongarch64.page_size() as u64, "{line}");
+        assert_eq!(num(line, "layout_page_size"), image.page_size() as u64, "{line}");
         // mult/shift came from CPUCFG 4/5 (100 MHz on QEMU's virt).
         assert!(num(line, "counter_hz") >= 1_000_000, "{line}");
         assert!(out.contains(&format!("stable counter {} Hz", num(line, "counter_hz"))), "{out}");
@@ -93,7 +97,7 @@ fn check_boots(elf: &std::path::Path, page_size: u64, image: &Image, sigreturn: 
         // sigreturn address is base + the generated table's offset.
         let base = u64::from_str_radix(field(line, "vdso_base").trim_start_matches("0x"), 16).unwrap();
         assert!((0x10_0000_0000..0x30_0000_0000).contains(&base), "{line}");
-        assert_eq!(base % Arch::Loongarch64.page_size() as u64, 0, "{line}");
+        assert_eq!(base % page_size, 0, "{line}");
         assert!(out.contains(&format!("user: AT_SYSINFO_EHDR = {base:#x}")), "{out}");
         assert!(out.contains(&format!("= {:#x} (generated table)", base + sigreturn)), "{out}");
         bases.push(base);

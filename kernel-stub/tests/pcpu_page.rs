@@ -36,7 +36,9 @@ fn the_per_cpu_page_holds_each_cpus_node_at_its_slot() {
         assert_eq!(r, Err(rustix::io::Errno::ACCESS));
         // Nothing else of the data pages changed: page 0's `mult` is still zero.
         // SAFETY: inside the readable data pages.
-        let mult = unsafe { std::ptr::read_volatile((m.base() as usize + layout.vdso_data_offset + 24) as *const u32) };
+        let mult = unsafe {
+            std::ptr::read_volatile((m.base() as usize + layout.vdso_data_offset + 24) as *const u32)
+        };
         assert_eq!(mult, 0);
         assert!(matches!(
             m.set_cpu_node(NR_CPUS as u32, 1),

@@ -2,7 +2,8 @@
 
 use core::ptr::NonNull;
 
-use linux_vdso::{Arch, Image};
+use linux_vdso::abi::variant::VARIANTS;
+use linux_vdso::{Arch, Image, Profile, Variant};
 use vdso_abi::loongarch64::{self, NR_CPUS};
 use vdso_kernel_stub::arch::loongarch64 as arch;
 use vdso_kernel_stub::layout::vdso_data_ptr;
@@ -14,11 +15,32 @@ use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
 use crate::trap::{reg, TrapFrame};
 use crate::{console, counter_freq, csr, csrrd, csrwr, now, println, proto, Global};
 
-/// The image this kernel maps.
-const IMAGE: Image = Image::get(Arch::Loongarch64);
+/// The image this kernel maps: the loongarch64 variant linked for this kernel's page size, or,
+/// while the table has none for it, the default one (16 KiB; a 4 KiB kernel then maps each of its
+/// pages as four).
+const IMAGE: Image = match variant_for(PAGE_SIZE) {
+    Some(v) => Image::of(v),
+    None => Image::get(Arch::Loongarch64),
+};
 /// The page size the image's layout is in (its row's): the data pages and the image each start
 /// on a multiple of it from the mapping's start.
-const VPAGE: usize = Arch::Loongarch64.page_size();
+const VPAGE: usize = IMAGE.page_size();
+
+/// The classic-profile loongarch64 row of the variant table for `page_size`, if there is one.
+const fn variant_for(page_size: usize) -> Option<&'static Variant> {
+    let mut i = 0;
+    while i < VARIANTS.len() {
+        let v = &VARIANTS[i];
+        if matches!(v.arch, Arch::Loongarch64)
+            && matches!(v.profile, Profile::Classic)
+            && v.page_size == page_size
+        {
+            return Some(v);
+        }
+        i += 1;
+    }
+    None
+}
 const _: () = assert!(VPAGE.is_multiple_of(PAGE_SIZE), "a layout page is whole kernel pages");
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
@@ -199,7 +221,11 @@ pub fn boot(kernel_sp: u64) -> ! {
          {vdso:#x} (PLV3 R+X, {image_len} bytes, {})",
         map_va + VPAGE,
         map_va + 2 * VPAGE,
-        if in_place { "in place" } else { "copied: the embedded bytes are not aligned to this page size" }
+        match (in_place, mm::maps_in_place(image)) {
+            (true, true) => "in place",
+            (true, false) => "copied into a whole 16 KiB block (QEMU 7.2, see mm.rs)",
+            _ => "copied: the embedded bytes are not aligned to the layout's page size",
+        }
     );
     println!(
         "loongarch-kernel: __vdso_rt_sigreturn at image+{:#x} = {:#x} (generated table)",

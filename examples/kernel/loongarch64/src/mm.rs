@@ -159,6 +159,12 @@ fn in_whole_block(kaddr: usize) -> bool {
     block < 64 && unsafe { *WHOLE_BLOCKS.get() } & (1 << block) != 0
 }
 
+/// Whether [`AddressSpace::map`] maps the page at `kaddr` itself at a suitably aligned address
+/// (rather than a copy in a whole block: see [`QEMU_BLOCK`]).
+pub fn maps_in_place(kaddr: usize) -> bool {
+    PAGE_SIZE >= QEMU_BLOCK || in_whole_block(kaddr)
+}
+
 /// Pages handed out so far.
 pub fn pages_used() -> usize {
     // SAFETY: see `alloc_page`.
