@@ -91,6 +91,13 @@ struct Kernel {
     /// The real data page and the page a time namespace maps at page 0 (kernel addresses).
     data_page: usize,
     ns_page: usize,
+    /// The per-CPU page and the image's pages as mapped (kernel addresses), and the image's length.
+    pcpu_page: usize,
+    image: usize,
+    image_len: usize,
+    /// A second copy of the data page the program sees in a time namespace, when the page itself
+    /// cannot be mapped there (`enter_timens`); published every tick like the page.
+    mirror: Option<SeqlockWriter<loongarch64::ArchData>>,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
     actions: SigActions,
@@ -154,9 +161,9 @@ pub fn boot(kernel_sp: u64) -> ! {
 
     // The image must speak this layout (its ELF machine and its own layout note), or its first
     // call would read the data pages at the wrong offsets.
-    ArchLayout::of(Arch::Loongarch64)
+    ArchLayout::of_variant(IMAGE.variant())
         .check_image(IMAGE.bytes())
-        .expect("the embedded image speaks the loongarch64 layout");
+        .expect("the embedded image speaks its loongarch64 row's layout");
     // The image's layout is in its row's pages (`VPAGE`); this kernel's pages may be smaller
     // (4 KiB with the `pages-4k` feature), then each layout page is several kernel pages.
     let data_pages = IMAGE.data_pages();
@@ -251,6 +258,10 @@ pub fn boot(kernel_sp: u64) -> ! {
         vdso,
         data_page,
         ns_page,
+        pcpu_page,
+        image,
+        image_len,
+        mirror: None,
         sigreturn,
         actions: SigActions::default(),
         stats: Stats::default(),
@@ -339,6 +350,9 @@ impl Kernel {
         let now = now();
         self.process.clocks.tk.advance(now);
         self.process.clocks.tk.publish(&mut self.writer);
+        if let Some(mirror) = self.mirror.as_mut() {
+            self.process.clocks.tk.publish(mirror);
+        }
         self.process.sig.tick(now);
     }
 
@@ -403,6 +417,27 @@ impl Kernel {
         unsafe { self.process.write_timens::<loongarch64::ArchData>(self.ns_page, offset_sec) };
         self.space.map_range(self.map_va, self.ns_page, VPAGE, pte::U | pte::R);
         self.space.map_range(self.map_va + VPAGE, self.data_page, VPAGE, pte::U | pte::R);
+        // The rest of the layout again, so that under QEMU 7.2's 16 KiB blocks (mm.rs) every
+        // page of the block the namespace page now leads comes from one physical block.
+        self.space.map_range(self.map_va + 2 * VPAGE, self.pcpu_page, VPAGE, pte::U | pte::R);
+        self.space.map_range(self.vdso, self.image, self.image_len, pte::U | pte::R | pte::X);
+        // Where the data page is not mapped itself (4 KiB pages under that rule: it had to be
+        // copied into the namespace page's block), keep the copy as fresh as the page: a second
+        // writer the tick publishes through too. With 16 KiB pages, or on hardware, there is none.
+        let seen = self.space.user_kaddr(self.map_va + VPAGE);
+        if seen != Some(self.data_page) {
+            let copy = seen.expect("the timens slot is mapped");
+            let pair = NonNull::new(vdso_data_ptr::<loongarch64::ArchData>(copy as *mut u8)).unwrap();
+            // SAFETY: `copy` is a pool page the address space holds for this slot alone; this
+            // writer is its only writer (the tick runs with interrupts off on the one CPU).
+            let mut mirror = unsafe { SeqlockWriter::new(pair) };
+            self.process.clocks.tk.publish(&mut mirror);
+            self.mirror = Some(mirror);
+            println!(
+                "loongarch-kernel: time namespace: the data page is seen through a copy in the namespace \
+                 page's 16 KiB block, published every tick too (QEMU 7.2, mm.rs)"
+            );
+        }
         mm::activate(&self.space);
         0
     }

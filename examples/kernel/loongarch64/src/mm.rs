@@ -288,6 +288,19 @@ impl AddressSpace {
         page
     }
 
+    /// The kernel address of the page mapped at `va`, if one is.
+    pub fn user_kaddr(&self, va: usize) -> Option<usize> {
+        let index = |base: usize| (va >> base) & ((1 << LEVEL_BITS) - 1);
+        // SAFETY: every slot of the tree's tables holds a table's physical address (an invalid
+        // table's for nothing mapped), and the last level PTEs; all are pool pages.
+        let pte = unsafe {
+            let dir1 = kaddr(*entry(self.root, index(DIR3_BASE)) as usize);
+            let pt = kaddr(*entry(dir1, index(DIR1_BASE)) as usize);
+            *entry(pt, index(PT_BASE))
+        };
+        (pte & bits::V != 0).then(|| kaddr(pte as usize & PHYS_MASK & !(PAGE_SIZE - 1)))
+    }
+
     /// Maps `[va, va + len)` to the kernel's `[kaddr, kaddr + len)`, page by page.
     pub fn map_range(&mut self, va: usize, kaddr: usize, len: usize, flags: u64) {
         for off in (0..len).step_by(PAGE_SIZE) {
