@@ -273,14 +273,17 @@ pub fn boot(kernel_sp: u64) -> ! {
     frame.regs[reg::SP] = sp as u64;
     frame.prmd = PRMD_USER;
     frame.kernel_sp = kernel_sp;
-    csrwr!(csr::TID, 0); // this CPU's number, what `rdtime.d` and so `__vdso_getcpu` report
-                         // PLV3 may `rdtime`: CSR.MISC.DRDTL3 is clear from reset (QEMU 7.2 has no CSR.MISC at all:
-                         // `csrwr` to it is an instruction-not-exist exception, so the kernel leaves it alone).
-    csrwr!(csr::ECFG, IRQ_TIMER); // only the timer's line, one entry (VS 0)
-    csrwr!(csr::TICLR, 1); // nothing pending yet
-    csrwr!(csr::TCFG, tick_cycles | 0b11); // En | Periodic, every tick_cycles counts
-                                           // SAFETY: the entry points, the page table and the frame are in place; `trap_return` enters
-                                           // PLV3 with interrupts on and never returns.
+    // This CPU's number, what `rdtime.d` and so `__vdso_getcpu` report.
+    csrwr!(csr::TID, 0);
+    // PLV3 may `rdtime`: CSR.MISC.DRDTL3 is clear from reset (QEMU 7.2 has no CSR.MISC at all:
+    // `csrwr` to it is an instruction-not-exist exception, so the kernel leaves it alone).
+    // Only the timer's interrupt line, one entry for everything (VS 0).
+    csrwr!(csr::ECFG, IRQ_TIMER);
+    // Nothing pending yet; then En | Periodic, every `tick_cycles` counts.
+    csrwr!(csr::TICLR, 1);
+    csrwr!(csr::TCFG, tick_cycles | 0b11);
+    // SAFETY: the entry points, the page table and the frame are in place; `trap_return` enters
+    // PLV3 with interrupts on and never returns.
     unsafe { crate::trap::trap_return(frame) }
 }
 
@@ -320,7 +323,8 @@ pub extern "C" fn trap_handler(frame: &mut TrapFrame) -> *mut TrapFrame {
         k.syscall(frame, pc);
     } else {
         println!(
-            "loongarch-kernel: PLV3 exception: ESTAT {estat:#x} (Ecode {ecode:#x}) BADV {:#x} pc {:#x} ra {:#x}",
+            "loongarch-kernel: PLV3 exception: ESTAT {estat:#x} (Ecode {ecode:#x}) BADV {:#x} pc {:#x} \
+             ra {:#x}",
             csrrd!(csr::BADV),
             frame.regs[reg::PC],
             frame.regs[reg::RA]
@@ -528,8 +532,9 @@ impl Kernel {
              fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
              served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
              handler_ra_ok={} frame_restored={} arch_checks_ok={} getcpu_ok={} cpu_moves={} timens_ok={} \
-             res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
-             vdso_base={:#x} page_size={PAGE_SIZE} layout_page_size={VPAGE} counter_hz={} user_run_ms={} total_ms={ms}",
+             res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} \
+             failures={} vdso_base={:#x} page_size={PAGE_SIZE} layout_page_size={VPAGE} counter_hz={} \
+             user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
             c.fallback_gettime,

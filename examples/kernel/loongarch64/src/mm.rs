@@ -30,11 +30,12 @@ pub const PAGE_SHIFT: usize = 14;
 pub const PAGE_SHIFT: usize = 12;
 
 /// QEMU 7.2's loongarch emulation caches translations in 16 KiB units (`TARGET_PAGE_BITS` 14;
-/// "target/loongarch: Support 4K page size", October 2023, made it 12): it installs the translation of a TLB hit for the whole 16 KiB
-/// block around the address, as if the block were mapped contiguously. With 4 KiB pages a
-/// mapping is therefore only seen right when every 16 KiB block of virtual addresses maps the
-/// four pages of one 16 KiB-aligned physical block, in order. [`AddressSpace::map`] keeps that
-/// true (a no-op with 16 KiB pages); hardware needs none of it.
+/// "target/loongarch: Support 4K page size", October 2023, made it 12): it installs the
+/// translation of a TLB hit for the whole 16 KiB block around the address, as if the block were
+/// mapped contiguously. With 4 KiB pages a mapping is therefore only seen right when every
+/// 16 KiB block of virtual addresses maps the four pages of one 16 KiB-aligned physical block,
+/// in order. [`AddressSpace::map`] keeps that true (a no-op with 16 KiB pages); hardware needs
+/// none of it.
 pub const QEMU_BLOCK: usize = 16384;
 /// What a mapping's start is aligned to: a page, and at least a [`QEMU_BLOCK`].
 pub const MAP_ALIGN: usize = if PAGE_SIZE > QEMU_BLOCK { PAGE_SIZE } else { QEMU_BLOCK };
@@ -324,14 +325,17 @@ impl AddressSpace {
 /// empties the TLB (after a change of the live tree too).
 pub fn activate(space: &AddressSpace) {
     let root = phys(space.root) as u64;
-    csrwr!(csr::PWCL, PWCL); // the tree's shape (above)
-    csrwr!(csr::PWCH, PWCH); // the root's level
-    csrwr!(csr::STLBPS, PAGE_SHIFT as u64); // the STLB holds pages of this size
-    csrwr!(csr::ASID, 0); // one address space
-    csrwr!(csr::PGDL, root); // the root's physical address
-    csrwr!(csr::PGDH, root); // as above
-    csrwr!(csr::TLBRENTRY, phys(crate::trap::tlb_refill as *const () as usize) as u64); // physical: refills run in DA mode
-                                                                                        // SAFETY: the table writes are ordinary stores: `dbar` orders them before the walker's loads;
-                                                                                        // `invtlb 0` drops every TLB entry, so nothing stale survives a change.
+    // The tree's shape (above); the STLB holds pages of this size; one address space.
+    csrwr!(csr::PWCL, PWCL);
+    csrwr!(csr::PWCH, PWCH);
+    csrwr!(csr::STLBPS, PAGE_SHIFT as u64);
+    csrwr!(csr::ASID, 0);
+    // The root's physical address, for both halves of the address space.
+    csrwr!(csr::PGDL, root);
+    csrwr!(csr::PGDH, root);
+    // Physical: refills run in direct-address mode.
+    csrwr!(csr::TLBRENTRY, phys(crate::trap::tlb_refill as *const () as usize) as u64);
+    // SAFETY: the table writes are ordinary stores: `dbar` orders them before the walker's loads;
+    // `invtlb 0` drops every TLB entry, so nothing stale survives a change.
     unsafe { asm!("dbar 0", "invtlb 0, $zero, $zero", "dbar 0", options(nostack)) };
 }

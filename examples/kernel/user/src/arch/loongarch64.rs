@@ -163,8 +163,8 @@ pub fn checks(c: &mut Checker, v: &Vdso, x: &Extra) {
     c.report.getcpu_ok += getcpu_ok as u32;
     c.report.arch_checks_ok = (words_ok && counter_ok && c.report.failures == 0) as u32;
     println!(
-        "user: __vdso_rt_sigreturn = {:#010x} {:#010x} (li.w a7, 139; syscall 0); PLV3 rdtime.d at {freq} Hz: \
-         {counter_ns} ns while MONOTONIC moved {mono_ns} ns",
+        "user: __vdso_rt_sigreturn = {:#010x} {:#010x} (li.w a7, 139; syscall 0); PLV3 rdtime.d at \
+         {freq} Hz: {counter_ns} ns while MONOTONIC moved {mono_ns} ns",
         words[0], words[1]
     );
 }
