@@ -73,10 +73,17 @@ fn check_boots(elf: &std::path::Path, page_size: u64) {
         assert_eq!(field(line, "frame_restored"), "1", "{line}");
         // The trampoline's words, PLV3's rdtime.d against MONOTONIC.
         assert_eq!(field(line, "arch_checks_ok"), "1", "{line}");
-        // getcpu on CPU 0, then after the kernel moved the program to CPUs 3 and 0: the image
+        // getcpu on CPU 0, then after the kernel moved the program to CPUs 3, 64 and 0: the image
         // answered as the kernel does (CSR.TID, the node the kernel put in the per-CPU page).
-        assert_eq!(field(line, "cpu_moves"), "2", "{line}");
-        assert_eq!(field(line, "getcpu_ok"), "3", "{line}");
+        assert_eq!(field(line, "cpu_moves"), "3", "{line}");
+        assert_eq!(field(line, "getcpu_ok"), "4", "{line}");
+        // On CPU 64, past the page's 64 slots, the image asked the kernel (both its calls there,
+        // with pointers and with NULL ones), and nowhere else.
+        assert_eq!(field(line, "getcpu_from_vdso"), "2", "{line}");
+        assert!(
+            out.contains("user: __vdso_getcpu -> cpu 64, node 0 (kernel: cpu 64, node 0; rdtime.d id 64)"),
+            "{out}"
+        );
         assert!(
             out.contains("user: __vdso_getcpu -> cpu 3, node 1 (kernel: cpu 3, node 1; rdtime.d id 3)"),
             "{out}"

@@ -80,8 +80,17 @@ mod nr {
 }
 
 /// Private (loongarch64): run the process on CPU `a0` from now on, as Linux would after moving
-/// it there: `CSR.TID` becomes `a0` (what `rdtime.d` and so `__vdso_getcpu` read), the per-CPU
-/// page already says its node. -EINVAL for a CPU the image's per-CPU page has no slot for.
+/// it there: `CSR.TID` becomes `a0` (what `rdtime.d` and so `__vdso_getcpu` read); the per-CPU
+/// page already says its node if the page has a slot for it (else the image asks the kernel's
+/// `getcpu`). -EINVAL for a CPU number of [`MAX_CPUS`] or more.
+/// The CPU numbers the loongarch64 kernel models (`SYS_SET_CPU`): more than the image's per-CPU
+/// page has slots for (64), so the program also runs past them.
+#[cfg(target_arch = "loongarch64")]
+pub const MAX_CPUS: usize = 128;
+
+/// A CPU number past the loongarch64 image's per-CPU slots.
+#[cfg(target_arch = "loongarch64")]
+pub const CPU_PAST_SLOTS: usize = 64;
 #[cfg(target_arch = "loongarch64")]
 pub const SYS_SET_CPU: usize = 0x7004;
 

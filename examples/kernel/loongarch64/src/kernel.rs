@@ -76,6 +76,9 @@ struct Stats {
     sigreturn_other: u64,
     /// `SYS_SET_CPU` moves the program asked for.
     cpu_moves: u64,
+    /// `getcpu` syscalls made from inside the image (its fallback for a CPU past the slots: the
+    /// program calls it twice there, with pointers and with NULL ones).
+    getcpu_from_vdso: u64,
 }
 
 /// Everything the kernel knows after boot.
@@ -384,7 +387,10 @@ impl Kernel {
                 return;
             }
             proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
-            proto::SYS_GETCPU => self.getcpu(a(0), a(1)),
+            proto::SYS_GETCPU => {
+                self.stats.getcpu_from_vdso += from_image as u64;
+                self.getcpu(a(0), a(1))
+            }
             proto::SYS_SET_CPU => self.set_cpu(a(0)),
             _ => -38, // ENOSYS
         };
@@ -406,7 +412,7 @@ impl Kernel {
     /// Runs the program on CPU `cpu` from now on: what Linux does when it moves a task is to
     /// resume it on a CPU whose `CSR.TID` is that CPU's number; here the one CPU takes the number.
     fn set_cpu(&mut self, cpu: usize) -> isize {
-        if cpu >= NR_CPUS {
+        if cpu >= proto::MAX_CPUS {
             return -proto::EINVAL;
         }
         csrwr!(csr::TID, cpu as u64); // the CPU number the program now runs on
@@ -522,7 +528,8 @@ impl Kernel {
             && self.process.common_ok(s.signals_delivered, s.sigreturn_via_vdso, s.sigreturn_other)
             && r.arch_checks_ok == 1
             && r.getcpu_ok == s.cpu_moves as u32 + 1
-            && s.cpu_moves >= 2;
+            && s.cpu_moves >= 3
+            && s.getcpu_from_vdso == 2;
         println!(
             "loongarch-kernel: exit code {code}; exceptions from PLV3: {} syscall, {} timer interrupts",
             s.syscalls, s.timer_irqs
@@ -531,7 +538,8 @@ impl Kernel {
             "VDSO-KERNEL-REPORT: {} served_syscalls={} fallback_syscalls={fallback} \
              fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
              served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
-             handler_ra_ok={} frame_restored={} arch_checks_ok={} getcpu_ok={} cpu_moves={} timens_ok={} \
+             handler_ra_ok={} frame_restored={} arch_checks_ok={} getcpu_ok={} cpu_moves={} \
+             getcpu_from_vdso={} timens_ok={} \
              res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} \
              failures={} vdso_base={:#x} page_size={PAGE_SIZE} layout_page_size={VPAGE} counter_hz={} \
              user_run_ms={} total_ms={ms}",
@@ -554,6 +562,7 @@ impl Kernel {
             r.arch_checks_ok,
             r.getcpu_ok,
             s.cpu_moves,
+            s.getcpu_from_vdso,
             r.timens_ok,
             r.res_hres_ns,
             r.res_coarse_ns,

@@ -170,9 +170,10 @@ pub fn checks(c: &mut Checker, v: &Vdso, x: &Extra) {
 }
 
 /// The kernel moves the program to other CPUs (`SYS_SET_CPU`: `CSR.TID` becomes the CPU's
-/// number); `__vdso_getcpu` must follow, with the node from the per-CPU page.
+/// number); `__vdso_getcpu` must follow, with the node from the per-CPU page, or, for a CPU past
+/// its slots, from the kernel's `getcpu` (the kernel counts that syscall coming from the image).
 pub fn per_cpu(c: &mut Checker, _v: &Vdso, x: &Extra) {
-    for cpu in [3, 0] {
+    for cpu in [3, proto::CPU_PAST_SLOTS, 0] {
         let r = crate::syscall(proto::SYS_SET_CPU, cpu, 0, 0);
         c.check(r == 0, format_args!("SYS_SET_CPU({cpu}) = {r}"));
         if getcpu_matches(c, x) {
