@@ -431,6 +431,7 @@ mod live {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
     use std::sync::Mutex;
 
+    #[cfg(target_env = "gnu")]
     use super::common;
     use super::common::harness::Vdso;
     use super::{image_with_broken_trampoline_cfa, SC_REGS, SIGINFO_SIZE, UC_MCONTEXT};

@@ -155,9 +155,9 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
 // gdb match these words), with a `nop` before it inside the FDE: unwinders look up the FDE of a
 // return address at `pc - 1`, and a handler "returns" to the first byte of the trampoline.
 //
-// Linux 6.8's trampoline has no unwind information in the loaded image (its CFI goes to
-// `.debug_frame`, which the vDSO build strips); ours describes the whole frame, so any DWARF
-// unwinder walks through it. The rules describe the kernel's `struct rt_sigframe` at `sp`:
+// Linux 6.8's trampoline has no unwind information in the loaded image; ours describes the
+// whole frame, so any DWARF unwinder walks through it, with the rules later Linux releases
+// adopted too (`SYM_SIGFUNC_START` in arch/loongarch/include/asm/linkage.h). The rules describe the kernel's `struct rt_sigframe` at `sp`:
 // `siginfo` (128 bytes), then `ucontext`, whose `uc_mcontext` starts 176 bytes in (flags,
 // link, stack, sigmask, 120 bytes of padding, 16-byte alignment). `struct sigcontext` is
 // `sc_pc, sc_regs[32], sc_flags, sc_extcontext`. The CFA is `sp + 304`, the address of the
