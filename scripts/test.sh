@@ -39,6 +39,9 @@ done
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p aarch64-kernel -p kernel-user --target aarch64-unknown-none -- -D warnings)
+# loongarch64-unknown-none has no prebuilt core: built from rust-src (NOTES.md, "loongarch64").
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel -p kernel-user --target loongarch64-unknown-none -- -D warnings)
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel --features pages-4k --target loongarch64-unknown-none -- -D warnings)
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
