@@ -21,6 +21,13 @@ pub fn example_dir() -> PathBuf {
 
 /// Builds `package` (release) for `target` and returns its ELF.
 pub fn build(package: &str, target: &str) -> PathBuf {
+    build_with(package, target, &[])
+}
+
+/// Builds `package` (release) for `target` with cargo `features` and returns its ELF: with
+/// features, a copy named `<package>-<features>` (the next build of the package overwrites the
+/// plain one).
+pub fn build_with(package: &str, target: &str, features: &[&str]) -> PathBuf {
     let dir = example_dir();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -28,7 +35,11 @@ pub fn build(package: &str, target: &str) -> PathBuf {
     cmd.current_dir(&dir)
         .args(["build", "--release", "--quiet", "-p", package, "--target", target, "--manifest-path"])
         .arg(dir.join("Cargo.toml"));
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
     nested_cargo::scrub(&mut cmd);
+    nested_cargo::build_core_if_missing(&mut cmd, target);
     let out = cmd.output().unwrap_or_else(|e| panic!("run cargo build for {package}: {e}"));
     assert!(
         out.status.success(),
@@ -37,7 +48,13 @@ pub fn build(package: &str, target: &str) -> PathBuf {
     );
     let elf = dir.join("target").join(target).join("release").join(package);
     assert!(elf.exists(), "{} missing after the build", elf.display());
-    elf
+    if features.is_empty() {
+        return elf;
+    }
+    let copy = elf.with_file_name(format!("{package}-{}", features.join("-")));
+    std::fs::copy(&elf, &copy)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", elf.display(), copy.display()));
+    copy
 }
 
 /// Runs `qemu` (a `qemu-system-*` command line without its kernel) with `-kernel elf` and

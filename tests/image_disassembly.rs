@@ -1,6 +1,7 @@
 //! Checks on the machine code of the images that running them on these strongly ordered hosts
 //! (and under qemu, which runs guest code with the host's ordering) cannot make: the riscv64
 //! reader's barriers are real `fence r,r` instructions, the aarch64 reader's real `dmb ishld`,
+//! the loongarch64 reader's real `dbar 0x15` around each `rdtime.d`,
 //! and aarch64's counter read is bracketed as Linux brackets it (`isb` before, a load that
 //! depends on the value after).
 
@@ -212,4 +213,86 @@ fn x86_64_getcpu_reads_the_mode_byte_where_each_variant_keeps_it() {
         let want = -((v.data_pages() * v.page_size) as i64) + v.getcpu_mode_offset().expect("x86_64") as i64;
         assert_eq!(target, want, "{v}: the mode byte is read at {target:#x} from the image start");
     }
+}
+
+// ---- loongarch64 ----
+
+/// `dbar 0x15` (Linux's `smp_rmb` on loongarch: "load before load").
+const DBAR_LD_LD: u32 = 0x3872_0015;
+/// `rdtime.d rd, rj` without its register fields.
+const RDTIME_D: u32 = 0x0000_6800;
+/// `nop` (`andi $zero, $zero, 0`).
+const LA_NOP: u32 = 0x0340_0000;
+
+/// Every `dbar 0x15` of the loongarch64 image: two per seqlock read loop, as on aarch64 (the HRES
+/// and COARSE loops inlined in `__vdso_clock_gettime` (4), the HRES loop inlined in
+/// `__vdso_gettimeofday` (2), the out-of-line slow path's wide HRES and COARSE loops (4)). A change
+/// of this number means a loop was added, removed or lost a barrier: read the disassembly
+/// (`llvm-objdump -d images/loongarch64/linux-vdso.so.1`) before updating it.
+const LOONGARCH64_DBARS: usize = 10;
+
+fn loongarch64_image_words() -> Vec<u32> {
+    let image = Image::get(Arch::Loongarch64);
+    words(&image.bytes()[..image.load_size()])
+}
+
+/// Index of every counter read (`rdtime.d rd, $zero`, rd not zero) among `w`.
+fn loongarch64_counter_reads(w: &[u32]) -> Vec<usize> {
+    (0..w.len())
+        .filter(|&i| w[i] & !0x3ff == RDTIME_D && (w[i] >> 5) & 0x1f == 0 && w[i] & 0x1f != 0)
+        .collect()
+}
+
+#[test]
+fn loongarch64_clock_readers_fence_before_and_after_their_loads() {
+    let image = Image::get(Arch::Loongarch64);
+    for name in ["__vdso_clock_gettime", "__vdso_gettimeofday"] {
+        let sym = image.symbol(name).expect("symbol");
+        let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+        let n = w.iter().filter(|&&i| i == DBAR_LD_LD).count();
+        assert!(n >= 2, "{name} has {n} `dbar 0x15`");
+    }
+    let w = loongarch64_image_words();
+    let all = w.iter().filter(|&&i| i == DBAR_LD_LD).count();
+    assert_eq!(all, LOONGARCH64_DBARS, "`dbar 0x15` in the whole image");
+    // Every counter read sits between the barrier after the first `seq` load and the one before
+    // the second.
+    let reads = loongarch64_counter_reads(&w);
+    assert!(reads.len() >= 3, "counter reads in clock_gettime, gettimeofday and the wide path: {reads:?}");
+    for &i in &reads {
+        let before = w[..i].iter().rposition(|&x| x == DBAR_LD_LD).expect("a barrier before");
+        let after = i + w[i..].iter().position(|&x| x == DBAR_LD_LD).expect("a barrier after");
+        assert!(i - before < 32 && after - i < 32, "counter read at {:#x} is not inside a loop", 4 * i);
+    }
+}
+
+#[test]
+fn loongarch64_getcpu_reads_the_counter_id_and_no_counter() {
+    let image = Image::get(Arch::Loongarch64);
+    let sym = image.symbol("__vdso_getcpu").expect("symbol");
+    let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+    // `rdtime.d $zero, rj`: the counter discarded, its ID (CSR.TID) in rj.
+    let ids = w.iter().filter(|&&i| i & !0x3ff == RDTIME_D && i & 0x1f == 0 && (i >> 5) & 0x1f != 0).count();
+    assert_eq!(ids, 1, "one counter-ID read");
+    assert!(loongarch64_counter_reads(&w).is_empty());
+    // The fast path makes no syscall (the fallback for a CPU past the page's slots is out of line).
+    assert!(!w.contains(&0x002b_0000), "`syscall 0` inside __vdso_getcpu");
+}
+
+#[test]
+fn loongarch64_rt_sigreturn_is_exactly_li_w_a7_139_syscall_0_after_a_nop() {
+    let image = Image::get(Arch::Loongarch64);
+    let sym = image.symbol("__vdso_rt_sigreturn").expect("symbol");
+    assert_eq!(sym.size, 8);
+    let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
+    assert_eq!(w, [LA_NOP, 0x0382_2c0b, 0x002b_0000], "nop; li.w a7, 139; syscall 0");
+}
+
+#[test]
+fn a_loongarch64_barrier_that_is_missing_is_noticed() {
+    // Control: a copy with one `dbar 0x15` turned into a `nop` fails the count.
+    let mut w = loongarch64_image_words();
+    let at = w.iter().rposition(|&i| i == DBAR_LD_LD).expect("a barrier to remove");
+    w[at] = LA_NOP;
+    assert_ne!(w.iter().filter(|&&i| i == DBAR_LD_LD).count(), LOONGARCH64_DBARS);
 }

@@ -36,7 +36,7 @@ mod common;
 mod nested_cargo;
 
 use common::fixtures::{
-    cc_from, foreign_arches, launcher_for, newer, run_tool, sources as fixtures, work_dir,
+    cc_from, cross_cc, foreign_arches, launcher_for, newer, run_tool, sources as fixtures, work_dir,
 };
 use linux_vdso::Arch;
 
@@ -92,7 +92,10 @@ fn go(goarch: &str) -> Result<PathBuf, String> {
     Ok(out)
 }
 
-fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
+/// The Rust fixture `bin`, for the host or for `arch` (its std built from rust-src where the
+/// row says rustup has none: `build_std`, as scripts/cargo-build-std.sh does).
+fn rust(arch: Option<Arch>, bin: &str) -> Result<PathBuf, String> {
+    let target = arch.map(Arch::linux_target);
     let dir = work_dir().join("rust");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut c = Command::new(cargo);
@@ -102,6 +105,9 @@ fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
     nested_cargo::scrub(&mut c);
     if let Some(t) = target {
         c.args(["--target", t]);
+    }
+    if arch.is_some_and(|a| a.info().build_std) {
+        c.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=std,panic_abort");
     }
     run_tool(&mut c, "cargo build of the Rust fixtures")?;
     Ok(match target {
@@ -240,18 +246,26 @@ fn rows() -> Vec<Row> {
         let zig =
             ["-m", "ziglang", "cc", "-target", &format!("{name}-linux-musl"), "-static"].map(String::from);
         let zig: Vec<&str> = zig.iter().map(String::as_str).collect();
+        if emu.glibc {
+            rows.extend([
+                row("glibc C, dynamic", name, one(cc(emu.cross_gcc, &[], &fixture("glibc-dynamic")))),
+                row("glibc C, static", name, one(cc(emu.cross_gcc, &["-static"], &fixture("glibc-static")))),
+            ]);
+        }
+        // No glibc here (loongarch64: Debian 12 has no loongarch64 glibc, NOTES.md): the row's
+        // cross compiler is itself Zig's musl toolchain, with the CPU Debian's qemu runs.
+        let musl = if emu.glibc {
+            cc("python3", &zig, &fixture("musl-static"))
+        } else {
+            cc(&cross_cc(arch), &["-static"], &fixture("musl-static"))
+        };
         rows.extend([
-            row("glibc C, dynamic", name, one(cc(emu.cross_gcc, &[], &fixture("glibc-dynamic")))),
-            row("glibc C, static", name, one(cc(emu.cross_gcc, &["-static"], &fixture("glibc-static")))),
-            Row {
-                no_vdso: musl_uses_no_vdso(arch),
-                ..row("musl C, static", name, one(cc("python3", &zig, &fixture("musl-static"))))
-            },
+            Row { no_vdso: musl_uses_no_vdso(arch), ..row("musl C, static", name, one(musl)) },
             Row {
                 no_vdso: go_cannot_find_clock_gettime(arch),
                 ..row("Go (runtime)", name, one(go(emu.goarch)))
             },
-            row("Rust std", name, one(rust(Some(arch.linux_target()), "std_clocks"))),
+            row("Rust std", name, one(rust(Some(arch), "std_clocks"))),
         ]);
     }
     rows
@@ -694,7 +708,8 @@ fn foreign_launchers_pass_arguments_environment_output_and_status_through() {
     // of launcher_cli's pass-through test, which runs the host's x86_64 /bin/sh and so can only
     // exercise the x86_64 launcher.
     for arch in foreign_arches() {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let prog = cc_from("passthrough.c", cc, &[], &format!("passthrough-{name}")).expect("fixture");
         let run = |args: &[&str]| {
             vdso_run_for(arch)
@@ -756,7 +771,8 @@ fn foreign_launchers_pass_arguments_environment_output_and_status_through() {
 )]
 fn the_program_cannot_make_the_data_pages_writable() {
     for arch in Arch::ALL {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let pages = format!("-DDATA_PAGES={}", arch.data_pages());
         let prog = cc_from("data_pages_readonly.c", cc, &[&pages], &format!("data-pages-readonly-{name}"))
             .expect("fixture");
@@ -798,7 +814,8 @@ fn unprivileged(cmd: Command) -> Command {
 fn the_program_cannot_write_the_page_through_the_writer() {
     let token = format!("writer-mem-token-{}", std::process::id());
     for arch in Arch::ALL {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let prog = cc_from("writer_mem.c", cc, &[], &format!("writer-mem-{name}")).expect("fixture");
         let mut c = vdso_run_for(arch);
         c.args(["run", "--arch", name, "--"]).arg(&prog).arg(&token);

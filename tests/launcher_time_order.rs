@@ -39,7 +39,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::fixtures::{cc_from, foreign_arches, with_launcher};
+use common::fixtures::{cc_from, cross_cc, foreign_arches, with_launcher};
 
 const SAMPLES: u32 = 100_000;
 /// The tick rates the launcher is asked for: the default, and the fastest it allows (where a
@@ -166,7 +166,8 @@ fn clocks_under_vdso_run_are_ordered_like_the_kernels_on_every_foreign_arch() {
     // riscv64 and aarch64 today: every architecture of the table but the host's.
     for arch in foreign_arches() {
         let name = arch.name();
-        let cc = arch.info().emulation.cross_gcc;
+        let cc = cross_cc(arch);
+        let cc = cc.as_str();
         let program = cc_from("clock_order.c", cc, &[], &format!("clock-order-{name}")).expect("fixture");
         check(&program, name, counter_step_ns(name, cc));
     }

@@ -92,6 +92,15 @@ pub const VARIANTS: &[Variant] = &[
     classic_default(Arch::Aarch64, 4096),
     // Linux's default page size on loongarch64.
     classic_default(Arch::Loongarch64, crate::loongarch64::DEFAULT_PAGE_SIZE),
+    // The 4 KiB build some hobby kernels need (Linux's CONFIG_4KB_3LEVEL/4LEVEL): the same
+    // layout, three 4 KiB data pages (the 64 CPUs' 4 KiB of per-CPU slots fill the third).
+    Variant {
+        arch: Arch::Loongarch64,
+        profile: Profile::Classic,
+        page_size: 4096,
+        dir: "loongarch64-4k",
+        default: false,
+    },
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
     // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
