@@ -39,6 +39,21 @@ fn loongarch_kernel_serves_every_clock_without_a_syscall_and_returns_from_signal
     }
 }
 
+/// The control: the same kernel publishing `clock_mode = NONE` makes every served call a syscall,
+/// and the kernel's count sees them (so `served_syscalls=0` above is a count, not a constant),
+/// while its answers still pass the program's checks.
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "boots a full-system emulator; the x86_64 run covers it")]
+fn loongarch_kernel_counts_served_clock_syscalls_when_the_page_says_no_counter() {
+    let elf = example_kernel::build_with("loongarch-kernel", TARGET, &["control-clock-mode-none"]);
+    let (out, _) = boot(&elf);
+    let line = report_line(&out);
+    assert!(line.starts_with("VDSO-KERNEL-REPORT: fail "), "the control passed:\n{out}");
+    assert!(num(line, "served_syscalls") > 10_000, "{line}");
+    assert_eq!(field(line, "failures"), "0", "{line}");
+    assert_eq!(field(line, "timens_ok"), "1", "{line}");
+}
+
 /// Boots `elf`, a kernel with `page_size`-byte pages, twice: each report passes every check, and
 /// the vDSO lands at two addresses.
 fn check_boots(elf: &std::path::Path, page_size: u64) {
