@@ -23,6 +23,12 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
+# The modern profile's data module (images/x86_64-modern; aarch64's layout is in vdso-abi too,
+# riscv64's needs its hwprobe arch page first and refuses to build).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
+  (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
+done
 # loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
 # unit tests' std with unwinding, as `cargo test` builds the harness: see below).
 (cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet -- -D warnings)
@@ -60,6 +66,10 @@ cargo package --workspace --allow-dirty --quiet --target-dir target/package-chec
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64, aarch64 and loongarch64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
+done
+# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo test --features modern --target "$t")
 done
 # vdso/'s dev profile aborts on panic (for its no_std build); with -Z build-std that would make
 # cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so

@@ -26,6 +26,8 @@ use crate::{println, Lock};
 
 /// The image this kernel maps.
 const IMAGE: Image = Image::get(Arch::X86_64);
+// The image's variant row is laid out for this kernel's pages (data pages and text alike).
+const _: () = assert!(IMAGE.page_size() == PAGE_SIZE);
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
