@@ -6,10 +6,9 @@
 //!
 //! The bit-exact tests are x86_64 only: the counter is chosen by trapping `rdtsc`, which
 //! qemu-user cannot do for `rdtime`/`cntvct`. On every architecture with a modern image
-//! (x86_64, and aarch64 under qemu-aarch64) the same snapshot is also read with the real counter
-//! running: the modern image's fine clocks lie between two classic reads around them, and
-//! everything else is identical. riscv64 has no modern image yet (docs/abi.md), so its run
-//! checks that it has none.
+//! (x86_64, and aarch64 and riscv64 under qemu) the same snapshot is also read with the real
+//! counter running: the modern image's fine clocks lie between two classic reads around them,
+//! and everything else is identical.
 
 mod common;
 
@@ -198,11 +197,7 @@ fn one_snapshot_gives_the_same_answers_from_both_profiles_in_a_time_namespace() 
 /// classic reads around them, COARSE, `clock_getres` and `tz` identical; in a time namespace too.
 #[test]
 fn with_the_real_counter_the_modern_image_reads_between_two_classic_reads() {
-    let Some(_) = modern_image() else {
-        // riscv64: no modern image until its hwprobe arch page is laid out (docs/abi.md).
-        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
-        return;
-    };
+    assert!(modern_image().is_some(), "every architecture these tests run on has a modern image");
     let last = vdso_kernel_stub::counter::read_counter();
     let snap = snapshot(last);
     let ns_offsets =
@@ -291,10 +286,7 @@ fn the_modern_image_answers_getcpu_in_both_modes() {
 fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
-    if modern_image().is_none() {
-        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
-        return;
-    }
+    assert!(modern_image().is_some(), "every architecture these tests run on has a modern image");
     let mut modern = Modern::map();
     let ahead = vdso_kernel_stub::counter::read_counter().wrapping_add(1 << 62);
     let snap_for = move |k: i64| {

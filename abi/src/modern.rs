@@ -68,6 +68,8 @@ pub struct ModernLayout {
     /// this architecture: `vdso run --host-data` serves only these (x86_64; there is no
     /// aarch64 Linux host here, and qemu-user maps guests no `[vvar]`).
     pub host_checked: bool,
+    /// riscv64's hwprobe values on the arch page (`RISCV_HWPROBE_MAX_KEY + 1`); 0 elsewhere.
+    pub hwprobe_keys: usize,
 }
 
 impl ModernLayout {
@@ -93,7 +95,13 @@ impl ModernLayout {
             getcpu_mode_offset,
             max_cycles: size_of::<M>() != 0,
             host_checked,
+            hwprobe_keys: 0,
         }
+    }
+
+    /// This row with `keys` hwprobe values on its arch page (riscv64).
+    pub const fn with_hwprobe_keys(self, keys: usize) -> ModernLayout {
+        ModernLayout { hwprobe_keys: keys, ..self }
     }
 }
 

@@ -103,11 +103,11 @@ pub const VARIANTS: &[Variant] = &[
     },
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
-    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
-    // modern image yet (riscv64: its hwprobe arch page is not laid out; loongarch64: its
-    // per-CPU and arch pages are not laid out).
+    // Linux 6.18's layout (docs/abi.md "The modern profile"); loongarch64 has no modern image
+    // yet (its per-CPU and arch pages are not laid out).
     modern_4k(Arch::X86_64, "x86_64-modern"),
     modern_4k(Arch::Aarch64, "aarch64-modern"),
+    modern_4k(Arch::Riscv64, "riscv64-modern"),
 ];
 
 /// A modern-profile, 4 KiB row.
@@ -220,12 +220,12 @@ impl Variant {
         }
     }
 
-    /// Number of riscv hwprobe values on the page (0 elsewhere; the modern profile keeps them
-    /// on riscv64's arch page instead).
+    /// Number of riscv hwprobe values the image reads (0 elsewhere): at the end of `vdso_data`
+    /// in the classic profile (Linux 6.8: 7), on the arch page in the modern one (6.18: 15).
     pub const fn hwprobe_keys(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().hwprobe_keys,
-            Profile::Modern => 0,
+            Profile::Modern => crate::modern::of(self.arch).hwprobe_keys,
         }
     }
 

@@ -1,8 +1,8 @@
 //! `check_pages` on the modern profile (Linux 6.15+'s `vdso_time_data`, RNG page): a time page
 //! published from the same `Timekeeper` passes; the RNG rule, a moved `hrtimer_res` and an
 //! unwritten base are each named (the field offsets follow x86_64's `max_cycles`). Runs for every
-//! architecture with a modern row: x86_64 natively, aarch64 under qemu; riscv64 has no modern row
-//! (its hwprobe arch page is not laid out), so there the test says so and checks nothing.
+//! architecture with a modern row: x86_64 natively, aarch64 and riscv64 under qemu (an
+//! architecture without one, loongarch64 today, says so and checks nothing).
 
 use std::ptr::NonNull;
 
