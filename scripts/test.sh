@@ -24,7 +24,8 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
 # The modern profile's data module, on every prebuilt-std target whose architecture has a modern
-# row (the table's last column lists each arch's profiles; loongarch64's has no layout yet).
+# row (the table's last column lists each arch's profiles; loongarch64, built with build-std,
+# has both profiles' lines below).
 modern_targets=$(cargo run -q -p vdso-abi --example table -- arches | awk '$4 == "prebuilt" && $5 ~ /modern/ { print $2 }')
 for t in $modern_targets; do
   (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
@@ -32,9 +33,11 @@ for t in $modern_targets; do
 done
 # loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
 # unit tests' std with unwinding, as `cargo test` builds the harness: see below).
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet -- -D warnings)
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --all-targets \
-  --config 'profile.dev.panic="unwind"' -- -D warnings)
+for features in "" "--features=modern"; do
+  (cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet $features -- -D warnings)
+  (cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --all-targets $features \
+    --config 'profile.dev.panic="unwind"' -- -D warnings)
+done
 
 # The example kernel: each arch's kernel and the shared user program, for that arch's target.
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
@@ -77,6 +80,7 @@ done
 # cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so
 # the tests take the unwinding profile they get anyway.
 (cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --config 'profile.dev.panic="unwind"')
+(cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --features modern --config 'profile.dev.panic="unwind"')
 
 step "tests on x86_64 (native)"
 cargo test --workspace

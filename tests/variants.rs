@@ -77,12 +77,14 @@ fn every_c_header_compiles_and_its_layout_asserts_hold() {
             image.variant()
         );
         assert_eq!(
-            image.c_header().contains("struct vdso_arch_data"),
+            image.c_header().contains("struct vdso_arch_data {"),
             keys > 0 && image.variant().profile == Profile::Modern,
             "{}",
             image.variant()
         );
     }
+    let la = Image::find(Arch::Loongarch64, Profile::Modern, 16384).expect("loongarch64-modern");
+    assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 3 "), "{}", la.c_header());
     let riscv = Image::find(Arch::Riscv64, Profile::Modern, 4096).expect("riscv64-modern");
     assert_eq!(riscv.variant().hwprobe_keys(), 15, "Linux 6.18: RISCV_HWPROBE_MAX_KEY 14");
 }

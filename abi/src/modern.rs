@@ -19,6 +19,7 @@ use core::mem::{offset_of, size_of};
 use crate::{Bases, CS_BASES};
 
 pub mod aarch64;
+pub mod loongarch64;
 mod plain;
 pub mod riscv64;
 pub mod x86_64;
@@ -26,6 +27,8 @@ pub mod x86_64;
 // The modern layout types of the target being built.
 #[cfg(target_arch = "aarch64")]
 pub use aarch64 as native;
+#[cfg(target_arch = "loongarch64")]
+pub use loongarch64 as native;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64 as native;
 #[cfg(target_arch = "x86_64")]
@@ -108,14 +111,13 @@ impl ModernLayout {
 /// "Linux" version note value of this profile's images: Linux 6.18, whose layout they follow.
 pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
 
-/// The modern layout of `arch`, if it has been laid out (not loongarch64's yet: its per-CPU and
-/// arch pages in Linux 6.18 are not checked here).
+/// The modern layout of `arch`, if it has been laid out (every architecture's is).
 pub const fn layout(arch: crate::Arch) -> Option<&'static ModernLayout> {
     match arch {
         crate::Arch::X86_64 => Some(&x86_64::LAYOUT),
         crate::Arch::Riscv64 => Some(&riscv64::LAYOUT),
         crate::Arch::Aarch64 => Some(&aarch64::LAYOUT),
-        crate::Arch::Loongarch64 => None,
+        crate::Arch::Loongarch64 => Some(&loongarch64::LAYOUT),
     }
 }
 

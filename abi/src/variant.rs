@@ -103,11 +103,18 @@ pub const VARIANTS: &[Variant] = &[
     },
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
-    // Linux 6.18's layout (docs/abi.md "The modern profile"); loongarch64 has no modern image
-    // yet (its per-CPU and arch pages are not laid out).
+    // Linux 6.18's layout (docs/abi.md "The modern profile").
     modern_4k(Arch::X86_64, "x86_64-modern"),
     modern_4k(Arch::Aarch64, "aarch64-modern"),
     modern_4k(Arch::Riscv64, "riscv64-modern"),
+    // loongarch64's with its default 16 KiB pages (its per-CPU array on the arch page).
+    Variant {
+        arch: Arch::Loongarch64,
+        profile: Profile::Modern,
+        page_size: crate::loongarch64::DEFAULT_PAGE_SIZE,
+        dir: "loongarch64-modern",
+        default: false,
+    },
 ];
 
 /// A modern-profile, 4 KiB row.
@@ -226,6 +233,16 @@ impl Variant {
         match self.profile {
             Profile::Classic => self.arch.info().hwprobe_keys,
             Profile::Modern => crate::modern::of(self.arch).hwprobe_keys,
+        }
+    }
+
+    /// The first page of loongarch64's per-CPU array (`None` elsewhere): after the two time
+    /// pages in the classic profile, the arch page in the modern one.
+    pub const fn pcpu_page(&self) -> Option<usize> {
+        match (self.profile, self.arch.info().pcpu_page) {
+            (_, None) => None,
+            (Profile::Classic, Some(p)) => Some(p),
+            (Profile::Modern, Some(_)) => Some(crate::modern::page::ARCH_START),
         }
     }
 

@@ -50,3 +50,7 @@ pub fn hwprobe_data() -> *const HwprobeData {
     let vd = super::real_vdso_data();
     vd.cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET).wrapping_add(hwprobe_offset(0)).cast()
 }
+
+/// loongarch64's per-CPU array: from page 2 (Linux 6.8's `VVAR_LOONGARCH_PAGES_START`).
+#[cfg(target_arch = "loongarch64")]
+pub use vdso_abi::loongarch64::PCPU_PAGE;

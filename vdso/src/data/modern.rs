@@ -68,3 +68,7 @@ pub const fn hwprobe_offset(_real_page: usize) -> usize {
 pub fn hwprobe_data() -> *const HwprobeData {
     crate::arch::vvar_start().wrapping_add(hwprobe_offset(0)).cast()
 }
+
+/// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, on the arch page.
+#[cfg(target_arch = "loongarch64")]
+pub use vdso_abi::modern::loongarch64::PCPU_PAGE;
