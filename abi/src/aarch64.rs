@@ -66,6 +66,7 @@ pub const INFO: ArchInfo = ArchInfo {
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],

@@ -107,6 +107,7 @@ pub const INFO: ArchInfo = ArchInfo {
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
     pcpu_page: None,
     build_std: false,

@@ -76,6 +76,7 @@ pub const INFO: ArchInfo = ArchInfo {
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
+    paravirt_clocks: true,
     sigreturn: None,
     pcpu_page: None,
     build_std: false,
