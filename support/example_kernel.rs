@@ -21,13 +21,26 @@ pub fn example_dir() -> PathBuf {
 
 /// Builds `package` (release) for `target` and returns its ELF.
 pub fn build(package: &str, target: &str) -> PathBuf {
-    build_with(package, target, &[])
+    build_plain(package, target, &[])
 }
 
-/// Builds `package` (release) for `target` with cargo `features` and returns its ELF: with
-/// features, a copy named `<package>-<features>` (the next build of the package overwrites the
-/// plain one).
+/// Builds `package` (release) for `target` with cargo `features` and returns a copy of its ELF
+/// named after them (`<package>-<features>`, `<package>-default` for none), which a later build
+/// of the package with other features does not overwrite. Builds from one test binary take
+/// turns, so tests running in parallel each boot the kernel they built.
 pub fn build_with(package: &str, target: &str, features: &[&str]) -> PathBuf {
+    static BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+    let elf = build_plain(package, target, features);
+    let name = if features.is_empty() { "default".to_string() } else { features.join("-") };
+    let copy = elf.with_file_name(format!("{package}-{name}"));
+    std::fs::copy(&elf, &copy)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", elf.display(), copy.display()));
+    copy
+}
+
+/// `cargo build --release -p package --target target [--features ...]` in the example.
+fn build_plain(package: &str, target: &str, features: &[&str]) -> PathBuf {
     let dir = example_dir();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -48,13 +61,7 @@ pub fn build_with(package: &str, target: &str, features: &[&str]) -> PathBuf {
     );
     let elf = dir.join("target").join(target).join("release").join(package);
     assert!(elf.exists(), "{} missing after the build", elf.display());
-    if features.is_empty() {
-        return elf;
-    }
-    let copy = elf.with_file_name(format!("{package}-{}", features.join("-")));
-    std::fs::copy(&elf, &copy)
-        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", elf.display(), copy.display()));
-    copy
+    elf
 }
 
 /// Runs `qemu` (a `qemu-system-*` command line without its kernel) with `-kernel elf` and

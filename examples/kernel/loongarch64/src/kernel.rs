@@ -205,7 +205,12 @@ pub fn boot(kernel_sp: u64) -> ! {
 
     // Timekeeping: MONOTONIC counts from the counter's start, REALTIME from the RTC.
     let start = now();
-    let (clocks, mult, shift) = Clocks::start(freq, start, rtc, IMAGE.hz());
+    #[allow(unused_mut)]
+    let (mut clocks, mult, shift) = Clocks::start(freq, start, rtc, IMAGE.hz());
+    // The test's control: publish `clock_mode = NONE`, so every served call falls back to a
+    // syscall, which the count of served syscalls must then see.
+    #[cfg(feature = "control-clock-mode-none")]
+    clocks.tk.set_clock_mode(0).expect("mode 0 (NONE) is a mode");
     let realtime = clocks.realtime_start();
     let pair = NonNull::new(vdso_data_ptr::<loongarch64::ArchData>(data_page as *mut u8)).unwrap();
     // SAFETY: `data_page` is a pool page owned by this kernel; this writer is its only writer
