@@ -235,3 +235,126 @@ fn with_the_real_counter_the_modern_image_reads_between_two_classic_reads() {
         assert_eq!(tz_of(classic.gettimeofday).1, tz_of(modern.gettimeofday).1);
     }
 }
+
+/// x86_64's modern time page keeps the `getcpu`-mode byte at 2368 (`image_disassembly` pins that
+/// the image loads exactly that byte): in both modes, with byte 0 of the page (the classic place,
+/// `clock_data[0].seq` here) odd, the modern image answers `getcpu` as the syscall does.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_modern_image_answers_getcpu_in_both_modes() {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    if !(__cpuid(0).eax >= 7 && __cpuid_count(7, 0).ecx & (1 << 22) != 0) {
+        eprintln!("skipped: no RDPID on this CPU (CPUID 7.ECX bit 22), mode 1 would fault");
+        return;
+    }
+    let mut modern = Modern::map();
+    let image = modern_image().unwrap();
+    let at = image.symbol("__vdso_getcpu").unwrap().offset as usize;
+    // SAFETY: `__vdso_getcpu`'s prototype; the image stays mapped.
+    let getcpu: common::harness::Getcpu =
+        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * PAGE + at)) };
+    let mode_at = image.variant().getcpu_mode_offset().expect("x86_64 has the byte");
+    assert_eq!(mode_at, core::mem::size_of::<TimeData>());
+    let sys = || {
+        let (mut c, mut n) = (u32::MAX, u32::MAX);
+        // SAFETY: valid pointers; the raw syscall.
+        unsafe { libc::syscall(libc::SYS_getcpu, &mut c, &mut n, 0usize) };
+        (c, n)
+    };
+    for mode in [1u8, 0] {
+        // SAFETY: a byte of our own read-write data page 0, inside it.
+        unsafe { *modern.base.add(mode_at) = mode };
+        modern.page(0).clock_data[0].seq = 1; // byte 0 = 1: not the mode byte
+        let mut matched = false;
+        for _ in 0..100 {
+            let before = sys();
+            let (mut c, mut n) = (u32::MAX, u32::MAX);
+            // SAFETY: valid pointers.
+            let r = unsafe { getcpu(&mut c, &mut n, core::ptr::null_mut()) };
+            if before == sys() {
+                assert_eq!((r, (c, n)), (0, before), "mode {mode}");
+                matched = true;
+                break;
+            }
+        }
+        assert!(matched, "the task never stayed on one CPU around a call");
+    }
+}
+
+/// Seqlock torture on the modern layout: a writer publishes snapshots with
+/// `vdso_kernel_stub::modern::publish_time_data` as fast as it can (every base clock's time is
+/// `k` seconds and `k` ns, `cycle_last` far ahead of the counter so the image returns the base
+/// exactly) while readers call the modern image: a torn read shows as `sec != nsec`, a stale one
+/// after a newer one as time going backwards. (These hosts are strongly ordered: this checks the
+/// protocol's structure, `kernel-stub/tests/seqlock_model.rs` the ordering.)
+#[test]
+fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    if modern_image().is_none() {
+        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
+        return;
+    }
+    let mut modern = Modern::map();
+    let ahead = vdso_kernel_stub::counter::read_counter().wrapping_add(1 << 62);
+    let snap_for = move |k: i64| {
+        let t = StubTs { sec: k, nsec: k as u32 };
+        let times = Times {
+            monotonic: t,
+            raw: t,
+            realtime: t,
+            boot_offset: StubTs::default(),
+            tai_offset: StubTs::default(),
+        };
+        TimeSnapshot::new(ClockConfig { mult: 1, shift: 0, mask: u64::MAX }, ahead, &times).unwrap()
+    };
+    fill_time_data(modern.page(0), &snap_for(1)).unwrap();
+    let page = std::ptr::NonNull::from(modern.page(0));
+    let page_addr = page.as_ptr() as usize;
+    let gettime = modern.clock_gettime;
+    let stop = Arc::new(AtomicBool::new(false));
+    let updates = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (stop, updates) = (Arc::clone(&stop), Arc::clone(&updates));
+        std::thread::spawn(move || {
+            let mut k = 1;
+            while !stop.load(Ordering::Relaxed) && k < 999_999_999 {
+                k += 1;
+                let p = std::ptr::NonNull::new(page_addr as *mut TimeData).unwrap();
+                // SAFETY: the test's own page, this thread its only writer; readers follow the
+                // seqlock.
+                unsafe { vdso_kernel_stub::modern::publish_time_data(p, &snap_for(k)).unwrap() };
+            }
+            updates.store(k as u64, Ordering::Relaxed);
+        })
+    };
+    let reads = common::slow_under_emulation(2_000_000u64, 200_000);
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let clocks = [1, 6, 4];
+                let mut last = [(0i64, 0i64); 3];
+                let (mut torn, mut backwards) = (0u64, 0u64);
+                for i in 0..reads {
+                    let c = (i % 3) as usize;
+                    let (r, (sec, nsec)) = call(gettime, clocks[c]);
+                    assert_eq!(r, 0);
+                    torn += u64::from(sec != nsec);
+                    backwards += u64::from((sec, nsec) < last[c]);
+                    last[c] = (sec, nsec);
+                }
+                (torn, backwards, last)
+            })
+        })
+        .collect();
+    let results: Vec<_> = readers.into_iter().map(|h| h.join().expect("reader")).collect();
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer");
+    let _ = page;
+    let updates = updates.load(Ordering::Relaxed);
+    for (torn, backwards, last) in results {
+        assert_eq!((torn, backwards), (0, 0), "torn and backwards reads (last {last:?})");
+        assert!(last.iter().all(|&(s, _)| s > 1), "the readers saw the writer's updates: {last:?}");
+    }
+    assert!(updates > 1000, "the writer raced the readers: {updates} updates");
+}

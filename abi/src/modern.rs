@@ -70,6 +70,36 @@ pub struct ModernLayout {
     pub host_checked: bool,
 }
 
+impl ModernLayout {
+    /// The row of an architecture whose `vdso_clock` carries `max_cycles` of type `M` (`u64` or
+    /// `()`) and whose `arch_vdso_time_data` is `A`: everything but the per-arch facts follows
+    /// from the types and Linux 6.18's page order.
+    pub const fn of_types<M, A>(
+        data_pages: usize,
+        host_mappings: &'static [(&'static str, usize)],
+        getcpu_mode_offset: Option<usize>,
+        host_checked: bool,
+    ) -> ModernLayout {
+        ModernLayout {
+            data_pages,
+            vvar_page: page::TIME,
+            timens_page: page::TIMENS,
+            vdso_data_offset: offset_of!(VdsoTimeData<M, A>, clock_data),
+            vdso_data_size: size_of::<VdsoClock<M>>(),
+            time_data_size: size_of::<VdsoTimeData<M, A>>(),
+            linux_version_code: LINUX_VERSION_CODE,
+            host_mappings,
+            hrtimer_res_offset: offset_of!(VdsoTimeData<M, A>, hrtimer_res),
+            getcpu_mode_offset,
+            max_cycles: size_of::<M>() != 0,
+            host_checked,
+        }
+    }
+}
+
+/// "Linux" version note value of this profile's images: Linux 6.18, whose layout they follow.
+pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
+
 /// The modern layout of `arch`, if it has been laid out (not loongarch64's yet: its per-CPU and
 /// arch pages in Linux 6.18 are not checked here).
 pub const fn layout(arch: crate::Arch) -> Option<&'static ModernLayout> {

@@ -27,24 +27,11 @@ pub const ARCH_PAGE: usize = super::page::ARCH_START;
 pub const HOST_MAPPINGS: &[(&str, usize)] = &[("[vvar]", DATA_PAGES)];
 /// Offset of `clock_data[0]` inside the time page.
 pub const VDSO_DATA_OFFSET: usize = 0;
-/// "Linux" version note value: the release whose layout this follows.
-pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
+pub use super::LINUX_VERSION_CODE;
 
-/// This layout as a row.
-pub const LAYOUT: super::ModernLayout = super::ModernLayout {
-    data_pages: DATA_PAGES,
-    vvar_page: TIME_PAGE,
-    timens_page: TIMENS_PAGE,
-    vdso_data_offset: VDSO_DATA_OFFSET,
-    vdso_data_size: size_of::<Clock>(),
-    time_data_size: size_of::<TimeData>(),
-    linux_version_code: LINUX_VERSION_CODE,
-    host_mappings: HOST_MAPPINGS,
-    hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
-    max_cycles: false,
-    host_checked: false,
-    getcpu_mode_offset: None,
-};
+/// This layout as a row (the host side is not checked on a live kernel of these arches).
+pub const LAYOUT: super::ModernLayout =
+    super::ModernLayout::of_types::<(), ()>(DATA_PAGES, HOST_MAPPINGS, None, false);
 
 const _: () = {
     assert!(size_of::<Clock>() == super::CLOCK_SIZE);

@@ -47,24 +47,11 @@ pub const VDSO_DATA_OFFSET: usize = 0;
 /// extension, as in the classic profile): the first byte after `struct vdso_time_data`, which
 /// Linux leaves zero (0 = `lsl`, Linux's behaviour without RDPID).
 pub const GETCPU_MODE_OFFSET: usize = size_of::<TimeData>();
-/// "Linux" version note value: the release whose layout this follows.
-pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
+pub use super::LINUX_VERSION_CODE;
 
 /// This layout as a row.
-pub const LAYOUT: super::ModernLayout = super::ModernLayout {
-    data_pages: DATA_PAGES,
-    vvar_page: TIME_PAGE,
-    timens_page: TIMENS_PAGE,
-    vdso_data_offset: VDSO_DATA_OFFSET,
-    vdso_data_size: size_of::<Clock>(),
-    time_data_size: size_of::<TimeData>(),
-    linux_version_code: LINUX_VERSION_CODE,
-    host_mappings: HOST_MAPPINGS,
-    hrtimer_res_offset: offset_of!(TimeData, hrtimer_res),
-    max_cycles: true,
-    host_checked: true,
-    getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
-};
+pub const LAYOUT: super::ModernLayout =
+    super::ModernLayout::of_types::<u64, ()>(DATA_PAGES, HOST_MAPPINGS, Some(GETCPU_MODE_OFFSET), true);
 
 const _: () = {
     assert!(offset_of!(Clock, seq) == 0);
