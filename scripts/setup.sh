@@ -49,6 +49,7 @@ declare -A packages=(
   [/usr/bin/go]=golang-go
   [/usr/bin/eu-readelf]=elfutils
   [/usr/bin/qemu-system-riscv64]=qemu-system-misc
+  [/usr/bin/qemu-system-loongarch64]=qemu-system-misc
   [/usr/bin/qemu-system-x86_64]=qemu-system-x86
   [/usr/bin/qemu-system-aarch64]=qemu-system-arm
   [/usr/bin/strace]=strace

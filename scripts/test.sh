@@ -23,6 +23,12 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
+# The modern profile's data module (images/x86_64-modern and images/aarch64-modern; riscv64's
+# needs its hwprobe arch page first and refuses to build, loongarch64's has no layout yet).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
+  (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
+done
 # loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
 # unit tests with unwinding, as `cargo test` builds the harness, see below; `--tests`, since the
 # no_std library itself cannot unwind: the release lint covers it).
@@ -34,6 +40,9 @@ done
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p aarch64-kernel -p kernel-user --target aarch64-unknown-none -- -D warnings)
+# loongarch64-unknown-none has no prebuilt core: built from rust-src (NOTES.md, "loongarch64").
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel -p kernel-user --target loongarch64-unknown-none -- -D warnings)
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel --features pages-4k --target loongarch64-unknown-none -- -D warnings)
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
@@ -58,6 +67,10 @@ cargo package --workspace --allow-dirty --quiet --target-dir target/package-chec
 step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64, aarch64 and loongarch64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
+done
+# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo test --features modern --target "$t")
 done
 # vdso/'s dev profile aborts on panic (for its no_std build); with -Z build-std that would make
 # cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so

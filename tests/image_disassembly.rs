@@ -93,26 +93,38 @@ fn words(code: &[u8]) -> Vec<u32> {
 /// the HRES loop inlined in `__kernel_gettimeofday` (2), and the out-of-line slow paths' wide
 /// HRES and COARSE loops (8). A change of this number means a loop was added, removed or lost a
 /// barrier: read the disassembly (`aarch64-linux-gnu-objdump -d images/aarch64/linux-vdso.so.1`)
-/// before updating it.
+/// before updating it. The modern profile's image has the same loops (its auxiliary clocks share
+/// the slow path's wide HRES loop), so the same count.
 const AARCH64_DMBS: usize = 14;
 
-fn aarch64_image_words() -> Vec<u32> {
-    let image = Image::get(Arch::Aarch64);
+/// Every aarch64 image of the variant table (the classic default and the modern row).
+fn aarch64_images() -> impl Iterator<Item = &'static Image> {
+    Image::all().iter().filter(|i| i.arch() == Arch::Aarch64)
+}
+
+fn image_words(image: &Image) -> Vec<u32> {
     words(&image.bytes()[..image.load_size()])
+}
+
+fn aarch64_image_words() -> Vec<u32> {
+    image_words(&Image::get(Arch::Aarch64))
 }
 
 #[test]
 fn aarch64_clock_readers_fence_before_and_after_their_loads() {
-    let image = Image::get(Arch::Aarch64);
-    for name in ["__kernel_clock_gettime", "__kernel_gettimeofday"] {
-        let sym = image.symbol(name).expect("symbol");
-        let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
-        let n = w.iter().filter(|&&i| i == DMB_ISHLD).count();
-        assert!(n >= 2, "{name} has {n} `dmb ishld`");
+    assert!(aarch64_images().count() >= 2, "the classic and the modern aarch64 image");
+    for image in aarch64_images() {
+        let v = image.variant();
+        for name in ["__kernel_clock_gettime", "__kernel_gettimeofday"] {
+            let sym = image.symbol(name).expect("symbol");
+            let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+            let n = w.iter().filter(|&&i| i == DMB_ISHLD).count();
+            assert!(n >= 2, "{v}: {name} has {n} `dmb ishld`");
+        }
+        let all = image_words(image).iter().filter(|&&i| i == DMB_ISHLD).count();
+        assert_eq!(all, AARCH64_DMBS, "{v}: `dmb ishld` in the whole image");
+        assert_eq!(all % 2, 0, "barriers come in pairs, one on each side of a read");
     }
-    let all = aarch64_image_words().iter().filter(|&&i| i == DMB_ISHLD).count();
-    assert_eq!(all, AARCH64_DMBS, "`dmb ishld` in the whole image");
-    assert_eq!(all % 2, 0, "barriers come in pairs, one on each side of a read");
 }
 
 /// Whether the counter read at `w[i]` is bracketed: `isb` just before, and just after it
@@ -131,21 +143,38 @@ fn bracketed(w: &[u32], i: usize) -> bool {
 
 #[test]
 fn aarch64_counter_reads_are_ordered_as_linux_orders_them() {
-    let w = aarch64_image_words();
-    let reads: Vec<usize> = (0..w.len()).filter(|&i| w[i] & !0x1f == MRS_CNTVCT).collect();
-    assert!(reads.len() >= 2, "counter reads in the fast and the wide paths: {reads:?}");
-    for &i in &reads {
-        assert!(bracketed(&w, i), "the counter read at {:#x} is not bracketed", 4 * i);
+    for image in aarch64_images() {
+        let w = image_words(image);
+        let reads: Vec<usize> = (0..w.len()).filter(|&i| w[i] & !0x1f == MRS_CNTVCT).collect();
+        assert!(
+            reads.len() >= 2,
+            "{}: counter reads in the fast and the wide paths: {reads:?}",
+            image.variant()
+        );
+        for &i in &reads {
+            assert!(
+                bracketed(&w, i),
+                "{}: the counter read at {:#x} is not bracketed",
+                image.variant(),
+                4 * i
+            );
+        }
     }
 }
 
 #[test]
 fn aarch64_rt_sigreturn_is_exactly_mov_x8_139_svc_0_after_a_nop() {
-    let image = Image::get(Arch::Aarch64);
-    let sym = image.symbol("__kernel_rt_sigreturn").expect("symbol");
-    assert_eq!(sym.size, 8);
-    let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
-    assert_eq!(w, [0xd503_201f, 0xd280_1168, 0xd400_0001], "nop; mov x8, #139; svc #0");
+    for image in aarch64_images() {
+        let sym = image.symbol("__kernel_rt_sigreturn").expect("symbol");
+        assert_eq!(sym.size, 8);
+        let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
+        assert_eq!(
+            w,
+            [0xd503_201f, 0xd280_1168, 0xd400_0001],
+            "{}: nop; mov x8, #139; svc #0",
+            image.variant()
+        );
+    }
 }
 
 #[test]
@@ -163,6 +192,26 @@ fn an_aarch64_barrier_or_bracket_that_is_missing_is_noticed() {
         let mut copy = w.clone();
         copy[remove] = 0xd503_201f;
         assert!(!bracketed(&copy, read), "removing the word at {:#x} goes unnoticed", 4 * remove);
+    }
+}
+
+/// x86_64 `getcpu` reads its mode byte first, one RIP-relative `movzx` (`0f b6 05 disp32` or
+/// another register's ModRM): the byte it loads must be the one the image's variant names
+/// (byte 0 of the classic page, byte 2368 of the modern time page), `DATA_PAGES` pages before it.
+#[test]
+fn x86_64_getcpu_reads_the_mode_byte_where_each_variant_keeps_it() {
+    let images: Vec<&Image> = Image::all().iter().filter(|i| i.arch() == Arch::X86_64).collect();
+    assert!(images.len() >= 2, "the classic and the modern x86_64 image");
+    for image in images {
+        let v = image.variant();
+        let sym = image.symbol("__vdso_getcpu").expect("getcpu");
+        let code = &image.bytes()[sym.offset as usize..];
+        // movzx r32, byte [rip + disp32]: 0f b6, ModRM with mod 00 and r/m 101.
+        assert_eq!((code[0], code[1], code[2] & 0xc7), (0x0f, 0xb6, 0x05), "{v}: {:02x?}", &code[..7]);
+        let disp = i32::from_le_bytes(code[3..7].try_into().unwrap()) as i64;
+        let target = sym.offset as i64 + 7 + disp;
+        let want = -((v.data_pages() * v.page_size) as i64) + v.getcpu_mode_offset().expect("x86_64") as i64;
+        assert_eq!(target, want, "{v}: the mode byte is read at {target:#x} from the image start");
     }
 }
 

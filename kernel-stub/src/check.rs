@@ -1,5 +1,10 @@
 //! Judging a kernel's data pages against the image that will read them (`vdso check-page`).
 //!
+//! Both profiles: the classic `vdso_data[2]` pair and Linux 6.15+'s `vdso_time_data` (the same
+//! per-clock fields in `clock_data[2]`, shifted by x86_64's `max_cycles`, with `tz` and
+//! `hrtimer_res` once per page, and a separate RNG page). Where this says `vdso_data[i]` for the
+//! modern profile it means `clock_data[i]`.
+//!
 //! A kernel that fills the data pages wrongly rarely crashes: the image just returns 1970, a
 //! 0 ns resolution or a clock that jumps, and users see it long after. [`check_pages`] reads the
 //! data pages exactly where the image of a [`ArchLayout`] reads them and returns *every*
@@ -27,20 +32,22 @@
 //!   the task is in a namespace) with `seq` 1 and `clock_mode` TIMENS in both structs, and the
 //!   real data checked at the namespace slot.
 //!
-//! The RNG data (`vdso_rng_data`: `generation` 0 with `is_ready` set) has no place in the
-//! classic profile's pages of this project yet: see [`RNG_RULE`].
+//! - the RNG page (modern profile): `generation` not 0 once `is_ready` is set. The classic rows
+//!   carry no RNG data in this project's table: see [`RNG_RULE`].
 
 use core::fmt;
 
-use vdso_abi::{clock, clock_mode, offsets, Profile, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW};
+use vdso_abi::{
+    clock, clock_mode, modern, offsets, Profile, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW,
+};
 
 use crate::config::{check_clock_mode, MAX_SHIFT};
 use crate::layout::ArchLayout;
 
-/// The RNG rule (`generation` 0 with `is_ready` set) is not checked: TODO(rng), the classic
-/// profile's pages carry no `vdso_rng_data` in this project's table yet; when a profile's row
-/// gives the RNG data's page and offset, its check belongs here.
-pub const RNG_RULE: &str = "RNG data: not checked (no RNG data in this profile's pages yet)";
+/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page.
+/// TODO(rng): the classic profile's pages carry no `vdso_rng_data` in this project's table yet;
+/// when its row gives the RNG data's page and offset, the same check applies there.
+pub const RNG_RULE: &str = "RNG data checked on the modern profile's RNG page; the classic rows carry none";
 
 /// Most findings kept; more are counted in [`Findings::dropped`].
 pub const MAX_FINDINGS: usize = 32;
@@ -66,7 +73,7 @@ pub enum CheckError {
         /// Bytes the layout's data pages take.
         expected: usize,
     },
-    /// The layout's profile has no checker yet.
+    /// The layout's profile is not described for its architecture.
     Profile(Profile),
 }
 
@@ -76,7 +83,7 @@ impl fmt::Display for CheckError {
             CheckError::WrongLength { len, expected } => {
                 write!(f, "{len} bytes of data pages given, but the layout's data pages are {expected} bytes")
             }
-            CheckError::Profile(p) => write!(f, "the {p} layout is not supported by the checker yet"),
+            CheckError::Profile(p) => write!(f, "the {p} layout is not described for this architecture"),
         }
     }
 }
@@ -179,6 +186,12 @@ pub enum Finding {
         /// The counter.
         counter: u64,
     },
+    /// The RNG data says the RNG is ready but `generation` is 0: getrandom's per-thread state
+    /// never goes stale (modern profile, the RNG page).
+    RngGenerationZero {
+        /// The `is_ready` byte.
+        is_ready: u8,
+    },
     /// Page 0 is (or must be) a time-namespace page but a struct lacks `seq` 1 or `clock_mode`
     /// TIMENS: readers take it for data.
     BadNamespacePage {
@@ -245,12 +258,12 @@ impl fmt::Display for Finding {
                 clock_name(clock)
             ),
             Finding::HrtimerResZero { next_word: 0 } => {
-                write!(f, "vdso_data[0].hrtimer_res = 0: clock_getres answers 0 ns")
+                write!(f, "hrtimer_res = 0: clock_getres answers 0 ns")
             }
             Finding::HrtimerResZero { next_word } => write!(
                 f,
-                "vdso_data[0].hrtimer_res = 0 but the next word holds {next_word}: the kernel's struct vdso_data \
-                 is 4 bytes longer than Linux's before hrtimer_res (offset 232)"
+                "hrtimer_res = 0 but the next word holds {next_word}: the kernel's struct is 4 bytes longer than \
+                 Linux's before hrtimer_res"
             ),
             Finding::MonotonicAfterBoottime { monotonic, boottime } => write!(
                 f,
@@ -274,6 +287,11 @@ impl fmt::Display for Finding {
             Finding::CycleLastAhead { index, cycle_last, counter } => write!(
                 f,
                 "vdso_data[{index}].cycle_last = {cycle_last} is ahead of the counter ({counter}) read after the page"
+            ),
+            Finding::RngGenerationZero { is_ready } => write!(
+                f,
+                "RNG page: generation = 0 with is_ready = {is_ready}: the RNG is ready but no generation was \
+                 published, so getrandom's per-thread state never goes stale"
             ),
             Finding::BadNamespacePage { index, seq, mode } => write!(
                 f,
@@ -329,10 +347,54 @@ impl Findings {
     }
 }
 
-/// One `vdso_data` read from bytes at the offsets the image uses.
+/// Where a profile keeps each field.
+#[derive(Clone, Copy)]
+struct Geometry {
+    /// Offsets in one clock struct of `mask`, `mult`, `shift`, `basetime[0]`.
+    mask: usize,
+    mult: usize,
+    shift: usize,
+    bases: usize,
+    /// `hrtimer_res`: in `vdso_data[0]` (classic) or at this offset of the time page (modern).
+    hrtimer_res_in_page: Option<usize>,
+    /// The RNG page (modern).
+    rng_page: Option<usize>,
+}
+
+impl Geometry {
+    fn of(layout: &ArchLayout) -> Result<Geometry, CheckError> {
+        match layout.profile {
+            Profile::Classic => Ok(Geometry {
+                mask: offsets::MASK,
+                mult: offsets::MULT,
+                shift: offsets::SHIFT,
+                bases: offsets::BASETIME,
+                hrtimer_res_in_page: None,
+                rng_page: None,
+            }),
+            Profile::Modern => {
+                let m = modern::layout(layout.arch).ok_or(CheckError::Profile(layout.profile))?;
+                // x86_64's `max_cycles` follows `cycle_last` and moves everything after it.
+                let extra = if m.max_cycles { 8 } else { 0 };
+                Ok(Geometry {
+                    mask: offsets::MASK + extra,
+                    mult: offsets::MULT + extra,
+                    shift: offsets::SHIFT + extra,
+                    bases: offsets::BASETIME + extra,
+                    hrtimer_res_in_page: Some(m.hrtimer_res_offset),
+                    rng_page: Some(modern::page::RNG),
+                })
+            }
+        }
+    }
+}
+
+/// One `vdso_data` (classic) or `vdso_clock` (modern) read from bytes at the offsets the image
+/// uses.
 #[derive(Clone, Copy)]
 struct Fields<'a> {
     bytes: &'a [u8],
+    g: Geometry,
 }
 
 impl Fields<'_> {
@@ -353,20 +415,17 @@ impl Fields<'_> {
         self.u64_at(offsets::CYCLE_LAST)
     }
     fn mask(&self) -> u64 {
-        self.u64_at(offsets::MASK)
+        self.u64_at(self.g.mask)
     }
     fn mult(&self) -> u32 {
-        self.u32_at(offsets::MULT)
+        self.u32_at(self.g.mult)
     }
     fn shift(&self) -> u32 {
-        self.u32_at(offsets::SHIFT)
+        self.u32_at(self.g.shift)
     }
     fn base(&self, clock: i32) -> VdsoTimestamp {
-        let at = offsets::BASETIME + 16 * clock as usize;
+        let at = self.g.bases + 16 * clock as usize;
         VdsoTimestamp { sec: self.u64_at(at), nsec: self.u64_at(at + 8) }
-    }
-    fn hrtimer_res(&self) -> u32 {
-        self.u32_at(offsets::HRTIMER_RES)
     }
     fn zero(&self) -> bool {
         self.bytes.iter().all(|&b| b == 0)
@@ -374,12 +433,19 @@ impl Fields<'_> {
 }
 
 /// The two structs of data page `page` of `pages`.
-fn pair<'a>(layout: &ArchLayout, pages: &'a [u8], page: usize) -> [Fields<'a>; CS_BASES] {
+fn pair<'a>(layout: &ArchLayout, g: Geometry, pages: &'a [u8], page: usize) -> [Fields<'a>; CS_BASES] {
     let at = |i: usize| {
         let start = page * layout.page_size + layout.vdso_data_offset + i * layout.vdso_data_size;
-        Fields { bytes: pages.get(start..start + layout.vdso_data_size).unwrap_or(&[]) }
+        Fields { bytes: pages.get(start..start + layout.vdso_data_size).unwrap_or(&[]), g }
     };
     [at(CS_HRES_COARSE), at(CS_RAW)]
+}
+
+/// `len` bytes at `off` of data page `page` as a little-endian number (0 outside the bytes).
+fn page_word(layout: &ArchLayout, pages: &[u8], page: usize, off: usize, len: usize) -> u64 {
+    let start = page * layout.page_size + off;
+    let b = pages.get(start..start + len).unwrap_or(&[]);
+    b.iter().rev().fold(0, |acc, &x| acc << 8 | u64::from(x))
 }
 
 /// Each served base, the struct it is in, and a base (struct, clock) that cannot be smaller:
@@ -405,9 +471,7 @@ pub fn check_pages(
     pages: &[u8],
     opts: &CheckOptions<'_>,
 ) -> Result<Findings, CheckError> {
-    if layout.profile != Profile::Classic {
-        return Err(CheckError::Profile(layout.profile));
-    }
+    let g = Geometry::of(layout)?;
     let expected = layout.data_pages * layout.page_size;
     for len in [Some(pages.len()), opts.later.map(<[u8]>::len)].into_iter().flatten() {
         if len != expected {
@@ -417,7 +481,7 @@ pub fn check_pages(
     let mut out = Findings::new();
 
     // Page 0: the data, or a time-namespace page sending readers to the slot.
-    let page0 = pair(layout, pages, layout.vvar_page);
+    let page0 = pair(layout, g, pages, layout.vvar_page);
     let is_ns = page0[CS_HRES_COARSE].mode() == clock_mode::TIMENS;
     let real_page = if is_ns || opts.timens { layout.timens_page } else { layout.vvar_page };
     if is_ns || opts.timens {
@@ -428,11 +492,21 @@ pub fn check_pages(
         }
     }
 
-    let vd = pair(layout, pages, real_page);
+    // The RNG data (modern): ready with no generation published.
+    if let Some(rng) = g.rng_page {
+        let generation = page_word(layout, pages, rng, 0, 8);
+        let is_ready = page_word(layout, pages, rng, modern::RNG_IS_READY, 1) as u8;
+        if generation == 0 && is_ready != 0 {
+            out.push(Finding::RngGenerationZero { is_ready });
+        }
+    }
+
+    let vd = pair(layout, g, pages, real_page);
     if vd.iter().all(Fields::zero) {
         let found_on = (0..layout.data_pages)
             .filter(|&p| p != real_page && !(p == layout.vvar_page && (is_ns || opts.timens)))
-            .find(|&p| !pair(layout, pages, p)[CS_HRES_COARSE].zero());
+            .filter(|&p| Some(p) != g.rng_page)
+            .find(|&p| !pair(layout, g, pages, p)[CS_HRES_COARSE].zero());
         out.push(Finding::NothingWritten { page: real_page, found_on });
         return Ok(out);
     }
@@ -443,7 +517,7 @@ pub fn check_pages(
         }
     }
     if let Some(later) = opts.later {
-        let seq = pair(layout, later, real_page)[CS_HRES_COARSE].seq();
+        let seq = pair(layout, g, later, real_page)[CS_HRES_COARSE].seq();
         if seq == vd[CS_HRES_COARSE].seq() {
             out.push(Finding::SeqNotAdvancing { seq });
         }
@@ -470,7 +544,8 @@ pub fn check_pages(
         if v.shift() > MAX_SHIFT {
             out.push(Finding::ShiftTooLarge { index, shift: v.shift() });
         }
-        if let Some(counter) = opts.counter {
+        // Only the architecture's counter is the one the caller read (pvclock's is not).
+        if let (Some(counter), clock_mode::ARCH) = (opts.counter, v.mode()) {
             // The image computes `(counter - cycle_last) & mask`: ahead means that wraps.
             let back = v.cycle_last().wrapping_sub(counter) & v.mask();
             if back != 0 && back <= v.mask() >> 1 {
@@ -480,8 +555,15 @@ pub fn check_pages(
     }
 
     let h = vd[CS_HRES_COARSE];
-    if h.hrtimer_res() == 0 {
-        out.push(Finding::HrtimerResZero { next_word: h.u32_at(offsets::HRTIMER_RES + 4) });
+    let (res, next_word) = match g.hrtimer_res_in_page {
+        None => (h.u32_at(offsets::HRTIMER_RES), h.u32_at(offsets::HRTIMER_RES + 4)),
+        Some(at) => (
+            page_word(layout, pages, real_page, at, 4) as u32,
+            page_word(layout, pages, real_page, at + 4, 4) as u32,
+        ),
+    };
+    if res == 0 {
+        out.push(Finding::HrtimerResZero { next_word });
     }
 
     let is_zero = |t: VdsoTimestamp| t.sec == 0 && t.nsec == 0;

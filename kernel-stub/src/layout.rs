@@ -69,7 +69,7 @@ impl ArchLayout {
             vdso_data_offset: v.vdso_data_offset(),
             vdso_data_size: v.vdso_data_size(),
             hwprobe_keys: v.hwprobe_keys(),
-            getcpu_mode_offset: v.arch.info().getcpu_mode_offset,
+            getcpu_mode_offset: v.getcpu_mode_offset(),
             pcpu_page: v.arch.info().pcpu_page,
         }
     }

@@ -2,6 +2,9 @@
 //! (`arch/mock.rs`). They run natively on x86_64 and as a riscv64 binary under qemu-riscv64,
 //! each with its own architecture's page layout.
 
+// Auxiliary clocks exist in the modern profile only.
+#[cfg(feature = "modern")]
+mod aux;
 mod clock;
 // `riscv_hwprobe` is a riscv64-only symbol, and its code is compiled for riscv64 only.
 #[cfg(target_arch = "riscv64")]
