@@ -150,7 +150,7 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             fail(format!("PT_LOAD flags {:#x}, expected read+execute (5)", load.flags));
         }
         if load.memsz > MAX_LOAD_SIZE {
-            fail(format!("loaded segment is {} bytes, more than one page ({MAX_LOAD_SIZE})", load.memsz));
+            fail(format!("loaded segment is {} bytes, more than two pages ({MAX_LOAD_SIZE})", load.memsz));
         }
     }
     for s in &parsed.segments {
@@ -474,11 +474,13 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
                 arch.vdso_data_offset() as u32,
                 arch.vdso_data_size() as u32,
                 arch.hwprobe_keys() as u32,
+                arch.rng_data_offset() as u32,
             );
-            let have = (l.revision, l.data_pages, l.vdso_data_offset, l.vdso_data_size, l.hwprobe_keys);
+            let have =
+                (l.revision, l.data_pages, l.vdso_data_offset, l.vdso_data_size, l.hwprobe_keys, l.rng_data_offset);
             if have != want {
                 fail(format!(
-                    "layout note (revision, pages, offset, size, keys) is {have:?}, expected {want:?}"
+                    "layout note (revision, pages, offset, size, keys, rng offset) is {have:?}, expected {want:?}"
                 ));
             }
             if l.hz == 0 {

@@ -153,6 +153,11 @@ pub struct ArchInfo {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// Offset of `vdso_rng_data` ([`crate::rng::VdsoRngData`]) inside the real data page
+    /// (the page at `vvar_page`, or at `timens_page` for a task in a time namespace). Where
+    /// Linux's classic layout puts it: x86_64 byte 640 (6.11), arm64 byte 480 (6.12); riscv64
+    /// had none before the split layout (docs/abi.md says what we chose).
+    pub rng_data_offset: usize,
     /// Value of the "Linux" version note: the release whose layout this follows.
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
@@ -260,6 +265,11 @@ impl Arch {
     pub const fn linux_version_code(self) -> u32 {
         self.info().linux_version_code
     }
+
+    /// Offset of `vdso_rng_data` inside the real data page.
+    pub const fn rng_data_offset(self) -> usize {
+        self.info().rng_data_offset
+    }
 }
 
 /// `a == b` in a `const fn`.
@@ -323,6 +333,10 @@ const _: () = {
         assert!(r.vdso_data_offset.is_multiple_of(8) && r.vdso_data_size.is_multiple_of(8));
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);
+        // The RNG data follows both clock structs, aligned, inside the page.
+        assert!(r.rng_data_offset >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size);
+        assert!(r.rng_data_offset.is_multiple_of(8));
+        assert!(r.rng_data_offset + crate::rng::RNG_DATA_SIZE <= crate::PAGE_SIZE);
         assert!(crate::elf_hash(r.version_node.as_bytes()) != 0);
         assert!(!r.symbol_prefix.is_empty());
         i += 1;

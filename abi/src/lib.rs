@@ -15,6 +15,7 @@
 pub mod aarch64;
 pub mod arch;
 pub mod riscv64;
+pub mod rng;
 pub mod x86_64;
 
 pub use arch::{Arch, ArchInfo, Export, HashStyles};
@@ -30,7 +31,10 @@ pub use x86_64 as native;
 use core::mem::size_of;
 
 /// The revision of the contract this crate describes, carried in the image's own note.
-pub const ABI_REVISION: u32 = 1;
+///
+/// Revision 2 added `getrandom`: [`rng::VdsoRngData`] on the data page at each row's
+/// `rng_data_offset`, and that offset as the layout note's seventh word.
+pub const ABI_REVISION: u32 = 2;
 
 /// Size of a page in the mapping; the contract fixes 4 KiB pages.
 pub const PAGE_SIZE: usize = 4096;
@@ -231,8 +235,8 @@ pub mod note {
     pub const TYPE_LAYOUT: u32 = 1;
     /// Number of `u32` words in the descriptor, in this order: ABI revision, data pages,
     /// offset of `vdso_data` in page 0, size of one `vdso_data`, hwprobe keys, HZ of the COARSE
-    /// resolution.
-    pub const WORDS: usize = 6;
+    /// resolution, offset of `vdso_rng_data` in the data page (revision 2).
+    pub const WORDS: usize = 7;
 
     /// The decoded descriptor.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,6 +253,8 @@ pub mod note {
         pub hwprobe_keys: u32,
         /// Tick rate the image was built for (COARSE `clock_getres` is one tick).
         pub hz: u32,
+        /// Offset of `vdso_rng_data` inside the (real) data page.
+        pub rng_data_offset: u32,
     }
 
     impl Layout {
@@ -267,6 +273,7 @@ pub mod note {
                 vdso_data_size: w(3),
                 hwprobe_keys: w(4),
                 hz: w(5),
+                rng_data_offset: w(6),
             })
         }
     }

@@ -33,6 +33,8 @@ pub struct ArchLayout {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// Offset of `vdso_rng_data` inside the real data page (ABI revision 2).
+    pub rng_data_offset: usize,
 }
 
 impl ArchLayout {
@@ -54,6 +56,7 @@ impl ArchLayout {
             vdso_data_size: r.vdso_data_size,
             hwprobe_keys: r.hwprobe_keys,
             getcpu_mode_offset: r.getcpu_mode_offset,
+            rng_data_offset: r.rng_data_offset,
         }
     }
 
@@ -70,6 +73,13 @@ impl ArchLayout {
     /// Offset of `vdso_data[0]` of the vvar page from the start of the mapping.
     pub const fn vdso_data_in_mapping(&self) -> usize {
         self.vvar_page * PAGE_SIZE + self.vdso_data_offset
+    }
+
+    /// Offset of the real page's `vdso_rng_data` from the start of the mapping (on the vvar page;
+    /// a task in a time namespace finds it at the same offset of the namespace slot, where the
+    /// real page then is).
+    pub const fn rng_data_in_mapping(&self) -> usize {
+        self.vvar_page * PAGE_SIZE + self.rng_data_offset
     }
 
     /// Offset of the real `vdso_data[0]` for a task in a time namespace.
@@ -112,6 +122,7 @@ impl ArchLayout {
             vdso_data_size: self.vdso_data_size as u32,
             hwprobe_keys: self.hwprobe_keys as u32,
             hz,
+            rng_data_offset: self.rng_data_offset as u32,
         }
     }
 
@@ -122,6 +133,7 @@ impl ArchLayout {
             && note.vdso_data_offset as usize == self.vdso_data_offset
             && note.vdso_data_size as usize == self.vdso_data_size
             && note.hwprobe_keys as usize == self.hwprobe_keys
+            && note.rng_data_offset as usize == self.rng_data_offset
     }
 
     /// The `vdso_data[0..2]` pair inside a data page starting at `page` (a page of the data
@@ -286,12 +298,13 @@ mod tests {
         assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
         assert_eq!(r.hwprobe_keys, 7);
         let note = vdso_abi::note::Layout {
-            revision: 1,
+            revision: 2,
             data_pages: 2,
             vdso_data_offset: 0,
             vdso_data_size: 304,
             hwprobe_keys: 7,
             hz: 250,
+            rng_data_offset: 608,
         };
         assert!(r.matches_note(&note) && !x.matches_note(&note));
     }

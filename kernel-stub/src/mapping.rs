@@ -58,6 +58,7 @@ use crate::layout::{vdso_data_ptr, ArchLayout};
 use crate::reader::Reader;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
+use crate::rng::RngWriter;
 use crate::writer::SeqlockWriter;
 
 /// Largest image accepted (the contract's image is one page; tests may map more).
@@ -137,7 +138,7 @@ pub fn layout_note_entry(layout: ArchLayout) -> Vec<u8> {
     out.extend_from_slice(owner);
     out.push(0);
     out.resize(out.len().next_multiple_of(4), 0);
-    for w in [n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys, n.hz] {
+    for w in [n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys, n.hz, n.rng_data_offset] {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
@@ -421,7 +422,11 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        Ok(DataWriter { writer, inner: Arc::clone(&self.inner) })
+        let rng = self.data_page_rw().wrapping_add(self.inner.layout.rng_data_offset).cast();
+        // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
+        // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.
+        let rng = unsafe { RngWriter::new(NonNull::new(rng).expect("non-null mapping")) };
+        Ok(DataWriter { writer, rng, inner: Arc::clone(&self.inner) })
     }
 
     /// A reader of the reader's view (what the image sees), following the namespace page if
@@ -553,7 +558,15 @@ unsafe fn write_ns<A: VdsoArch>(page: *mut u8, offsets: &TimensOffsets) {
 /// writer slot when dropped. Dereferences to [`SeqlockWriter`].
 pub struct DataWriter<A: VdsoArch> {
     writer: SeqlockWriter<A>,
+    rng: RngWriter,
     inner: Arc<Inner>,
+}
+
+impl<A: VdsoArch> DataWriter<A> {
+    /// The writer of the real page's `vdso_rng_data` (`getrandom`'s state: [`RngWriter`]).
+    pub fn rng(&mut self) -> &mut RngWriter {
+        &mut self.rng
+    }
 }
 
 impl<A: VdsoArch> Deref for DataWriter<A> {

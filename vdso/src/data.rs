@@ -10,7 +10,8 @@
 //! Rust's memory model and compiles to plain loads on both arches.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
-use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::native::{VdsoData, DATA_PAGES, RNG_DATA_OFFSET, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::rng::VdsoRngData;
 use vdso_abi::{clock_mode, PAGE_SIZE};
 
 use crate::arch;
@@ -41,6 +42,13 @@ pub fn real_vdso_data() -> *const VdsoData {
     }
 }
 
+/// The kernel's RNG state on the real data page (a time-namespace page does not carry it, as in
+/// Linux: `__arch_get_vdso_rng_data` looks past a namespace page the same way).
+#[inline(always)]
+pub fn rng_data() -> *const VdsoRngData {
+    real_vdso_data().cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET).wrapping_add(RNG_DATA_OFFSET).cast()
+}
+
 /// # Safety
 /// `p` must point into a mapped data page.
 #[inline(always)]
@@ -68,7 +76,6 @@ pub unsafe fn load_i32(p: *const i32) -> i32 {
 /// # Safety
 /// `p` must point into a mapped data page.
 #[inline(always)]
-#[allow(dead_code)] // used by one arch only
 pub unsafe fn load_u8(p: *const u8) -> u8 {
     // SAFETY: as for `load_u64`.
     unsafe { AtomicU8::from_ptr(p.cast_mut()) }.load(Relaxed)

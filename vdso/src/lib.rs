@@ -24,8 +24,10 @@
 )]
 #[cfg_attr(test, path = "arch/mock.rs")]
 mod arch;
+mod chacha;
 mod clock;
 mod data;
+mod getrandom;
 mod hooks;
 #[cfg(not(test))]
 mod note;

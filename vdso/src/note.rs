@@ -7,7 +7,7 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, VDSO_DATA_OFFSET};
+use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, RNG_DATA_OFFSET, VDSO_DATA_OFFSET};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
@@ -35,6 +35,7 @@ global_asm!(
     ".long {size}",
     ".long {keys}",
     ".long {hz}",
+    ".long {rng}",
     ".popsection",
     linux = const LINUX_VERSION_CODE,
     desc = const note::WORDS * 4,
@@ -45,6 +46,7 @@ global_asm!(
     size = const size_of::<VdsoData>(),
     keys = const HWPROBE_KEYS,
     hz = const HZ,
+    rng = const RNG_DATA_OFFSET,
 );
 
 const _: () = assert!(note::OWNER.len() + 1 == 8);

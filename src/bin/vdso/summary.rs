@@ -25,14 +25,15 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         Some(l) => {
             let _ = writeln!(
                 s,
-                "  layout: ABI revision {}, {} data page{} before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}",
+                "  layout: ABI revision {}, {} data page{} before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}, vdso_rng_data at data page + {}",
                 l.revision,
                 l.data_pages,
                 if l.data_pages == 1 { "" } else { "s" },
                 l.vdso_data_offset,
                 l.vdso_data_size,
                 l.hwprobe_keys,
-                l.hz
+                l.hz,
+                l.rng_data_offset
             );
         }
         None => {

@@ -1,6 +1,7 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture.
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::native::{VdsoData, DATA_PAGES, RNG_DATA_OFFSET, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::rng::VdsoRngData;
 use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
 
 use crate::arch;
@@ -20,7 +21,33 @@ impl TestPages {
         arch::take_counter_reads();
         arch::take_syscall();
         arch::set_syscall_result(0);
+        arch::take_getrandom_calls();
+        arch::set_getrandom_fill(0);
+        arch::set_getrandom_fails(false);
+        arch::set_getrandom_hook(None);
         pages
+    }
+
+    fn rng_at(&mut self, page: usize) -> &mut VdsoRngData {
+        let p = self.0 .0.as_mut_ptr().wrapping_add(page * PAGE_SIZE + RNG_DATA_OFFSET);
+        // SAFETY: in bounds and 8-aligned (asserted by the abi crate's table), exclusively
+        // borrowed through `self`.
+        unsafe { &mut *p.cast::<VdsoRngData>() }
+    }
+
+    /// `vdso_rng_data` of page 0.
+    pub fn rng(&mut self) -> &mut VdsoRngData {
+        self.rng_at(0)
+    }
+
+    /// `vdso_rng_data` of the time-namespace slot (the real page for a task in a namespace).
+    pub fn timens_rng(&mut self) -> &mut VdsoRngData {
+        self.rng_at(TIMENS_PAGE)
+    }
+
+    /// Address of page 0's `vdso_rng_data.generation`, for a hook that plays the kernel.
+    pub fn rng_generation_ptr(&mut self) -> *mut u64 {
+        &raw mut self.rng().generation
     }
 
     fn pair_at(&mut self, page: usize) -> &mut [VdsoData; 2] {
