@@ -69,6 +69,12 @@ impl RngWriter {
         unsafe { AtomicU8::from_ptr(&raw mut (*self.data.as_ptr()).is_ready) }.store(1, Ordering::Release);
     }
 
+    /// [`publish_ready`](Self::publish_ready), then the generation on the page.
+    pub fn publish_ready_generation(&mut self) -> u64 {
+        self.publish_ready();
+        self.generation
+    }
+
     /// The RNG reseeded (or the machine was cloned or restored): publish the next generation,
     /// never 0, with release ordering. Returns it.
     pub fn reseed(&mut self) -> u64 {
