@@ -104,6 +104,25 @@ fn cpu_variant(name: &'static str, f: CpuFn) -> Variant {
     }
 }
 
+/// `getrandom` of `len` bytes into a buffer of its own, with a state of its own allocated as
+/// `query`'s answer says (the syscall variant ignores its state).
+fn getrandom_variant(name: &'static str, f: GetrandomFn, query: GetrandomFn, len: usize) -> Variant {
+    let (state, state_len) = getrandom_state(query);
+    let buf: &'static mut [u8] = Vec::leak(vec![0u8; len.max(1)]);
+    let buf = buf.as_mut_ptr() as usize;
+    Variant {
+        name,
+        run: Box::new(move |k, _| {
+            let f = black_box(f);
+            for _ in 0..k {
+                // SAFETY: `buf` holds `len` bytes; the state was allocated as the query says and
+                // is used by this thread only.
+                black_box(unsafe { f(buf as *mut u8, black_box(len), 0, state, state_len) });
+            }
+        }),
+    }
+}
+
 /// No call at all, shaped like `clock_gettime` (what the work between calls costs alone).
 extern "C" fn no_call(_: i32, _: *mut Ts) -> i32 {
     0
@@ -284,6 +303,18 @@ fn main() {
         v.push(cpu_variant("syscall", sys_getcpu));
         let name = if qemu { format!("getcpu (syscall on {arch})") } else { "getcpu (RDPID mode)".into() };
         rows.push(measure(name.leak(), v, reps, calls));
+    }
+    if let Some(g) = ours.getrandom {
+        for len in [16usize, 32, 256, 4096] {
+            let mut v = vec![getrandom_variant("ours", g, g, len)];
+            if let Some(h) = host.and_then(|h| h.getrandom) {
+                v.push(getrandom_variant("kernel", h, h, len));
+            }
+            v.push(getrandom_variant("syscall", sys_getrandom, g, len));
+            // 4096-byte calls are slow: fewer of them per sample.
+            let k = if len > 1024 { (calls / 8).max(20) } else { calls };
+            rows.push(measure(format!("getrandom({len})").leak(), v, reps, k));
+        }
     }
     let stats = ticker.stop();
 
