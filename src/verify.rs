@@ -476,8 +476,14 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
                 arch.hwprobe_keys() as u32,
                 arch.rng_data_offset() as u32,
             );
-            let have =
-                (l.revision, l.data_pages, l.vdso_data_offset, l.vdso_data_size, l.hwprobe_keys, l.rng_data_offset);
+            let have = (
+                l.revision,
+                l.data_pages,
+                l.vdso_data_offset,
+                l.vdso_data_size,
+                l.hwprobe_keys,
+                l.rng_data_offset,
+            );
             if have != want {
                 fail(format!(
                     "layout note (revision, pages, offset, size, keys, rng offset) is {have:?}, expected {want:?}"

@@ -46,7 +46,14 @@ impl States {
         if p == libc::MAP_FAILED {
             // SAFETY: as above.
             p = unsafe {
-                libc::mmap(std::ptr::null_mut(), len, params.mmap_prot as i32, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    params.mmap_prot as i32,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
             };
         }
         assert_ne!(p, libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());

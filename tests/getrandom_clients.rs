@@ -64,7 +64,8 @@ fn count(calls: &[(String, String)], len: &str, flags: &[&str]) -> usize {
 
 #[test]
 fn a_c_program_of_the_linux_interface_gets_linux_answers_on_every_arch() {
-    let want_tail = "threads 4 reads 500 identical_starts 0\nstraddle -14\nunknown_flag -22\nwrong_size 64\nok\n";
+    let want_tail =
+        "threads 4 reads 500 identical_starts 0\nstraddle -14\nunknown_flag -22\nwrong_size 64\nok\n";
     let want_query = "query size=144 prot=3 flags=0x28 reserved0=0\n";
     // The host kernel's own vDSO, for comparison: the same lines, the same syscalls.
     let host = cc_from("getrandom.c", "cc", &["-static", "-pthread"], "getrandom-host").expect("fixture");
@@ -82,7 +83,8 @@ fn a_c_program_of_the_linux_interface_gets_linux_answers_on_every_arch() {
 
     for arch in Arch::ALL {
         let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
-        let prog = cc_from("getrandom.c", cc, &["-static", "-pthread"], &format!("getrandom-{name}")).expect("fixture");
+        let prog = cc_from("getrandom.c", cc, &["-static", "-pthread"], &format!("getrandom-{name}"))
+            .expect("fixture");
         let (out, log) = traced_run(arch, &prog, &work_dir().join(format!("getrandom-{name}.log")));
         assert!(out.starts_with(want_query) && out.ends_with(want_tail), "{name}: {out}");
         let calls = getrandom_calls(&log);
@@ -119,7 +121,8 @@ fn go_program(goarch: &str) -> PathBuf {
 
 #[test]
 fn go_crypto_rand_makes_no_getrandom_syscall_but_its_key_refresh_on_amd64() {
-    let (out, log) = traced_run(Arch::X86_64, &go_program("amd64"), &work_dir().join("gogetrandom-amd64.log"));
+    let (out, log) =
+        traced_run(Arch::X86_64, &go_program("amd64"), &work_dir().join("gogetrandom-amd64.log"));
     assert_eq!(out, "reads 256\nok\n");
     let calls = getrandom_calls(&log);
     // The program's one thread draws one 32-byte key; the launcher's own set-up before it
@@ -130,11 +133,14 @@ fn go_crypto_rand_makes_no_getrandom_syscall_but_its_key_refresh_on_amd64() {
 
 #[test]
 fn go_on_arm64_finds_and_queries_our_getrandom_then_qemu_refuses_map_droppable() {
-    let (out, log) = traced_run(Arch::Aarch64, &go_program("arm64"), &work_dir().join("gogetrandom-arm64.log"));
+    let (out, log) =
+        traced_run(Arch::Aarch64, &go_program("arm64"), &work_dir().join("gogetrandom-arm64.log"));
     assert_eq!(out, "reads 256\nok\n");
     // The state mmap carries the query's flags (MAP_DROPPABLE = 0x8 | MAP_ANONYMOUS): Go found
     // `__kernel_getrandom` and it answered; qemu-aarch64 7.2 does not know the flag.
-    let refused: Vec<&str> =
-        log.lines().filter(|l| l.contains("mmap(") && l.contains("MAP_ANONYMOUS|0x8") && l.contains("errno=22")).collect();
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("mmap(") && l.contains("MAP_ANONYMOUS|0x8") && l.contains("errno=22"))
+        .collect();
     assert!(!refused.is_empty(), "no state mmap with the query's flags in the log");
 }

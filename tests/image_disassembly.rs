@@ -195,8 +195,11 @@ fn objdump(arch: Arch) -> String {
 fn disassemble(arch: Arch, start: u64, stop: u64) -> Vec<Insn> {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("disasm-{}-{}-{n}.so", arch.name(), std::process::id()));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "disasm-{}-{}-{n}.so",
+        arch.name(),
+        std::process::id()
+    ));
     std::fs::write(&path, Image::get(arch).bytes()).expect("write the image");
     let mut cmd = std::process::Command::new(objdump(arch));
     cmd.arg("-d").arg(format!("--start-address={start:#x}")).arg(format!("--stop-address={stop:#x}"));
@@ -227,7 +230,10 @@ fn stores_to_stack(arch: Arch, i: &Insn) -> bool {
     let first_operand = i.operands.split(',').next().unwrap_or("");
     match arch {
         Arch::X86_64 => {
-            m.starts_with("push") || m.starts_with("call") || first_operand.contains("[rsp") || first_operand.contains("[rbp")
+            m.starts_with("push")
+                || m.starts_with("call")
+                || first_operand.contains("[rsp")
+                || first_operand.contains("[rbp")
         }
         // Through the stack or the frame pointer (which points into the stack).
         Arch::Aarch64 => m.starts_with("st") && (i.operands.contains("[sp") || i.operands.contains("[x29")),
@@ -252,8 +258,7 @@ fn adjusts_sp(arch: Arch, i: &Insn) -> bool {
 /// after the prologue (the leading run of frame allocation and stores). Prologue stores hold
 /// the caller's callee-saved registers, before the function has loaded anything.
 fn suspicious_stack_stores(arch: Arch, code: &[Insn]) -> Vec<Insn> {
-    let prologue =
-        code.iter().take_while(|i| adjusts_sp(arch, i) || stores_to_stack(arch, i)).count();
+    let prologue = code.iter().take_while(|i| adjusts_sp(arch, i) || stores_to_stack(arch, i)).count();
     code[prologue..].iter().filter(|i| stores_to_stack(arch, i)).cloned().collect()
 }
 
@@ -287,9 +292,10 @@ fn the_chacha_block_function_never_stores_to_the_stack_but_to_save_callee_saved_
         let start = code[0].addr;
         // It is the function getrandom calls (`call`, `bl`, `jal`, or `auipc` plus `jalr`, which
         // objdump annotates with the target).
-        let called = getrandom_function(arch)
-            .iter()
-            .any(|i| matches!(i.mnemonic.as_str(), "call" | "bl" | "jal" | "jalr") && i.operands.contains(&format!("{start:x}")));
+        let called = getrandom_function(arch).iter().any(|i| {
+            matches!(i.mnemonic.as_str(), "call" | "bl" | "jal" | "jalr")
+                && i.operands.contains(&format!("{start:x}"))
+        });
         assert!(called, "{arch:?}: getrandom does not call the function at {start:#x}");
         // It is ChaCha20: its constant "expa" (0x61707865, in part on aarch64) is in it.
         let text: String = code.iter().map(|i| format!("{} {}\n", i.mnemonic, i.operands)).collect();

@@ -154,7 +154,9 @@ pub fn getrandom_state(f: GetrandomFn) -> (*mut u8, usize) {
     let mut p = unsafe { libc::mmap(std::ptr::null_mut(), 4096, prot, flags, -1, 0) };
     if p == libc::MAP_FAILED {
         // SAFETY: as above.
-        p = unsafe { libc::mmap(std::ptr::null_mut(), 4096, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        p = unsafe {
+            libc::mmap(std::ptr::null_mut(), 4096, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        };
     }
     assert_ne!(p, libc::MAP_FAILED, "mmap a getrandom state");
     (p.cast(), size)

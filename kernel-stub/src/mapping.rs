@@ -56,9 +56,9 @@ use crate::arch::{with_arch_data, VdsoArch};
 use crate::error::{sys, Error};
 use crate::layout::{vdso_data_ptr, ArchLayout};
 use crate::reader::Reader;
+use crate::rng::RngWriter;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
-use crate::rng::RngWriter;
 use crate::writer::SeqlockWriter;
 
 /// Largest image accepted (the contract's image is one page; tests may map more).
@@ -138,7 +138,15 @@ pub fn layout_note_entry(layout: ArchLayout) -> Vec<u8> {
     out.extend_from_slice(owner);
     out.push(0);
     out.resize(out.len().next_multiple_of(4), 0);
-    for w in [n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys, n.hz, n.rng_data_offset] {
+    for w in [
+        n.revision,
+        n.data_pages,
+        n.vdso_data_offset,
+        n.vdso_data_size,
+        n.hwprobe_keys,
+        n.hz,
+        n.rng_data_offset,
+    ] {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out

@@ -21,8 +21,8 @@ use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{compiler_fence, Ordering::SeqCst};
 
 use vdso_abi::rng::{
-    VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, CHACHA_BLOCK_SIZE, EFAULT, GRND_KNOWN,
-    KEY_OFFSET, MAX_RW_COUNT, MMAP_FLAGS, MMAP_PROT, STATE_SIZE,
+    VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, CHACHA_BLOCK_SIZE, EFAULT, GRND_KNOWN, KEY_OFFSET,
+    MAX_RW_COUNT, MMAP_FLAGS, MMAP_PROT, STATE_SIZE,
 };
 use vdso_abi::PAGE_SIZE;
 

@@ -7,7 +7,9 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, RNG_DATA_OFFSET, VDSO_DATA_OFFSET};
+use vdso_abi::native::{
+    VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, RNG_DATA_OFFSET, VDSO_DATA_OFFSET,
+};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
