@@ -299,7 +299,7 @@ fn fill_page(mapped: &vdso_kernel_stub::MappedVdso, mult: u32, shift: u32) {
         }
     });
     // The kernel's RNG is ready (getrandom serves from the image after one key refresh).
-    w.rng().publish_ready();
+    w.rng().expect("getrandom").publish_ready();
 }
 
 fn inner(image: &str, func: &str, n: u64, host_dump: Option<&String>) {
@@ -535,9 +535,7 @@ fn gdb_child() {
                 // 16 bytes from the batch. A refill (two ChaCha20 blocks, some 3,400 riscv64
                 // instructions) is beyond gdb's stepping here (about 100 steps a second): the
                 // block function's counts are x86_64's, by callgrind.
-                for len in [16] {
-                    calls.push((format!("getrandom({len})"), addr, Call::Getrandom(len)));
-                }
+                calls.push(("getrandom(16)".into(), addr, Call::Getrandom(16)));
             }
             "rt_sigreturn" => {} // not a function: the kernel returns signal handlers through it
             other => {

@@ -350,9 +350,27 @@ impl ElfImage {
         self.loads().map(|s| s.vaddr.saturating_add(s.memsz)).max().unwrap_or(0)
     }
 
-    /// Pages the image occupies once mapped.
+    /// The page size the image is linked for: its layout note's, else its `PT_LOAD`'s `p_align`
+    /// (a foreign image), else 4096.
+    pub fn page_size(&self) -> u64 {
+        let note = self.layout_note().map(|l| u64::from(l.page_size));
+        let align = self.loads().map(|s| s.align).next();
+        note.or(align).filter(|p| p.is_power_of_two() && *p >= 4096).unwrap_or(4096)
+    }
+
+    /// Pages (of [`ElfImage::page_size`]) the image occupies once mapped.
     pub fn pages(&self) -> u64 {
-        self.load_size().div_ceil(4096)
+        self.load_size().div_ceil(self.page_size())
+    }
+
+    /// The row of the variant table this image says it is (architecture from `e_machine`, page
+    /// size and profile from its layout note); `None` for an image without our note or of a
+    /// variant the project does not build.
+    pub fn variant(&self) -> Option<&'static crate::spec::Variant> {
+        let arch = crate::spec::Arch::from_e_machine(self.machine)?;
+        let note = self.layout_note()?;
+        let profile = crate::spec::Profile::from_note_value(note.profile)?;
+        crate::spec::Variant::find(arch, profile, note.page_size as usize)
     }
 
     /// Value of a dynamic tag, if present.

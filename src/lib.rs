@@ -1,24 +1,25 @@
 //! `linux-vdso.so.1` for riscv64, x86_64 and aarch64, written in `no_std` Rust.
 //!
-//! This crate is what a kernel (or a test harness) depends on: the two images as page-aligned
-//! bytes, their layout, and the offset of every exported symbol, generated when the images were
+//! This crate is what a kernel (or a test harness) depends on: the images (one per row of the
+//! variant table, [`abi::VARIANTS`]: architecture, profile, page size) as page-aligned bytes, their layout, and the offset of every exported symbol, generated when the images were
 //! linked and verified. It is `no_std`; with the `std` feature it also reads and verifies ELF
 //! images (the `elf` and `verify` modules), and with `cli` it is the `vdso` command.
 //!
 //! # What a kernel does with it
 //!
-//! Map `data_pages()` pages of data, then the image's `pages()`, contiguously at a page-aligned
-//! address of your choosing; fill `vdso_data` at `vdso_data_offset()` in the first data page
+//! Pick the image for your architecture and page size ([`Image::find`]; [`Image::get`] is the
+//! architecture's default row), then map `data_pages()` pages of `page_size()` bytes of data, then
+//! the image's `pages()`, contiguously at a page-aligned address of your choosing; fill `vdso_data` at `vdso_data_offset()` in the first data page
 //! (`vdso-kernel-stub` has the writer and the clock math); put the image's address in the
 //! auxiliary vector as `AT_SYSINFO_EHDR`; on riscv64, return from signal handlers through
 //! `__vdso_rt_sigreturn` (aarch64: `__kernel_rt_sigreturn`) at its generated offset, never a
 //! literal:
 //!
 //! ```
-//! use linux_vdso::{Arch, Image};
+//! use linux_vdso::{Arch, Image, Profile};
 //!
-//! const PAGE: usize = 4096;
-//! let image = Image::get(Arch::Riscv64);
+//! let image = Image::find(Arch::Riscv64, Profile::Classic, 4096).expect("a 4 KiB riscv64 image");
+//! let PAGE = image.page_size();
 //! // The bytes are page-aligned, so they can be mapped where they are.
 //! assert_eq!(image.bytes().as_ptr() as usize % PAGE, 0);
 //!
@@ -80,11 +81,12 @@ pub mod spec;
 #[cfg(feature = "std")]
 pub mod verify;
 
-pub use spec::{Arch, Export, HashStyles};
+pub use spec::{Arch, Export, HashStyles, Profile, Variant};
 pub use vdso_abi as abi;
 
-/// A value aligned to a page, so a kernel can map the embedded image bytes in place.
-#[repr(C, align(4096))]
+/// A value aligned to the largest page size of any row ([`abi::variant::MAX_PAGE_SIZE`]), so a
+/// kernel can map the embedded image bytes in place whatever its page size.
+#[repr(C, align(65536))]
 #[derive(Debug)]
 pub struct PageAligned<T: ?Sized>(pub T);
 
@@ -108,10 +110,15 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/images.rs"));
 }
 
+const _: () = assert!(core::mem::align_of::<PageAligned<u8>>() == abi::variant::MAX_PAGE_SIZE);
+
+/// Every image, one per row of [`abi::VARIANTS`] (the rows' order).
+static ALL: [Image; generated::IMAGES.len()] = generated::IMAGES;
+
 /// One built image and its layout.
 #[derive(Clone, Copy, Debug)]
 pub struct Image {
-    arch: Arch,
+    variant: &'static Variant,
     bytes: &'static PageAligned<[u8]>,
     load_size: usize,
     symbols: &'static [Symbol],
@@ -120,10 +127,30 @@ pub struct Image {
 }
 
 impl Image {
-    /// The image of `arch`.
+    /// The default image of `arch` ([`Variant::default_for`]: classic profile, 4 KiB pages).
     pub const fn get(arch: Arch) -> Image {
-        // build.rs writes one arm per row of the architecture table.
-        generated::image(arch)
+        Image::of(Variant::default_for(arch))
+    }
+
+    /// The image of a row of [`abi::VARIANTS`].
+    ///
+    /// # Panics
+    /// If `variant` is not a row of the table (every `&'static Variant` the crate hands out is).
+    pub const fn of(variant: &Variant) -> Image {
+        match variant.position() {
+            Some(i) => generated::IMAGES[i],
+            None => panic!("not a row of vdso_abi::VARIANTS"),
+        }
+    }
+
+    /// The image for `arch`, `profile` and `page_size`, if the project builds one.
+    pub fn find(arch: Arch, profile: Profile, page_size: usize) -> Option<Image> {
+        Variant::find(arch, profile, page_size).map(Image::of)
+    }
+
+    /// Every image, in the order of [`abi::VARIANTS`].
+    pub fn all() -> &'static [Image] {
+        &ALL
     }
 
     /// The image for the architecture being compiled for, if it is one of ours.
@@ -136,7 +163,23 @@ impl Image {
 
     /// Its architecture.
     pub const fn arch(&self) -> Arch {
-        self.arch
+        self.variant.arch
+    }
+
+    /// Its row of the variant table.
+    pub const fn variant(&self) -> &'static Variant {
+        self.variant
+    }
+
+    /// The page size it is linked for: each data page before it is this long, and the mapping
+    /// must use pages of this size.
+    pub const fn page_size(&self) -> usize {
+        self.variant.page_size
+    }
+
+    /// The data layout it reads.
+    pub const fn profile(&self) -> Profile {
+        self.variant.profile
     }
 
     /// The file bytes (`linux-vdso.so.1`), starting on a page boundary.
@@ -151,22 +194,22 @@ impl Image {
 
     /// Pages of text to map after the data pages.
     pub const fn pages(&self) -> usize {
-        self.load_size.div_ceil(abi::PAGE_SIZE)
+        self.load_size.div_ceil(self.variant.page_size)
     }
 
     /// Pages of data to map before the image.
     pub const fn data_pages(&self) -> usize {
-        self.arch.data_pages()
+        self.variant.data_pages()
     }
 
     /// Offset of `vdso_data[0]` inside page 0.
     pub const fn vdso_data_offset(&self) -> usize {
-        self.arch.vdso_data_offset()
+        self.variant.vdso_data_offset()
     }
 
     /// Page index of the time-namespace slot.
     pub const fn timens_page(&self) -> usize {
-        self.arch.timens_page()
+        self.variant.timens_page()
     }
 
     /// Tick rate the image was built for (COARSE clocks' resolution is one tick).

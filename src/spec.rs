@@ -6,6 +6,7 @@
 //! command all read that one table, so a symbol is added in exactly one place.
 
 pub use vdso_abi::arch::{Arch, Export, HashStyles};
+pub use vdso_abi::variant::{Profile, Variant, VARIANTS};
 
 /// The soname every image carries (and the base entry of its version definitions).
 pub const SONAME: &str = "linux-vdso.so.1";

@@ -39,7 +39,7 @@ use object::elf;
 use vdso_kernel_stub::symbols::{gnu_hash, DynImage, HashStyle, Symbol};
 
 use crate::elf::{DynSymbol, ElfImage, PT_LOAD};
-use crate::spec::{elf_hash, Arch, Export, HashStyles, MAX_LOAD_SIZE, SONAME};
+use crate::spec::{elf_hash, Arch, Export, HashStyles, Profile, Variant, MAX_LOAD_SIZE, SONAME};
 
 /// One broken promise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,12 +110,13 @@ const ALLOWED_SEGMENTS: &[(u32, &str)] = &[
     (elf::PT_GNU_EH_FRAME, "PT_GNU_EH_FRAME"),
 ];
 
-/// The page size of the ABI, which `PT_LOAD`'s `p_align` must state.
-const PAGE_ALIGN: u64 = vdso_abi::PAGE_SIZE as u64;
-
-/// Checks `image` (the bytes of `parsed`) against everything docs/abi.md promises for `arch`.
-/// Returns every violation found, empty when the image is good.
-pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
+/// Checks `image` (the bytes of `parsed`) against everything docs/abi.md promises for its row of
+/// the variant table (architecture, profile, page size). Returns every violation found, empty
+/// when the image is good.
+pub fn verify(parsed: &ElfImage, variant: &Variant, stage: Stage) -> Vec<Violation> {
+    let arch = variant.arch;
+    // `PT_LOAD`'s `p_align` must state the row's page size.
+    let page_align = variant.page_size as u64;
     let mut v = Vec::new();
     let mut fail = |msg: String| v.push(Violation(msg));
 
@@ -196,8 +197,11 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         if s.kind != PT_LOAD && s.filesz != s.memsz {
             fail(format!("{name} has filesz {:#x} but memsz {:#x}", s.filesz, s.memsz));
         }
-        if s.kind == PT_LOAD && s.align != PAGE_ALIGN {
-            fail(format!("PT_LOAD p_align is {:#x}, expected the page size {PAGE_ALIGN:#x}", s.align));
+        if s.kind == PT_LOAD && s.align != page_align {
+            fail(format!(
+                "PT_LOAD p_align is {:#x}, expected the page size {page_align:#x} of {variant}",
+                s.align
+            ));
         }
     }
     for kind in [elf::PT_DYNAMIC, elf::PT_GNU_EH_FRAME] {
@@ -453,9 +457,9 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
 
     // --- Notes -------------------------------------------------------------------------------
     match parsed.linux_version() {
-        Some(code) if code == arch.linux_version_code() => {}
+        Some(code) if code == variant.linux_version_code() => {}
         Some(code) => {
-            fail(format!("\"Linux\" note says {code:#08x}, expected {:#08x}", arch.linux_version_code()))
+            fail(format!("\"Linux\" note says {code:#08x}, expected {:#08x}", variant.linux_version_code()))
         }
         None => fail("no \"Linux\" version note (glibc up to 2.35 reads it)".into()),
     }
@@ -470,11 +474,11 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
         Some(l) => {
             let want = (
                 vdso_abi::ABI_REVISION,
-                arch.data_pages() as u32,
-                arch.vdso_data_offset() as u32,
-                arch.vdso_data_size() as u32,
-                arch.hwprobe_keys() as u32,
-                arch.rng_data_offset() as u32,
+                variant.data_pages() as u32,
+                variant.vdso_data_offset() as u32,
+                variant.vdso_data_size() as u32,
+                variant.hwprobe_keys() as u32,
+                variant.arch.rng_data_offset().map_or(0, |o| o as u32),
             );
             let have = (
                 l.revision,
@@ -487,6 +491,20 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
             if have != want {
                 fail(format!(
                     "layout note (revision, pages, offset, size, keys, rng offset) is {have:?}, expected {want:?}"
+                ));
+            }
+            if l.page_size as usize != variant.page_size {
+                fail(format!(
+                    "layout note gives page size {}, expected {} for {variant}",
+                    l.page_size, variant.page_size
+                ));
+            }
+            if Profile::from_note_value(l.profile) != Some(variant.profile) {
+                fail(format!(
+                    "layout note gives profile {}, expected {} ({}) for {variant}",
+                    l.profile,
+                    variant.profile.note_value(),
+                    variant.profile
                 ));
             }
             if l.hz == 0 {
@@ -524,15 +542,16 @@ pub fn verify(parsed: &ElfImage, arch: Arch, stage: Stage) -> Vec<Violation> {
     loader_view(parsed, arch, &mut fail);
 
     // --- Data pages ----------------------------------------------------------------------------
-    let want_vvar = -((arch.data_pages() * vdso_abi::PAGE_SIZE) as i64);
+    let want_vvar = -(variant.data_size() as i64);
     let vvar = parsed.static_symbols.iter().find(|s| s.name == "vvar_start");
     match stage {
         Stage::Unstripped => match vvar {
             Some(s) if s.value == want_vvar => {}
             Some(s) => fail(format!(
-                "vvar_start is at {}, expected {want_vvar} ({} pages before the image)",
+                "vvar_start is at {}, expected {want_vvar} ({} pages of {} bytes before the image)",
                 s.value,
-                arch.data_pages()
+                variant.data_pages(),
+                variant.page_size
             )),
             None => fail("no vvar_start in the symbol table of the unstripped link".into()),
         },

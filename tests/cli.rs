@@ -75,7 +75,7 @@ fn inspect_summarises_an_image_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("riscv64 ELF shared object, soname linux-vdso.so.1"), "{out}");
-    assert!(out.contains("2 data pages before the image"), "{out}");
+    assert!(out.contains("classic profile, 2 data pages of 4096 bytes before the image"), "{out}");
     assert!(out.contains("__vdso_rt_sigreturn@@LINUX_4.15"), "{out}");
     assert!(out.contains("\"Linux\" note: 6.8.0"), "{out}");
 }
@@ -98,12 +98,20 @@ fn inspect_host_reads_this_process_vdso_or_says_there_is_none() {
 #[test]
 fn verify_accepts_good_images_and_names_violations_of_broken_ones() {
     let dir = common::scratch_dir("cli-verify");
-    for arch in Arch::ALL {
-        let path = dir.join(format!("{}.so", arch.name()));
-        fs::write(&path, Image::get(arch).bytes()).unwrap();
+    for image in Image::all() {
+        let v = image.variant();
+        let path = dir.join(format!("{}.so", v.name()));
+        fs::write(&path, image.bytes()).unwrap();
+        // The row is found back from the image's own note (arch, profile, page size).
         let o = vdso(&["verify", path.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stdout(&o).contains(&format!("a valid {} vDSO image", arch.name())));
+        let want =
+            format!("a valid {} vDSO image ({} profile, {}-byte pages;", v.name(), v.profile, v.page_size);
+        assert!(stdout(&o).contains(&want), "{}", stdout(&o));
+        // Judged against a page size no row has, the command refuses the request.
+        let o = vdso(&["verify", "--page-size", "8192", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("8192-byte pages; this project builds"), "{}", stderr(&o));
     }
     let path = dir.join("x86_64.so");
     let o = vdso(&["verify", "--arch", "riscv64", path.to_str().unwrap()]);

@@ -117,7 +117,11 @@ fn the_verifier_and_the_cli_cite_sections_docs_abi_md_has() {
     let owner = b.windows(8).position(|w| w == b"rs-vdso\0").expect("layout note");
     b[owner] = b'R';
     let parsed = linux_vdso::elf::ElfImage::parse(&b).unwrap();
-    let v = linux_vdso::verify::verify(&parsed, Arch::X86_64, linux_vdso::verify::Stage::Stripped);
+    let v = linux_vdso::verify::verify(
+        &parsed,
+        linux_vdso::Variant::default_for(Arch::X86_64),
+        linux_vdso::verify::Stage::Stripped,
+    );
     let msg = v.iter().find(|m| m.0.contains("layout note")).expect("a layout-note violation");
     assert!(msg.0.contains("docs/abi.md section 6"), "{msg}");
     assert!(abi.contains("## 6. The image describes itself"), "docs/abi.md section 6 is the notes");

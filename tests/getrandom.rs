@@ -145,7 +145,7 @@ fn before_the_rng_is_ready_the_syscall_serves_and_the_state_is_untouched() {
 #[test]
 fn the_keystream_continues_the_states_batch_and_key() {
     let vdso = Vdso::map();
-    let gen = vdso.writer().rng().publish_ready_generation();
+    let gen = vdso.writer().rng().expect("getrandom").publish_ready_generation();
     let f = resolve(&vdso);
     let states = States::new(&query(f), 1);
     let st = states.get(0);
@@ -161,13 +161,13 @@ fn the_keystream_continues_the_states_batch_and_key() {
 fn a_reseed_draws_a_new_key_before_the_next_bytes() {
     let vdso = Vdso::map();
     let mut writer = vdso.writer();
-    writer.rng().publish_ready();
+    writer.rng().expect("getrandom").publish_ready();
     let f = resolve(&vdso);
     let states = States::new(&query(f), 1);
     let st = states.get(0);
     read(f, st, 40);
     let before = snapshot(st);
-    let gen = writer.rng().reseed();
+    let gen = writer.rng().expect("getrandom").reseed();
     let out = read(f, st, 40);
     let after = snapshot(st);
     assert_eq!(after.generation, gen);
@@ -178,7 +178,7 @@ fn a_reseed_draws_a_new_key_before_the_next_bytes() {
 #[test]
 fn in_a_time_namespace_the_real_pages_rng_state_serves() {
     let vdso = Vdso::map_timens(TimensOffsets::default());
-    let gen = vdso.writer().rng().publish_ready_generation();
+    let gen = vdso.writer().rng().expect("getrandom").publish_ready_generation();
     let f = resolve(&vdso);
     let states = States::new(&query(f), 1);
     read(f, states.get(0), 16);
@@ -188,7 +188,7 @@ fn in_a_time_namespace_the_real_pages_rng_state_serves() {
 #[test]
 fn threads_with_their_own_states_get_different_bytes() {
     let vdso = Vdso::map();
-    vdso.writer().rng().publish_ready();
+    vdso.writer().rng().expect("getrandom").publish_ready();
     let f = resolve(&vdso);
     const THREADS: usize = 4;
     let states = Arc::new(States::new(&query(f), THREADS));
@@ -212,7 +212,7 @@ fn threads_with_their_own_states_get_different_bytes() {
 #[test]
 fn a_mebibyte_passes_a_statistical_sanity_check() {
     let vdso = Vdso::map();
-    vdso.writer().rng().publish_ready();
+    vdso.writer().rng().expect("getrandom").publish_ready();
     let f = resolve(&vdso);
     let states = States::new(&query(f), 1);
     let mut data = Vec::with_capacity(1 << 20);

@@ -84,6 +84,13 @@ fn spec(arch: Arch) -> Spec {
                 .chain((8..16).map(|n| (Register(64 + n), FPSIMD_VREGS + 16 * n as i64)))
                 .collect(),
         },
+        Arch::Loongarch64 => Spec {
+            arch,
+            sp: Register(3),
+            pc_column: Register(0),
+            nop: 0x0340_0000,
+            saved: (0..32).map(|n| (Register(n), if n == 0 { 0 } else { 8 + 8 * n as i64 })).collect(),
+        },
         Arch::X86_64 => panic!("x86_64 has no trampoline"),
     }
 }
@@ -91,7 +98,7 @@ fn spec(arch: Arch) -> Spec {
 /// Every architecture whose image has a trampoline (the table's `sigreturn`).
 fn specs() -> Vec<Spec> {
     let specs: Vec<Spec> = Arch::ALL.into_iter().filter(|a| a.info().sigreturn.is_some()).map(spec).collect();
-    assert!(specs.len() >= 2, "riscv64 and aarch64 have trampolines");
+    assert!(specs.len() >= 3, "riscv64, aarch64 and loongarch64 have trampolines");
     specs
 }
 
@@ -325,6 +332,12 @@ fn synthetic_frame(arch: Arch, sp: u64, pc: u64, x: &[u64; 32]) -> Stack {
             stack.write_u64(sc + 8 + 256, pc);
             for n in 8..16u64 {
                 stack.write_u64(sc + FPSIMD_VREGS as u64 + 16 * n, fp_value(n));
+            }
+        }
+        Arch::Loongarch64 => {
+            stack.write_u64(sc, pc);
+            for (n, &v) in x.iter().enumerate().skip(1) {
+                stack.write_u64(sc + 8 + 8 * n as u64, v);
             }
         }
         Arch::X86_64 => unreachable!(),

@@ -5,14 +5,15 @@ mod common;
 
 use goblin::elf::Elf;
 use linux_vdso::elf::ElfImage;
+use linux_vdso::elf::StaticSymbol;
 use linux_vdso::verify::{verify, Stage};
 use linux_vdso::HashStyles;
-use linux_vdso::{Arch, Image};
+use linux_vdso::{Arch, Image, Profile, Variant};
 use proptest::prelude::*;
 
 fn violations(bytes: &[u8], arch: Arch, stage: Stage) -> Vec<String> {
     let parsed = ElfImage::parse(bytes).expect("still parses");
-    verify(&parsed, arch, stage).into_iter().map(|v| v.0).collect()
+    verify(&parsed, Variant::default_for(arch), stage).into_iter().map(|v| v.0).collect()
 }
 
 fn assert_rejected(bytes: &[u8], arch: Arch, needle: &str) {
@@ -356,6 +357,77 @@ fn sizes_and_addresses_near_two_to_the_64_are_rejected_not_wrapped() {
     });
 }
 
+/// Every image is judged against its own row of the variant table: the same bytes judged as a
+/// 16 KiB image fail on `p_align` and on the layout note's page size, and each shipped image is
+/// its row's (found back from its own note).
+#[test]
+fn an_image_of_another_page_size_than_its_row_is_rejected() {
+    for image in Image::all() {
+        let parsed = ElfImage::parse(image.bytes()).unwrap();
+        assert_eq!(parsed.variant(), Some(image.variant()), "{}", image.variant());
+        assert_eq!(parsed.page_size() as usize, image.page_size());
+        let other = Variant { page_size: image.page_size() * 4, ..*image.variant() };
+        let v: Vec<String> = verify(&parsed, &other, Stage::Stripped).into_iter().map(|v| v.0).collect();
+        let align = format!(
+            "PT_LOAD p_align is {:#x}, expected the page size {:#x}",
+            image.page_size(),
+            other.page_size
+        );
+        let note = format!("layout note gives page size {}, expected {}", image.page_size(), other.page_size);
+        assert!(v.iter().any(|m| m.contains(&align)) && v.iter().any(|m| m.contains(&note)), "{v:#?}");
+        assert_eq!(v.len(), 2, "nothing else differs: {v:#?}");
+    }
+    // And an image whose p_align was changed fails against its own row.
+    each_image(|arch, mut b| {
+        let load = phdr_of_type(&b, 1);
+        let own = Variant::default_for(arch).page_size as u64;
+        put_u64(&mut b, load + 48, own * 4);
+        assert_rejected(
+            &b,
+            arch,
+            &format!("PT_LOAD p_align is {:#x}, expected the page size {own:#x}", own * 4),
+        );
+    });
+}
+
+/// The layout note's profile word must name the row's profile.
+#[test]
+fn a_layout_note_naming_another_profile_is_rejected() {
+    each_image(|arch, mut b| {
+        let at = find(&b, b"rs-vdso\0") + 8 + 4 * 7; // descriptor word 7: profile
+        assert_eq!(u32_at(&b, at), Profile::Classic.note_value());
+        put_u32(&mut b, at, 0);
+        assert_rejected(&b, arch, "layout note gives profile 0, expected 1 (classic)");
+    });
+}
+
+/// `vvar_start` (checked on the unstripped link) must be `data_pages` pages *of the row's page
+/// size* before the image: the linker's `VDSO_PAGE_SIZE` must follow the row.
+#[test]
+fn a_data_page_symbol_for_another_page_size_is_rejected() {
+    for image in Image::all() {
+        let mut parsed = ElfImage::parse(image.bytes()).unwrap();
+        let v = image.variant();
+        let at = |page: usize| StaticSymbol {
+            name: "vvar_start".into(),
+            value: -((v.data_pages() * page) as i64),
+        };
+        parsed.static_symbols = vec![at(v.page_size)];
+        let ok: Vec<String> = verify(&parsed, v, Stage::Unstripped).into_iter().map(|v| v.0).collect();
+        assert!(!ok.iter().any(|m| m.contains("vvar_start")), "{ok:#?}");
+        parsed.static_symbols = vec![at(v.page_size * 4)];
+        let bad: Vec<String> = verify(&parsed, v, Stage::Unstripped).into_iter().map(|v| v.0).collect();
+        let want = format!(
+            "vvar_start is at {}, expected {} ({} pages of {} bytes before the image)",
+            -((v.data_pages() * v.page_size * 4) as i64),
+            -(v.data_size() as i64),
+            v.data_pages(),
+            v.page_size
+        );
+        assert!(bad.iter().any(|m| m == &want), "{want}: {bad:#?}");
+    }
+}
+
 #[test]
 fn the_unstripped_check_demands_the_data_page_symbol() {
     each_image(|arch, b| {
@@ -403,7 +475,7 @@ proptest! {
         }
         b.truncate(cut.max(1).min(b.len()));
         if let Ok(parsed) = ElfImage::parse(&b) {
-            let _ = verify(&parsed, arch, Stage::Stripped);
+            let _ = verify(&parsed, linux_vdso::Variant::default_for(arch), Stage::Stripped);
         }
     }
 
@@ -420,7 +492,7 @@ proptest! {
             b[at..at + 8].copy_from_slice(&v.to_le_bytes());
         }
         if let Ok(parsed) = ElfImage::parse(&b) {
-            let _ = verify(&parsed, arch, Stage::Stripped);
+            let _ = verify(&parsed, linux_vdso::Variant::default_for(arch), Stage::Stripped);
             let _ = (parsed.load_size(), parsed.pages());
         }
     }

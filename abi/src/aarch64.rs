@@ -70,12 +70,14 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
-    rng_data_offset: RNG_DATA_OFFSET,
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     sigreturn: Some(Sigreturn {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],
     }),
+    pcpu_page: None,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-aarch64",
         ld_prefix: "/usr/aarch64-linux-gnu",

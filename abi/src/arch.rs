@@ -21,9 +21,11 @@
 //! - `kernel-stub/src/counter/<arch>.rs`, `kernel-stub/src/arch/<arch>.rs` (the `arch_data`
 //!   accessors), one arm of `with_arch_data!` and the arch in the `cfg` of `NativeArchData`;
 //!   `launcher/src/arch/<arch>.rs` (program entry);
+//! - its rows in `abi/src/variant.rs`'s `VARIANTS` (profile and page size of each image; exactly
+//!   one the arch's default);
 //! - the target in `rust-toolchain.toml`, the runner in `.cargo/config.toml`, the cross packages
 //!   in `scripts/setup.sh`, and the qemu step in `scripts/test.sh`; `VDSO_IMAGES=update` then
-//!   builds, verifies and commits `images/<arch>/linux-vdso.so.1`.
+//!   builds, verifies and commits `images/<dir>/linux-vdso.so.1` for each of its variant rows.
 //!
 //! Each `cfg_attr` ladder ends in a `compile_error!` for a target without its file.
 
@@ -36,6 +38,8 @@ pub enum Arch {
     Riscv64,
     /// aarch64, Linux 6.8 layout, `LINUX_2.6.39`.
     Aarch64,
+    /// loongarch64, Linux 6.8 layout, `LINUX_5.10`.
+    Loongarch64,
 }
 
 /// One exported dynamic symbol.
@@ -156,19 +160,27 @@ pub struct ArchInfo {
     /// Offset of `vdso_rng_data` ([`crate::rng::VdsoRngData`]) inside the real data page
     /// (the page at `vvar_page`, or at `timens_page` for a task in a time namespace). Where
     /// Linux's classic layout puts it: x86_64 byte 640 (6.11), arm64 byte 480 (6.12); riscv64
-    /// had none before the split layout (docs/abi.md says what we chose).
-    pub rng_data_offset: usize,
+    /// had none before the split layout (docs/abi.md says what we chose). `None`: the image
+    /// exports no `getrandom` (loongarch64 until its ChaCha20 is written).
+    pub rng_data_offset: Option<usize>,
     /// Value of the "Linux" version note: the release whose layout this follows.
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
     pub sigreturn: Option<Sigreturn>,
+    /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
+    /// reads; `None` elsewhere.
+    pub pcpu_page: Option<usize>,
+    /// rustup ships no prebuilt standard library for the Rust targets: `core` (the image,
+    /// bare-metal crates) and `std` (test binaries) are built from `rust-src` with `-Z
+    /// build-std` under `RUSTC_BOOTSTRAP=1` (scripts/cargo-build-std.sh, NOTES.md).
+    pub build_std: bool,
     /// How its programs run on a host of another architecture.
     pub emulation: Emulation,
 }
 
 impl Arch {
     /// Every architecture, in the order they are built and printed.
-    pub const ALL: [Arch; 3] = [Arch::Aarch64, Arch::Riscv64, Arch::X86_64];
+    pub const ALL: [Arch; 4] = [Arch::Aarch64, Arch::Loongarch64, Arch::Riscv64, Arch::X86_64];
 
     /// The architecture's row of the table.
     pub const fn info(self) -> &'static ArchInfo {
@@ -176,6 +188,7 @@ impl Arch {
             Arch::X86_64 => &crate::x86_64::INFO,
             Arch::Riscv64 => &crate::riscv64::INFO,
             Arch::Aarch64 => &crate::aarch64::INFO,
+            Arch::Loongarch64 => &crate::loongarch64::INFO,
         }
     }
 
@@ -266,14 +279,14 @@ impl Arch {
         self.info().linux_version_code
     }
 
-    /// Offset of `vdso_rng_data` inside the real data page.
-    pub const fn rng_data_offset(self) -> usize {
+    /// Offset of `vdso_rng_data` inside the real data page (`None`: no `getrandom`).
+    pub const fn rng_data_offset(self) -> Option<usize> {
         self.info().rng_data_offset
     }
 }
 
 /// `a == b` in a `const fn`.
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -299,6 +312,8 @@ const TARGET_ARCH: &str = {
         "riscv64"
     } else if cfg!(target_arch = "aarch64") {
         "aarch64"
+    } else if cfg!(target_arch = "loongarch64") {
+        "loongarch64"
     } else {
         ""
     }
@@ -329,14 +344,16 @@ const _: () = {
     while i < Arch::ALL.len() {
         let r = Arch::ALL[i].info();
         assert!(r.arch as u8 == Arch::ALL[i] as u8);
-        assert!(r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size <= crate::PAGE_SIZE);
+        assert!(r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size <= crate::variant::MIN_PAGE_SIZE);
         assert!(r.vdso_data_offset.is_multiple_of(8) && r.vdso_data_size.is_multiple_of(8));
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);
         // The RNG data follows both clock structs, aligned, inside the page.
-        assert!(r.rng_data_offset >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size);
-        assert!(r.rng_data_offset.is_multiple_of(8));
-        assert!(r.rng_data_offset + crate::rng::RNG_DATA_SIZE <= crate::PAGE_SIZE);
+        if let Some(rng) = r.rng_data_offset {
+            assert!(rng >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size);
+            assert!(rng.is_multiple_of(8));
+            assert!(rng + crate::rng::RNG_DATA_SIZE <= crate::variant::MIN_PAGE_SIZE);
+        }
         assert!(crate::elf_hash(r.version_node.as_bytes()) != 0);
         assert!(!r.symbol_prefix.is_empty());
         i += 1;

@@ -14,15 +14,20 @@
 
 pub mod aarch64;
 pub mod arch;
+pub mod loongarch64;
 pub mod riscv64;
 pub mod rng;
+pub mod variant;
 pub mod x86_64;
 
 pub use arch::{Arch, ArchInfo, Export, HashStyles};
+pub use variant::{Profile, Variant, VARIANTS};
 
 // The layout types of the target being built, for code that runs on it (the image, a kernel).
 #[cfg(target_arch = "aarch64")]
 pub use aarch64 as native;
+#[cfg(target_arch = "loongarch64")]
+pub use loongarch64 as native;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64 as native;
 #[cfg(target_arch = "x86_64")]
@@ -33,11 +38,8 @@ use core::mem::size_of;
 /// The revision of the contract this crate describes, carried in the image's own note.
 ///
 /// Revision 2 added `getrandom`: [`rng::VdsoRngData`] on the data page at each row's
-/// `rng_data_offset`, and that offset as the layout note's seventh word.
+/// `rng_data_offset`, and that offset as the layout note's ninth word.
 pub const ABI_REVISION: u32 = 2;
-
-/// Size of a page in the mapping; the contract fixes 4 KiB pages.
-pub const PAGE_SIZE: usize = 4096;
 
 /// Clock ids (`clockid_t`) as Linux numbers them.
 pub mod clock {
@@ -235,8 +237,13 @@ pub mod note {
     pub const TYPE_LAYOUT: u32 = 1;
     /// Number of `u32` words in the descriptor, in this order: ABI revision, data pages,
     /// offset of `vdso_data` in page 0, size of one `vdso_data`, hwprobe keys, HZ of the COARSE
-    /// resolution, offset of `vdso_rng_data` in the data page (revision 2).
-    pub const WORDS: usize = 7;
+    /// resolution, page size, profile ([`crate::Profile::note_value`]), offset of
+    /// `vdso_rng_data` in the real data page (0: the image has no `getrandom`; revision 2).
+    pub const WORDS: usize = 9;
+    /// Words of the descriptor before `getrandom` (ABI revision 1 with the variant table).
+    pub const WORDS_BEFORE_RNG: usize = 8;
+    /// Words of the descriptor before page size and profile were added (read as 4 KiB, classic).
+    pub const WORDS_BEFORE_VARIANTS: usize = 6;
 
     /// The decoded descriptor.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,13 +260,33 @@ pub mod note {
         pub hwprobe_keys: u32,
         /// Tick rate the image was built for (COARSE `clock_getres` is one tick).
         pub hz: u32,
-        /// Offset of `vdso_rng_data` inside the (real) data page.
+        /// Page size the image is linked for (each data page is this long).
+        pub page_size: u32,
+        /// The data layout ([`crate::Profile::note_value`]).
+        pub profile: u32,
+        /// Offset of `vdso_rng_data` inside the real data page; 0 when the image exports no
+        /// `getrandom`.
         pub rng_data_offset: u32,
     }
 
     impl Layout {
-        /// Decodes a descriptor of [`WORDS`] little-endian words.
+        /// Decodes a descriptor of [`WORDS`] little-endian words, of the first eight (images
+        /// before `getrandom`: no RNG data) or of the first six of them as images before the
+        /// variant table carried (4 KiB pages and the classic profile were the only ones then,
+        /// so that is what such a note means).
         pub fn from_le_bytes(desc: &[u8]) -> Option<Layout> {
+            if desc.len() == WORDS_BEFORE_RNG * 4 {
+                let mut full = [0u8; WORDS * 4];
+                full[..desc.len()].copy_from_slice(desc);
+                return Layout::from_le_bytes(&full);
+            }
+            if desc.len() == WORDS_BEFORE_VARIANTS * 4 {
+                let mut full = [0u8; WORDS * 4];
+                full[..desc.len()].copy_from_slice(desc);
+                full[24..28].copy_from_slice(&4096u32.to_le_bytes());
+                full[28..32].copy_from_slice(&crate::Profile::Classic.note_value().to_le_bytes());
+                return Layout::from_le_bytes(&full);
+            }
             if desc.len() != WORDS * 4 {
                 return None;
             }
@@ -273,8 +300,25 @@ pub mod note {
                 vdso_data_size: w(3),
                 hwprobe_keys: w(4),
                 hz: w(5),
-                rng_data_offset: w(6),
+                page_size: w(6),
+                profile: w(7),
+                rng_data_offset: w(8),
             })
+        }
+
+        /// The descriptor's words, in note order.
+        pub const fn words(&self) -> [u32; WORDS] {
+            [
+                self.revision,
+                self.data_pages,
+                self.vdso_data_offset,
+                self.vdso_data_size,
+                self.hwprobe_keys,
+                self.hz,
+                self.page_size,
+                self.profile,
+                self.rng_data_offset,
+            ]
         }
     }
 }

@@ -112,9 +112,11 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
-    rng_data_offset: RNG_DATA_OFFSET,
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
+    pcpu_page: None,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-riscv64",
         ld_prefix: "/usr/riscv64-linux-gnu",
@@ -132,5 +134,5 @@ const _: () = {
     assert!(offset_of!(ArchData, homogeneous_cpus) == 56);
     assert!(size_of::<VdsoData>() == 304);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x0ae7_7f75);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
 };

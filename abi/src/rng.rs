@@ -90,8 +90,11 @@ pub const GRND_RANDOM: u32 = 0x2;
 pub const GRND_INSECURE: u32 = 0x4;
 /// Flags the image serves itself; any other bit takes the syscall.
 pub const GRND_KNOWN: u32 = GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE;
-/// `MAX_RW_COUNT` (`INT_MAX & PAGE_MASK`): the most one call returns.
-pub const MAX_RW_COUNT: usize = (i32::MAX as usize) & !(crate::PAGE_SIZE - 1);
+/// `MAX_RW_COUNT` (`INT_MAX & PAGE_MASK`) for pages of `page_size` bytes: the most one call
+/// returns.
+pub const fn max_rw_count(page_size: usize) -> usize {
+    (i32::MAX as usize) & !(page_size - 1)
+}
 /// `EFAULT`: a state that straddles a page.
 pub const EFAULT: isize = 14;
 
@@ -105,5 +108,6 @@ const _: () = {
     assert!(offset_of!(VgetrandomState, in_use) == 137);
     assert!(size_of::<VgetrandomOpaqueParams>() == 64);
     assert!(KEY_OFFSET + CHACHA_KEY_SIZE == 2 * CHACHA_BLOCK_SIZE);
-    assert!(MAX_RW_COUNT == 0x7fff_f000);
+    assert!(max_rw_count(4096) == 0x7fff_f000);
+    assert!(max_rw_count(16384) == 0x7fff_c000);
 };

@@ -80,10 +80,12 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
-    rng_data_offset: RNG_DATA_OFFSET,
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
     sigreturn: None,
+    pcpu_page: None,
+    build_std: false,
     emulation: Emulation {
         qemu: "qemu-x86_64",
         ld_prefix: "/usr/x86_64-linux-gnu",
@@ -98,6 +100,6 @@ crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(size_of::<VdsoData>() == 240);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) == 0x03ae_75f6);
-    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::PAGE_SIZE);
+    assert!(VDSO_DATA_OFFSET + crate::CS_BASES * size_of::<VdsoData>() <= crate::variant::MIN_PAGE_SIZE);
     assert!(GETCPU_MODE_OFFSET < VDSO_DATA_OFFSET);
 };

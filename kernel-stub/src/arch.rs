@@ -26,6 +26,10 @@ macro_rules! with_arch_data {
                 type $A = vdso_abi::aarch64::ArchData;
                 $body
             }
+            $crate::Arch::Loongarch64 => {
+                type $A = vdso_abi::loongarch64::ArchData;
+                $body
+            }
         }
     };
 }
@@ -66,6 +70,8 @@ pub trait VdsoArch: Copy + Default + core::fmt::Debug + Send + Sync + 'static {
 // compiled for every target (the host tools write either architecture's pages).
 #[path = "arch/aarch64.rs"]
 mod aarch64;
+#[path = "arch/loongarch64.rs"]
+pub mod loongarch64;
 #[path = "arch/riscv64.rs"]
 mod riscv64;
 #[path = "arch/x86_64.rs"]

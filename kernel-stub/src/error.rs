@@ -19,6 +19,14 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// The layout's page size is not the page size of this address space: every data page and
+    /// the image would sit at the wrong offsets (map the image built for the host's page size).
+    PageSize {
+        /// The layout's (the image's) page size.
+        layout: usize,
+        /// The host's page size.
+        host: usize,
+    },
     /// A system call failed.
     Sys {
         /// What was being done.
@@ -56,6 +64,18 @@ pub enum Error {
     Clock(crate::ConfigError),
     /// The ticker thread could not be started.
     Spawn(std::io::Error),
+    /// The layout has no per-CPU page (only loongarch64's has one).
+    NoPcpuPage {
+        /// The mapping's architecture.
+        arch: crate::Arch,
+    },
+    /// A CPU number past the per-CPU page's slots.
+    CpuOutOfRange {
+        /// The CPU asked for.
+        cpu: u32,
+        /// The number of slots.
+        slots: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -66,6 +86,11 @@ impl fmt::Display for Error {
             Error::ImageTooLarge { len, max } => {
                 write!(f, "the vDSO image is {len} bytes, more than the {max} bytes allowed")
             }
+            Error::PageSize { layout, host } => write!(
+                f,
+                "the image is laid out for {layout}-byte pages but this address space has {host}-byte \
+                 pages: map the image built for {host}-byte pages"
+            ),
             Error::Sys { op, errno } => write!(f, "{op} failed: {errno}"),
             Error::ArchMismatch { mapping, requested } => {
                 write!(f, "the mapping has the {mapping:?} layout, not the {requested:?} one")
@@ -80,6 +105,10 @@ impl fmt::Display for Error {
             Error::Config(why) => write!(f, "invalid configuration: {why}"),
             Error::Clock(e) => write!(f, "invalid clock configuration: {e}"),
             Error::Spawn(e) => write!(f, "cannot start the ticker thread: {e}"),
+            Error::NoPcpuPage { arch } => write!(f, "the {arch:?} layout has no per-CPU page"),
+            Error::CpuOutOfRange { cpu, slots } => {
+                write!(f, "CPU {cpu} is past the {slots} slots of the per-CPU page")
+            }
         }
     }
 }

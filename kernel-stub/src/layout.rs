@@ -1,24 +1,32 @@
-//! Where the data pages, the `vdso_data` structs and the image sit in the mapping, per
-//! architecture (docs/abi.md §1).
+//! Where the data pages, the `vdso_data` structs and the image sit in the mapping, per variant
+//! of the image (architecture, profile, page size: docs/abi.md §1).
 //!
-//! Everything is built from `vdso-abi`'s constants, so the layout a kernel maps is the one the
-//! image was compiled against. The pointer helpers only compute addresses; dereferencing them is
+//! Everything is built from `vdso-abi`'s tables (the architecture row and the variant row), so
+//! the layout a kernel maps is the one the image was compiled against, page size included. The pointer helpers only compute addresses; dereferencing them is
 //! the writer's and the reader's business.
 
 use core::fmt;
 
-use vdso_abi::{VdsoData, CS_BASES, PAGE_SIZE};
+use vdso_abi::variant::MIN_PAGE_SIZE;
+use vdso_abi::{VdsoData, CS_BASES};
 
 use crate::arch::VdsoArch;
 
 /// An architecture this contract covers: `vdso-abi`'s table, whose row gives every fact used here.
 pub use vdso_abi::Arch;
+/// The variant table's row of an image (architecture, profile, page size) and its profile.
+pub use vdso_abi::{Profile, Variant};
 
-/// One architecture's mapping: `data_pages` pages, then the image.
+/// One image variant's mapping: `data_pages` pages of `page_size` bytes, then the image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ArchLayout {
     /// Which architecture.
     pub arch: Arch,
+    /// The data layout (profile) of the image.
+    pub profile: Profile,
+    /// The page size the image is linked for; the mapping is made of pages of this size, so it
+    /// must be the page size of the address space it goes into.
+    pub page_size: usize,
     /// Pages mapped before the image.
     pub data_pages: usize,
     /// Page holding `vdso_data` (the namespace page for a task in a time namespace).
@@ -33,8 +41,11 @@ pub struct ArchLayout {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
-    /// Offset of `vdso_rng_data` inside the real data page (ABI revision 2).
-    pub rng_data_offset: usize,
+    /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
+    pub pcpu_page: Option<usize>,
+    /// Offset of `vdso_rng_data` inside the real data page (ABI revision 2; the classic
+    /// profile's, from the arch row); `None` where the image has no `getrandom`.
+    pub rng_data_offset: Option<usize>,
 }
 
 impl ArchLayout {
@@ -44,25 +55,38 @@ impl ArchLayout {
     /// The riscv64 mapping: data, time-namespace slot, image.
     pub const RISCV64: ArchLayout = ArchLayout::of(Arch::Riscv64);
 
-    /// The layout of an architecture, from its row of `vdso-abi`'s table.
+    /// The layout of an architecture's default image ([`Variant::default_for`]).
     pub const fn of(arch: Arch) -> ArchLayout {
-        let r = arch.info();
+        ArchLayout::of_variant(Variant::default_for(arch))
+    }
+
+    /// The layout of the image of a row of `vdso-abi`'s variant table.
+    pub const fn of_variant(v: &Variant) -> ArchLayout {
         ArchLayout {
-            arch,
-            data_pages: r.data_pages,
-            vvar_page: r.vvar_page,
-            timens_page: r.timens_page,
-            vdso_data_offset: r.vdso_data_offset,
-            vdso_data_size: r.vdso_data_size,
-            hwprobe_keys: r.hwprobe_keys,
-            getcpu_mode_offset: r.getcpu_mode_offset,
-            rng_data_offset: r.rng_data_offset,
+            arch: v.arch,
+            profile: v.profile,
+            page_size: v.page_size,
+            data_pages: v.data_pages(),
+            vvar_page: v.vvar_page(),
+            timens_page: v.timens_page(),
+            vdso_data_offset: v.vdso_data_offset(),
+            vdso_data_size: v.vdso_data_size(),
+            hwprobe_keys: v.hwprobe_keys(),
+            getcpu_mode_offset: v.arch.info().getcpu_mode_offset,
+            pcpu_page: v.arch.info().pcpu_page,
+            rng_data_offset: v.arch.info().rng_data_offset,
         }
+    }
+
+    /// The same layout for pages of `page_size` bytes (for a variant table row the caller has
+    /// in mind, or a test of the page-size checks): offsets inside a page stay as they are.
+    pub const fn with_page_size(self, page_size: usize) -> ArchLayout {
+        ArchLayout { page_size, ..self }
     }
 
     /// Bytes of data pages before the image.
     pub const fn data_size(&self) -> usize {
-        self.data_pages * PAGE_SIZE
+        self.data_pages * self.page_size
     }
 
     /// Offset of the image (what `AT_SYSINFO_EHDR` points at) from the start of the mapping.
@@ -72,19 +96,22 @@ impl ArchLayout {
 
     /// Offset of `vdso_data[0]` of the vvar page from the start of the mapping.
     pub const fn vdso_data_in_mapping(&self) -> usize {
-        self.vvar_page * PAGE_SIZE + self.vdso_data_offset
+        self.vvar_page * self.page_size + self.vdso_data_offset
     }
 
     /// Offset of the real page's `vdso_rng_data` from the start of the mapping (on the vvar page;
     /// a task in a time namespace finds it at the same offset of the namespace slot, where the
     /// real page then is).
-    pub const fn rng_data_in_mapping(&self) -> usize {
-        self.vvar_page * PAGE_SIZE + self.rng_data_offset
+    pub const fn rng_data_in_mapping(&self) -> Option<usize> {
+        match self.rng_data_offset {
+            Some(offset) => Some(self.vvar_page * self.page_size + offset),
+            None => None,
+        }
     }
 
     /// Offset of the real `vdso_data[0]` for a task in a time namespace.
     pub const fn timens_data_in_mapping(&self) -> usize {
-        self.timens_page * PAGE_SIZE + self.vdso_data_offset
+        self.timens_page * self.page_size + self.vdso_data_offset
     }
 
     /// The ELF `e_machine` of this architecture's images (from the table: `EM_X86_64` 62, ...).
@@ -122,7 +149,12 @@ impl ArchLayout {
             vdso_data_size: self.vdso_data_size as u32,
             hwprobe_keys: self.hwprobe_keys as u32,
             hz,
-            rng_data_offset: self.rng_data_offset as u32,
+            page_size: self.page_size as u32,
+            profile: self.profile.note_value(),
+            rng_data_offset: match self.rng_data_offset {
+                Some(offset) => offset as u32,
+                None => 0,
+            },
         }
     }
 
@@ -133,16 +165,24 @@ impl ArchLayout {
             && note.vdso_data_offset as usize == self.vdso_data_offset
             && note.vdso_data_size as usize == self.vdso_data_size
             && note.hwprobe_keys as usize == self.hwprobe_keys
-            && note.rng_data_offset as usize == self.rng_data_offset
+            && note.page_size as usize == self.page_size
+            && note.profile == self.profile.note_value()
+            && note.rng_data_offset == self.rng_data_offset.map_or(0, |o| o as u32)
     }
 
     /// The `vdso_data[0..2]` pair inside a data page starting at `page` (a page of the data
     /// area, e.g. the vvar page or a time-namespace page, or the writer's view of one).
     ///
-    /// Returns `None` if `A` is not this layout's architecture. Computing the pointer is safe;
+    /// Returns `None` if `A` is not this layout's architecture (or profile). Computing the pointer is safe;
     /// using it needs the page to be mapped.
     pub fn vdso_data<A: VdsoArch>(&self, page: *mut u8) -> Option<*mut [VdsoData<A>; CS_BASES]> {
-        (A::LAYOUT == *self).then(|| vdso_data_ptr::<A>(page))
+        A::LAYOUT.same_data_as(self).then(|| vdso_data_ptr::<A>(page))
+    }
+
+    /// Whether `other` lays the data out as this layout does inside each page (architecture and
+    /// profile; page sizes may differ).
+    pub fn same_data_as(&self, other: &ArchLayout) -> bool {
+        *self == other.with_page_size(self.page_size)
     }
 }
 
@@ -180,9 +220,15 @@ impl fmt::Display for ImageError {
             }
             ImageError::LayoutMismatch(n) => write!(
                 f,
-                "its layout note says revision {}, {} data pages, vdso_data at {} of {} bytes, {} \
-                 hwprobe keys: not this layout",
-                n.revision, n.data_pages, n.vdso_data_offset, n.vdso_data_size, n.hwprobe_keys
+                "its layout note says revision {}, {} data pages of {} bytes, vdso_data at {} of {} \
+                 bytes, {} hwprobe keys, profile {}: not this layout",
+                n.revision,
+                n.data_pages,
+                n.page_size,
+                n.vdso_data_offset,
+                n.vdso_data_size,
+                n.hwprobe_keys,
+                n.profile
             ),
         }
     }
@@ -272,11 +318,12 @@ pub fn vdso_data_ptr<A: VdsoArch>(page: *mut u8) -> *mut [VdsoData<A>; CS_BASES]
 }
 
 const _: () = {
-    // Every arch's structs fit in their page and keep the 8-byte alignment the atomics need.
+    // Every variant's structs fit in their page and keep the 8-byte alignment the atomics need.
     let mut i = 0;
-    while i < Arch::ALL.len() {
-        let l = ArchLayout::of(Arch::ALL[i]);
-        assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= PAGE_SIZE);
+    while i < vdso_abi::VARIANTS.len() {
+        let l = ArchLayout::of_variant(&vdso_abi::VARIANTS[i]);
+        assert!(l.vdso_data_offset + CS_BASES * l.vdso_data_size <= l.page_size);
+        assert!(l.page_size >= MIN_PAGE_SIZE);
         assert!(l.vdso_data_offset.is_multiple_of(8) && l.vdso_data_size.is_multiple_of(8));
         assert!(l.vvar_page < l.data_pages && l.timens_page < l.data_pages);
         assert!(l.vvar_page != l.timens_page);
@@ -292,8 +339,10 @@ mod tests {
     fn layouts_match_abi_table() {
         let x = ArchLayout::X86_64;
         assert_eq!((x.data_pages, x.timens_page, x.vdso_data_offset, x.vdso_data_size), (4, 3, 128, 240));
-        assert_eq!(x.image_offset(), 4 * PAGE_SIZE);
-        assert_eq!(x.timens_data_in_mapping(), 3 * PAGE_SIZE + 128);
+        assert_eq!(x.image_offset(), 4 * 4096);
+        assert_eq!(x.timens_data_in_mapping(), 3 * 4096 + 128);
+        let x16 = x.with_page_size(16384);
+        assert_eq!((x16.image_offset(), x16.timens_data_in_mapping()), (4 * 16384, 3 * 16384 + 128));
         let r = ArchLayout::RISCV64;
         assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
         assert_eq!(r.hwprobe_keys, 7);
@@ -304,9 +353,14 @@ mod tests {
             vdso_data_size: 304,
             hwprobe_keys: 7,
             hz: 250,
+            page_size: 4096,
+            profile: Profile::Classic.note_value(),
             rng_data_offset: 608,
         };
         assert!(r.matches_note(&note) && !x.matches_note(&note));
+        // The page size is part of the layout: a 16 KiB image is not this 4 KiB one.
+        assert!(!r.matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
+        assert!(r.with_page_size(16384).matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
     }
 
     #[test]

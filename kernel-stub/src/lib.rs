@@ -66,6 +66,7 @@
 
 pub mod access;
 pub mod arch;
+pub mod check;
 pub mod config;
 pub mod counter;
 pub mod layout;
@@ -91,7 +92,7 @@ pub mod ticker;
 
 pub use arch::VdsoArch;
 pub use config::ConfigError;
-pub use layout::{Arch, ArchLayout, ImageError};
+pub use layout::{Arch, ArchLayout, ImageError, Profile, Variant};
 pub use reader::Reader;
 pub use rng::RngWriter;
 pub use time::Timespec;
@@ -111,10 +112,20 @@ pub use ticker::{Ticker, TickerConfig, TickerStats};
 
 /// The architecture data type of the build target (`vdso_abi::native::ArchData`), where the
 /// target is one of the table's architectures.
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 pub type NativeArchData = vdso_abi::native::ArchData;
 
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 impl ArchLayout {
     /// The layout of the architecture this crate is compiled for.
     pub const fn native() -> ArchLayout {

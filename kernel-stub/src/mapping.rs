@@ -50,7 +50,6 @@ use std::sync::Arc;
 use rustix::fs::{fcntl_add_seals, ftruncate, memfd_create, MemfdFlags, SealFlags};
 use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use rustix::rand::{getrandom, GetRandomFlags};
-use vdso_abi::PAGE_SIZE;
 
 use crate::arch::{with_arch_data, VdsoArch};
 use crate::error::{sys, Error};
@@ -138,15 +137,7 @@ pub fn layout_note_entry(layout: ArchLayout) -> Vec<u8> {
     out.extend_from_slice(owner);
     out.push(0);
     out.resize(out.len().next_multiple_of(4), 0);
-    for w in [
-        n.revision,
-        n.data_pages,
-        n.vdso_data_offset,
-        n.vdso_data_size,
-        n.hwprobe_keys,
-        n.hz,
-        n.rng_data_offset,
-    ] {
+    for w in n.words() {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
@@ -179,8 +170,8 @@ pub fn note_only_image(layout: ArchLayout) -> Vec<u8> {
     img
 }
 
-fn page_round(n: usize) -> usize {
-    n.div_ceil(PAGE_SIZE) * PAGE_SIZE
+fn page_round(n: usize, page_size: usize) -> usize {
+    n.div_ceil(page_size) * page_size
 }
 
 fn random_u64() -> Result<u64, Error> {
@@ -207,18 +198,28 @@ impl MappedVdso {
         if image.len() > MAX_IMAGE_SIZE {
             return Err(Error::ImageTooLarge { len: image.len(), max: MAX_IMAGE_SIZE });
         }
+        // The image's data pages and its text are laid out in pages of the layout's size: in an
+        // address space of another page size every offset past page 0 would be wrong.
+        let host = rustix::param::page_size();
+        if layout.page_size != host {
+            return Err(Error::PageSize { layout: layout.page_size, host });
+        }
+        let page_size = layout.page_size;
         layout.check_image(image).map_err(Error::Image)?;
-        let image_size = page_round(image.len());
+        let image_size = page_round(image.len(), page_size);
         let len = layout.data_size() + image_size;
-        // The memfd: the real data page, the namespace page (if any), then a page nobody ever
-        // writes, which backs the reserved data pages.
-        let rw_pages = if options.timens.is_some() { 2 } else { 1 };
-        let rw_len = rw_pages * PAGE_SIZE;
+        // The memfd: the real data page, the namespace page (if any), loongarch64's per-CPU
+        // page (if the layout has one), then a page nobody ever writes, which backs the
+        // reserved data pages.
+        let ns_page_index = 1;
+        let pcpu_page_index = 1 + usize::from(options.timens.is_some());
+        let rw_pages = pcpu_page_index + usize::from(layout.pcpu_page.is_some());
+        let rw_len = rw_pages * page_size;
         let zero_page = rw_pages;
 
         let memfd = memfd_create("vdso-data", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
             .map_err(sys("memfd_create"))?;
-        ftruncate(&memfd, ((rw_pages + 1) * PAGE_SIZE) as u64).map_err(sys("ftruncate of the data memfd"))?;
+        ftruncate(&memfd, ((rw_pages + 1) * page_size) as u64).map_err(sys("ftruncate of the data memfd"))?;
         // SAFETY: a fresh shared mapping of our own memfd at an address the kernel picks.
         let rw = unsafe {
             mmap(null_mut(), rw_len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &memfd, 0)
@@ -239,7 +240,7 @@ impl MappedVdso {
             return Err(Error::Sys { op: "sealing the data memfd against writable mappings", errno });
         }
 
-        let slack = RANDOM_SLACK_PAGES * PAGE_SIZE;
+        let slack = RANDOM_SLACK_PAGES * page_size;
         // SAFETY: reserves fresh address space at an address the kernel picks; nothing is
         // replaced.
         let reserve = unsafe {
@@ -261,7 +262,7 @@ impl MappedVdso {
             }
         };
         let offset = match random_u64() {
-            Ok(r) => (r % (RANDOM_SLACK_PAGES as u64 + 1)) as usize * PAGE_SIZE,
+            Ok(r) => (r % (RANDOM_SLACK_PAGES as u64 + 1)) as usize * page_size,
             Err(e) => {
                 // SAFETY: both are our fresh mappings, unused.
                 unsafe {
@@ -296,17 +297,18 @@ impl MappedVdso {
         // From here on, dropping `inner` unmaps everything on error.
 
         if let Some(offsets) = &options.timens {
-            let ns_page = rw.as_ptr().wrapping_add(PAGE_SIZE);
+            let ns_page = rw.as_ptr().wrapping_add(ns_page_index * page_size);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
             unsafe { with_arch_data!(layout.arch, |A| write_ns::<A>(ns_page, offsets)) }
         }
 
         for page in 0..layout.data_pages {
-            let at = base.as_ptr().wrapping_add(page * PAGE_SIZE).cast::<c_void>();
+            let at = base.as_ptr().wrapping_add(page * page_size).cast::<c_void>();
             let memfd_page = match options.timens {
+                _ if Some(page) == layout.pcpu_page => pcpu_page_index,
                 None if page == layout.vvar_page => 0,
-                Some(_) if page == layout.vvar_page => 1,
+                Some(_) if page == layout.vvar_page => ns_page_index,
                 Some(_) if page == layout.timens_page => 0,
                 _ => zero_page,
             };
@@ -315,11 +317,11 @@ impl MappedVdso {
             let r = unsafe {
                 mmap(
                     at,
-                    PAGE_SIZE,
+                    page_size,
                     ProtFlags::READ,
                     MapFlags::SHARED | MapFlags::FIXED,
                     &inner._memfd,
-                    (memfd_page * PAGE_SIZE) as u64,
+                    (memfd_page * page_size) as u64,
                 )
             };
             r.map_err(sys("mmap of a data page"))?;
@@ -407,11 +409,31 @@ impl MappedVdso {
 
     /// The writer's view of the namespace page, if mapped for a time namespace.
     pub fn timens_page_rw(&self) -> Option<*mut u8> {
-        self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(PAGE_SIZE))
+        self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(self.inner.layout.page_size))
+    }
+
+    /// The writer's view of loongarch64's per-CPU page (`None` for a layout without one).
+    pub fn pcpu_page_rw(&self) -> Option<*mut u8> {
+        let index = 1 + usize::from(self.inner.timens);
+        self.inner
+            .layout
+            .pcpu_page
+            .map(|_| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
+    }
+
+    /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU page, as Linux
+    /// fills `vdso_pcpu_data[cpu].node` at boot). Fails on a layout without a per-CPU page or
+    /// a CPU number past the page's slots.
+    pub fn set_cpu_node(&self, cpu: u32, node: u32) -> Result<(), Error> {
+        let page = self.pcpu_page_rw().ok_or(Error::NoPcpuPage { arch: self.inner.layout.arch })?;
+        // SAFETY: the writer's view of the per-CPU page: mapped read-write for as long as
+        // `self` lives, one page of a layout that has one (loongarch64's).
+        let stored = unsafe { crate::arch::loongarch64::store_cpu_node(page, cpu, node) };
+        stored.then_some(()).ok_or(Error::CpuOutOfRange { cpu, slots: vdso_abi::loongarch64::NR_CPUS })
     }
 
     fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {
-        if A::LAYOUT == self.inner.layout {
+        if A::LAYOUT.same_data_as(&self.inner.layout) {
             Ok(())
         } else {
             Err(Error::ArchMismatch { mapping: self.inner.layout.arch, requested: A::LAYOUT.arch })
@@ -430,10 +452,12 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        let rng = self.data_page_rw().wrapping_add(self.inner.layout.rng_data_offset).cast();
-        // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
-        // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.
-        let rng = unsafe { RngWriter::new(NonNull::new(rng).expect("non-null mapping")) };
+        let rng = self.inner.layout.rng_data_offset.map(|offset| {
+            let rng = self.data_page_rw().wrapping_add(offset).cast();
+            // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
+            // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.
+            unsafe { RngWriter::new(NonNull::new(rng).expect("non-null mapping")) }
+        });
         Ok(DataWriter { writer, rng, inner: Arc::clone(&self.inner) })
     }
 
@@ -566,14 +590,15 @@ unsafe fn write_ns<A: VdsoArch>(page: *mut u8, offsets: &TimensOffsets) {
 /// writer slot when dropped. Dereferences to [`SeqlockWriter`].
 pub struct DataWriter<A: VdsoArch> {
     writer: SeqlockWriter<A>,
-    rng: RngWriter,
+    rng: Option<RngWriter>,
     inner: Arc<Inner>,
 }
 
 impl<A: VdsoArch> DataWriter<A> {
-    /// The writer of the real page's `vdso_rng_data` (`getrandom`'s state: [`RngWriter`]).
-    pub fn rng(&mut self) -> &mut RngWriter {
-        &mut self.rng
+    /// The writer of the real page's `vdso_rng_data` (`getrandom`'s state: [`RngWriter`]);
+    /// `None` for a layout without `getrandom` (loongarch64's today).
+    pub fn rng(&mut self) -> Option<&mut RngWriter> {
+        self.rng.as_mut()
     }
 }
 

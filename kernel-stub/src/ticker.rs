@@ -640,7 +640,9 @@ fn run<A: VdsoArch>(
     tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
     publish(&mut writer, &tk, hwprobe.take());
-    writer.rng().publish_ready();
+    if let Some(rng) = writer.rng() {
+        rng.publish_ready();
+    }
     let mut last_reseed = Instant::now();
     let mut last_host = s.mono;
     {
@@ -674,7 +676,9 @@ fn run<A: VdsoArch>(
 
         let pending = std::mem::take(&mut shared.lock().pending);
         if config.rng_reseed_interval.is_some_and(|i| last_reseed.elapsed() >= i) {
-            writer.rng().reseed();
+            if let Some(rng) = writer.rng() {
+                rng.reseed();
+            }
             last_reseed = Instant::now();
         }
         let s = host_sample(4);

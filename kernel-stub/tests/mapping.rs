@@ -4,7 +4,7 @@
 mod common;
 
 use common::{synthetic_image_for, ElfOptions};
-use vdso_abi::{clock, clock_mode, PAGE_SIZE};
+use vdso_abi::{clock, clock_mode};
 use vdso_kernel_stub::mapping::{note_only_image, MAX_IMAGE_SIZE};
 use vdso_kernel_stub::{ArchLayout, Error, MapOptions, MappedVdso, TimensOffsets, Timespec};
 
@@ -54,16 +54,22 @@ fn layouts() -> [ArchLayout; 2] {
     [ArchLayout::X86_64, ArchLayout::RISCV64]
 }
 
+/// The page size of the mappings these tests make: the native default image's, which every
+/// mapping here must have (see `a_page_size_other_than_the_hosts_is_refused`).
+fn page_size() -> usize {
+    ArchLayout::native().page_size
+}
+
 #[test]
 fn data_pages_are_read_only_and_the_image_read_execute() {
     let _serial = serial();
     for layout in layouts() {
         let img = synthetic_image_for(ElfOptions::default(), layout);
         let m = MappedVdso::map(&img, layout).unwrap();
-        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * PAGE_SIZE);
-        assert_eq!(m.len(), (layout.data_pages + 1) * PAGE_SIZE);
+        assert_eq!(m.image_base() as usize - m.base() as usize, layout.data_pages * layout.page_size);
+        assert_eq!(m.len(), (layout.data_pages + 1) * layout.page_size);
         for page in 0..layout.data_pages {
-            let p = perms(m.base() as usize + page * PAGE_SIZE).unwrap();
+            let p = perms(m.base() as usize + page * layout.page_size).unwrap();
             assert!(p.starts_with("r--"), "{layout:?} data page {page}: {p}");
         }
         let p = perms(m.sysinfo_ehdr()).unwrap();
@@ -116,7 +122,7 @@ fn the_address_is_randomised() {
     let bases: std::collections::BTreeSet<usize> =
         (0..8).map(|_| MappedVdso::map(&img, ArchLayout::native()).unwrap().base() as usize).collect();
     assert!(bases.len() >= 6, "{bases:x?}");
-    assert!(bases.iter().all(|b| b % PAGE_SIZE == 0));
+    assert!(bases.iter().all(|b| b % page_size() == 0));
 }
 
 #[test]
@@ -127,7 +133,7 @@ fn drop_unmaps_everything() {
     let (base, len, rw) = (m.base() as usize, m.len(), m.data_page_rw() as usize);
     assert!(perms(base).is_some() && perms(base + len - 1).is_some() && perms(rw).is_some());
     drop(m);
-    for a in (base..base + len).step_by(PAGE_SIZE) {
+    for a in (base..base + len).step_by(page_size()) {
         assert_eq!(still_ours(a), None, "page {a:#x} still mapped");
     }
     assert_eq!(still_ours(rw), None, "the writer's view is still mapped");
@@ -166,6 +172,29 @@ fn bad_requests_are_errors_not_panics() {
     assert_eq!(m.timens_page_rw(), None);
 }
 
+/// An image laid out for another page size than this address space's would put every data page
+/// and the image at the wrong offsets: refused before anything is mapped, naming both sizes.
+#[test]
+fn a_page_size_other_than_the_hosts_is_refused() {
+    let _serial = serial();
+    let host = rustix::param::page_size();
+    assert_eq!(ArchLayout::native().page_size, host, "the default image matches this host");
+    for layout in layouts() {
+        let other = if host == 16384 { 4096 } else { 16384 };
+        let layout = layout.with_page_size(other);
+        // The image says the same page size, so only the host check can refuse it.
+        let img = note_only_image(layout);
+        assert_eq!(layout.check_image(&img).map(|n| n.page_size as usize), Ok(other));
+        let Err(e) = MappedVdso::map(&img, layout) else { panic!("{layout:?}: mapped") };
+        assert!(matches!(e, Error::PageSize { layout: l, host: h } if l == other && h == host), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("{other}-byte pages")) && msg.contains(&format!("{host}-byte")),
+            "{msg}"
+        );
+    }
+}
+
 #[test]
 fn getcpu_mode_byte_is_x86_64_only() {
     let _serial = serial();
@@ -186,7 +215,7 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
         let m =
             MappedVdso::map_with(&note_only_image(layout), MapOptions::new(layout).timens(offsets)).unwrap();
         assert!(m.has_timens());
-        let p = perms(m.base() as usize + layout.timens_page * PAGE_SIZE).unwrap();
+        let p = perms(m.base() as usize + layout.timens_page * layout.page_size).unwrap();
         assert!(p.starts_with("r--"), "{p}");
         // Page 0: seq 1, TIMENS. The namespace slot: the real data (seq 0 until written).
         let word = |off: usize| {
@@ -195,7 +224,7 @@ fn time_namespace_arrangement_puts_the_namespace_page_first() {
         };
         let d0 = layout.vdso_data_offset;
         assert_eq!((word(d0), word(d0 + 4) as i32), (1, clock_mode::TIMENS));
-        let real = layout.timens_page * PAGE_SIZE + d0;
+        let real = layout.timens_page * layout.page_size + d0;
         assert_eq!((word(real), word(real + 4)), (0, 0));
     }
 
@@ -253,7 +282,7 @@ fn make_writable(addr: usize) -> Result<(), rustix::io::Errno> {
     unsafe {
         rustix::mm::mprotect(
             addr as *mut _,
-            PAGE_SIZE,
+            page_size(),
             rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE,
         )
     }
@@ -270,7 +299,7 @@ fn no_data_page_can_be_made_writable_by_the_reader() {
         for options in [MapOptions::new(layout), MapOptions::new(layout).timens(offsets)] {
             let m = MappedVdso::map_with(&img, options).unwrap();
             for page in 0..layout.data_pages {
-                let at = m.base() as usize + page * PAGE_SIZE;
+                let at = m.base() as usize + page * layout.page_size;
                 assert_eq!(
                     make_writable(at),
                     Err(rustix::io::Errno::ACCESS),
@@ -283,12 +312,12 @@ fn no_data_page_can_be_made_writable_by_the_reader() {
             m.writer::<X86>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             m.writer::<Rv>().map(|mut w| w.update(|vd| vd[0].mult = 99)).ok();
             let real = if options.timens.is_some() { layout.timens_page } else { layout.vvar_page };
-            let mult_at = real * PAGE_SIZE + layout.vdso_data_offset + 24;
+            let mult_at = real * layout.page_size + layout.vdso_data_offset + 24;
             // SAFETY: inside the readable data pages.
             assert_eq!(unsafe { std::ptr::read_volatile(m.base().add(mult_at).cast::<u32>()) }, 99);
             let (base, len) = m.into_reader_only().unwrap();
             for page in 0..layout.data_pages {
-                let at = base + page * PAGE_SIZE;
+                let at = base + page * layout.page_size;
                 assert_eq!(make_writable(at), Err(rustix::io::Errno::ACCESS), "handed over, page {page}");
             }
             // SAFETY: the region was handed over to this test, which releases it.
@@ -304,7 +333,7 @@ fn the_data_page_cannot_be_written_by_other_routes() {
     let _serial = serial();
     let layout = ArchLayout::native();
     let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
-    let page0 = m.base() as usize + layout.vvar_page * PAGE_SIZE;
+    let page0 = m.base() as usize + layout.vvar_page * layout.page_size;
     if cfg!(target_arch = "x86_64") {
         // Under qemu-user a guest address is not the host's, and qemu emulates /proc/self/mem
         // differently, so this part runs natively only.
@@ -328,7 +357,7 @@ fn the_data_page_cannot_be_written_by_other_routes() {
     let r = unsafe {
         rustix::mm::mmap(
             std::ptr::null_mut(),
-            PAGE_SIZE,
+            page_size(),
             rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
             rustix::mm::MapFlags::SHARED,
             &f,

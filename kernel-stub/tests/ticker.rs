@@ -196,7 +196,7 @@ mod tick_alignment {
 /// `(generation, is_ready)` of the mapping's `vdso_rng_data`, as the image reads it.
 fn rng_state(m: &MappedVdso) -> (u64, u8) {
     use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-    let p = m.data_base().wrapping_add(ArchLayout::native().rng_data_in_mapping());
+    let p = m.data_base().wrapping_add(ArchLayout::native().rng_data_in_mapping().expect("getrandom"));
     // SAFETY: `vdso_rng_data` of the mapped data page (8-aligned, alive with `m`), which the
     // ticker writes atomically.
     unsafe {

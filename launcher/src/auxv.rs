@@ -66,12 +66,14 @@ fn own(kind: u64) -> u64 {
 }
 
 /// The entries for a program loaded as `program` (and `interp` if it has a loader), with the
-/// vDSO image at `sysinfo_ehdr`. The caller's stack builder adds the pointer-valued ones.
+/// vDSO image at `sysinfo_ehdr` and `page_size` the page size of its variant (the host's). The
+/// caller's stack builder adds the pointer-valued ones.
 pub fn entries(
     program: &ElfFile,
     loaded: &Loaded,
     interp: Option<&Loaded>,
     sysinfo_ehdr: u64,
+    page_size: u64,
 ) -> Vec<(u64, u64)> {
     // SAFETY: these calls only read the process's credentials.
     let (uid, euid, gid, egid) =
@@ -79,7 +81,7 @@ pub fn entries(
     let mut v = vec![
         (AT_SYSINFO_EHDR, sysinfo_ehdr),
         (AT_HWCAP, own(AT_HWCAP)),
-        (AT_PAGESZ, vdso_abi::PAGE_SIZE as u64),
+        (AT_PAGESZ, page_size),
         (
             AT_CLKTCK,
             match own(AT_CLKTCK) {

@@ -37,6 +37,7 @@ pub mod options;
 pub mod program;
 pub mod shown;
 pub mod stack;
+pub mod variant;
 pub mod writer;
 
 /// Entering the program, per architecture.
@@ -44,8 +45,14 @@ pub mod arch {
     #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
     #[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
     #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
+    #[cfg_attr(target_arch = "loongarch64", path = "loongarch64.rs")]
     #[cfg_attr(
-        not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+        not(any(
+            target_arch = "x86_64",
+            target_arch = "riscv64",
+            target_arch = "aarch64",
+            target_arch = "loongarch64"
+        )),
         path = "unsupported.rs"
     )]
     mod imp;
@@ -71,10 +78,11 @@ pub const NATIVE: Arch = match Arch::native() {
 /// Usage line shown when no program is given.
 pub const USAGE: &str = "usage: vdso run [OPTIONS] -- PROGRAM [ARGS...]";
 
-/// Runs `command` (program and arguments) with the vDSO image `image(arch)` of the program's
-/// architecture. Returns only if the program could not be started; nothing of it ran then.
+/// Runs `command` (program and arguments) with the vDSO image `image(variant)` of the program's
+/// architecture and the host's page size ([`variant::for_host`]). Returns only if the program
+/// could not be started; nothing of it ran then.
 pub fn launch(
-    image: &dyn Fn(Arch) -> &'static [u8],
+    image: &dyn Fn(&vdso_kernel_stub::Variant) -> &'static [u8],
     options: &RunOptions,
     command: &[OsString],
 ) -> Result<Infallible, Error> {
@@ -113,13 +121,14 @@ pub fn launch(
         None => None,
     };
 
-    let layout = ArchLayout::of(program.arch);
+    let variant = variant::for_host(program.arch)?;
+    let layout = ArchLayout::of_variant(variant);
     let map_options = match clocks.timens {
         Some(offsets) => MapOptions::new(layout).timens(offsets),
         None => MapOptions::new(layout),
     };
     let mapped =
-        MappedVdso::map_with(image(program.arch), map_options).map_err(error::stub("cannot map the vDSO"))?;
+        MappedVdso::map_with(image(variant), map_options).map_err(error::stub("cannot map the vDSO"))?;
     let loaded = load::load(&program)?;
     let interp_loaded = match &interp {
         Some(i) => Some(load::load(i)?),
@@ -138,7 +147,13 @@ pub fn launch(
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
-        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), mapped.sysinfo_ehdr() as u64),
+        auxv: auxv::entries(
+            &program,
+            &loaded,
+            interp_loaded.as_ref(),
+            mapped.sysinfo_ehdr() as u64,
+            variant.page_size as u64,
+        ),
     };
     // The block's length does not depend on where it goes (the top is 16-byte aligned).
     let needed = stack::build(&spec, 1 << 40).bytes.len();

@@ -14,7 +14,7 @@ use std::ptr::null_mut;
 use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 
 use crate::error::{sys, Error};
-use crate::program::{ElfFile, PAGE};
+use crate::program::{page, ElfFile};
 
 /// Where a file landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,11 +48,11 @@ fn prot(flags: u32) -> ProtFlags {
 }
 
 fn page_down(x: u64) -> u64 {
-    x & !(PAGE - 1)
+    x & !(page() - 1)
 }
 
 fn page_up(x: u64) -> u64 {
-    x.div_ceil(PAGE) * PAGE
+    x.div_ceil(page()) * page()
 }
 
 /// Reserves the span of `elf` (`PROT_NONE`), returning the bias.
@@ -174,7 +174,11 @@ fn map_segment(
             if !writable {
                 // SAFETY: our own private mapping of this segment, made writable for a moment.
                 unsafe {
-                    mprotect(page as *mut c_void, PAGE as usize, MprotectFlags::READ | MprotectFlags::WRITE)
+                    mprotect(
+                        page as *mut c_void,
+                        crate::program::page() as usize,
+                        MprotectFlags::READ | MprotectFlags::WRITE,
+                    )
                 }
                 .map_err(sys("cannot zero the end of a segment"))?;
             }
@@ -184,7 +188,11 @@ fn map_segment(
             if !writable {
                 // SAFETY: as above, restoring the segment's own permissions.
                 unsafe {
-                    mprotect(page as *mut c_void, PAGE as usize, MprotectFlags::from_bits_retain(prot.bits()))
+                    mprotect(
+                        page as *mut c_void,
+                        crate::program::page() as usize,
+                        MprotectFlags::from_bits_retain(prot.bits()),
+                    )
                 }
                 .map_err(sys("cannot restore a segment's permissions"))?;
             }

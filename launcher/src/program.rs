@@ -20,8 +20,11 @@ use crate::error::{Error, Kind};
 use crate::options::arch_name;
 use crate::shown;
 
-/// Page size of every architecture (the contract fixes 4 KiB).
-pub const PAGE: u64 = vdso_abi::PAGE_SIZE as u64;
+/// The page size the program is mapped with: this address space's (the launcher only maps an
+/// image built for it, `crate::variant`).
+pub fn page() -> u64 {
+    crate::variant::host_page_size() as u64
+}
 /// Lowest address a fixed-position program may load at (Linux's default `mmap_min_addr`).
 const MIN_FIXED_ADDR: u64 = 0x10000;
 /// Most program headers accepted (Linux refuses more than 64 KiB of them).
@@ -62,12 +65,12 @@ impl ElfFile {
     pub fn span(&self) -> (u64, u64) {
         let lo = self.loads().map(|p| p.p_vaddr).min().unwrap_or(0);
         let hi = self.loads().map(|p| p.p_vaddr + p.p_memsz).max().unwrap_or(0);
-        (lo & !(PAGE - 1), hi.div_ceil(PAGE) * PAGE)
+        (lo & !(page() - 1), hi.div_ceil(page()) * page())
     }
 
     /// Largest `p_align` of the loaded segments (at least a page).
     pub fn max_align(&self) -> u64 {
-        self.loads().map(|p| p.p_align).filter(|a| a.is_power_of_two()).max().unwrap_or(PAGE).max(PAGE)
+        self.loads().map(|p| p.p_align).filter(|a| a.is_power_of_two()).max().unwrap_or(page()).max(page())
     }
 }
 
@@ -322,7 +325,7 @@ fn parse(path: &Path, mut file: File) -> Result<ElfFile, Error> {
         {
             return Err(bad("a PT_LOAD segment lies outside the file or the address space"));
         }
-        if p.p_vaddr % PAGE != p.p_offset % PAGE {
+        if p.p_vaddr % page() != p.p_offset % page() {
             return Err(bad("a PT_LOAD segment's address and file offset disagree modulo the page size"));
         }
         if !relocatable && p.p_vaddr < MIN_FIXED_ADDR {

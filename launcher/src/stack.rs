@@ -123,10 +123,10 @@ pub fn exec_stack_wanted(program: &ElfFile) -> bool {
 /// when arguments the kernel accepted fill most of a small limit.
 pub fn allocate(executable: bool, needed: usize) -> Result<u64, Error> {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Stack).current.unwrap_or(DEFAULT_STACK);
-    let page = vdso_abi::PAGE_SIZE as u64;
+    let page = crate::program::page();
     let least = (needed as u64).next_multiple_of(page) + page;
     let size = limit.clamp(MIN_STACK, MAX_STACK).next_multiple_of(page).max(least) as usize;
-    let guard = vdso_abi::PAGE_SIZE;
+    let guard = page as usize;
     let mut prot = ProtFlags::READ | ProtFlags::WRITE;
     if executable {
         prot |= ProtFlags::EXEC;

@@ -1,8 +1,9 @@
 //! Where the data pages are, and relaxed atomic loads of their fields.
 //!
 //! The pages sit just before the image (docs/abi.md section 1) so that code can reach them
-//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * 4096` from the ELF
-//! header, and the arch hook takes its address with one `lea`/`lla`. No pointer to the data is
+//! PC-relatively: the linker script defines `vvar_start` at `-DATA_PAGES * VDSO_PAGE_SIZE` (the
+//! variant's page size, `crate::variant`) from the ELF header, and the arch hook takes its
+//! address with one `lea`/`lla`. No pointer to the data is
 //! ever stored, so the image needs no relocation wherever it is mapped.
 //!
 //! The kernel writes these fields while we read them; the seqlock tells us afterwards whether what
@@ -10,11 +11,12 @@
 //! Rust's memory model and compiles to plain loads on both arches.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
-use vdso_abi::native::{VdsoData, DATA_PAGES, RNG_DATA_OFFSET, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::clock_mode;
+use vdso_abi::native::{VdsoData, DATA_PAGES, INFO, TIMENS_PAGE, VDSO_DATA_OFFSET};
 use vdso_abi::rng::VdsoRngData;
-use vdso_abi::{clock_mode, PAGE_SIZE};
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 /// `vdso_data[0]` of page 0: the real data, or the namespace page for a task in a time namespace.
 #[inline(always)]
@@ -45,7 +47,12 @@ pub fn real_vdso_data() -> *const VdsoData {
 /// The kernel's RNG state on the real data page (a time-namespace page does not carry it, as in
 /// Linux: `__arch_get_vdso_rng_data` looks past a namespace page the same way).
 #[inline(always)]
+#[allow(dead_code)] // an architecture without getrandom (its row says so) has no caller
 pub fn rng_data() -> *const VdsoRngData {
+    const RNG_DATA_OFFSET: usize = match INFO.rng_data_offset {
+        Some(offset) => offset,
+        None => 0,
+    };
     real_vdso_data().cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET).wrapping_add(RNG_DATA_OFFSET).cast()
 }
 

@@ -21,12 +21,15 @@ use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{compiler_fence, Ordering::SeqCst};
 
 use vdso_abi::rng::{
-    VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, CHACHA_BLOCK_SIZE, EFAULT, GRND_KNOWN, KEY_OFFSET,
-    MAX_RW_COUNT, MMAP_FLAGS, MMAP_PROT, STATE_SIZE,
+    max_rw_count, VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, CHACHA_BLOCK_SIZE, EFAULT, GRND_KNOWN,
+    KEY_OFFSET, MMAP_FLAGS, MMAP_PROT, STATE_SIZE,
 };
-use vdso_abi::PAGE_SIZE;
 
+use crate::variant::PAGE_SIZE;
 use crate::{arch, chacha, data};
+
+/// `MAX_RW_COUNT` for the image's page size.
+const MAX_RW_COUNT: usize = max_rw_count(PAGE_SIZE);
 
 /// `ssize_t getrandom(void *buf, size_t len, unsigned flags, void *opaque_state, size_t
 /// opaque_len)`.

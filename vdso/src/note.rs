@@ -7,12 +7,11 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use vdso_abi::native::{
-    VdsoData, DATA_PAGES, HWPROBE_KEYS, LINUX_VERSION_CODE, RNG_DATA_OFFSET, VDSO_DATA_OFFSET,
-};
+use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, INFO, VDSO_DATA_OFFSET};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
+use crate::variant::{PAGE_SIZE, PROFILE, VARIANT};
 
 global_asm!(
     ".pushsection .note.Linux, \"a\", @note",
@@ -37,9 +36,11 @@ global_asm!(
     ".long {size}",
     ".long {keys}",
     ".long {hz}",
+    ".long {page_size}",
+    ".long {profile}",
     ".long {rng}",
     ".popsection",
-    linux = const LINUX_VERSION_CODE,
+    linux = const VARIANT.linux_version_code(),
     desc = const note::WORDS * 4,
     ty = const note::TYPE_LAYOUT,
     rev = const ABI_REVISION,
@@ -48,7 +49,12 @@ global_asm!(
     size = const size_of::<VdsoData>(),
     keys = const HWPROBE_KEYS,
     hz = const HZ,
-    rng = const RNG_DATA_OFFSET,
+    page_size = const PAGE_SIZE,
+    profile = const PROFILE.note_value(),
+    rng = const match INFO.rng_data_offset {
+        Some(offset) => offset,
+        None => 0,
+    },
 );
 
-const _: () = assert!(note::OWNER.len() + 1 == 8);
+const _: () = assert!(note::OWNER.len() + 1 == 8 && note::WORDS == 9);

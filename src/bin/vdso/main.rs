@@ -6,9 +6,12 @@
 //! file; `vdso run` runs an unmodified program with our image as its vDSO. Every failure is one
 //! line on stderr and a non-zero exit status.
 
+mod check_page;
 mod host;
+mod procfs;
 mod run;
 mod summary;
+mod variant_arg;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,17 @@ const VERIFY_EXIT: &[(u8, &str)] = &[
     (EXIT_VIOLATIONS, "FILE breaks the contract: each violation is listed on stderr"),
 ];
 
+/// `--help`'s explanation of `check-page`'s exit statuses.
+const CHECK_PAGE_EXIT: &[(u8, &str)] = &[
+    (EXIT_OK, "no findings: the image reads every served clock correctly from the pages"),
+    (
+        EXIT_BAD_INPUT,
+        "the pages cannot be read (a file missing or of the wrong length, a process whose pages are not readable or not of a layout the checker supports)",
+    ),
+    (EXIT_USAGE, "bad usage (an unknown option, arch or profile, no FILE or --pid)"),
+    (EXIT_VIOLATIONS, "findings: each is listed on stderr"),
+];
+
 /// The "Exit status:" table of a subcommand's `--help`, from the codes the code returns;
 /// `intro` follows the heading on its line.
 pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> String {
@@ -70,8 +84,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write every image and their C headers (DIR/ARCH/linux-vdso.so.1 and vdso.h) and
-    /// summarise them.
+    /// Write every image and their C headers (DIR/VARIANT/linux-vdso.so.1 and vdso.h, VARIANT
+    /// the row's directory: the arch name for its default image) and summarise them.
     Build {
         /// Output directory.
         #[arg(long, default_value = "target/vdso")]
@@ -95,7 +109,18 @@ enum Command {
         /// Architecture whose contract applies (default: the file's e_machine).
         #[arg(long, value_parser = parse_arch)]
         arch: Option<Arch>,
+        /// Data layout whose contract applies (default: the file's layout note, else classic).
+        #[arg(long, value_parser = variant_arg::parse_profile)]
+        profile: Option<linux_vdso::Profile>,
+        /// Page size whose contract applies (default: the file's layout note, else the
+        /// architecture's default image's).
+        #[arg(long, value_parser = variant_arg::parse_page_size)]
+        page_size: Option<usize>,
     },
+    /// Judge a kernel's data pages (a dump file, or a live process's) against the image that
+    /// reads them: every finding, named by field, base and value (docs/kernel-guide.md).
+    #[command(name = "check-page", after_help = exit_status_help("", CHECK_PAGE_EXIT))]
+    CheckPage(check_page::CheckPageArgs),
     /// Run an unmodified Linux program with our image as its vDSO (a data page kept fresh by a
     /// writer process; optional wall-clock and time-namespace offsets).
     #[command(after_long_help = run::after_help())]
@@ -158,9 +183,8 @@ fn main_on_own_stack() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Build { out } => {
-            for arch in Arch::ALL {
-                let image = Image::get(arch);
-                let dir = out.join(arch.name());
+            for image in Image::all() {
+                let dir = out.join(image.variant().dir);
                 fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", shown::path(&dir)))?;
                 let path = dir.join("linux-vdso.so.1");
                 fs::write(&path, image.bytes())
@@ -191,7 +215,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Run(args) => Ok(run::run(args)),
-        Command::Verify { file, arch } => {
+        Command::CheckPage(args) => {
+            Ok(ExitCode::from(if check_page::run(&args)? { EXIT_OK } else { EXIT_VIOLATIONS }))
+        }
+        Command::Verify { file, arch, profile, page_size } => {
             let bytes = read(&file)?;
             let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(&file)))?;
             let arch = match arch {
@@ -206,12 +233,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 })?,
             };
             let stage = if parsed.static_symbols.is_empty() { Stage::Stripped } else { Stage::Unstripped };
-            let violations = verify(&parsed, arch, stage);
+            let variant = variant_arg::choose(arch, profile, page_size, Some(&parsed))?;
+            let violations = verify(&parsed, variant, stage);
             if violations.is_empty() {
                 println!(
-                    "{}: a valid {} vDSO image (ABI revision {})",
+                    "{}: a valid {} vDSO image ({} profile, {}-byte pages; ABI revision {})",
                     shown::path(&file),
-                    arch.name(),
+                    variant.name(),
+                    variant.profile,
+                    variant.page_size,
                     linux_vdso::abi::ABI_REVISION
                 );
                 Ok(ExitCode::from(EXIT_OK))
@@ -220,7 +250,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     "{}: {} violation(s) of the {} vDSO contract:",
                     shown::path(&file),
                     violations.len(),
-                    arch.name()
+                    variant
                 );
                 for v in &violations {
                     eprintln!("  - {}", shown::escaped(v.to_string()));

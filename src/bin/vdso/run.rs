@@ -117,8 +117,8 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
     Ok(o)
 }
 
-fn image_of(arch: Arch) -> &'static [u8] {
-    Image::get(arch).bytes()
+fn image_of(variant: &linux_vdso::Variant) -> &'static [u8] {
+    Image::of(variant).bytes()
 }
 
 /// Runs the program; returns only when it could not be started.

@@ -25,15 +25,20 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         Some(l) => {
             let _ = writeln!(
                 s,
-                "  layout: ABI revision {}, {} data page{} before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}, vdso_rng_data at data page + {}",
+                "  layout: ABI revision {}, {} profile, {} data page{} of {} bytes before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}, {}",
                 l.revision,
+                linux_vdso::Profile::from_note_value(l.profile).map_or("unknown", |p| p.name()),
                 l.data_pages,
                 if l.data_pages == 1 { "" } else { "s" },
+                l.page_size,
                 l.vdso_data_offset,
                 l.vdso_data_size,
                 l.hwprobe_keys,
                 l.hz,
-                l.rng_data_offset
+                match l.rng_data_offset {
+                    0 => "no getrandom".to_string(),
+                    o => format!("vdso_rng_data at data page + {o}"),
+                }
             );
         }
         None => {

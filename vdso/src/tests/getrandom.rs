@@ -2,6 +2,7 @@
 //! whole generator against a model built on that reference, and every case of the contract
 //! (docs/abi.md section 3) with the kernel's RNG state and the syscall injected.
 
+use crate::variant::PAGE_SIZE;
 use chacha20::ChaCha20Rng;
 use proptest::prelude::*;
 use rand_core::{Rng, SeedableRng};
@@ -9,7 +10,6 @@ use vdso_abi::rng::{
     VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, CHACHA_BLOCK_SIZE, EFAULT, KEY_OFFSET, MMAP_FLAGS,
     MMAP_PROT, STATE_SIZE,
 };
-use vdso_abi::PAGE_SIZE;
 
 use super::page::TestPages;
 use crate::arch;

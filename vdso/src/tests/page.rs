@@ -1,10 +1,11 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture.
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, RNG_DATA_OFFSET, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::native::{VdsoData, DATA_PAGES, INFO, TIMENS_PAGE, VDSO_DATA_OFFSET};
 use vdso_abi::rng::VdsoRngData;
-use vdso_abi::{clock_mode, VdsoTimestamp, PAGE_SIZE};
+use vdso_abi::{clock_mode, VdsoTimestamp};
 
 use crate::arch;
+use crate::variant::PAGE_SIZE;
 
 #[repr(C, align(4096))]
 struct Pages([u8; DATA_PAGES * PAGE_SIZE]);
@@ -28,24 +29,29 @@ impl TestPages {
         pages
     }
 
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
     fn rng_at(&mut self, page: usize) -> &mut VdsoRngData {
-        let p = self.0 .0.as_mut_ptr().wrapping_add(page * PAGE_SIZE + RNG_DATA_OFFSET);
+        let offset = INFO.rng_data_offset.expect("an architecture with getrandom");
+        let p = self.0 .0.as_mut_ptr().wrapping_add(page * PAGE_SIZE + offset);
         // SAFETY: in bounds and 8-aligned (asserted by the abi crate's table), exclusively
         // borrowed through `self`.
         unsafe { &mut *p.cast::<VdsoRngData>() }
     }
 
     /// `vdso_rng_data` of page 0.
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
     pub fn rng(&mut self) -> &mut VdsoRngData {
         self.rng_at(0)
     }
 
     /// `vdso_rng_data` of the time-namespace slot (the real page for a task in a namespace).
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
     pub fn timens_rng(&mut self) -> &mut VdsoRngData {
         self.rng_at(TIMENS_PAGE)
     }
 
     /// Address of page 0's `vdso_rng_data.generation`, for a hook that plays the kernel.
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
     pub fn rng_generation_ptr(&mut self) -> *mut u64 {
         &raw mut self.rng().generation
     }

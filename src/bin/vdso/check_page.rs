@@ -1,0 +1,246 @@
+//! `vdso check-page`: judge a kernel's data pages against the image that reads them.
+//!
+//! The pages come from a dump file (the data pages as mapped before the image, `data_pages *
+//! page_size` bytes; `--later` a second dump taken a tick or more later) judged against a row of
+//! the variant table (`--arch`/`--profile`/`--page-size`, or `--image FILE` to take them from an
+//! image's own note), or from a live process (`--pid`):
+//! - a process under `vdso run` has our image after read-only views of the launcher's data memfd
+//!   (`/memfd:vdso-data` in its maps): the image's note names the row, the pages are read twice
+//!   through `/proc/PID/mem` 50 ms apart (the second look checks `seq` advances), and on the
+//!   process's own architecture the counter is read after them;
+//! - a plain process has the host kernel's `[vvar]` before its `[vdso]`: on a kernel whose data is
+//!   the classic layout that is read the same way; Linux 6.15+ lays it out as the modern profile,
+//!   which this checker does not judge yet, and says so.
+//!
+//! The judging itself is `vdso_kernel_stub::check::check_pages`, the `no_std` function a kernel
+//! calls on its own pages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use linux_vdso::elf::ElfImage;
+use linux_vdso::{Arch, Profile, Variant};
+use vdso_kernel_stub::check::{check_pages, CheckOptions, RNG_RULE};
+use vdso_kernel_stub::ArchLayout;
+use vdso_launcher::shown;
+
+use crate::procfs::{self, Mapping};
+use crate::variant_arg;
+
+/// How long apart the two looks at a live process's pages are: several ticks at any HZ the
+/// images are built for (100..1000).
+const SECOND_LOOK_AFTER: Duration = Duration::from_millis(50);
+/// The name of the launcher's data memfd in a process's maps (kernel-stub's mapping).
+const DATA_MEMFD: &str = "/memfd:vdso-data";
+/// The first release whose data pages are the modern layout.
+const MODERN_SINCE: (u32, u32) = (6, 15);
+
+/// `vdso check-page`'s arguments.
+#[derive(Args, Debug)]
+pub struct CheckPageArgs {
+    /// Dump of the data pages (all of them, as mapped before the image).
+    #[arg(required_unless_present = "pid", conflicts_with = "pid")]
+    pub file: Option<PathBuf>,
+    /// A second dump of the same pages, taken at least a tick later (checks `seq` advances).
+    #[arg(long, requires = "file")]
+    pub later: Option<PathBuf>,
+    /// Judge the data pages of this running process instead.
+    #[arg(long)]
+    pub pid: Option<u32>,
+    /// Architecture of the image that reads the pages (default: --image's, else this machine's).
+    #[arg(long, value_parser = crate::parse_arch)]
+    pub arch: Option<Arch>,
+    /// Data layout (default: --image's, else classic).
+    #[arg(long, value_parser = variant_arg::parse_profile)]
+    pub profile: Option<Profile>,
+    /// Page size (default: --image's, else the architecture's default image's).
+    #[arg(long, value_parser = variant_arg::parse_page_size)]
+    pub page_size: Option<usize>,
+    /// Take architecture, profile and page size from this image's layout note.
+    #[arg(long, conflicts_with_all = ["arch", "profile", "page_size", "pid"])]
+    pub image: Option<PathBuf>,
+    /// The counter's value, read after the dump (checks `cycle_last` is not ahead of it).
+    #[arg(long, value_parser = parse_counter, requires = "file")]
+    pub counter: Option<u64>,
+    /// The pages are a task's in a time namespace: page 0 must be a namespace page.
+    #[arg(long)]
+    pub timens: bool,
+}
+
+fn parse_counter(s: &str) -> Result<u64, String> {
+    let parsed = match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|_| format!("counter {s:?}: expected a decimal or 0x-prefixed number"))
+}
+
+/// The pages to judge and how.
+struct Subject {
+    label: String,
+    variant: &'static Variant,
+    pages: Vec<u8>,
+    later: Option<Vec<u8>>,
+    counter: Option<u64>,
+}
+
+/// Runs the command: `Ok(true)` when the pages pass, `Ok(false)` when findings were printed.
+pub fn run(args: &CheckPageArgs) -> Result<bool, String> {
+    let subject = match args.pid {
+        Some(pid) => live(pid)?,
+        None => dump(args)?,
+    };
+    let layout = ArchLayout::of_variant(subject.variant);
+    let opts =
+        CheckOptions { counter: subject.counter, later: subject.later.as_deref(), timens: args.timens };
+    let findings =
+        check_pages(&layout, &subject.pages, &opts).map_err(|e| format!("{}: {e}", subject.label))?;
+    let looks = if subject.later.is_some() { "two looks" } else { "one look (seq advance not checked)" };
+    let counter =
+        if subject.counter.is_some() { "counter read" } else { "no counter (cycle_last not checked)" };
+    if findings.is_empty() {
+        println!(
+            "{}: no findings against {} ({looks}, {counter}; {RNG_RULE})",
+            subject.label, subject.variant
+        );
+        return Ok(true);
+    }
+    eprintln!("{}: {} finding(s) against {}:", subject.label, findings.len(), subject.variant);
+    for f in findings.iter() {
+        eprintln!("  - {f}");
+    }
+    if findings.dropped() > 0 {
+        eprintln!("  ({} more not kept)", findings.dropped());
+    }
+    eprintln!("  ({looks}, {counter}; {RNG_RULE})");
+    Ok(false)
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::read(path)
+}
+
+/// The pages of a dump file, judged against the row the options name.
+fn dump(args: &CheckPageArgs) -> Result<Subject, String> {
+    let file = args.file.as_deref().ok_or("no FILE")?;
+    let variant = match &args.image {
+        Some(image) => {
+            let bytes = read_file(image)?;
+            let parsed = ElfImage::parse(&bytes).map_err(|e| format!("{}: {e}", shown::path(image)))?;
+            parsed.variant().ok_or_else(|| {
+                format!(
+                    "{}: no layout note naming a row of the variant table (not an image of this project?)",
+                    shown::path(image)
+                )
+            })?
+        }
+        None => {
+            let arch = match args.arch.or_else(Arch::native) {
+                Some(a) => a,
+                None => return Err(format!("--arch is needed: this machine is none of {}", Arch::names())),
+            };
+            variant_arg::choose(arch, args.profile, args.page_size, None)?
+        }
+    };
+    let pages = read_file(file)?;
+    let later = args.later.as_deref().map(read_file).transpose()?;
+    Ok(Subject { label: shown::path(file), variant, pages, later, counter: args.counter })
+}
+
+/// The data pages of running process `pid`.
+fn live(pid: u32) -> Result<Subject, String> {
+    let p = pid.to_string();
+    let maps = procfs::maps(&p)?;
+    let label = format!("process {pid}");
+    match maps.iter().find(|m| m.name.starts_with(DATA_MEMFD)) {
+        Some(_) => ours(&p, &label, &maps),
+        None => host(&p, &label, &maps),
+    }
+}
+
+/// A process under `vdso run`: our image right after the launcher's data pages.
+fn ours(pid: &str, label: &str, maps: &[Mapping]) -> Result<Subject, String> {
+    // The image is the mapping that starts where the last data-memfd view ends.
+    let image_at = maps
+        .windows(2)
+        .find(|w| {
+            w[0].name.starts_with(DATA_MEMFD) && !w[1].name.starts_with(DATA_MEMFD) && w[1].start == w[0].end
+        })
+        .map(|w| w[1].start)
+        .ok_or_else(|| format!("{label}: no image mapped right after its {DATA_MEMFD} pages"))?;
+    let head = procfs::read_mem(pid, image_at, 4096)?;
+    let note = vdso_kernel_stub::layout::layout_note(&head)
+        .map_err(|e| format!("{label}: the image at {image_at:#x}: {e}"))?;
+    let machine = u16::from_le_bytes([head[18], head[19]]);
+    let arch = Arch::from_e_machine(machine)
+        .ok_or_else(|| format!("{label}: image of unknown machine {machine}"))?;
+    let variant = Profile::from_note_value(note.profile)
+        .and_then(|profile| Variant::find(arch, profile, note.page_size as usize))
+        .ok_or_else(|| format!("{label}: its image's note names no row of the variant table"))?;
+    let base = image_at - variant.data_size() as u64;
+    if !maps.iter().any(|m| m.start == base && m.name.starts_with(DATA_MEMFD)) {
+        return Err(format!(
+            "{label}: {} data pages of {} bytes before the image at {image_at:#x} are not its data mapping",
+            variant.data_pages(),
+            variant.page_size
+        ));
+    }
+    looks(pid, label, variant, base)
+}
+
+/// Reads the pages at `base` twice, the counter after the first look when it is comparable.
+fn looks(pid: &str, label: &str, variant: &'static Variant, base: u64) -> Result<Subject, String> {
+    let len = variant.data_size();
+    let pages = procfs::read_mem(pid, base, len)?;
+    // The counter is only comparable with the page's `cycle_last` when it is this machine's
+    // counter (a foreign process runs under qemu, whose counter is not the host's).
+    let counter = (Arch::native() == Some(variant.arch)).then(vdso_kernel_stub::counter::read_counter);
+    std::thread::sleep(SECOND_LOOK_AFTER);
+    let later = procfs::read_mem(pid, base, len)?;
+    Ok(Subject {
+        label: format!("{label} (data pages at {base:#x})"),
+        variant,
+        pages,
+        later: Some(later),
+        counter,
+    })
+}
+
+/// A plain process: the host kernel's own data pages, before its `[vdso]`.
+fn host(pid: &str, label: &str, maps: &[Mapping]) -> Result<Subject, String> {
+    let vdso = procfs::auxv_value(pid, procfs::AT_SYSINFO_EHDR)?
+        .ok_or_else(|| format!("{label} has no vDSO (AT_SYSINFO_EHDR absent) and no pages of ours"))?;
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let version = parse_release(release.trim());
+    if version.is_none_or(|v| v >= MODERN_SINCE) {
+        return Err(format!(
+            "{label}: its data pages are the host kernel's (Linux {}), which lays them out as Linux 6.15+'s \
+             modern profile: modern layout not supported yet by check-page (only the classic profile is)",
+            release.trim()
+        ));
+    }
+    let arch = Arch::native().ok_or("this machine is none of the table's architectures")?;
+    let variant = Variant::default_for(arch);
+    let base = vdso - variant.data_size() as u64;
+    if !maps.iter().any(|m| m.start <= base && base < m.end && m.name.starts_with("[vvar")) {
+        return Err(format!(
+            "{label}: the {} bytes before its [vdso] at {vdso:#x} are not the host's [vvar] as the classic \
+             {} layout places it",
+            variant.data_size(),
+            arch.name()
+        ));
+    }
+    looks(pid, label, variant, base).map_err(|e| {
+        format!(
+            "{e} (the kernel's [vvar] is a PFN mapping that /proc/PID/mem may not read: dump it from inside \
+             the kernel instead)"
+        )
+    })
+}
+
+/// `6.8.0-45-generic` → (6, 8).
+fn parse_release(r: &str) -> Option<(u32, u32)> {
+    let mut it = r.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}

@@ -1,0 +1,48 @@
+//! The library selects images by row of the variant table (architecture, profile, page size),
+//! and each embedded image says its row: in its layout note, its `p_align`, and its C header.
+
+use linux_vdso::elf::ElfImage;
+use linux_vdso::{abi, Arch, Image, Profile, Variant};
+
+#[test]
+fn one_image_per_row_in_table_order() {
+    let all = Image::all();
+    assert_eq!(all.len(), abi::VARIANTS.len());
+    for (image, row) in all.iter().zip(abi::VARIANTS) {
+        assert_eq!(image.variant(), row);
+        assert_eq!(
+            (image.arch(), image.profile(), image.page_size()),
+            (row.arch, row.profile, row.page_size)
+        );
+        // Mappable in place with pages of its own size.
+        assert_eq!(image.bytes().as_ptr() as usize % image.page_size(), 0, "{row}");
+        assert_eq!(image.pages(), image.load_size().div_ceil(row.page_size));
+        assert_eq!(image.data_pages(), row.data_pages());
+    }
+}
+
+#[test]
+fn find_returns_the_row_asked_for_and_none_for_an_unbuilt_one() {
+    for arch in Arch::ALL {
+        let d = Image::get(arch);
+        assert_eq!(d.variant(), Variant::default_for(arch));
+        let found = Image::find(arch, Profile::Classic, d.page_size()).expect("the default row");
+        assert_eq!(found.bytes().as_ptr(), d.bytes().as_ptr());
+        // No row has 8 KiB pages: nothing is returned rather than a wrong image.
+        assert!(Image::find(arch, Profile::Classic, 8192).is_none());
+    }
+}
+
+#[test]
+fn each_image_states_its_page_size_and_profile() {
+    for image in Image::all() {
+        let v = image.variant();
+        let parsed = ElfImage::parse(image.bytes()).unwrap();
+        let note = parsed.layout_note().expect("our note");
+        assert_eq!((note.page_size as usize, note.profile), (v.page_size, v.profile.note_value()), "{v}");
+        assert!(parsed.loads().all(|l| l.align == v.page_size as u64), "{v}");
+        let h = image.c_header();
+        assert!(h.contains(&format!("#define VDSO_PAGE_SIZE {}\n", v.page_size)), "{h}");
+        assert!(h.contains(&format!("#define VDSO_PROFILE \"{}\"\n", v.profile)), "{h}");
+    }
+}
