@@ -27,8 +27,8 @@
 //!   the task is in a namespace) with `seq` 1 and `clock_mode` TIMENS in both structs, and the
 //!   real data checked at the namespace slot.
 //!
-//! The RNG data (`vdso_rng_data`: `generation` 0 with `is_ready` set) has no place in the
-//! classic profile's pages of this project yet: see [`RNG_RULE`].
+//! - where the row has `getrandom` (ABI revision 2), the real page's `vdso_rng_data` not
+//!   `is_ready` with `generation` 0: see [`RNG_RULE`].
 
 use core::fmt;
 
@@ -37,10 +37,10 @@ use vdso_abi::{clock, clock_mode, offsets, Profile, VdsoTimestamp, CS_BASES, CS_
 use crate::config::{check_clock_mode, MAX_SHIFT};
 use crate::layout::ArchLayout;
 
-/// The RNG rule (`generation` 0 with `is_ready` set) is not checked: TODO(rng), the classic
-/// profile's pages carry no `vdso_rng_data` in this project's table yet; when a profile's row
-/// gives the RNG data's page and offset, its check belongs here.
-pub const RNG_RULE: &str = "RNG data: not checked (no RNG data in this profile's pages yet)";
+/// The RNG rule: on a row with `getrandom`, `is_ready` set with `generation` 0 is a finding
+/// ([`Finding::RngReadyAtGenerationZero`]); a page not yet ready is not (every call then takes
+/// the syscall, as Linux's before its RNG is seeded).
+pub const RNG_RULE: &str = "RNG data: is_ready with generation 0 is a finding";
 
 /// Most findings kept; more are counted in [`Findings::dropped`].
 pub const MAX_FINDINGS: usize = 32;
@@ -179,6 +179,12 @@ pub enum Finding {
         /// The counter.
         counter: u64,
     },
+    /// `vdso_rng_data` says ready at generation 0, which a fresh (zeroed) state also holds: such
+    /// a state never draws a key and `getrandom` serves ChaCha20 of an all-zero key.
+    RngReadyAtGenerationZero {
+        /// Offset of `vdso_rng_data` in the real data page.
+        offset: usize,
+    },
     /// Page 0 is (or must be) a time-namespace page but a struct lacks `seq` 1 or `clock_mode`
     /// TIMENS: readers take it for data.
     BadNamespacePage {
@@ -274,6 +280,11 @@ impl fmt::Display for Finding {
             Finding::CycleLastAhead { index, cycle_last, counter } => write!(
                 f,
                 "vdso_data[{index}].cycle_last = {cycle_last} is ahead of the counter ({counter}) read after the page"
+            ),
+            Finding::RngReadyAtGenerationZero { offset } => write!(
+                f,
+                "vdso_rng_data (data page + {offset}): is_ready set with generation 0, which a fresh state \
+                 also holds: getrandom would serve an all-zero key; store a non-zero generation first"
             ),
             Finding::BadNamespacePage { index, seq, mode } => write!(
                 f,
@@ -476,6 +487,17 @@ pub fn check_pages(
             if back != 0 && back <= v.mask() >> 1 {
                 out.push(Finding::CycleLastAhead { index, cycle_last: v.cycle_last(), counter });
             }
+        }
+    }
+
+    if let Some(offset) = layout.rng_data_offset {
+        let at = real_page * layout.page_size + offset;
+        let word = |o: usize| {
+            pages.get(at + o..at + o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        };
+        let (generation, ready) = (word(0).unwrap_or(0), word(8).unwrap_or(0) as u8);
+        if ready != 0 && generation == 0 {
+            out.push(Finding::RngReadyAtGenerationZero { offset });
         }
     }
 
