@@ -286,6 +286,11 @@ fn build_staticlib(tools: &Tools, root: &Path, variant: &Variant) -> PathBuf {
     // The image's `crate::variant` reads its row (page size, profile) from this at compile time;
     // rustc records the variable, so switching rows rebuilds the crate.
     cmd.env("VDSO_VARIANT", variant.dir);
+    // The profile picks the image's data module (`vdso/src/data/<profile>.rs`) by feature, as
+    // the target picks its arch file; `vdso/src/variant.rs` checks the two agree.
+    if variant.profile == spec::Profile::Modern {
+        cmd.args(["--features", "modern"]);
+    }
     if variant.arch.info().build_std {
         // No prebuilt `core` for this target (the row's `build_std`): build it from rust-src,
         // as scripts/cargo-build-std.sh does for the tests' `std`.
@@ -422,6 +427,51 @@ fn rust_tables(out: &mut String, variant: &Variant, parsed: &elf::ElfImage, dir:
     );
 }
 
+/// The modern profile's structs (Linux 6.18's `struct vdso_clock`, `struct vdso_time_data`,
+/// `struct vdso_rng_data`) and the asserts that they are the image's.
+fn modern_c_structs(h: &mut String, variant: &Variant) {
+    let m = vdso_abi::modern::of(variant.arch);
+    let _ = writeln!(
+        h,
+        "/* Linux 6.15+'s data store: the time page (struct vdso_time_data at VDSO_DATA_OFFSET of page 0,\n \
+         * the namespace page for a task in a time namespace), the namespace slot (page\n \
+         * VDSO_TIMENS_PAGE), the RNG page (page VDSO_RNG_PAGE), the arch page(s). */\n\
+         #define VDSO_RNG_PAGE {rng}\n#define VDSO_ARCH_PAGE {arch_page}\n\
+         #define VDSO_MAX_AUX_CLOCKS {aux}\n#define VDSO_CLOCK_AUX {aux_id}\n\n\
+         struct vdso_clock {{\n\
+         \tuint32_t seq;            /* seqlock of this clock: odd while the kernel writes */\n\
+         \tint32_t clock_mode;      /* VDSO_CLOCK_MODE_*; NONE for a disabled aux clock */\n\
+         \tuint64_t cycle_last;\n{max}\
+         \tuint64_t mask;\n\
+         \tuint32_t mult;\n\
+         \tuint32_t shift;\n\
+         \tunion {{\n\
+         \t\tstruct vdso_timestamp basetime[12]; /* HRES: nsec << shift; COARSE: plain ns; aux: [0] */\n\
+         \t\tstruct timens_offset offset[12];    /* on a time-namespace page */\n\
+         \t}};\n\
+         }};\n\n\
+         struct vdso_time_data {{\n\
+         \tstruct vdso_clock clock_data[2];     /* [0] HRES and COARSE, [1] MONOTONIC_RAW */\n\
+         \tstruct vdso_clock aux_clock_data[VDSO_MAX_AUX_CLOCKS]; /* CLOCK_AUX + i */\n\
+         \tint32_t tz_minuteswest;\n\
+         \tint32_t tz_dsttime;\n\
+         \tuint32_t hrtimer_res;\n\
+         \tuint32_t __unused;\n\
+         }} __attribute__((aligned(64)));\n\n\
+         struct vdso_rng_data {{ uint64_t generation; uint8_t is_ready; }}; /* at offset 0 of the RNG page */\n\n\
+         _Static_assert(sizeof(struct vdso_clock) == VDSO_DATA_SIZE, \"vdso_clock size\");\n\
+         _Static_assert(sizeof(struct vdso_time_data) == {td}, \"vdso_time_data size\");\n\
+         _Static_assert(__builtin_offsetof(struct vdso_time_data, hrtimer_res) == {res}, \"hrtimer_res offset\");",
+        rng = vdso_abi::modern::page::RNG,
+        arch_page = vdso_abi::modern::page::ARCH_START,
+        aux = vdso_abi::modern::MAX_AUX_CLOCKS,
+        aux_id = vdso_abi::modern::CLOCK_AUX,
+        max = if m.max_cycles { "\tuint64_t max_cycles;     /* longest delta whose delta * mult fits 64 bits */\n" } else { "" },
+        td = m.time_data_size,
+        res = m.hrtimer_res_offset,
+    );
+}
+
 fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
     let arch = variant.arch;
     let mut h = String::new();
@@ -447,8 +497,8 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
          #define VDSO_IMAGE_PAGES {ipages}\n\
          #define VDSO_LINUX_VERSION_CODE {linux:#08x}\n\
          #define VDSO_VERSION_NODE \"{node}\"\n\
-         #define VDSO_RNG_DATA_OFFSET {rng} /* struct vdso_rng_data in the real data page (revision 2; 0: no getrandom) */\n",
-        rng = arch.rng_data_offset().unwrap_or(0),
+         #define VDSO_RNG_DATA_OFFSET {rng} /* struct vdso_rng_data from the data start (revision 2; 0: no getrandom) */\n",
+        rng = variant.rng_data_offset().unwrap_or(0),
         arch = arch.name(),
         profile = variant.profile,
         page_size = variant.page_size,
@@ -463,10 +513,11 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
         linux = variant.linux_version_code(),
         node = arch.version_node(),
     );
-    if arch.info().getcpu_mode_offset.is_some() {
-        h.push_str(
-            "#define VDSO_GETCPU_MODE_OFFSET 0 /* byte in page 0: 0 = lsl on selector 0x7b, 1 = rdpid */\n\
-             #define VDSO_GETCPU_MODE_LSL 0\n#define VDSO_GETCPU_MODE_RDPID 1\n#define VDSO_GDT_CPUNODE_SELECTOR 0x7b\n",
+    if let Some(at) = variant.getcpu_mode_offset() {
+        let _ = writeln!(
+            h,
+            "#define VDSO_GETCPU_MODE_OFFSET {at} /* byte in page 0: 0 = lsl on selector 0x7b, 1 = rdpid */\n\
+             #define VDSO_GETCPU_MODE_LSL 0\n#define VDSO_GETCPU_MODE_RDPID 1\n#define VDSO_GDT_CPUNODE_SELECTOR 0x7b",
         );
     }
     h.push_str("\n/* Offsets of the exported symbols from the image start. */\n");
@@ -478,8 +529,15 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
     h.push_str(
         "\n#define VDSO_CLOCK_MODE_NONE 0\n#define VDSO_CLOCK_MODE_ARCH 1\n#define VDSO_CLOCK_MODE_TIMENS 0x7fffffff\n\n\
          struct vdso_timestamp { uint64_t sec; uint64_t nsec; };\n\
-         struct timens_offset { int64_t sec; uint64_t nsec; };\n\n\
-         struct vdso_data {\n\
+         struct timens_offset { int64_t sec; uint64_t nsec; };\n\n",
+    );
+    if variant.profile == spec::Profile::Modern {
+        modern_c_structs(&mut h, variant);
+        let _ = writeln!(h, "\n#endif /* {guard} */");
+        return h;
+    }
+    h.push_str(
+        "struct vdso_data {\n\
          \tuint32_t seq;            /* seqlock: odd while the kernel writes */\n\
          \tint32_t clock_mode;      /* VDSO_CLOCK_MODE_* */\n\
          \tuint64_t cycle_last;\n\

@@ -230,7 +230,7 @@ fn main() {
     let svg_out = args.iter().position(|a| a == "--svg").and_then(|i| args.get(i + 1)).map(PathBuf::from);
     let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
     ONLY.set(only).expect("set once");
-    // Every architecture but x86_64 runs under qemu-user here (riscv64, aarch64).
+    // Every architecture but x86_64 runs under qemu-user here (riscv64, aarch64, loongarch64).
     let qemu = !cfg!(target_arch = "x86_64");
     let (reps, calls) = match (quick, qemu) {
         (true, _) => (15, 200),
@@ -311,7 +311,15 @@ fn main() {
             v.push(cpu_variant("kernel", h.getcpu));
         }
         v.push(cpu_variant("syscall", sys_getcpu));
-        let name = if qemu { format!("getcpu (syscall on {arch})") } else { "getcpu (RDPID mode)".into() };
+        // How each image answers: x86_64 RDPID (chosen above), riscv64 the syscall, loongarch64
+        // CSR.TID (rdtime.d's counter ID) and the per-CPU page.
+        let name = if cfg!(target_arch = "loongarch64") {
+            "getcpu (CSR.TID + per-CPU page)".to_string()
+        } else if qemu {
+            format!("getcpu (syscall on {arch})")
+        } else {
+            "getcpu (RDPID mode)".into()
+        };
         rows.push(measure(name.leak(), v, reps, calls));
     }
     if let Some(g) = ours.getrandom {

@@ -489,7 +489,9 @@ fn trap(entry: usize, index: usize) {
     unsafe {
         std::arch::asm!(".4byte 0x00100073", in("a0") entry, in("a1") index, options(nostack))
     };
-    // `gdb_child` refuses other architectures before any trap.
+    // loongarch64 is counted from qemu's execution log instead (gdb-multiarch does not know
+    // it; see `gdb::count_traced`): nothing to stop at. `gdb_child` refuses other
+    // architectures before any trap.
     #[cfg(not(any(target_arch = "aarch64", target_arch = "riscv64")))]
     let _ = (entry, index);
 }
@@ -499,8 +501,10 @@ fn trap(entry: usize, index: usize) {
 /// fill of the page, and checks that the fast path answered.
 fn gdb_child() {
     use vdso_kernel_stub::symbols::DynImage;
-    if !cfg!(any(target_arch = "aarch64", target_arch = "riscv64")) {
-        eprintln!("icount: --gdb-child runs under qemu-user (aarch64, riscv64), not on this architecture");
+    if !cfg!(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "loongarch64")) {
+        eprintln!(
+            "icount: --gdb-child runs under qemu-user (aarch64, riscv64, loongarch64), not on this architecture"
+        );
         exit(2);
     }
     let image = linux_vdso::Image::native().expect("an architecture of the table");
@@ -547,6 +551,10 @@ fn gdb_child() {
     for (i, (name, _, _)) in calls.iter().enumerate() {
         println!("icount-func {i} {name}");
     }
+    // The image's loaded bytes, for a count from qemu's execution log (every instruction there
+    // is a call's).
+    let start = mapped.image_base() as usize;
+    println!("icount-image {start:#x} {:#x}", start + mapped.image_len());
     for (i, (name, addr, call)) in calls.iter().enumerate() {
         for _ in 0..2 {
             trap(*addr, i);
@@ -773,20 +781,46 @@ while True:
         }
     }
 
-    /// Counts every call of one architecture's image: (function, instructions) in the driver's order.
-    fn count(arch: Arch) -> Result<Vec<(String, u64)>, String> {
+    /// Whether gdb-multiarch can debug `arch` (its `set architecture` list names it; Debian 12's
+    /// gdb 13 has no LoongArch).
+    fn gdb_knows(arch: Arch) -> bool {
+        let family = arch.name().trim_end_matches(|c: char| c.is_ascii_digit());
+        Command::new("gdb-multiarch").args(["-nx", "-batch", "-ex", "set architecture"]).output().is_ok_and(
+            |o| {
+                let text =
+                    String::from_utf8_lossy(&o.stdout).to_lowercase() + &String::from_utf8_lossy(&o.stderr);
+                text.split([' ', ',', '\n']).any(|w| w.starts_with(family))
+            },
+        )
+    }
+
+    /// Builds the driver for `arch` (its std from rust-src where the row says rustup has none)
+    /// and returns its path.
+    fn build_driver(arch: Arch) -> Result<PathBuf, String> {
         let info = arch.info();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         // The driver's own code is not counted, so the quicker debug build serves.
-        let status = Command::new(&cargo)
-            .args(["build", "--quiet", "--example", "icount", "--target", info.linux_target])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .map_err(|e| format!("running {cargo}: {e}"))?;
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["build", "--quiet", "--example", "icount", "--target", info.linux_target])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if info.build_std {
+            cmd.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=std,panic_abort");
+        }
+        let status = cmd.status().map_err(|e| format!("running {cargo}: {e}"))?;
         if !status.success() {
             return Err(format!("building the {} driver failed", info.name));
         }
-        let exe = target_dir().join(info.linux_target).join("debug/examples/icount");
+        Ok(target_dir().join(info.linux_target).join("debug/examples/icount"))
+    }
+
+    /// Counts every call of one architecture's image: (function, instructions) in the driver's
+    /// order; through gdb where gdb-multiarch knows the architecture, else from qemu's log.
+    fn count(arch: Arch) -> Result<Vec<(String, u64)>, String> {
+        if !gdb_knows(arch) {
+            return count_traced(arch);
+        }
+        let info = arch.info();
+        let exe = build_driver(arch)?;
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("finding a free port: {e}"))?
@@ -823,35 +857,118 @@ while True:
         if !gdb_status?.success() || !qemu_status?.success() {
             return Err(format!("the {} count failed (gdb said: {})", info.name, gdb_out.trim()));
         }
-        let tagged = |text: &str, tag: &str| -> Vec<(usize, String)> {
-            text.lines()
-                .filter_map(|l| {
-                    let rest = l.strip_prefix(tag)?.trim();
-                    let (i, v) = rest.split_once(' ')?;
-                    Some((i.parse().ok()?, v.to_string()))
-                })
-                .collect()
-        };
         let names = tagged(&qemu_out, "icount-func ");
-        let mut counts: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        let mut counted = Vec::new();
         for (i, n) in tagged(&gdb_out, "icount-count ") {
-            counts.entry(i).or_default().push(n.parse().map_err(|_| "a count that is not a number")?);
+            counted.push((i, n.parse::<u64>().map_err(|_| "a count that is not a number")?));
+        }
+        pair_counts(info.name, names, counted)
+    }
+
+    /// Counts one architecture's calls from qemu's own execution log: the driver runs under
+    /// `qemu-<arch> -singlestep -d exec,nochain`, which makes every instruction its own
+    /// translation block and logs each block as it runs (`Trace N: HOST [CS_BASE/PC/...]`), so
+    /// the log lists every executed guest pc. The driver prints the image's range; each maximal
+    /// run of consecutive pcs inside it is one call (between two calls the driver refills the
+    /// page in its own code), its length the instructions of the call, `ret` included.
+    fn count_traced(arch: Arch) -> Result<Vec<(String, u64)>, String> {
+        let info = arch.info();
+        let exe = build_driver(arch)?;
+        let log = super::out_dir().join(format!("exec-{}.log", info.name));
+        let _ = fs::remove_file(&log);
+        let mut qemu = Command::new(info.emulation.qemu)
+            .args(["-singlestep", "-d", "exec,nochain", "-D"])
+            .arg(&log)
+            .arg(&exe)
+            .arg("--gdb-child")
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("running {} (scripts/setup.sh installs it): {e}", info.emulation.qemu))?;
+        let mut out = String::new();
+        qemu.stdout.take().map(|mut o| o.read_to_string(&mut out));
+        if !wait_for(&mut qemu, Duration::from_secs(120), info.emulation.qemu)?.success() {
+            return Err(format!("the {} driver failed under {}", info.name, info.emulation.qemu));
+        }
+        let names = tagged(&out, "icount-func ");
+        let (start, end) = tagged(&out, "icount-image ")
+            .first()
+            .and_then(|(_, v)| v.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())))
+            .and_then(|(a, b)| Some((hex(&a)?, hex(&b)?)))
+            .ok_or("the driver printed no image range")?;
+        let text = fs::read_to_string(&log).map_err(|e| format!("reading {}: {e}", log.display()))?;
+        let mut runs: Vec<u64> = Vec::new();
+        let mut inside = false;
+        for line in text.lines().filter(|l| l.starts_with("Trace ")) {
+            let pc = line
+                .split_once('[')
+                .and_then(|(_, r)| r.split('/').nth(1))
+                .and_then(|p| u64::from_str_radix(p, 16).ok());
+            let Some(pc) = pc else { continue };
+            let now = (start..end).contains(&pc);
+            match (inside, now) {
+                (false, true) => runs.push(1),
+                (true, true) => *runs.last_mut().expect("a run") += 1,
+                _ => {}
+            }
+            inside = now;
+        }
+        let _ = fs::remove_file(&log);
+        if runs.len() != 2 * names.len() {
+            return Err(format!(
+                "{}: {} calls in the log, the driver made {}",
+                info.name,
+                runs.len(),
+                2 * names.len()
+            ));
+        }
+        pair_counts(
+            info.name,
+            names,
+            runs.chunks(2).enumerate().flat_map(|(i, c)| c.iter().map(move |&n| (i, n))),
+        )
+    }
+
+    /// `(index, rest)` of every `tag INDEX rest` line of `text`.
+    fn tagged(text: &str, tag: &str) -> Vec<(usize, String)> {
+        text.lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix(tag)?.trim();
+                if tag == "icount-image " {
+                    return Some((0, rest.to_string()));
+                }
+                let (i, v) = rest.split_once(' ')?;
+                Some((i.parse().ok()?, v.to_string()))
+            })
+            .collect()
+    }
+
+    fn hex(s: &str) -> Option<u64> {
+        u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
+    }
+
+    /// The driver's calls (`names`) with their two counts each: one row per call, both counts
+    /// equal.
+    fn pair_counts(
+        arch: &str,
+        names: Vec<(usize, String)>,
+        counted: impl IntoIterator<Item = (usize, u64)>,
+    ) -> Result<Vec<(String, u64)>, String> {
+        let mut counts: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        for (i, n) in counted {
+            counts.entry(i).or_default().push(n);
         }
         let mut out = Vec::new();
         for (i, name) in names {
             match counts.get(&i).map(Vec::as_slice) {
                 Some([a, b]) if a == b => out.push((name, *a)),
                 Some([a, b]) => {
-                    return Err(format!(
-                        "{} {name}: two calls counted {a} and {b}: not deterministic",
-                        info.name
-                    ))
+                    return Err(format!("{arch} {name}: two calls counted {a} and {b}: not deterministic"))
                 }
-                other => return Err(format!("{} {name}: expected two counts, got {other:?}", info.name)),
+                other => return Err(format!("{arch} {name}: expected two counts, got {other:?}")),
             }
         }
         if out.is_empty() {
-            return Err(format!("{}: the driver listed no calls", info.name));
+            return Err(format!("{arch}: the driver listed no calls"));
         }
         Ok(out)
     }

@@ -28,5 +28,7 @@ unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER RUST
   CARGO_BUILD_TARGET CARGO_TARGET_DIR CARGO_MAKEFLAGS MAKEFLAGS MFLAGS
 var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$target")_RUSTFLAGS
 export "$var=-C target-feature=+crt-static -C link-arg=-Wl,-Ttext-segment=$text"
-cargo build --release --quiet --target "$target" --target-dir "target/$arch-launcher" --bin vdso >&2
+# (Flags from the environment are appended to the target's flags in .cargo/config.toml; an
+# architecture without a prebuilt std, the row's `build_std`, builds it from rust-src.)
+scripts/cargo-build-std.sh "$arch" build --release --quiet --target-dir "target/$arch-launcher" --bin vdso >&2
 echo "$PWD/target/$arch-launcher/$target/release/vdso"

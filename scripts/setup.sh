@@ -41,6 +41,7 @@ declare -A packages=(
   [/usr/riscv64-linux-gnu/lib/libc.so.6]=libc6-dev-riscv64-cross
   [/usr/bin/riscv64-linux-gnu-objdump]=binutils-riscv64-linux-gnu
   [/usr/bin/qemu-aarch64]=qemu-user
+  [/usr/bin/qemu-loongarch64]=qemu-user
   [/usr/bin/aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
   [/usr/aarch64-linux-gnu/lib/libc.so.6]=libc6-dev-arm64-cross
   [/usr/bin/aarch64-linux-gnu-objdump]=binutils-aarch64-linux-gnu
@@ -48,6 +49,7 @@ declare -A packages=(
   [/usr/bin/go]=golang-go
   [/usr/bin/eu-readelf]=elfutils
   [/usr/bin/qemu-system-riscv64]=qemu-system-misc
+  [/usr/bin/qemu-system-loongarch64]=qemu-system-misc
   [/usr/bin/qemu-system-x86_64]=qemu-system-x86
   [/usr/bin/qemu-system-aarch64]=qemu-system-arm
   [/usr/bin/strace]=strace
@@ -73,7 +75,10 @@ fi
 # --- Zig's C compiler, from PyPI ---------------------------------------------------------------
 # The client matrix builds its static musl C rows for riscv64 and aarch64 with it
 # (`python3 -m ziglang cc -target <arch>-linux-musl -static`): Debian ships musl-gcc for the host
-# only. The `ziglang` wheel carries Zig and its musl sources; nothing else is downloaded.
+# only. For loongarch64 it is the whole C toolchain (Debian 12 has no loongarch64 cross gcc or
+# sysroot): it links the Rust test binaries and compiles the C fixtures
+# (scripts/loongarch64-linux-musl-cc). The `ziglang` wheel carries Zig and its musl sources;
+# nothing else is downloaded.
 if ! python3 -m ziglang version >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     say "installing Debian package python3-pip (for ziglang)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: set the machine up if needed, then style and lints, the whole test suite natively
-# on x86_64 and again as riscv64 binaries under qemu-riscv64 and as aarch64 binaries under
-# qemu-aarch64, and the bare-metal builds a kernel uses. Exits non-zero on the first failure.
+# on x86_64 and again as riscv64 binaries under qemu-riscv64, as aarch64 binaries under
+# qemu-aarch64 and as loongarch64 binaries under qemu-loongarch64 (std built from rust-src:
+# scripts/cargo-build-std.sh), and the bare-metal builds a kernel uses. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -22,11 +23,25 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
+# The modern profile's data module (images/x86_64-modern and images/aarch64-modern; riscv64's
+# needs its hwprobe arch page first and refuses to build, loongarch64's has no layout yet).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
+  (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
+done
+# loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
+# unit tests' std with unwinding, as `cargo test` builds the harness: see below).
+(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet -- -D warnings)
+(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --all-targets \
+  --config 'profile.dev.panic="unwind"' -- -D warnings)
 
 # The example kernel: each arch's kernel and the shared user program, for that arch's target.
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
 (cd examples/kernel && cargo clippy --release --quiet -p aarch64-kernel -p kernel-user --target aarch64-unknown-none -- -D warnings)
+# loongarch64-unknown-none has no prebuilt core: built from rust-src (NOTES.md, "loongarch64").
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel -p kernel-user --target loongarch64-unknown-none -- -D warnings)
+(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel --features pages-4k --target loongarch64-unknown-none -- -D warnings)
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
@@ -48,10 +63,18 @@ rm -rf target/package-check/debug/.fingerprint/{vdso-abi,vdso-kernel-stub,vdso-l
 cargo package --workspace --allow-dirty --quiet --target-dir target/package-check 2>&1 |
   { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
 
-step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64 and aarch64 under qemu)"
+step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64, aarch64 and loongarch64 under qemu)"
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
 done
+# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
+for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  (cd vdso && cargo test --features modern --target "$t")
+done
+# vdso/'s dev profile aborts on panic (for its no_std build); with -Z build-std that would make
+# cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so
+# the tests take the unwinding profile they get anyway.
+(cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --config 'profile.dev.panic="unwind"')
 
 step "tests on x86_64 (native)"
 cargo test --workspace
@@ -62,6 +85,11 @@ cargo test --workspace --target riscv64gc-unknown-linux-gnu
 step "tests on aarch64 (under qemu-aarch64)"
 cargo test --workspace --target aarch64-unknown-linux-gnu
 
+step "tests on loongarch64 (static musl binaries under qemu-loongarch64, std built from rust-src)"
+# Doc tests are left out: rustdoc does not take the target's rustflags (+crt-static), so Zig would
+# link them against a dynamic musl this machine has no loader for; the x86_64 run covers them.
+scripts/cargo-build-std.sh loongarch64 test --workspace --lib --bins --tests --examples
+
 # x86_64: ours never more than the host kernel's vDSO (callgrind); riscv64 and aarch64 (single-
 # stepped through qemu's gdb stub): never more than examples/icount-expected.txt records.
 step "instructions per call on every arch: no regression (callgrind; qemu gdb stub)"
@@ -71,4 +99,7 @@ step "bare-metal builds of the kernel-facing crates"
 for t in riscv64gc-unknown-none-elf x86_64-unknown-none aarch64-unknown-none; do
   cargo build --quiet --no-default-features --target "$t" -p linux-vdso -p vdso-abi -p vdso-kernel-stub
 done
+# loongarch64-unknown-none: no prebuilt core either; a kernel builds it from rust-src the same way.
+RUSTC_BOOTSTRAP=1 cargo build --quiet --no-default-features --target loongarch64-unknown-none \
+  -Zbuild-std=core -p linux-vdso -p vdso-abi -p vdso-kernel-stub
 echo "all checks passed" >&2

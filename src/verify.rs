@@ -478,7 +478,7 @@ pub fn verify(parsed: &ElfImage, variant: &Variant, stage: Stage) -> Vec<Violati
                 variant.vdso_data_offset() as u32,
                 variant.vdso_data_size() as u32,
                 variant.hwprobe_keys() as u32,
-                variant.arch.rng_data_offset().map_or(0, |o| o as u32),
+                variant.rng_data_offset().map_or(0, |o| o as u32),
             );
             let have = (
                 l.revision,

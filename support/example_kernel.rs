@@ -21,6 +21,26 @@ pub fn example_dir() -> PathBuf {
 
 /// Builds `package` (release) for `target` and returns its ELF.
 pub fn build(package: &str, target: &str) -> PathBuf {
+    build_plain(package, target, &[])
+}
+
+/// Builds `package` (release) for `target` with cargo `features` and returns a copy of its ELF
+/// named after them (`<package>-<features>`, `<package>-default` for none), which a later build
+/// of the package with other features does not overwrite. Builds from one test binary take
+/// turns, so tests running in parallel each boot the kernel they built.
+pub fn build_with(package: &str, target: &str, features: &[&str]) -> PathBuf {
+    static BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
+    let elf = build_plain(package, target, features);
+    let name = if features.is_empty() { "default".to_string() } else { features.join("-") };
+    let copy = elf.with_file_name(format!("{package}-{name}"));
+    std::fs::copy(&elf, &copy)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", elf.display(), copy.display()));
+    copy
+}
+
+/// `cargo build --release -p package --target target [--features ...]` in the example.
+fn build_plain(package: &str, target: &str, features: &[&str]) -> PathBuf {
     let dir = example_dir();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -28,7 +48,11 @@ pub fn build(package: &str, target: &str) -> PathBuf {
     cmd.current_dir(&dir)
         .args(["build", "--release", "--quiet", "-p", package, "--target", target, "--manifest-path"])
         .arg(dir.join("Cargo.toml"));
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
     nested_cargo::scrub(&mut cmd);
+    nested_cargo::build_core_if_missing(&mut cmd, target);
     let out = cmd.output().unwrap_or_else(|e| panic!("run cargo build for {package}: {e}"));
     assert!(
         out.status.success(),

@@ -37,3 +37,21 @@ pub fn scrub(cmd: &mut Command) {
         }
     }
 }
+
+/// Adds `-Z build-std=core` (under `RUSTC_BOOTSTRAP=1`) to a nested `cargo build` for `target`
+/// when the toolchain has no prebuilt `core` for it: rustup ships none for the loongarch64
+/// targets, whose `core` is built from the `rust-src` component (NOTES.md, "loongarch64"). Every
+/// other target uses its installed standard library, as before.
+pub fn build_core_if_missing(cmd: &mut Command, target: &str) {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Command::new(rustc).args(["--print", "target-libdir", "--target", target]).output();
+    let has_core = libdir.ok().filter(|o| o.status.success()).is_some_and(|o| {
+        let dir = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+        })
+    });
+    if !has_core {
+        cmd.arg("-Zbuild-std=core").env("RUSTC_BOOTSTRAP", "1");
+    }
+}

@@ -81,6 +81,21 @@ fn inspect_summarises_an_image_file() {
 }
 
 #[test]
+fn inspect_names_the_modern_profile_and_where_its_fields_are() {
+    let dir = common::scratch_dir("cli-inspect-modern");
+    let path = dir.join("img.so");
+    let image =
+        Image::find(Arch::X86_64, linux_vdso::Profile::Modern, 4096).expect("the modern x86_64 image");
+    fs::write(&path, image.bytes()).unwrap();
+    let o = vdso(&["inspect", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("modern profile, 6 data pages of 4096 bytes before the image"), "{out}");
+    assert!(out.contains("\"Linux\" note: 6.18.0"), "{out}");
+    assert!(out.contains("getcpu: byte 2368 of page 0"), "{out}");
+}
+
+#[test]
 fn inspect_host_reads_this_process_vdso_or_says_there_is_none() {
     let o = vdso(&["inspect", "--host"]);
     if common::EMULATED {

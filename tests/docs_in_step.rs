@@ -68,6 +68,31 @@ fn the_abi_document_states_the_constants_the_code_asserts() {
     assert_eq!(row("size_of::<VdsoData>()")[1..], values(Arch::vdso_data_size));
 }
 
+#[test]
+fn the_abi_document_states_the_modern_profiles_constants() {
+    use linux_vdso::abi::modern;
+    let abi = read("docs/abi.md");
+    let header = "| constant (`vdso_abi::modern::<arch>::`) | x86_64 | aarch64 |";
+    let table = &abi[abi.find(header).expect("the modern constants table")..];
+    let row = |name: &str| -> Vec<String> {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .unwrap_or_else(|| panic!("{name} row"));
+        line.split('|').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).skip(1).collect()
+    };
+    let (x, a) = (modern::of(Arch::X86_64), modern::of(Arch::Aarch64));
+    let pair = |f: fn(&modern::ModernLayout) -> usize| vec![f(x).to_string(), f(a).to_string()];
+    assert_eq!(row("DATA_PAGES"), pair(|m| m.data_pages));
+    assert_eq!(row("size_of::<Clock>()"), pair(|m| m.vdso_data_size));
+    assert_eq!(row("offset_of!(TimeData, hrtimer_res)"), pair(|m| m.hrtimer_res_offset));
+    assert_eq!(row("size_of::<TimeData>()"), pair(|m| m.time_data_size));
+    // Every modern row of the variant table is in the document's table.
+    for v in linux_vdso::abi::VARIANTS.iter().filter(|v| v.profile == linux_vdso::Profile::Modern) {
+        assert!(abi.contains(&format!("| `{}` | {} | modern |", v.dir, v.arch.name())), "{v}");
+    }
+}
+
 /// Section numbers cited as `abi.md section N` or `abi.md §N` in `text`.
 fn abi_citations(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();

@@ -9,9 +9,17 @@
 //! it). On riscv64 the image makes the syscall; under qemu-riscv64 its answers must equal a raw
 //! `ecall` of the same syscall.
 //!
+//! On loongarch64 the image reads the CPU number from `rdtime.d`'s counter-ID output (`CSR.TID`)
+//! and the node from the per-CPU data page, with no syscall: the CPU must be exactly what
+//! `rdtime.d` gives the test thread itself, and the node what the kernel stub stored in that
+//! CPU's slot (`MappedVdso::set_cpu_node`). qemu-loongarch64 7.2 gives every guest thread the
+//! counter ID 0, so pinning changes nothing there and only slot 0 is read; the fallback for a
+//! CPU number past the page's 64 slots cannot be reached under qemu-user (the bare-metal
+//! example kernel sets `CSR.TID` itself).
+//!
 //! aarch64 is not tested here because its image exports no `getcpu` (Linux's arm64 vDSO has none;
 //! the architecture table's export list, which `image_elf_shape` checks, says so).
-#![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
+#![cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "loongarch64"))]
 
 mod common;
 
@@ -37,7 +45,48 @@ fn raw_getcpu() -> (i64, u32, u32) {
         std::arch::asm!("ecall", in("a7") 168usize, inlateout("a0") &mut cpu as *mut u32 as i64 => ret,
             in("a1") &mut node as *mut u32, in("a2") 0usize, options(nostack));
     }
+    #[cfg(target_arch = "loongarch64")]
+    // SAFETY: `getcpu` (168) writes one u32 through each valid pointer and ignores the third
+    // argument; `syscall 0` returns in a0 and may clobber t0-t8.
+    unsafe {
+        std::arch::asm!("syscall 0", in("$a7") 168usize, inlateout("$a0") &mut cpu as *mut u32 as i64 => ret,
+            in("$a1") &mut node as *mut u32, in("$a2") 0usize, out("$t0") _, out("$t1") _, out("$t2") _,
+            out("$t3") _, out("$t4") _, out("$t5") _, out("$t6") _, out("$t7") _, out("$t8") _,
+            options(nostack));
+    }
     (ret, cpu, node)
+}
+
+/// loongarch64: the counter ID `rdtime.d` gives this thread (`CSR.TID`, the CPU number).
+#[cfg(target_arch = "loongarch64")]
+fn counter_id() -> u32 {
+    let id: u64;
+    // SAFETY: `rdtime.d` reads the stable counter and its ID into registers, nothing else.
+    unsafe { std::arch::asm!("rdtime.d $zero, {}", out(reg) id, options(nomem, nostack, preserves_flags)) };
+    id as u32
+}
+
+/// The node the image must report for the CPU it runs on: loongarch64's comes from the per-CPU
+/// page (what the kernel stub stored), every other arch's from the kernel.
+fn expected_node(vdso: &Vdso) -> u32 {
+    #[cfg(target_arch = "loongarch64")]
+    {
+        node_in_page(vdso, counter_id())
+    }
+    #[cfg(not(target_arch = "loongarch64"))]
+    {
+        let _ = vdso;
+        raw_getcpu().2
+    }
+}
+
+/// loongarch64: the node stored for `cpu` in the mapping's per-CPU page (the writer's view).
+#[cfg(target_arch = "loongarch64")]
+fn node_in_page(vdso: &Vdso, cpu: u32) -> u32 {
+    let page = vdso.mapped.pcpu_page_rw().expect("loongarch64 has a per-CPU page");
+    let p = vdso_kernel_stub::arch::loongarch64::cpu_node_ptr(page, cpu).expect("a slot");
+    // SAFETY: inside the mapped per-CPU page, 4-aligned; written only by this thread.
+    unsafe { p.read_volatile() }
 }
 
 /// The CPUs this thread may run on.
@@ -92,6 +141,7 @@ fn image_getcpu(vdso: &Vdso) -> (i32, u32, u32) {
 }
 
 /// Pinned to each CPU, the image names that CPU and the host's node for it.
+#[cfg_attr(target_arch = "loongarch64", allow(dead_code))] // the CPU number is CSR.TID there
 fn check_every_cpu(vdso: &Vdso, what: &str) {
     on_each_cpu(|pinned| {
         let (sr, scpu, snode) = raw_getcpu();
@@ -164,10 +214,52 @@ fn syscall_result_equals_a_raw_ecall_on_every_cpu() {
     check_every_cpu(&vdso, "syscall");
 }
 
+#[test]
+#[cfg(target_arch = "loongarch64")]
+fn cpu_is_the_counter_id_and_node_is_that_cpus_slot_of_the_per_cpu_page() {
+    let vdso = Vdso::map();
+    // Every slot a different node, twice (the second time the image must see the new values:
+    // it reads the page on every call).
+    for round in 0..2u32 {
+        for cpu in 0..vdso_abi_nr_cpus() {
+            vdso.mapped.set_cpu_node(cpu, 0x100 * (round + 1) + cpu).expect("set the node");
+        }
+        on_each_cpu(|_| {
+            let id = counter_id();
+            for _ in 0..100 {
+                assert_eq!(image_getcpu(&vdso), (0, id, 0x100 * (round + 1) + id), "round {round}");
+            }
+        });
+    }
+    // Past the slots: refused, the page unchanged.
+    assert!(vdso.mapped.set_cpu_node(vdso_abi_nr_cpus(), 1).is_err());
+}
+
+/// The number of per-CPU slots of loongarch64's page.
+#[cfg(target_arch = "loongarch64")]
+fn vdso_abi_nr_cpus() -> u32 {
+    linux_vdso::abi::loongarch64::NR_CPUS as u32
+}
+
+/// The CPU the image must report where the test thread is pinned to `pinned`: loongarch64's
+/// counter ID (which qemu-user does not tie to the host CPU), elsewhere the pinned CPU.
+fn expected_cpu(pinned: u32) -> u32 {
+    #[cfg(target_arch = "loongarch64")]
+    {
+        let _ = pinned;
+        counter_id()
+    }
+    #[cfg(not(target_arch = "loongarch64"))]
+    {
+        pinned
+    }
+}
+
 /// Each of `cpu` and `node` may be NULL; the other is still written, and the result is 0.
 fn check_null_pointers(vdso: &Vdso, what: &str) {
     on_each_cpu(|pinned| {
-        let (_, _, snode) = raw_getcpu();
+        let pinned = expected_cpu(pinned);
+        let snode = expected_node(vdso);
         let mut cpu = u32::MAX;
         let mut node = u32::MAX;
         // SAFETY: NULL is allowed for `cpu` and `node`; the others are writable.
@@ -214,6 +306,11 @@ fn null_cpu_or_node_pointer_returns_0_and_writes_the_other() {
     }
     #[cfg(target_arch = "riscv64")]
     check_null_pointers(&vdso, "syscall");
+    #[cfg(target_arch = "loongarch64")]
+    {
+        vdso.mapped.set_cpu_node(counter_id(), 3).expect("set the node");
+        check_null_pointers(&vdso, "CSR.TID and the per-CPU page");
+    }
 }
 
 #[test]
@@ -227,8 +324,9 @@ fn the_cache_argument_is_ignored_and_left_untouched() {
     let r = unsafe { (vdso.getcpu.expect("getcpu exported"))(&mut cpu, &mut node, cache.as_mut_ptr()) };
     assert_eq!(r, 0);
     assert!(cache.iter().all(|&b| b == 0xa5), "the cache buffer was written");
-    let (sr, _, snode) = raw_getcpu();
-    assert_eq!(sr, 0);
-    assert_eq!(node, snode);
+    assert_eq!(node, expected_node(&vdso));
+    #[cfg(target_arch = "loongarch64")]
+    assert_eq!(cpu, counter_id());
+    #[cfg(not(target_arch = "loongarch64"))]
     assert!(allowed_cpus().contains(&(cpu as usize)), "cpu {cpu} is not one this thread may use");
 }

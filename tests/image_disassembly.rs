@@ -1,6 +1,7 @@
 //! Checks on the machine code of the images that running them on these strongly ordered hosts
 //! (and under qemu, which runs guest code with the host's ordering) cannot make: the riscv64
 //! reader's barriers are real `fence r,r` instructions, the aarch64 reader's real `dmb ishld`,
+//! the loongarch64 reader's real `dbar 0x15` around each `rdtime.d`,
 //! and aarch64's counter read is bracketed as Linux brackets it (`isb` before, a load that
 //! depends on the value after).
 
@@ -104,25 +105,40 @@ fn words(code: &[u8]) -> Vec<u32> {
 /// the HRES loop inlined in `__kernel_gettimeofday` (2), and the out-of-line slow paths' wide
 /// HRES and COARSE loops (8). A change of this number means a loop was added, removed or lost a
 /// barrier: read the disassembly (`aarch64-linux-gnu-objdump -d images/aarch64/linux-vdso.so.1`)
-/// before updating it. `__kernel_getrandom`'s own barriers are not counted here.
+/// before updating it. The modern profile's image has the same loops (its auxiliary clocks share
+/// the slow path's wide HRES loop), so the same count. `__kernel_getrandom`'s own barriers are not counted here.
 const AARCH64_DMBS: usize = 14;
 
+/// Every aarch64 image of the variant table (the classic default and the modern row).
+fn aarch64_images() -> impl Iterator<Item = &'static Image> {
+    Image::all().iter().filter(|i| i.arch() == Arch::Aarch64)
+}
+
+/// An image's loaded words with its `getrandom` blanked (its own barriers are not the
+/// seqlock readers').
+fn image_words(image: &Image) -> Vec<u32> {
+    words(&without_getrandom(image))
+}
+
 fn aarch64_image_words() -> Vec<u32> {
-    words(&without_getrandom(&Image::get(Arch::Aarch64)))
+    image_words(&Image::get(Arch::Aarch64))
 }
 
 #[test]
 fn aarch64_clock_readers_fence_before_and_after_their_loads() {
-    let image = Image::get(Arch::Aarch64);
-    for name in ["__kernel_clock_gettime", "__kernel_gettimeofday"] {
-        let sym = image.symbol(name).expect("symbol");
-        let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
-        let n = w.iter().filter(|&&i| i == DMB_ISHLD).count();
-        assert!(n >= 2, "{name} has {n} `dmb ishld`");
+    assert!(aarch64_images().count() >= 2, "the classic and the modern aarch64 image");
+    for image in aarch64_images() {
+        let v = image.variant();
+        for name in ["__kernel_clock_gettime", "__kernel_gettimeofday"] {
+            let sym = image.symbol(name).expect("symbol");
+            let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+            let n = w.iter().filter(|&&i| i == DMB_ISHLD).count();
+            assert!(n >= 2, "{v}: {name} has {n} `dmb ishld`");
+        }
+        let all = image_words(image).iter().filter(|&&i| i == DMB_ISHLD).count();
+        assert_eq!(all, AARCH64_DMBS, "{v}: `dmb ishld` in the whole image");
+        assert_eq!(all % 2, 0, "barriers come in pairs, one on each side of a read");
     }
-    let all = aarch64_image_words().iter().filter(|&&i| i == DMB_ISHLD).count();
-    assert_eq!(all, AARCH64_DMBS, "`dmb ishld` in the whole image");
-    assert_eq!(all % 2, 0, "barriers come in pairs, one on each side of a read");
 }
 
 /// Whether the counter read at `w[i]` is bracketed: `isb` just before, and just after it
@@ -141,21 +157,38 @@ fn bracketed(w: &[u32], i: usize) -> bool {
 
 #[test]
 fn aarch64_counter_reads_are_ordered_as_linux_orders_them() {
-    let w = aarch64_image_words();
-    let reads: Vec<usize> = (0..w.len()).filter(|&i| w[i] & !0x1f == MRS_CNTVCT).collect();
-    assert!(reads.len() >= 2, "counter reads in the fast and the wide paths: {reads:?}");
-    for &i in &reads {
-        assert!(bracketed(&w, i), "the counter read at {:#x} is not bracketed", 4 * i);
+    for image in aarch64_images() {
+        let w = image_words(image);
+        let reads: Vec<usize> = (0..w.len()).filter(|&i| w[i] & !0x1f == MRS_CNTVCT).collect();
+        assert!(
+            reads.len() >= 2,
+            "{}: counter reads in the fast and the wide paths: {reads:?}",
+            image.variant()
+        );
+        for &i in &reads {
+            assert!(
+                bracketed(&w, i),
+                "{}: the counter read at {:#x} is not bracketed",
+                image.variant(),
+                4 * i
+            );
+        }
     }
 }
 
 #[test]
 fn aarch64_rt_sigreturn_is_exactly_mov_x8_139_svc_0_after_a_nop() {
-    let image = Image::get(Arch::Aarch64);
-    let sym = image.symbol("__kernel_rt_sigreturn").expect("symbol");
-    assert_eq!(sym.size, 8);
-    let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
-    assert_eq!(w, [0xd503_201f, 0xd280_1168, 0xd400_0001], "nop; mov x8, #139; svc #0");
+    for image in aarch64_images() {
+        let sym = image.symbol("__kernel_rt_sigreturn").expect("symbol");
+        assert_eq!(sym.size, 8);
+        let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
+        assert_eq!(
+            w,
+            [0xd503_201f, 0xd280_1168, 0xd400_0001],
+            "{}: nop; mov x8, #139; svc #0",
+            image.variant()
+        );
+    }
 }
 
 #[test]
@@ -331,6 +364,77 @@ fn the_chacha_block_function_never_stores_to_the_stack_but_to_save_callee_saved_
     }
 }
 
+/// x86_64 `getcpu` reads its mode byte first, one RIP-relative `movzx` (`0f b6 05 disp32` or
+/// another register's ModRM): the byte it loads must be the one the image's variant names
+/// (byte 0 of the classic page, byte 2368 of the modern time page), `DATA_PAGES` pages before it.
+#[test]
+fn x86_64_getcpu_reads_the_mode_byte_where_each_variant_keeps_it() {
+    let images: Vec<&Image> = Image::all().iter().filter(|i| i.arch() == Arch::X86_64).collect();
+    assert!(images.len() >= 2, "the classic and the modern x86_64 image");
+    for image in images {
+        let v = image.variant();
+        let sym = image.symbol("__vdso_getcpu").expect("getcpu");
+        let code = &image.bytes()[sym.offset as usize..];
+        // movzx r32, byte [rip + disp32]: 0f b6, ModRM with mod 00 and r/m 101.
+        assert_eq!((code[0], code[1], code[2] & 0xc7), (0x0f, 0xb6, 0x05), "{v}: {:02x?}", &code[..7]);
+        let disp = i32::from_le_bytes(code[3..7].try_into().unwrap()) as i64;
+        let target = sym.offset as i64 + 7 + disp;
+        let want = -((v.data_pages() * v.page_size) as i64) + v.getcpu_mode_offset().expect("x86_64") as i64;
+        assert_eq!(target, want, "{v}: the mode byte is read at {target:#x} from the image start");
+    }
+}
+
+// ---- loongarch64 ----
+
+/// `dbar 0x15` (Linux's `smp_rmb` on loongarch: "load before load").
+const DBAR_LD_LD: u32 = 0x3872_0015;
+/// `rdtime.d rd, rj` without its register fields.
+const RDTIME_D: u32 = 0x0000_6800;
+/// `nop` (`andi $zero, $zero, 0`).
+const LA_NOP: u32 = 0x0340_0000;
+
+/// Every `dbar 0x15` of the loongarch64 image: two per seqlock read loop, as on aarch64 (the HRES
+/// and COARSE loops inlined in `__vdso_clock_gettime` (4), the HRES loop inlined in
+/// `__vdso_gettimeofday` (2), the out-of-line slow path's wide HRES and COARSE loops (4)). A change
+/// of this number means a loop was added, removed or lost a barrier: read the disassembly
+/// (`llvm-objdump -d images/loongarch64/linux-vdso.so.1`) before updating it.
+const LOONGARCH64_DBARS: usize = 10;
+
+fn loongarch64_image_words() -> Vec<u32> {
+    let image = Image::get(Arch::Loongarch64);
+    words(&image.bytes()[..image.load_size()])
+}
+
+/// Index of every counter read (`rdtime.d rd, $zero`, rd not zero) among `w`.
+fn loongarch64_counter_reads(w: &[u32]) -> Vec<usize> {
+    (0..w.len())
+        .filter(|&i| w[i] & !0x3ff == RDTIME_D && (w[i] >> 5) & 0x1f == 0 && w[i] & 0x1f != 0)
+        .collect()
+}
+
+#[test]
+fn loongarch64_clock_readers_fence_before_and_after_their_loads() {
+    let image = Image::get(Arch::Loongarch64);
+    for name in ["__vdso_clock_gettime", "__vdso_gettimeofday"] {
+        let sym = image.symbol(name).expect("symbol");
+        let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+        let n = w.iter().filter(|&&i| i == DBAR_LD_LD).count();
+        assert!(n >= 2, "{name} has {n} `dbar 0x15`");
+    }
+    let w = loongarch64_image_words();
+    let all = w.iter().filter(|&&i| i == DBAR_LD_LD).count();
+    assert_eq!(all, LOONGARCH64_DBARS, "`dbar 0x15` in the whole image");
+    // Every counter read sits between the barrier after the first `seq` load and the one before
+    // the second.
+    let reads = loongarch64_counter_reads(&w);
+    assert!(reads.len() >= 3, "counter reads in clock_gettime, gettimeofday and the wide path: {reads:?}");
+    for &i in &reads {
+        let before = w[..i].iter().rposition(|&x| x == DBAR_LD_LD).expect("a barrier before");
+        let after = i + w[i..].iter().position(|&x| x == DBAR_LD_LD).expect("a barrier after");
+        assert!(i - before < 32 && after - i < 32, "counter read at {:#x} is not inside a loop", 4 * i);
+    }
+}
+
 #[test]
 fn a_stack_store_after_the_prologue_is_noticed() {
     // Controls: the check flags the Rust-compiled getrandom, which keeps values on its stack
@@ -349,4 +453,35 @@ fn a_stack_store_after_the_prologue_is_noticed() {
         code.insert(at, Insn { addr: 0, mnemonic: spill.0.into(), operands: spill.1.into() });
         assert_eq!(suspicious_stack_stores(arch, &code).len(), 1, "{arch:?}");
     }
+}
+
+#[test]
+fn loongarch64_getcpu_reads_the_counter_id_and_no_counter() {
+    let image = Image::get(Arch::Loongarch64);
+    let sym = image.symbol("__vdso_getcpu").expect("symbol");
+    let w = words(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize]);
+    // `rdtime.d $zero, rj`: the counter discarded, its ID (CSR.TID) in rj.
+    let ids = w.iter().filter(|&&i| i & !0x3ff == RDTIME_D && i & 0x1f == 0 && (i >> 5) & 0x1f != 0).count();
+    assert_eq!(ids, 1, "one counter-ID read");
+    assert!(loongarch64_counter_reads(&w).is_empty());
+    // The fast path makes no syscall (the fallback for a CPU past the page's slots is out of line).
+    assert!(!w.contains(&0x002b_0000), "`syscall 0` inside __vdso_getcpu");
+}
+
+#[test]
+fn loongarch64_rt_sigreturn_is_exactly_li_w_a7_139_syscall_0_after_a_nop() {
+    let image = Image::get(Arch::Loongarch64);
+    let sym = image.symbol("__vdso_rt_sigreturn").expect("symbol");
+    assert_eq!(sym.size, 8);
+    let w = words(&image.bytes()[sym.offset as usize - 4..sym.offset as usize + 8]);
+    assert_eq!(w, [LA_NOP, 0x0382_2c0b, 0x002b_0000], "nop; li.w a7, 139; syscall 0");
+}
+
+#[test]
+fn a_loongarch64_barrier_that_is_missing_is_noticed() {
+    // Control: a copy with one `dbar 0x15` turned into a `nop` fails the count.
+    let mut w = loongarch64_image_words();
+    let at = w.iter().rposition(|&i| i == DBAR_LD_LD).expect("a barrier to remove");
+    w[at] = LA_NOP;
+    assert_ne!(w.iter().filter(|&&i| i == DBAR_LD_LD).count(), LOONGARCH64_DBARS);
 }

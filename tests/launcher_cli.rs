@@ -511,3 +511,74 @@ fn writer_stats_paths_are_checked_before_the_program_runs() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert_eq!(leftovers(), 1, "only the statistics, no temporary file");
 }
+
+#[test]
+fn host_data_refuses_what_only_our_writer_could_do() {
+    for opt in [
+        &["--realtime-offset", "+1y"][..],
+        &["--monotonic-offset", "+1d"],
+        &["--boottime-offset", "+1d"],
+        &["--hz", "100"],
+        &["--writer-stats", "/tmp/x"],
+    ] {
+        let mut args = vec!["--host-data"];
+        args.extend_from_slice(opt);
+        args.extend_from_slice(&["--", "true"]);
+        refused(
+            &vdso_run(&args),
+            125,
+            &format!(
+                "--host-data runs on the host kernel's own clocks and writer: {} does not apply",
+                opt[0]
+            ),
+        );
+    }
+}
+
+// x86_64 only: there the other architectures' programs are the emulated ones. The riscv64 and
+// aarch64 launchers (under qemu) have no host pages at all; their refusal of the host is
+// `host_data::check`'s, unit-tested in the launcher crate.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn host_data_refuses_programs_of_another_architecture() {
+    let dir = common::scratch_dir("launcher-cli-host-data-arch");
+    for arch in emulated_arches() {
+        let prog = looking_like(&dir, arch);
+        let o = vdso_run(&["--host-data", "--", prog.to_str().unwrap()]);
+        refused(&o, 126, &format!("--host-data: a {} program", arch.name()));
+    }
+}
+
+// x86_64 only: the host's own pages can serve only an image of the host's architecture, and
+// qemu-user gives riscv64 and aarch64 guests no pages at all (checked by the refusal below).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn host_data_runs_a_program_on_the_host_kernels_pages_or_says_why_not() {
+    use vdso_launcher::host_data::{check, HostFacts, HostLayout};
+    let layout = HostLayout::of(linux_vdso::Arch::X86_64).expect("a modern x86_64 row");
+    let verdict = check(&layout, &HostFacts::read().expect("host facts"));
+    // The program sees its [vvar] and [vvar_vclock] right before the image AT_SYSINFO_EHDR names.
+    let o = vdso_run(&["--host-data", "--", "/bin/sh", "-c", "cat /proc/$$/maps"]);
+    match verdict {
+        Err(why) => refused(&o, 126, &why.to_string()),
+        Ok(()) => {
+            assert!(o.status.success(), "{o:?}");
+            let maps = String::from_utf8_lossy(&o.stdout);
+            let range = |name: &str| {
+                maps.lines().find(|l| l.ends_with(name)).map(|l| {
+                    let (a, b) = l.split_whitespace().next().unwrap().split_once('-').unwrap();
+                    (u64::from_str_radix(a, 16).unwrap(), u64::from_str_radix(b, 16).unwrap())
+                })
+            };
+            let (vvar, vclock) =
+                (range("[vvar]").expect("[vvar]"), range("[vvar_vclock]").expect("[vvar_vclock]"));
+            assert_eq!(vvar.1, vclock.0, "[vvar_vclock] follows [vvar]: {maps}");
+            // The image: an anonymous read+execute mapping right after them.
+            let image = maps
+                .lines()
+                .find(|l| l.starts_with(&format!("{:x}-", vclock.1)))
+                .unwrap_or_else(|| panic!("nothing mapped after [vvar_vclock]: {maps}"));
+            assert!(image.split_whitespace().nth(1) == Some("r-xp") && !image.contains("[vdso]"), "{image}");
+        }
+    }
+}

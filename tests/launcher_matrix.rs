@@ -36,7 +36,7 @@ mod common;
 mod nested_cargo;
 
 use common::fixtures::{
-    cc_from, foreign_arches, go_build, launcher_for, run_tool, sources as fixtures, work_dir,
+    cc_from, cross_cc, foreign_arches, go_build, launcher_for, run_tool, sources as fixtures, work_dir,
 };
 use linux_vdso::Arch;
 
@@ -75,7 +75,10 @@ fn go(goarch: &str) -> Result<PathBuf, String> {
     Ok(out)
 }
 
-fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
+/// The Rust fixture `bin`, for the host or for `arch` (its std built from rust-src where the
+/// row says rustup has none: `build_std`, as scripts/cargo-build-std.sh does).
+fn rust(arch: Option<Arch>, bin: &str) -> Result<PathBuf, String> {
+    let target = arch.map(Arch::linux_target);
     let dir = work_dir().join("rust");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut c = Command::new(cargo);
@@ -85,6 +88,9 @@ fn rust(target: Option<&str>, bin: &str) -> Result<PathBuf, String> {
     nested_cargo::scrub(&mut c);
     if let Some(t) = target {
         c.args(["--target", t]);
+    }
+    if arch.is_some_and(|a| a.info().build_std) {
+        c.env("RUSTC_BOOTSTRAP", "1").arg("-Zbuild-std=std,panic_abort");
     }
     run_tool(&mut c, "cargo build of the Rust fixtures")?;
     Ok(match target {
@@ -99,6 +105,23 @@ enum Shape {
     Date,
     /// The clocks fixtures: REALTIME, MONOTONIC, CPUTIME (and GETTIMEOFDAY, TIME for C).
     Clocks,
+    /// `date -u` under `vdso run --host-data`: the host's own date.
+    HostDate,
+    /// The clocks fixtures under `vdso run --host-data`: the host's own clocks, read by our
+    /// image from the host kernel's moved pages.
+    HostClocks,
+}
+
+impl Shape {
+    /// Run with `--host-data` (the host kernel's pages, no writer of ours).
+    fn host_data(self) -> bool {
+        matches!(self, Shape::HostDate | Shape::HostClocks)
+    }
+
+    /// Reads the clocks fixtures' lines.
+    fn clocks(self) -> bool {
+        matches!(self, Shape::Clocks | Shape::HostClocks)
+    }
 }
 
 struct Row {
@@ -174,27 +197,70 @@ fn rows() -> Vec<Row> {
         row("Rust std", "x86_64", one(rust(None, "std_clocks"))),
         row("rustix (use-libc-auxv)", "x86_64", one(rust(None, "rustix_clocks"))),
     ];
+    // The same x86_64 clients on the host kernel's own pages (`vdso run --host-data`), where
+    // the host has the layout (Linux 6.17+ x86_64; elsewhere the refusal is tested instead).
+    if host_data_host() {
+        let host = |consumer, program| Row {
+            consumer,
+            arch: "x86_64",
+            shape: Shape::HostClocks,
+            program,
+            no_vdso: None,
+        };
+        rows.extend([
+            Row {
+                consumer: "/bin/date (coreutils, glibc), --host-data",
+                arch: "x86_64",
+                shape: Shape::HostDate,
+                program: Ok(vec!["date".into(), "-u".into(), "+DATE %Y-%m-%d %s".into()]),
+                no_vdso: None,
+            },
+            host("glibc C, dynamic, --host-data", one(cc("gcc", &[], "c-glibc-dynamic-x86_64"))),
+            host("glibc C, static, --host-data", one(cc("gcc", &["-static"], "c-glibc-static-x86_64"))),
+            host("musl C, static, --host-data", one(cc("musl-gcc", &["-static"], "c-musl-static-x86_64"))),
+            host("Go (runtime), --host-data", one(go("amd64"))),
+            host("Rust std, --host-data", one(rust(None, "std_clocks"))),
+            host("rustix (use-libc-auxv), --host-data", one(rust(None, "rustix_clocks"))),
+        ]);
+    }
     for arch in foreign_arches() {
         let (name, emu) = (arch.name(), arch.info().emulation);
         let fixture = |kind: &str| format!("c-{kind}-{name}");
         let zig =
             ["-m", "ziglang", "cc", "-target", &format!("{name}-linux-musl"), "-static"].map(String::from);
         let zig: Vec<&str> = zig.iter().map(String::as_str).collect();
+        if emu.glibc {
+            rows.extend([
+                row("glibc C, dynamic", name, one(cc(emu.cross_gcc, &[], &fixture("glibc-dynamic")))),
+                row("glibc C, static", name, one(cc(emu.cross_gcc, &["-static"], &fixture("glibc-static")))),
+            ]);
+        }
+        // No glibc here (loongarch64: Debian 12 has no loongarch64 glibc, NOTES.md): the row's
+        // cross compiler is itself Zig's musl toolchain, with the CPU Debian's qemu runs.
+        let musl = if emu.glibc {
+            cc("python3", &zig, &fixture("musl-static"))
+        } else {
+            cc(&cross_cc(arch), &["-static"], &fixture("musl-static"))
+        };
         rows.extend([
-            row("glibc C, dynamic", name, one(cc(emu.cross_gcc, &[], &fixture("glibc-dynamic")))),
-            row("glibc C, static", name, one(cc(emu.cross_gcc, &["-static"], &fixture("glibc-static")))),
-            Row {
-                no_vdso: musl_uses_no_vdso(arch),
-                ..row("musl C, static", name, one(cc("python3", &zig, &fixture("musl-static"))))
-            },
+            Row { no_vdso: musl_uses_no_vdso(arch), ..row("musl C, static", name, one(musl)) },
             Row {
                 no_vdso: go_cannot_find_clock_gettime(arch),
                 ..row("Go (runtime)", name, one(go(emu.goarch)))
             },
-            row("Rust std", name, one(rust(Some(arch.linux_target()), "std_clocks"))),
+            row("Rust std", name, one(rust(Some(arch), "std_clocks"))),
         ]);
     }
     rows
+}
+
+/// Whether this host's data pages are the layout the modern x86_64 image reads (the
+/// `--host-data` rows run only there; `launcher_cli` checks the refusal elsewhere).
+fn host_data_host() -> bool {
+    use vdso_launcher::host_data::{check, HostFacts, HostLayout};
+    Arch::native() == Some(Arch::X86_64)
+        && HostLayout::of(Arch::X86_64)
+            .is_some_and(|l| HostFacts::read().is_ok_and(|f| check(&l, &f).is_ok()))
 }
 
 fn now(clock: libc::clockid_t) -> f64 {
@@ -247,7 +313,7 @@ fn num(v: Option<&String>) -> Option<f64> {
 /// `PID call(args) = result` lines): (served clock ids + gettimeofday + time, CPU-time
 /// clock_gettime). With `setup_before_fork`, the root process's lines before its first fork
 /// are the launcher's own set-up and are left out.
-fn program_clock_syscalls(log: &str, setup_before_fork: bool) -> (Vec<String>, usize) {
+fn program_clock_syscalls(log: &str, setup_before_fork: bool, has_writer: bool) -> (Vec<String>, usize) {
     let mut parent: BTreeMap<u32, u32> = BTreeMap::new();
     let mut order: Vec<(u32, u32)> = Vec::new();
     let mut root = None;
@@ -269,7 +335,7 @@ fn program_clock_syscalls(log: &str, setup_before_fork: bool) -> (Vec<String>, u
     let root = root.unwrap_or(0);
     // The writer: the launcher's first child and everything below it.
     let mut writer: BTreeSet<u32> = BTreeSet::new();
-    if let Some(&(_, first)) = order.iter().find(|(p, _)| *p == root) {
+    if let Some(&(_, first)) = order.iter().find(|(p, _)| *p == root).filter(|_| has_writer) {
         writer.insert(first);
         loop {
             let before = writer.len();
@@ -333,6 +399,7 @@ fn run_row(
             "--monotonic-offset".into(),
             MONO_OFFSET.into(),
         ]),
+        Shape::HostDate | Shape::HostClocks => args.push("--host-data".into()),
     }
     args.push("--".into());
     args.extend(program);
@@ -382,28 +449,48 @@ fn run_row(
         return seen;
     }
     match row.shape {
-        Shape::Date => {
-            // `DATE YYYY-MM-DD SECONDS`: the host's calendar date 100 years on, same day.
+        Shape::Date | Shape::HostDate => {
+            // `DATE YYYY-MM-DD SECONDS`: the host's calendar date 100 years on, same day (the
+            // host's own with --host-data).
+            let years = if row.shape == Shape::Date { 100 } else { 0 };
             let f = field(&stdout, "DATE").unwrap_or_default();
             let got = f.first().cloned().unwrap_or_default();
             let want: Vec<String> = [real0, real1]
                 .iter()
                 .map(|&t| {
                     let (y, m, d) = utc_date(t as i64);
-                    format!("{:04}-{m:02}-{d:02}", y + 100)
+                    format!("{:04}-{m:02}-{d:02}", y + years)
                 })
                 .collect();
-            seen.realtime = format!("{got} (+100y)");
+            seen.realtime = if years == 0 { format!("{got} (host)") } else { format!("{got} (+100y)") };
             if !want.contains(&got) {
                 seen.problems.push(format!("date {got:?}, expected {}", want[0]));
             }
             seen.monotonic = "-".into();
             seen.cputime = "-".into();
         }
+        Shape::HostClocks => {
+            // The host's own clocks, read by our image from the host kernel's moved pages.
+            let real = num(field(&stdout, "REALTIME").as_ref().and_then(|v| v.first()));
+            let mono = num(field(&stdout, "MONOTONIC").as_ref().and_then(|v| v.first()));
+            match real {
+                Some(r) if r >= real0 - SLACK && r <= real1 + SLACK => {
+                    seen.realtime = format!("{r:.3} (host)")
+                }
+                other => seen.problems.push(format!("REALTIME {other:?}, expected the host's {real0:.3}")),
+            }
+            match mono {
+                Some(m) if m >= mono0 - SLACK && m <= mono1 + SLACK => {
+                    seen.monotonic = format!("host{:+.3}", m - mono1)
+                }
+                other => seen.problems.push(format!("MONOTONIC {other:?}, expected the host's {mono0:.3}")),
+            }
+            seen.cputime = check_cputime(&stdout, &mut seen.problems);
+            check_c_lines(row, &stdout, real, &mut seen.problems);
+        }
         Shape::Clocks => {
             let real = num(field(&stdout, "REALTIME").as_ref().and_then(|v| v.first()));
             let mono = num(field(&stdout, "MONOTONIC").as_ref().and_then(|v| v.first()));
-            let cpu = field(&stdout, "CPUTIME").unwrap_or_default();
             seen.host_wall_clock = real.is_some_and(|r| r >= real0 - SLACK && r <= real1 + SLACK);
             match real {
                 Some(r) if r >= DATE_SECS - SLACK && r <= DATE_SECS + (real1 - real0) + SLACK => {
@@ -419,28 +506,16 @@ fn run_row(
                     .problems
                     .push(format!("MONOTONIC {other:?}, expected host {mono0:.3} + {MONO_OFFSET_SECS}")),
             }
-            match (cpu.first().map(String::as_str), num(cpu.get(1))) {
-                (Some("0"), Some(c)) if (0.0..60.0).contains(&c) => seen.cputime = format!("{c:.4} s"),
-                other => seen.problems.push(format!("CPUTIME {other:?}")),
-            }
-            // The C fixture (clocks.c) also prints `gettimeofday` and `time`; the other consumers
-            // have no such calls of their own.
-            let c_fixture = row.consumer.contains(" C, ");
-            for key in ["GETTIMEOFDAY", "TIME"] {
-                match (num(field(&stdout, key).as_ref().and_then(|v| v.first())), real) {
-                    (Some(v), Some(r)) if (v - r).abs() > SLACK => {
-                        seen.problems.push(format!("{key} {v} far from REALTIME {r}"))
-                    }
-                    (None, _) if c_fixture => seen.problems.push(format!("no {key} line from the C fixture")),
-                    _ => {}
-                }
-            }
+
+            seen.cputime = check_cputime(&stdout, &mut seen.problems);
+            check_c_lines(row, &stdout, real, &mut seen.problems);
         }
     }
     if traced || qemu_traced {
         let log = match std::fs::read_to_string(&trace) {
-            // strace logs at least the launcher's own fork of the page writer.
-            Ok(log) if !log.trim().is_empty() => log,
+            // strace logs at least the launcher's own fork of the page writer; with --host-data
+            // there is none, and a program reading only served clocks leaves the log empty.
+            Ok(log) if !log.trim().is_empty() || row.shape.host_data() => log,
             Ok(_) => {
                 seen.problems.push(format!("empty strace log {}", trace.display()));
                 return seen;
@@ -450,14 +525,15 @@ fn run_row(
                 return seen;
             }
         };
-        let (bad, cpu) = program_clock_syscalls(&log, qemu_traced);
+        // With --host-data no writer is forked: every process is the program's.
+        let (bad, cpu) = program_clock_syscalls(&log, qemu_traced, !row.shape.host_data());
         seen.served_syscalls = bad.len();
         let how = if qemu_traced { " (qemu)" } else { "" };
         seen.syscalls = format!("{} served, {} cpu{how}", bad.len(), cpu);
         if !bad.is_empty() {
             seen.problems.push(format!("time syscalls from the program: {}", bad.join(" ")));
         }
-        if row.shape == Shape::Clocks && cpu == 0 {
+        if row.shape.clocks() && cpu == 0 {
             seen.problems.push("the trace shows no CPU-time clock_gettime of the program".into());
         }
     } else {
@@ -480,6 +556,33 @@ fn run_row(
         }
     }
     seen
+}
+
+/// The `CPUTIME` line: the image's syscall fallback worked.
+fn check_cputime(stdout: &str, problems: &mut Vec<String>) -> String {
+    let cpu = field(stdout, "CPUTIME").unwrap_or_default();
+    match (cpu.first().map(String::as_str), num(cpu.get(1))) {
+        (Some("0"), Some(c)) if (0.0..60.0).contains(&c) => format!("{c:.4} s"),
+        other => {
+            problems.push(format!("CPUTIME {other:?}"));
+            String::new()
+        }
+    }
+}
+
+/// The C fixture (clocks.c) also prints `gettimeofday` and `time`, which must agree with its
+/// REALTIME; the other consumers have no such calls of their own.
+fn check_c_lines(row: &Row, stdout: &str, real: Option<f64>, problems: &mut Vec<String>) {
+    let c_fixture = row.consumer.contains(" C, ");
+    for key in ["GETTIMEOFDAY", "TIME"] {
+        match (num(field(stdout, key).as_ref().and_then(|v| v.first())), real) {
+            (Some(v), Some(r)) if (v - r).abs() > SLACK => {
+                problems.push(format!("{key} {v} far from REALTIME {r}"))
+            }
+            (None, _) if c_fixture => problems.push(format!("no {key} line from the C fixture")),
+            _ => {}
+        }
+    }
 }
 
 fn render(rows: &[Row], seen: &[Seen]) -> String {
@@ -588,7 +691,8 @@ fn foreign_launchers_pass_arguments_environment_output_and_status_through() {
     // of launcher_cli's pass-through test, which runs the host's x86_64 /bin/sh and so can only
     // exercise the x86_64 launcher.
     for arch in foreign_arches() {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let prog = cc_from("passthrough.c", cc, &[], &format!("passthrough-{name}")).expect("fixture");
         let run = |args: &[&str]| {
             vdso_run_for(arch)
@@ -650,7 +754,8 @@ fn foreign_launchers_pass_arguments_environment_output_and_status_through() {
 )]
 fn the_program_cannot_make_the_data_pages_writable() {
     for arch in Arch::ALL {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let pages = format!("-DDATA_PAGES={}", arch.data_pages());
         let prog = cc_from("data_pages_readonly.c", cc, &[&pages], &format!("data-pages-readonly-{name}"))
             .expect("fixture");
@@ -692,7 +797,8 @@ fn unprivileged(cmd: Command) -> Command {
 fn the_program_cannot_write_the_page_through_the_writer() {
     let token = format!("writer-mem-token-{}", std::process::id());
     for arch in Arch::ALL {
-        let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
+        let (name, cc) = (arch.name(), cross_cc(arch));
+        let cc = cc.as_str();
         let prog = cc_from("writer_mem.c", cc, &[], &format!("writer-mem-{name}")).expect("fixture");
         let mut c = vdso_run_for(arch);
         c.args(["run", "--arch", name, "--"]).arg(&prog).arg(&token);

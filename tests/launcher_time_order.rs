@@ -39,7 +39,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::fixtures::{cc_from, foreign_arches, with_launcher};
+use common::fixtures::{cc_from, cross_cc, foreign_arches, with_launcher};
 
 const SAMPLES: u32 = 100_000;
 /// The tick rates the launcher is asked for: the default, and the fastest it allows (where a
@@ -166,8 +166,69 @@ fn clocks_under_vdso_run_are_ordered_like_the_kernels_on_every_foreign_arch() {
     // riscv64 and aarch64 today: every architecture of the table but the host's.
     for arch in foreign_arches() {
         let name = arch.name();
-        let cc = arch.info().emulation.cross_gcc;
+        let cc = cross_cc(arch);
+        let cc = cc.as_str();
         let program = cc_from("clock_order.c", cc, &[], &format!("clock-order-{name}")).expect("fixture");
         check(&program, name, counter_step_ns(name, cc));
+    }
+}
+
+/// `vdso run --host-data`: the program's clocks come from the host kernel's own pages, so every
+/// check is exact: fine clocks inside the syscalls' bracket, COARSE never behind the syscall
+/// read before it (the kernel updates its coarse clock and our page's in one write section).
+/// Inside a time namespace too (`unshare -T`, where permitted): the syscalls then answer the
+/// namespace's clocks, and so must the image, from the namespace page the kernel maps.
+#[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "the host kernel's pages serve only an image of the host's architecture (x86_64 here)"
+)]
+fn clocks_under_vdso_run_host_data_are_ordered_exactly_like_the_kernels() {
+    use vdso_launcher::host_data::{check, HostFacts, HostLayout};
+    let layout = HostLayout::of(linux_vdso::Arch::X86_64).expect("a modern x86_64 row");
+    if let Err(why) = check(&layout, &HostFacts::read().expect("host facts")) {
+        eprintln!(
+            "skipped: this host's pages are not the modern layout ({why}); launcher_cli checks the refusal"
+        );
+        return;
+    }
+    let program = cc_from("clock_order.c", "gcc", &[], "clock-order-x86_64").expect("fixture");
+    let vdso = env!("CARGO_BIN_EXE_vdso");
+    let unshare_works = Command::new("unshare")
+        .args(["-T", "--monotonic", "1000", "--boottime", "2000", "--fork", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut runs = vec![("host", Command::new(vdso))];
+    if unshare_works {
+        let mut c = Command::new("unshare");
+        c.args(["-T", "--monotonic", "1000", "--boottime", "2000", "--fork", vdso]);
+        runs.push(("time namespace", c));
+    } else {
+        eprintln!("no time-namespace run: unshare -T is not permitted here");
+    }
+    for (what, mut cmd) in runs {
+        let out = cmd
+            .args(["run", "--host-data", "--"])
+            .arg(&program)
+            .arg(SAMPLES.to_string())
+            .output()
+            .expect("vdso run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{what}: {out:?}");
+        assert_eq!(stdout.lines().last(), Some("DONE"), "{what}: {stdout}");
+        let mut checks = 0;
+        for line in stdout.lines().filter(|l| *l != "DONE") {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f[..] {
+                [_, "samples", _, "bad", bad, "worst_ns", _] => assert_eq!(bad, "0", "{what}: {line}"),
+                [_, "samples", _, "max_ns", lag] => {
+                    assert_eq!(lag, "0", "{what}: COARSE behind the kernel's: {line}")
+                }
+                _ => panic!("{what}: malformed line {line:?}"),
+            }
+            checks += 1;
+        }
+        assert_eq!(checks, 5 + 2 * 3 + 3, "{what}: every check reported: {stdout}");
+        println!("--host-data ({what}):\n{stdout}");
     }
 }

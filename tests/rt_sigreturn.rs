@@ -1,4 +1,4 @@
-//! The signal-return trampolines (riscv64's `__vdso_rt_sigreturn`, aarch64's
+//! The signal-return trampolines (riscv64's and loongarch64's `__vdso_rt_sigreturn`, aarch64's
 //! `__kernel_rt_sigreturn`): the code a signal handler returns to when it has no `SA_RESTORER`,
 //! and the unwind information that lets unwinders walk through it.
 //!
@@ -15,7 +15,9 @@
 //!     sp (column 31) at CFA + 256, and the pc at CFA + 264 in column 96, the column libgcc
 //!     reserves for a signal frame's return address; d8-d15 (columns 72-79) from the
 //!     fpsimd_context record that opens `__reserved`, `vN` at CFA + 304 + 16N.
-//! - A real signal (riscv64 and aarch64, each under its qemu): a handler that returns through
+//!   - loongarch64: `struct sigcontext` is `sc_pc, sc_regs[32]`: `rN` at CFA + 8 + 8N (sp is r3),
+//!     and the pc, at CFA + 0, in column 0 (r0 is hardwired to zero) made the return column.
+//! - A real signal (riscv64, aarch64 and loongarch64, each under its qemu): a handler that returns through
 //!   the image's trampoline resumes the interrupted code with the context as the handler left it
 //!   in the frame.
 //! - A backtrace from inside a handler (riscv64 and aarch64): libgcc's unwinder, using the
@@ -23,7 +25,10 @@
 //!   `PT_GNU_EH_FRAME`), walks from the handler through the trampoline into the interrupted
 //!   function; a copy of the image with a deliberately wrong CFA must not get there (libgcc also
 //!   recognises `li a7, 139; ecall` and `mov x8, #139; svc #0` without any unwind information, so
-//!   only this control shows that the image's own FDE is what the unwinder used).
+//!   only this control shows that the image's own FDE is what the unwinder used). loongarch64's
+//!   test binaries are static musl programs (no loongarch64 glibc here) whose unwinder is LLVM's
+//!   libunwind (linked by Zig) and which cannot `dlopen`: there the image is mapped by the kernel
+//!   stub and the trampoline's FDE registered with `__register_frame`, the control likewise.
 //!
 //! x86_64 has no trampoline (its signal handlers return through libc's `SA_RESTORER`), so no
 //! live test runs there. qemu-user sets a handler's return address to a trampoline of its own, so
@@ -415,14 +420,18 @@ fn the_control_copies_differ_only_in_the_cfa_offset() {
     }
 }
 
-#[cfg(any(target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(target_arch = "riscv64", target_arch = "aarch64", target_arch = "loongarch64"))]
 mod live {
-    //! Real signals under the running kernel (qemu-riscv64 or qemu-aarch64 here).
+    //! Real signals under the running kernel (qemu-riscv64, qemu-aarch64 or qemu-loongarch64
+    //! here).
 
-    use std::ffi::{c_int, c_void, CString};
+    #[cfg(target_env = "gnu")]
+    use std::ffi::CString;
+    use std::ffi::{c_int, c_void};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
     use std::sync::Mutex;
 
+    #[cfg(target_env = "gnu")]
     use super::common;
     use super::common::harness::Vdso;
     use super::{image_with_broken_trampoline_cfa, SC_REGS, SIGINFO_SIZE, UC_MCONTEXT};
@@ -610,6 +619,85 @@ mod live {
         }
     }
 
+    #[cfg(target_arch = "loongarch64")]
+    mod arch_parts {
+        use std::ffi::c_void;
+
+        std::arch::global_asm!(
+            ".pushsection .text.rt_sigreturn_test_shim, \"ax\", @progbits",
+            ".globl rt_sigreturn_test_shim",
+            ".hidden rt_sigreturn_test_shim",
+            ".type rt_sigreturn_test_shim, @function",
+            "rt_sigreturn_test_shim:",
+            "la.pcrel $t0, {entry_sp}",
+            "st.d $sp, $t0, 0",
+            "la.pcrel $t0, {tramp}",
+            "ld.d $ra, $t0, 0",
+            "la.pcrel $t0, {handler}",
+            "ld.d $t0, $t0, 0",
+            "jr $t0",
+            ".size rt_sigreturn_test_shim, . - rt_sigreturn_test_shim",
+            ".popsection",
+            entry_sp = sym super::ENTRY_SP,
+            tramp = sym super::TRAMPOLINE,
+            handler = sym super::HANDLER,
+        );
+
+        std::arch::global_asm!(
+            ".pushsection .text.rt_sigreturn_test_interrupted, \"ax\", @progbits",
+            ".globl rt_sigreturn_test_interrupted",
+            ".hidden rt_sigreturn_test_interrupted",
+            ".type rt_sigreturn_test_interrupted, @function",
+            ".globl rt_sigreturn_test_after_syscall",
+            ".hidden rt_sigreturn_test_after_syscall",
+            "rt_sigreturn_test_interrupted:",
+            "addi.d $sp, $sp, -16",
+            "st.d $s0, $sp, 0",
+            "move $s0, $a0",
+            "move $a0, $a1",
+            "move $a1, $a2",
+            "move $a2, $a3",
+            "ori $a7, $zero, 131", // tgkill
+            "syscall 0",
+            "rt_sigreturn_test_after_syscall:",
+            "move $a0, $s0",
+            "ld.d $s0, $sp, 0",
+            "addi.d $sp, $sp, 16",
+            "ret",
+            ".size rt_sigreturn_test_interrupted, . - rt_sigreturn_test_interrupted",
+            ".popsection",
+        );
+
+        /// `tgkill(tgid, tid, sig)` as a raw `syscall 0`, so the signal arrives inside this
+        /// function.
+        #[inline(never)]
+        pub extern "C" fn raise_in_here(tgid: i64, tid: i64, sig: i64) -> i64 {
+            let ret: i64;
+            // SAFETY: tgkill only sends a signal; `syscall 0` returns in a0 and may clobber
+            // t0-t8.
+            unsafe {
+                std::arch::asm!("syscall 0", in("$a7") 131usize, inlateout("$a0") tgid => ret, in("$a1") tid,
+                    in("$a2") sig, out("$t0") _, out("$t1") _, out("$t2") _, out("$t3") _, out("$t4") _,
+                    out("$t5") _, out("$t6") _, out("$t7") _, out("$t8") _, options(nostack));
+            }
+            ret
+        }
+
+        /// The frame's pc, callee-saved register (s0, r23) and second argument register (a1,
+        /// r5).
+        ///
+        /// # Safety
+        /// `uc` is the ucontext the kernel passed to an SA_SIGINFO handler.
+        pub unsafe fn frame_regs<'a>(uc: *mut c_void) -> (u64, &'a mut u64, &'a mut u64) {
+            let uc = uc.cast::<libc::ucontext_t>();
+            // SAFETY: per the caller, valid and writable.
+            let mc = unsafe { &mut (*uc).uc_mcontext };
+            let pc = mc.__pc;
+            let (lo, hi) = mc.__gregs.split_at_mut(23);
+            (pc, &mut hi[0], &mut lo[5])
+        }
+    }
+
     use arch_parts::{frame_regs, raise_in_here};
 
     #[repr(C)]
@@ -769,6 +857,7 @@ mod live {
 
     /// `[start, end)` of a function of this test binary, its size from the binary's own symbol
     /// table.
+    #[cfg(target_env = "gnu")]
     fn function_bounds(f: usize) -> (usize, usize) {
         // SAFETY: plain data, filled by dladdr.
         let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
@@ -783,6 +872,24 @@ mod live {
             .iter()
             .find(|s| s.is_function() && s.st_value as usize + bias == f && s.st_size > 0)
             .expect("the function in the test binary's symbol table");
+        (f, f + sym.st_size as usize)
+    }
+
+    /// `[start, end)` of `raise_in_here` in this static musl test binary (no `dladdr` there):
+    /// its symbol found by name in the binary's own symbol table, the load bias from its address.
+    #[cfg(target_env = "musl")]
+    fn function_bounds(f: usize) -> (usize, usize) {
+        let exe = std::fs::read(std::env::current_exe().expect("current_exe")).expect("read the test binary");
+        let elf = goblin::elf::Elf::parse(&exe).expect("parse the test binary");
+        let sym = elf
+            .syms
+            .iter()
+            .find(|s| {
+                s.is_function()
+                    && s.st_size > 0
+                    && elf.strtab.get_at(s.st_name).is_some_and(|n| n.contains("raise_in_here"))
+            })
+            .expect("raise_in_here in the test binary's symbol table");
         (f, f + sym.st_size as usize)
     }
 
@@ -801,7 +908,8 @@ mod live {
 
     /// The image file (or a variant) dlopen'ed from its own directory: the address of its
     /// trampoline and the handle.
-    fn dlopen_image(bytes: &[u8], name: &str) -> (usize, *mut c_void) {
+    #[cfg(target_env = "gnu")]
+    fn load_image(bytes: &[u8], name: &str) -> (usize, Loaded) {
         let dir = common::scratch_dir(name);
         let path = dir.join("linux-vdso.so.1");
         std::fs::write(&path, bytes).expect("write image");
@@ -814,7 +922,61 @@ mod live {
         // SAFETY: a live handle and C strings.
         let tramp = unsafe { libc::dlvsym(handle, name.as_ptr(), version.as_ptr()) } as usize;
         assert_ne!(tramp, 0, "dlvsym {name:?}");
-        (tramp, handle)
+        (tramp, Loaded(handle))
+    }
+
+    /// A dlopen'ed image, closed on drop.
+    #[cfg(target_env = "gnu")]
+    struct Loaded(*mut c_void);
+
+    #[cfg(target_env = "gnu")]
+    impl Drop for Loaded {
+        fn drop(&mut self) {
+            // SAFETY: nothing from the object is used any more (the handler is uninstalled).
+            unsafe { libc::dlclose(self.0) };
+        }
+    }
+
+    // LLVM's libunwind (what Zig links into the static musl test binaries): registers one FDE
+    // for its pc range, looked up before the program's own `PT_GNU_EH_FRAME`.
+    #[cfg(target_env = "musl")]
+    extern "C" {
+        fn __register_frame(fde: *const c_void);
+        fn __deregister_frame(fde: *const c_void);
+    }
+
+    /// Static musl has no `dlopen`: the image (or a variant) is mapped by the kernel stub, as a
+    /// kernel maps it, and the trampoline's FDE inside that mapping is registered with the
+    /// unwinder (what a libc's `dl_iterate_phdr` would show it through `PT_GNU_EH_FRAME` for the
+    /// vDSO). Returns the address of the trampoline and the mapping.
+    #[cfg(target_env = "musl")]
+    fn load_image(bytes: &[u8], _name: &str) -> (usize, Loaded) {
+        let mapped = vdso_kernel_stub::MappedVdso::map(bytes, vdso_kernel_stub::ArchLayout::native())
+            .expect("map the image");
+        let (name, version) = trampoline_symbol();
+        let tramp = mapped.symbol_address(name, version).expect("trampoline");
+        let t = super::tables(bytes);
+        let off = tramp - mapped.image_base() as usize;
+        let fde = mapped.image_base() as usize + t.eh_frame_offset + t.fde_for(off as u64).offset();
+        // SAFETY: `fde` is the trampoline's FDE inside the mapped image, which stays mapped until
+        // the FDE is deregistered (`Loaded`'s drop).
+        unsafe { __register_frame(fde as *const c_void) };
+        (tramp, Loaded { _mapped: mapped, fde })
+    }
+
+    /// A mapped image whose trampoline FDE is registered with the unwinder, deregistered on drop.
+    #[cfg(target_env = "musl")]
+    struct Loaded {
+        _mapped: vdso_kernel_stub::MappedVdso,
+        fde: usize,
+    }
+
+    #[cfg(target_env = "musl")]
+    impl Drop for Loaded {
+        fn drop(&mut self) {
+            // SAFETY: the FDE registered by `load_image`, still mapped.
+            unsafe { __deregister_frame(self.fde as *const c_void) };
+        }
     }
 
     fn describe(pcs: &[usize], tramp: usize, f: (usize, usize)) -> String {
@@ -831,7 +993,7 @@ mod live {
     fn a_backtrace_from_a_handler_walks_through_the_trampoline_into_the_interrupted_function() {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let f = function_bounds(raise_in_here as *const () as usize);
-        let (tramp, handle) = dlopen_image(Image::get(arch()).bytes(), "sigreturn-unwind");
+        let (tramp, loaded) = load_image(Image::get(arch()).bytes(), "sigreturn-unwind");
         let pcs = backtrace_through(tramp);
         let what = describe(&pcs, tramp, f);
         println!("{what}");
@@ -841,16 +1003,15 @@ mod live {
             pcs[at + 1..].first().is_some_and(|&p| (f.0..f.1).contains(&p)),
             "the frame after the trampoline is the interrupted function: {what}"
         );
-        // SAFETY: nothing from the object is used any more (the handler is uninstalled).
-        unsafe { libc::dlclose(handle) };
+        drop(loaded);
     }
 
     #[test]
     fn control_with_a_wrong_cfa_in_the_fde_does_not_reach_the_interrupted_function() {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let f = function_bounds(raise_in_here as *const () as usize);
-        let (tramp, handle) =
-            dlopen_image(&image_with_broken_trampoline_cfa(arch()), "sigreturn-unwind-control");
+        let (tramp, loaded) =
+            load_image(&image_with_broken_trampoline_cfa(arch()), "sigreturn-unwind-control");
         let pcs = backtrace_through(tramp);
         let what = describe(&pcs, tramp, f);
         println!("{what}");
@@ -860,7 +1021,6 @@ mod live {
             "with a broken FDE the walk must not find the interrupted function (else the passing \
              test above may have used libgcc's fallback, not the image's FDE): {what}"
         );
-        // SAFETY: as above.
-        unsafe { libc::dlclose(handle) };
+        drop(loaded);
     }
 }

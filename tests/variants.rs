@@ -46,3 +46,28 @@ fn each_image_states_its_page_size_and_profile() {
         assert!(h.contains(&format!("#define VDSO_PROFILE \"{}\"\n", v.profile)), "{h}");
     }
 }
+
+// Run from the x86_64 build (the host's gcc): the headers are plain LP64 C, the same on every
+// architecture of the table.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn every_c_header_compiles_and_its_layout_asserts_hold() {
+    use std::io::Write;
+    for image in Image::all() {
+        let mut gcc = std::process::Command::new("gcc")
+            .args(["-fsyntax-only", "-std=c11", "-Wall", "-Werror", "-x", "c", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("gcc");
+        gcc.stdin.take().unwrap().write_all(image.c_header().as_bytes()).unwrap();
+        assert!(
+            gcc.wait().unwrap().success(),
+            "{}: the C header does not compile:\n{}",
+            image.variant(),
+            image.c_header()
+        );
+        if image.variant().profile == Profile::Modern {
+            assert!(image.c_header().contains("struct vdso_time_data"), "{}", image.variant());
+        }
+    }
+}

@@ -82,6 +82,7 @@ pub const INFO: ArchInfo = ArchInfo {
         qemu: "qemu-aarch64",
         ld_prefix: "/usr/aarch64-linux-gnu",
         cross_gcc: "aarch64-linux-gnu-gcc",
+        glibc: true,
         goarch: "arm64",
         // 1.5 GiB: clear of 0x400000 (GNU ld's aarch64 executables) and 0x10000 (Go's), far
         // below where qemu-aarch64 7.2 maps loaders and position-independent programs

@@ -106,8 +106,13 @@ pub struct Emulation {
     pub qemu: &'static str,
     /// Its `-L` prefix, where the cross libc and loader live (`/usr/riscv64-linux-gnu`).
     pub ld_prefix: &'static str,
-    /// The cross C compiler that links test binaries (Debian's `riscv64-linux-gnu-gcc`).
+    /// The cross C compiler that links test binaries (Debian's `riscv64-linux-gnu-gcc`; a path
+    /// relative to the repository for loongarch64's Zig wrapper).
     pub cross_gcc: &'static str,
+    /// Whether this machine has a glibc for it (a cross sysroot under `ld_prefix` that
+    /// `cross_gcc` links against); without one (loongarch64: Debian 12 has none) `cross_gcc`
+    /// builds static musl programs and the client matrix has no glibc rows.
+    pub glibc: bool,
     /// Go's `GOARCH` for it (`riscv64`, `arm64`): the client matrix builds its Go program so.
     pub goarch: &'static str,
     /// Where the text of the static `vdso` launcher built for it starts

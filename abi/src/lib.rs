@@ -15,6 +15,7 @@
 pub mod aarch64;
 pub mod arch;
 pub mod loongarch64;
+pub mod modern;
 pub mod riscv64;
 pub mod rng;
 pub mod variant;

@@ -122,7 +122,9 @@ pub const INFO: ArchInfo = ArchInfo {
         qemu: "qemu-loongarch64",
         // Static musl programs only: no loongarch64 glibc runtime exists on Debian 12.
         ld_prefix: "/",
-        cross_gcc: "loongarch64-linux-musl-zigcc",
+        // The Zig wrapper of this repository (static musl), resolved against its root.
+        cross_gcc: "scripts/loongarch64-linux-musl-cc",
+        glibc: false,
         goarch: "loong64",
         // 1.5 GiB, as on the other arches: clear of where Zig's lld (0x200000... ) and Go
         // (0x120000000) link loongarch64 executables, far below qemu-loongarch64's mmap base.

@@ -121,6 +121,7 @@ pub const INFO: ArchInfo = ArchInfo {
         qemu: "qemu-riscv64",
         ld_prefix: "/usr/riscv64-linux-gnu",
         cross_gcc: "riscv64-linux-gnu-gcc",
+        glibc: true,
         goarch: "riscv64",
         // 1.5 GiB: clear of 0x10000 (riscv64 executables), within the +-2 GiB the medlow code
         // model of glibc's static start files reaches, far below qemu-riscv64's mmap base.

@@ -22,16 +22,21 @@ pub enum Profile {
     /// Linux's classic `struct vdso_data[2]` layout, as the architecture row's
     /// `linux_version_code` has it (6.2 on x86_64, 6.8 on riscv64 and aarch64).
     Classic,
+    /// Linux 6.15+'s split data store as Linux 6.18 lays it out (`struct vdso_time_data` with
+    /// one `vdso_clock` per base and per auxiliary clock; time, namespace, RNG, arch pages):
+    /// [`crate::modern`].
+    Modern,
 }
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 1] = [Profile::Classic];
+    pub const ALL: [Profile; 2] = [Profile::Classic, Profile::Modern];
 
     /// Name used on the command line and in output (`classic`).
     pub const fn name(self) -> &'static str {
         match self {
             Profile::Classic => "classic",
+            Profile::Modern => "modern",
         }
     }
 
@@ -40,6 +45,7 @@ impl Profile {
     pub const fn note_value(self) -> u32 {
         match self {
             Profile::Classic => 1,
+            Profile::Modern => 2,
         }
     }
 
@@ -86,9 +92,28 @@ pub const VARIANTS: &[Variant] = &[
     classic_default(Arch::Aarch64, 4096),
     // Linux's default page size on loongarch64.
     classic_default(Arch::Loongarch64, crate::loongarch64::DEFAULT_PAGE_SIZE),
+    // The 4 KiB build some hobby kernels need (Linux's CONFIG_4KB_3LEVEL/4LEVEL): the same
+    // layout, three 4 KiB data pages (the 64 CPUs' 4 KiB of per-CPU slots fill the third).
+    Variant {
+        arch: Arch::Loongarch64,
+        profile: Profile::Classic,
+        page_size: 4096,
+        dir: "loongarch64-4k",
+        default: false,
+    },
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
+    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
+    // modern image yet (riscv64: its hwprobe arch page is not laid out; loongarch64: its
+    // per-CPU and arch pages are not laid out).
+    modern_4k(Arch::X86_64, "x86_64-modern"),
+    modern_4k(Arch::Aarch64, "aarch64-modern"),
 ];
+
+/// A modern-profile, 4 KiB row.
+const fn modern_4k(arch: Arch, dir: &'static str) -> Variant {
+    Variant { arch, profile: Profile::Modern, page_size: 4096, dir, default: false }
+}
 
 /// The smallest page size a row may have (every layout must fit in it).
 pub const MIN_PAGE_SIZE: usize = 4096;
@@ -154,6 +179,7 @@ impl Variant {
     pub const fn data_pages(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().data_pages,
+            Profile::Modern => crate::modern::of(self.arch).data_pages,
         }
     }
 
@@ -166,6 +192,7 @@ impl Variant {
     pub const fn vvar_page(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().vvar_page,
+            Profile::Modern => crate::modern::of(self.arch).vvar_page,
         }
     }
 
@@ -173,6 +200,7 @@ impl Variant {
     pub const fn timens_page(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().timens_page,
+            Profile::Modern => crate::modern::of(self.arch).timens_page,
         }
     }
 
@@ -180,6 +208,7 @@ impl Variant {
     pub const fn vdso_data_offset(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().vdso_data_offset,
+            Profile::Modern => crate::modern::of(self.arch).vdso_data_offset,
         }
     }
 
@@ -187,18 +216,44 @@ impl Variant {
     pub const fn vdso_data_size(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().vdso_data_size,
+            Profile::Modern => crate::modern::of(self.arch).vdso_data_size,
         }
     }
 
-    /// Number of riscv hwprobe values on the page (0 elsewhere).
+    /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
+    /// namespace (`None`: the image has no `getrandom`); the layout note's ninth word.
+    pub const fn rng_data_offset(&self) -> Option<usize> {
+        match (self.profile, self.arch.info().rng_data_offset) {
+            // Classic: in the vvar page (page 0 of every classic row), at the row's offset.
+            (Profile::Classic, offset) => offset,
+            // Modern: the RNG page, at its start (Linux 6.15+'s `vdso_rng_data` page).
+            (Profile::Modern, Some(_)) => Some(crate::modern::page::RNG * self.page_size),
+            (Profile::Modern, None) => None,
+        }
+    }
+
+    /// Number of riscv hwprobe values on the page (0 elsewhere; the modern profile keeps them
+    /// on riscv64's arch page instead).
     pub const fn hwprobe_keys(&self) -> usize {
-        self.arch.info().hwprobe_keys
+        match self.profile {
+            Profile::Classic => self.arch.info().hwprobe_keys,
+            Profile::Modern => 0,
+        }
+    }
+
+    /// Offset in the data page of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
+    pub const fn getcpu_mode_offset(&self) -> Option<usize> {
+        match self.profile {
+            Profile::Classic => self.arch.info().getcpu_mode_offset,
+            Profile::Modern => crate::modern::of(self.arch).getcpu_mode_offset,
+        }
     }
 
     /// Value of the "Linux" version note: the release whose layout this row follows.
     pub const fn linux_version_code(&self) -> u32 {
         match self.profile {
             Profile::Classic => self.arch.info().linux_version_code,
+            Profile::Modern => crate::modern::of(self.arch).linux_version_code,
         }
     }
 }

@@ -90,6 +90,7 @@ pub const INFO: ArchInfo = ArchInfo {
         qemu: "qemu-x86_64",
         ld_prefix: "/usr/x86_64-linux-gnu",
         cross_gcc: "x86_64-linux-gnu-gcc",
+        glibc: true,
         goarch: "amd64",
         // Unused today (x86_64 is the host the other launchers run from).
         launcher_text: 0x6000_0000,

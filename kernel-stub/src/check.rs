@@ -1,5 +1,10 @@
 //! Judging a kernel's data pages against the image that will read them (`vdso check-page`).
 //!
+//! Both profiles: the classic `vdso_data[2]` pair and Linux 6.15+'s `vdso_time_data` (the same
+//! per-clock fields in `clock_data[2]`, shifted by x86_64's `max_cycles`, with `tz` and
+//! `hrtimer_res` once per page, and a separate RNG page). Where this says `vdso_data[i]` for the
+//! modern profile it means `clock_data[i]`.
+//!
 //! A kernel that fills the data pages wrongly rarely crashes: the image just returns 1970, a
 //! 0 ns resolution or a clock that jumps, and users see it long after. [`check_pages`] reads the
 //! data pages exactly where the image of a [`ArchLayout`] reads them and returns *every*
@@ -27,19 +32,20 @@
 //!   the task is in a namespace) with `seq` 1 and `clock_mode` TIMENS in both structs, and the
 //!   real data checked at the namespace slot.
 //!
-//! - where the row has `getrandom` (ABI revision 2), the real page's `vdso_rng_data` not
-//!   `is_ready` with `generation` 0: see [`RNG_RULE`].
+//! - the RNG data (`vdso_rng_data`, ABI revision 2): `generation` not 0 once `is_ready` is set,
+//!   on the modern profile's RNG page and on a classic row's real data page at its offset.
 
 use core::fmt;
 
-use vdso_abi::{clock, clock_mode, offsets, Profile, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW};
+use vdso_abi::{
+    clock, clock_mode, modern, offsets, Profile, VdsoTimestamp, CS_BASES, CS_HRES_COARSE, CS_RAW,
+};
 
 use crate::config::{check_clock_mode, MAX_SHIFT};
 use crate::layout::ArchLayout;
 
-/// The RNG rule: on a row with `getrandom`, `is_ready` set with `generation` 0 is a finding
-/// ([`Finding::RngReadyAtGenerationZero`]); a page not yet ready is not (every call then takes
-/// the syscall, as Linux's before its RNG is seeded).
+/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page
+/// and, on classic rows with `getrandom`, `vdso_rng_data` on the real data page.
 pub const RNG_RULE: &str = "RNG data: is_ready with generation 0 is a finding";
 
 /// Most findings kept; more are counted in [`Findings::dropped`].
@@ -66,7 +72,7 @@ pub enum CheckError {
         /// Bytes the layout's data pages take.
         expected: usize,
     },
-    /// The layout's profile has no checker yet.
+    /// The layout's profile is not described for its architecture.
     Profile(Profile),
 }
 
@@ -76,7 +82,7 @@ impl fmt::Display for CheckError {
             CheckError::WrongLength { len, expected } => {
                 write!(f, "{len} bytes of data pages given, but the layout's data pages are {expected} bytes")
             }
-            CheckError::Profile(p) => write!(f, "the {p} layout is not supported by the checker yet"),
+            CheckError::Profile(p) => write!(f, "the {p} layout is not described for this architecture"),
         }
     }
 }
@@ -179,11 +185,11 @@ pub enum Finding {
         /// The counter.
         counter: u64,
     },
-    /// `vdso_rng_data` says ready at generation 0, which a fresh (zeroed) state also holds: such
-    /// a state never draws a key and `getrandom` serves ChaCha20 of an all-zero key.
-    RngReadyAtGenerationZero {
-        /// Offset of `vdso_rng_data` in the real data page.
-        offset: usize,
+    /// The RNG data says the RNG is ready but `generation` is 0: getrandom's per-thread state
+    /// never goes stale (modern profile, the RNG page).
+    RngGenerationZero {
+        /// The `is_ready` byte.
+        is_ready: u8,
     },
     /// Page 0 is (or must be) a time-namespace page but a struct lacks `seq` 1 or `clock_mode`
     /// TIMENS: readers take it for data.
@@ -251,12 +257,12 @@ impl fmt::Display for Finding {
                 clock_name(clock)
             ),
             Finding::HrtimerResZero { next_word: 0 } => {
-                write!(f, "vdso_data[0].hrtimer_res = 0: clock_getres answers 0 ns")
+                write!(f, "hrtimer_res = 0: clock_getres answers 0 ns")
             }
             Finding::HrtimerResZero { next_word } => write!(
                 f,
-                "vdso_data[0].hrtimer_res = 0 but the next word holds {next_word}: the kernel's struct vdso_data \
-                 is 4 bytes longer than Linux's before hrtimer_res (offset 232)"
+                "hrtimer_res = 0 but the next word holds {next_word}: the kernel's struct is 4 bytes longer than \
+                 Linux's before hrtimer_res"
             ),
             Finding::MonotonicAfterBoottime { monotonic, boottime } => write!(
                 f,
@@ -281,10 +287,10 @@ impl fmt::Display for Finding {
                 f,
                 "vdso_data[{index}].cycle_last = {cycle_last} is ahead of the counter ({counter}) read after the page"
             ),
-            Finding::RngReadyAtGenerationZero { offset } => write!(
+            Finding::RngGenerationZero { is_ready } => write!(
                 f,
-                "vdso_rng_data (data page + {offset}): is_ready set with generation 0, which a fresh state \
-                 also holds: getrandom would serve an all-zero key; store a non-zero generation first"
+                "RNG page: generation = 0 with is_ready = {is_ready}: the RNG is ready but no generation was \
+                 published, so getrandom's per-thread state never goes stale"
             ),
             Finding::BadNamespacePage { index, seq, mode } => write!(
                 f,
@@ -340,10 +346,54 @@ impl Findings {
     }
 }
 
-/// One `vdso_data` read from bytes at the offsets the image uses.
+/// Where a profile keeps each field.
+#[derive(Clone, Copy)]
+struct Geometry {
+    /// Offsets in one clock struct of `mask`, `mult`, `shift`, `basetime[0]`.
+    mask: usize,
+    mult: usize,
+    shift: usize,
+    bases: usize,
+    /// `hrtimer_res`: in `vdso_data[0]` (classic) or at this offset of the time page (modern).
+    hrtimer_res_in_page: Option<usize>,
+    /// The RNG page (modern).
+    rng_page: Option<usize>,
+}
+
+impl Geometry {
+    fn of(layout: &ArchLayout) -> Result<Geometry, CheckError> {
+        match layout.profile {
+            Profile::Classic => Ok(Geometry {
+                mask: offsets::MASK,
+                mult: offsets::MULT,
+                shift: offsets::SHIFT,
+                bases: offsets::BASETIME,
+                hrtimer_res_in_page: None,
+                rng_page: None,
+            }),
+            Profile::Modern => {
+                let m = modern::layout(layout.arch).ok_or(CheckError::Profile(layout.profile))?;
+                // x86_64's `max_cycles` follows `cycle_last` and moves everything after it.
+                let extra = if m.max_cycles { 8 } else { 0 };
+                Ok(Geometry {
+                    mask: offsets::MASK + extra,
+                    mult: offsets::MULT + extra,
+                    shift: offsets::SHIFT + extra,
+                    bases: offsets::BASETIME + extra,
+                    hrtimer_res_in_page: Some(m.hrtimer_res_offset),
+                    rng_page: Some(modern::page::RNG),
+                })
+            }
+        }
+    }
+}
+
+/// One `vdso_data` (classic) or `vdso_clock` (modern) read from bytes at the offsets the image
+/// uses.
 #[derive(Clone, Copy)]
 struct Fields<'a> {
     bytes: &'a [u8],
+    g: Geometry,
 }
 
 impl Fields<'_> {
@@ -364,20 +414,17 @@ impl Fields<'_> {
         self.u64_at(offsets::CYCLE_LAST)
     }
     fn mask(&self) -> u64 {
-        self.u64_at(offsets::MASK)
+        self.u64_at(self.g.mask)
     }
     fn mult(&self) -> u32 {
-        self.u32_at(offsets::MULT)
+        self.u32_at(self.g.mult)
     }
     fn shift(&self) -> u32 {
-        self.u32_at(offsets::SHIFT)
+        self.u32_at(self.g.shift)
     }
     fn base(&self, clock: i32) -> VdsoTimestamp {
-        let at = offsets::BASETIME + 16 * clock as usize;
+        let at = self.g.bases + 16 * clock as usize;
         VdsoTimestamp { sec: self.u64_at(at), nsec: self.u64_at(at + 8) }
-    }
-    fn hrtimer_res(&self) -> u32 {
-        self.u32_at(offsets::HRTIMER_RES)
     }
     fn zero(&self) -> bool {
         self.bytes.iter().all(|&b| b == 0)
@@ -385,12 +432,19 @@ impl Fields<'_> {
 }
 
 /// The two structs of data page `page` of `pages`.
-fn pair<'a>(layout: &ArchLayout, pages: &'a [u8], page: usize) -> [Fields<'a>; CS_BASES] {
+fn pair<'a>(layout: &ArchLayout, g: Geometry, pages: &'a [u8], page: usize) -> [Fields<'a>; CS_BASES] {
     let at = |i: usize| {
         let start = page * layout.page_size + layout.vdso_data_offset + i * layout.vdso_data_size;
-        Fields { bytes: pages.get(start..start + layout.vdso_data_size).unwrap_or(&[]) }
+        Fields { bytes: pages.get(start..start + layout.vdso_data_size).unwrap_or(&[]), g }
     };
     [at(CS_HRES_COARSE), at(CS_RAW)]
+}
+
+/// `len` bytes at `off` of data page `page` as a little-endian number (0 outside the bytes).
+fn page_word(layout: &ArchLayout, pages: &[u8], page: usize, off: usize, len: usize) -> u64 {
+    let start = page * layout.page_size + off;
+    let b = pages.get(start..start + len).unwrap_or(&[]);
+    b.iter().rev().fold(0, |acc, &x| acc << 8 | u64::from(x))
 }
 
 /// Each served base, the struct it is in, and a base (struct, clock) that cannot be smaller:
@@ -416,9 +470,7 @@ pub fn check_pages(
     pages: &[u8],
     opts: &CheckOptions<'_>,
 ) -> Result<Findings, CheckError> {
-    if layout.profile != Profile::Classic {
-        return Err(CheckError::Profile(layout.profile));
-    }
+    let g = Geometry::of(layout)?;
     let expected = layout.data_pages * layout.page_size;
     for len in [Some(pages.len()), opts.later.map(<[u8]>::len)].into_iter().flatten() {
         if len != expected {
@@ -428,7 +480,7 @@ pub fn check_pages(
     let mut out = Findings::new();
 
     // Page 0: the data, or a time-namespace page sending readers to the slot.
-    let page0 = pair(layout, pages, layout.vvar_page);
+    let page0 = pair(layout, g, pages, layout.vvar_page);
     let is_ns = page0[CS_HRES_COARSE].mode() == clock_mode::TIMENS;
     let real_page = if is_ns || opts.timens { layout.timens_page } else { layout.vvar_page };
     if is_ns || opts.timens {
@@ -439,11 +491,21 @@ pub fn check_pages(
         }
     }
 
-    let vd = pair(layout, pages, real_page);
+    // The RNG data (modern): ready with no generation published.
+    if let Some(rng) = g.rng_page {
+        let generation = page_word(layout, pages, rng, 0, 8);
+        let is_ready = page_word(layout, pages, rng, modern::RNG_IS_READY, 1) as u8;
+        if generation == 0 && is_ready != 0 {
+            out.push(Finding::RngGenerationZero { is_ready });
+        }
+    }
+
+    let vd = pair(layout, g, pages, real_page);
     if vd.iter().all(Fields::zero) {
         let found_on = (0..layout.data_pages)
             .filter(|&p| p != real_page && !(p == layout.vvar_page && (is_ns || opts.timens)))
-            .find(|&p| !pair(layout, pages, p)[CS_HRES_COARSE].zero());
+            .filter(|&p| Some(p) != g.rng_page)
+            .find(|&p| !pair(layout, g, pages, p)[CS_HRES_COARSE].zero());
         out.push(Finding::NothingWritten { page: real_page, found_on });
         return Ok(out);
     }
@@ -454,7 +516,7 @@ pub fn check_pages(
         }
     }
     if let Some(later) = opts.later {
-        let seq = pair(layout, later, real_page)[CS_HRES_COARSE].seq();
+        let seq = pair(layout, g, later, real_page)[CS_HRES_COARSE].seq();
         if seq == vd[CS_HRES_COARSE].seq() {
             out.push(Finding::SeqNotAdvancing { seq });
         }
@@ -481,7 +543,8 @@ pub fn check_pages(
         if v.shift() > MAX_SHIFT {
             out.push(Finding::ShiftTooLarge { index, shift: v.shift() });
         }
-        if let Some(counter) = opts.counter {
+        // Only the architecture's counter is the one the caller read (pvclock's is not).
+        if let (Some(counter), clock_mode::ARCH) = (opts.counter, v.mode()) {
             // The image computes `(counter - cycle_last) & mask`: ahead means that wraps.
             let back = v.cycle_last().wrapping_sub(counter) & v.mask();
             if back != 0 && back <= v.mask() >> 1 {
@@ -490,20 +553,28 @@ pub fn check_pages(
         }
     }
 
-    if let Some(offset) = layout.rng_data_offset {
-        let at = real_page * layout.page_size + offset;
+    // The RNG data (classic rows with getrandom): on the real data page, at the row's offset.
+    if let (None, Some(offset)) = (g.rng_page, layout.rng_data_offset) {
+        let at = real_page * layout.page_size + offset % layout.page_size;
         let word = |o: usize| {
             pages.get(at + o..at + o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         };
         let (generation, ready) = (word(0).unwrap_or(0), word(8).unwrap_or(0) as u8);
         if ready != 0 && generation == 0 {
-            out.push(Finding::RngReadyAtGenerationZero { offset });
+            out.push(Finding::RngGenerationZero { is_ready: ready });
         }
     }
 
     let h = vd[CS_HRES_COARSE];
-    if h.hrtimer_res() == 0 {
-        out.push(Finding::HrtimerResZero { next_word: h.u32_at(offsets::HRTIMER_RES + 4) });
+    let (res, next_word) = match g.hrtimer_res_in_page {
+        None => (h.u32_at(offsets::HRTIMER_RES), h.u32_at(offsets::HRTIMER_RES + 4)),
+        Some(at) => (
+            page_word(layout, pages, real_page, at, 4) as u32,
+            page_word(layout, pages, real_page, at + 4, 4) as u32,
+        ),
+    };
+    if res == 0 {
+        out.push(Finding::HrtimerResZero { next_word });
     }
 
     let is_zero = |t: VdsoTimestamp| t.sec == 0 && t.nsec == 0;

@@ -43,8 +43,9 @@ pub struct ArchLayout {
     pub getcpu_mode_offset: Option<usize>,
     /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
     pub pcpu_page: Option<usize>,
-    /// Offset of `vdso_rng_data` inside the real data page (ABI revision 2; the classic
-    /// profile's, from the arch row); `None` where the image has no `getrandom`.
+    /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
+    /// namespace (ABI revision 2: classic, in the vvar page at the arch row's offset; modern, the
+    /// RNG page's start); `None` where the image has no `getrandom`.
     pub rng_data_offset: Option<usize>,
 }
 
@@ -72,9 +73,9 @@ impl ArchLayout {
             vdso_data_offset: v.vdso_data_offset(),
             vdso_data_size: v.vdso_data_size(),
             hwprobe_keys: v.hwprobe_keys(),
-            getcpu_mode_offset: v.arch.info().getcpu_mode_offset,
+            getcpu_mode_offset: v.getcpu_mode_offset(),
             pcpu_page: v.arch.info().pcpu_page,
-            rng_data_offset: v.arch.info().rng_data_offset,
+            rng_data_offset: v.rng_data_offset(),
         }
     }
 
@@ -103,10 +104,7 @@ impl ArchLayout {
     /// a task in a time namespace finds it at the same offset of the namespace slot, where the
     /// real page then is).
     pub const fn rng_data_in_mapping(&self) -> Option<usize> {
-        match self.rng_data_offset {
-            Some(offset) => Some(self.vvar_page * self.page_size + offset),
-            None => None,
-        }
+        self.rng_data_offset
     }
 
     /// Offset of the real `vdso_data[0]` for a task in a time namespace.

@@ -70,6 +70,7 @@ pub mod check;
 pub mod config;
 pub mod counter;
 pub mod layout;
+pub mod modern;
 pub mod offset_estimate;
 pub mod protocol;
 pub mod reader;

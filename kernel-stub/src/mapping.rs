@@ -452,7 +452,10 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        let rng = self.inner.layout.rng_data_offset.map(|offset| {
+        // Only RNG data on the real data page has a writable view here: the modern profile's RNG
+        // page is backed by the page nobody writes (not ready: its getrandom takes the syscall).
+        let on_data_page = self.inner.layout.rng_data_offset.filter(|&o| o < self.inner.layout.page_size);
+        let rng = on_data_page.map(|offset| {
             let rng = self.data_page_rw().wrapping_add(offset).cast();
             // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
             // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.

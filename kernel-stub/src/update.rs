@@ -180,7 +180,8 @@ impl TimeSnapshot {
             monotonic: ShiftedTime::from_timespec(times.monotonic, cfg.shift)?,
             raw: ShiftedTime::from_timespec(times.raw, cfg.shift)?,
             realtime_offset: clamp(times.realtime.as_nanos() - times.monotonic.as_nanos()),
-            boot_offset: clamp(times.boot_offset.as_nanos()),
+            // Time spent suspended: never negative (BOOTTIME is never before MONOTONIC).
+            boot_offset: clamp(times.boot_offset.as_nanos()).max(0),
             tai_offset: clamp(times.tai_offset.as_nanos()),
             hrtimer_res: 1,
             tz_minuteswest: 0,
@@ -413,9 +414,12 @@ impl Timekeeper {
         self.snap.realtime_offset = ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS);
     }
 
-    /// Sets BOOTTIME − MONOTONIC in ns (time spent suspended).
+    /// Sets BOOTTIME − MONOTONIC in ns (time spent suspended). A negative value is published
+    /// as 0: BOOTTIME is never before MONOTONIC (Linux's `offs_boot` only grows), and an offset
+    /// estimated from another clock source (the ticker's, from host reads) may come out a few
+    /// nanoseconds below 0.
     pub fn set_boot_offset(&mut self, ns: i128) {
-        self.snap.boot_offset = ns.clamp(-MAX_OFFSET_NS, MAX_OFFSET_NS);
+        self.snap.boot_offset = ns.clamp(0, MAX_OFFSET_NS);
     }
 
     /// Sets TAI − REALTIME in ns.

@@ -1,5 +1,11 @@
 //! Mapping `[data pages | image]` in this process: permissions, the two views, randomisation,
 //! time-namespace arrangement, unmapping, errors.
+//!
+//! Not run as loongarch64 binaries: these tests map the x86_64 and riscv64 layouts, whose 4 KiB
+//! pages a qemu-loongarch64 guest (16 KiB pages) refuses (`Error::PageSize`); the loongarch64
+//! layout is mapped there by `pcpu_page.rs` and the harness's tests (tests/getcpu.rs, the clock
+//! tests).
+#![cfg(not(target_arch = "loongarch64"))]
 
 mod common;
 
@@ -420,5 +426,17 @@ fn images_of_another_layout_or_no_image_at_all_are_refused() {
         assert!(MappedVdso::map(&good, layout).is_ok());
         let msg = Error::Image(ImageError::NoLayoutNote).to_string();
         assert!(msg.contains("layout note"), "{msg}");
+    }
+}
+
+/// Only loongarch64's layout has a per-CPU page (`pcpu_page.rs` maps it under qemu-loongarch64):
+/// on any other, `set_cpu_node` is refused and nothing is written.
+#[test]
+fn a_layout_without_a_per_cpu_page_refuses_cpu_nodes() {
+    let _serial = serial();
+    for layout in layouts() {
+        let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
+        assert!(m.pcpu_page_rw().is_none());
+        assert!(matches!(m.set_cpu_node(0, 1), Err(Error::NoPcpuPage { .. })), "{layout:?}");
     }
 }

@@ -32,6 +32,7 @@ pub mod error;
 pub mod fds;
 pub mod foreign;
 pub mod handoff;
+pub mod host_data;
 pub mod load;
 pub mod options;
 pub mod program;
@@ -93,6 +94,9 @@ pub fn launch(
 
     if let Some(arch) = options.arch {
         if arch != NATIVE {
+            if options.host_data {
+                return Err(host_data_foreign(arch));
+            }
             return foreign_launch(arch, options, &clocks, command);
         }
     }
@@ -110,6 +114,9 @@ pub fn launch(
         }
         None if program.arch != NATIVE => {
             let arch = program.arch;
+            if options.host_data {
+                return Err(host_data_foreign(arch));
+            }
             drop(program);
             // The launcher of that architecture follows the scripts again from the command.
             return foreign_launch(arch, options, &clocks, command);
@@ -121,14 +128,29 @@ pub fn launch(
         None => None,
     };
 
-    let variant = variant::for_host(program.arch)?;
-    let layout = ArchLayout::of_variant(variant);
-    let map_options = match clocks.timens {
-        Some(offsets) => MapOptions::new(layout).timens(offsets),
-        None => MapOptions::new(layout),
+    let region = if options.host_data {
+        // The host kernel's own pages, moved before the image at the last moment; no writer.
+        let layout =
+            host_data::HostLayout::of(program.arch).ok_or_else(|| host_data_foreign(program.arch))?;
+        let bytes = image(layout.variant());
+        let reserved = host_data::reserve(&layout, bytes, bytes.len().div_ceil(layout.page_size))?;
+        Region::Host(layout, reserved)
+    } else {
+        let variant = variant::for_host(program.arch)?;
+        let layout = ArchLayout::of_variant(variant);
+        let map_options = match clocks.timens {
+            Some(offsets) => MapOptions::new(layout).timens(offsets),
+            None => MapOptions::new(layout),
+        };
+        Region::Stub(
+            MappedVdso::map_with(image(variant), map_options).map_err(error::stub("cannot map the vDSO"))?,
+            variant.page_size,
+        )
     };
-    let mapped =
-        MappedVdso::map_with(image(variant), map_options).map_err(error::stub("cannot map the vDSO"))?;
+    let (sysinfo_ehdr, page_size) = match &region {
+        Region::Stub(mapped, page_size) => (mapped.sysinfo_ehdr(), *page_size),
+        Region::Host(layout, r) => (r.image, layout.page_size),
+    };
     let loaded = load::load(&program)?;
     let interp_loaded = match &interp {
         Some(i) => Some(load::load(i)?),
@@ -147,13 +169,7 @@ pub fn launch(
         execfn: path.as_os_str().as_bytes().to_vec(),
         platform: Some(auxv::platform(program.arch).to_vec()),
         random,
-        auxv: auxv::entries(
-            &program,
-            &loaded,
-            interp_loaded.as_ref(),
-            mapped.sysinfo_ehdr() as u64,
-            variant.page_size as u64,
-        ),
+        auxv: auxv::entries(&program, &loaded, interp_loaded.as_ref(), sysinfo_ehdr as u64, page_size as u64),
     };
     // The block's length does not depend on where it goes (the top is 16-byte aligned).
     let needed = stack::build(&spec, 1 << 40).bytes.len();
@@ -169,12 +185,21 @@ pub fn launch(
         hwprobe: (program.arch == Arch::Riscv64).then(clocks::hwprobe_values),
         ..TickerConfig::default()
     };
-    writer::start(&mapped, config, options.writer_stats.as_deref())?;
+    match region {
+        Region::Stub(mapped, _) => {
+            writer::start(&mapped, config, options.writer_stats.as_deref())?;
+            handoff::keep_reader_view_only(mapped);
+        }
+        Region::Host(layout, reserved) => {
+            // SAFETY: reserved for `layout` in this single-threaded launcher, which reads no
+            // clock through libc from here on (the jump follows).
+            unsafe { host_data::place(&layout, &reserved)? };
+        }
+    }
 
     // From here on nothing can fail: become the program.
     handoff::set_comm(&path);
     drop((program, interp));
-    handoff::keep_reader_view_only(mapped);
     fds::close_new(&before);
     fds::close_std_closed_at_start();
     handoff::reset_signals();
@@ -183,6 +208,24 @@ pub fn launch(
     // entry point of the program or its loader, mapped executable by `load`; the page the image
     // reads is live (the writer published its first update).
     unsafe { arch::jump(entry, block.sp) }
+}
+
+/// Where the image and its data pages are.
+enum Region {
+    /// Mapped by the kernel stub (with its page size), its page kept fresh by our writer.
+    Stub(MappedVdso, usize),
+    /// Reserved for the host kernel's own pages (`--host-data`).
+    Host(host_data::HostLayout, host_data::Reservation),
+}
+
+/// `--host-data` for a program the host's pages cannot serve.
+fn host_data_foreign(arch: Arch) -> Error {
+    Error::cannot_execute(format!(
+        "--host-data: a {} program: the host kernel's pages serve only {} images whose host layout has \
+         been checked (x86_64 on Linux 6.17+)",
+        options::arch_name(arch),
+        options::arch_name(NATIVE)
+    ))
 }
 
 fn foreign_launch(

@@ -63,6 +63,9 @@ pub struct RunOptions {
     pub hz: u32,
     /// Where the writer leaves its statistics when the program has ended (absolute path).
     pub writer_stats: Option<std::path::PathBuf>,
+    /// Run on the host kernel's own live data pages, moved before the image (no writer; the
+    /// clocks are the host's, so no offset applies): `vdso run --host-data`.
+    pub host_data: bool,
 }
 
 impl RunOptions {
@@ -75,6 +78,7 @@ impl RunOptions {
             boottime_offset_ns: None,
             hz,
             writer_stats: None,
+            host_data: false,
         }
     }
 

@@ -9,6 +9,18 @@ fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The C cross compiler of `arch` (the row's `cross_gcc`): a command on `PATH` (Debian's
+/// `riscv64-linux-gnu-gcc`), or a path relative to the repository (loongarch64's Zig wrapper,
+/// `scripts/loongarch64-linux-musl-cc`, which links static musl programs).
+pub fn cross_cc(arch: linux_vdso::Arch) -> String {
+    let cc = arch.info().emulation.cross_gcc;
+    if cc.contains('/') {
+        manifest().join(cc).display().to_string()
+    } else {
+        cc.to_string()
+    }
+}
+
 /// `tests/fixtures/launcher`.
 pub fn sources() -> PathBuf {
     manifest().join("tests/fixtures/launcher")

@@ -83,7 +83,7 @@ pub fn c_fixture(name: &str) -> PathBuf {
     let src =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/launcher").join(format!("{name}.c"));
     let arch = linux_vdso::Arch::native().expect("a test target of the architecture table");
-    let compiler = if EMULATED { arch.info().emulation.cross_gcc } else { "cc" };
+    let compiler = if EMULATED { fixtures::cross_cc(arch) } else { "cc".to_string() };
     let arch = arch.name();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("c-fixtures-{arch}"));
     std::fs::create_dir_all(&dir).expect("fixture dir");
@@ -93,7 +93,7 @@ pub fn c_fixture(name: &str) -> PathBuf {
         return out;
     }
     let tmp = dir.join(format!(".{name}-{}-{:?}", std::process::id(), std::thread::current().id()));
-    let o = Command::new(compiler)
+    let o = Command::new(&compiler)
         .args(["-static", "-O1", "-o"])
         .arg(&tmp)
         .arg(&src)

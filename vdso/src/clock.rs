@@ -13,11 +13,11 @@
 //! horizon still gives the right time. Seconds are split off after the seqlock loop.
 
 use vdso_abi::clock::{COARSE_MASK, HRES_MASK, RAW_MASK, VDSO_BASES};
-use vdso_abi::native::VdsoData;
-use vdso_abi::{clock, clock_mode, CS_HRES_COARSE, CS_RAW, DEFAULT_HZ};
+use vdso_abi::modern::{AUX_RES_NSEC, CLOCK_AUX, VDSO_BASE_AUX};
+use vdso_abi::{clock, clock_mode, CS_BASES, CS_HRES_COARSE, CS_RAW, DEFAULT_HZ};
 
 use crate::arch;
-use crate::data::{self, load_i32, load_u32, load_u64};
+use crate::data::{self, load_i32, load_u32, load_u64, Clock as VdsoData};
 use crate::seqlock::{self, Begin};
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
@@ -285,6 +285,12 @@ fn counter_clock(clk: u32) -> bool {
 #[inline(always)]
 fn route(clock: i32) -> Option<(usize, usize, bool)> {
     let clk = clock as u32;
+    if is_aux(clk) {
+        // Auxiliary clock `i` is the clock struct right after the two base clocks' (asserted by
+        // the data module), its time in `basetime[VDSO_BASE_AUX]`, read like an HRES clock
+        // under its own `seq`; a disabled one (`clock_mode` NONE) falls back to the syscall.
+        return Some((CS_BASES + (clk - CLOCK_AUX as u32) as usize, VDSO_BASE_AUX, false));
+    }
     if clk >= VDSO_BASES as u32 {
         return None;
     }
@@ -316,7 +322,8 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
         let mut in_namespace = false;
         loop {
             // SAFETY: `vd` is struct `cs` of page 0 or of the real page (mapped at the namespace
-            // slot whenever page 0 says TIMENS); `clk < VDSO_BASES` (from `route`).
+            // slot whenever page 0 says TIMENS), an auxiliary clock's inside the time page too;
+            // `clk < VDSO_BASES` (from `route`).
             let read = unsafe {
                 if coarse {
                     read_coarse(vd, clk)
@@ -326,7 +333,8 @@ unsafe extern "C" fn clock_gettime_slow(clock: i32, ts: *mut Timespec) -> i32 {
             };
             match read {
                 Read::Done(mut t) => {
-                    if in_namespace {
+                    // Auxiliary clocks are not shifted by a time namespace.
+                    if in_namespace && (data::AUX_CLOCKS == 0 || cs < CS_BASES) {
                         // SAFETY: page 0 is the mapped namespace page; `clk` in bounds.
                         t = unsafe { add_timens_offset(ns_page, clk, t) };
                     }
@@ -386,8 +394,45 @@ pub unsafe fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
             return unsafe { clock_gettime_slow(clock, ts) };
         }
     }
+    if is_aux(clk) {
+        // SAFETY: caller contract.
+        return unsafe { clock_gettime_slow(clock, ts) };
+    }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_gettime(clock, ts) }
+}
+
+/// Whether `clk` is an auxiliary clock id the page serves (never, in a profile without them:
+/// the test then folds away).
+#[inline(always)]
+fn is_aux(clk: u32) -> bool {
+    data::AUX_CLOCKS != 0 && clk.wrapping_sub(CLOCK_AUX as u32) < data::AUX_CLOCKS as u32
+}
+
+/// `clock_getres` of an auxiliary clock: 1 ns (Linux's answer) while the clock is enabled, the
+/// syscall's answer otherwise (Linux's own vDSO answers 1 ns even for a disabled or unsupported
+/// auxiliary clock, where the syscall says `-EINVAL` or `-ENODEV`).
+///
+/// # Safety
+/// As for [`clock_getres`]; `clock` is an auxiliary id ([`is_aux`]).
+#[inline(never)]
+#[cold]
+unsafe extern "C" fn clock_getres_aux(clock: i32, res: *mut Timespec) -> i32 {
+    let idx = (clock - CLOCK_AUX) as usize;
+    let vd = data::aux_clock(data::real_vdso_data(), idx);
+    // SAFETY: the real time page is mapped; `idx < AUX_CLOCKS`.
+    if unsafe { load_i32(&raw const (*vd).clock_mode) } != clock_mode::NONE {
+        if !res.is_null() {
+            // SAFETY: non-NULL and writable, per the caller.
+            unsafe {
+                (*res).tv_sec = 0;
+                (*res).tv_nsec = AUX_RES_NSEC as i64;
+            }
+        }
+        return 0;
+    }
+    // SAFETY: the kernel validates every argument of a syscall.
+    unsafe { arch::sys_clock_getres(clock, res) }
 }
 
 /// Stores a REALTIME read as a `timeval`.
@@ -413,11 +458,11 @@ unsafe fn store_timeval(tv: *mut Timeval, t: Raw) {
 /// `tz` must be writable.
 #[inline(always)]
 unsafe fn store_timezone(tz: *mut Timezone) {
-    let vd = data::real_vdso_data();
     // SAFETY: the real data page is mapped; `tz` writable per the caller.
     unsafe {
-        (*tz).tz_minuteswest = load_i32(&raw const (*vd).tz_minuteswest);
-        (*tz).tz_dsttime = load_i32(&raw const (*vd).tz_dsttime);
+        let (minuteswest, dsttime) = data::tz(data::real_vdso_data());
+        (*tz).tz_minuteswest = load_i32(minuteswest);
+        (*tz).tz_dsttime = load_i32(dsttime);
     }
 }
 
@@ -510,7 +555,7 @@ unsafe fn time_from(vd: *const VdsoData, t: *mut i64) -> i64 {
 #[inline(never)]
 fn hrtimer_res_timens() -> u32 {
     // SAFETY: the real page is mapped at the namespace slot whenever page 0 says TIMENS.
-    unsafe { load_u32(&raw const (*data::timens_vdso_data()).hrtimer_res) }
+    unsafe { load_u32(data::hrtimer_res(data::timens_vdso_data())) }
 }
 
 /// `clock_getres`: HRES and RAW report `hrtimer_res`, COARSE one tick; other ids ask the kernel.
@@ -529,7 +574,7 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             hrtimer_res_timens()
         } else {
             // SAFETY: page 0 is the real data page.
-            unsafe { load_u32(&raw const (*vd).hrtimer_res) }
+            unsafe { load_u32(data::hrtimer_res(vd)) }
         };
         let ns = if is_coarse(clk) { COARSE_RES_NSEC } else { hres };
         if !res.is_null() {
@@ -540,6 +585,10 @@ pub unsafe fn clock_getres(clock: i32, res: *mut Timespec) -> i32 {
             }
         }
         return 0;
+    }
+    if is_aux(clk) {
+        // SAFETY: caller contract.
+        return unsafe { clock_getres_aux(clock, res) };
     }
     // SAFETY: the kernel validates every argument of a syscall.
     unsafe { arch::sys_clock_getres(clock, res) }

@@ -7,7 +7,7 @@
 use core::arch::global_asm;
 use core::mem::size_of;
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, HWPROBE_KEYS, INFO, VDSO_DATA_OFFSET};
+use crate::data::{Clock, DATA_PAGES, VDSO_DATA_OFFSET};
 use vdso_abi::{note, ABI_REVISION};
 
 use crate::clock::HZ;
@@ -46,12 +46,12 @@ global_asm!(
     rev = const ABI_REVISION,
     pages = const DATA_PAGES,
     offset = const VDSO_DATA_OFFSET,
-    size = const size_of::<VdsoData>(),
-    keys = const HWPROBE_KEYS,
+    size = const size_of::<Clock>(),
+    keys = const VARIANT.hwprobe_keys(),
     hz = const HZ,
     page_size = const PAGE_SIZE,
     profile = const PROFILE.note_value(),
-    rng = const match INFO.rng_data_offset {
+    rng = const match VARIANT.rng_data_offset() {
         Some(offset) => offset,
         None => 0,
     },

@@ -9,10 +9,9 @@
 //! progress: [`begin`] reports it so the caller takes the namespace path instead of spinning.
 
 use vdso_abi::clock_mode;
-use vdso_abi::native::VdsoData;
 
 use crate::arch;
-use crate::data::{load_i32, load_u32};
+use crate::data::{load_i32, load_u32, Clock as VdsoData};
 
 /// What [`begin`] found on the page.
 pub enum Begin {

@@ -33,6 +33,7 @@ fn main() {
         .arg("--manifest-path")
         .arg(dir.join("../Cargo.toml"));
     nested_cargo::scrub(&mut cmd);
+    nested_cargo::build_core_if_missing(&mut cmd, &target);
     let status = cmd.status().expect("running cargo for the user program");
     assert!(status.success(), "building the user program failed ({status})");
     let elf = target_dir.join(&target).join("release/kernel-user");

@@ -265,6 +265,75 @@ impl Signals {
     }
 }
 
+/// One signal's disposition, as `rt_sigaction` set it.
+#[derive(Clone, Copy, Default)]
+pub struct SigAction {
+    /// `sa_handler` (0 = default, 1 = ignore).
+    pub handler: u64,
+    /// `sa_flags`.
+    pub flags: u64,
+    /// `sa_restorer` (0 where the arch's `struct sigaction` has none).
+    pub restorer: u64,
+    /// `sa_mask` (64 signals).
+    pub mask: u64,
+}
+
+/// Every signal's disposition, and `rt_sigaction` over the arch's `struct sigaction`.
+pub struct SigActions(pub [SigAction; 65]);
+
+impl Default for SigActions {
+    fn default() -> Self {
+        SigActions([SigAction::default(); 65])
+    }
+}
+
+impl SigActions {
+    /// `rt_sigaction(sig, act, oldact)`. The user's struct is `{ handler, flags, restorer, mask }`
+    /// where the arch has `SA_RESTORER` (`with_restorer`: x86_64, aarch64), else `{ handler,
+    /// flags, mask }` (riscv64, loongarch64).
+    pub fn rt_sigaction(
+        &mut self,
+        mem: &UserMemory,
+        (sig, act, oldact): (usize, usize, usize),
+        with_restorer: bool,
+    ) -> isize {
+        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
+            return -proto::EINVAL;
+        }
+        if oldact != 0 {
+            let o = self.0[sig];
+            let written = if with_restorer {
+                mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask])
+            } else {
+                mem.write(oldact, [o.handler, o.flags, o.mask])
+            };
+            if written != 0 {
+                return -EFAULT;
+            }
+        }
+        if act != 0 {
+            let new = if with_restorer {
+                mem.read::<[u64; 4]>(act).map(|[handler, flags, restorer, mask]| SigAction {
+                    handler,
+                    flags,
+                    restorer,
+                    mask,
+                })
+            } else {
+                mem.read::<[u64; 3]>(act).map(|[handler, flags, mask]| SigAction {
+                    handler,
+                    flags,
+                    restorer: 0,
+                    mask,
+                })
+            };
+            let Some(new) = new else { return -EFAULT };
+            self.0[sig] = new;
+        }
+        0
+    }
+}
+
 /// The program's final [`Report`] at `p` (its `SYS_REPORT` argument).
 fn take_report(mem: &UserMemory, p: usize, into: &mut Option<Report>) -> isize {
     match mem.read::<Report>(p) {
@@ -355,6 +424,27 @@ impl Process {
     }
 }
 
+impl Process {
+    /// The first half of moving the process into a time namespace whose MONOTONIC and BOOTTIME
+    /// run `offset_sec` seconds ahead: writes the namespace's page into `ns_page` and makes the
+    /// kernel's own clocks follow. The arch part then maps `ns_page` at page 0 and the real data
+    /// page at the timens slot (docs/abi.md §4) and flushes its TLB.
+    ///
+    /// # Safety
+    ///
+    /// `ns_page` is a page-aligned page the kernel owns that nobody reads yet (not mapped).
+    pub unsafe fn write_timens<A: vdso_kernel_stub::VdsoArch>(&mut self, ns_page: usize, offset_sec: i64) {
+        use vdso_kernel_stub::layout::vdso_data_ptr;
+        use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
+        let offset = Timespec::new(offset_sec, 0);
+        let offsets = TimensOffsets { monotonic: offset, boottime: offset };
+        let pair = core::ptr::NonNull::new(vdso_data_ptr::<A>(ns_page as *mut u8)).expect("a page, not null");
+        // SAFETY: the caller's contract: the page is ours and unread.
+        unsafe { write_timens_page::<A>(pair, &offsets) };
+        self.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
+    }
+}
+
 /// Writes siginfo's first fields at `info` (zeroed by the caller): `si_signo`, `si_code`, and
 /// for a `kill` (`SI_USER`) the sender's pid.
 ///
@@ -408,9 +498,10 @@ impl Clocks {
     }
 }
 
-/// A page-aligned address for `pages` pages at a random place in `[lo, hi)`.
+/// A page-aligned address (the kernel's page size) for `pages` pages at a random place in
+/// `[lo, hi)`.
 pub fn random_base(seed: u64, lo: usize, hi: usize, pages: usize) -> usize {
-    const PAGE: usize = 4096;
+    const PAGE: usize = crate::mm::PAGE_SIZE;
     let slots = (hi - lo) / PAGE - pages;
     lo + (seed % slots as u64) as usize * PAGE
 }

@@ -5,9 +5,9 @@
 
 pub use nr::*;
 
-/// Syscall numbers: Linux's generic table (`include/uapi/asm-generic/unistd.h`), which riscv64
-/// and aarch64 both use.
-#[cfg(any(target_arch = "riscv64", target_arch = "aarch64"))]
+/// Syscall numbers: Linux's generic table (`include/uapi/asm-generic/unistd.h`), which riscv64,
+/// aarch64 and loongarch64 all use.
+#[cfg(any(target_arch = "riscv64", target_arch = "aarch64", target_arch = "loongarch64"))]
 mod nr {
     /// `write(fd, buf, len)`.
     pub const SYS_WRITE: usize = 64;
@@ -25,12 +25,13 @@ mod nr {
     pub const SYS_KILL: usize = 129;
     /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
     pub const SYS_RT_SIGACTION: usize = 134;
-    /// `rt_sigreturn()`: only ever reached through the image's trampoline (riscv64
-    /// `__vdso_rt_sigreturn`, aarch64 `__kernel_rt_sigreturn`).
+    /// `rt_sigreturn()`: only ever reached through the image's trampoline (riscv64 and
+    /// loongarch64 `__vdso_rt_sigreturn`, aarch64 `__kernel_rt_sigreturn`).
     pub const SYS_RT_SIGRETURN: usize = 139;
     /// `gettimeofday(tv, tz)`: the vDSO's fallback.
     pub const SYS_GETTIMEOFDAY: usize = 169;
-    /// `getcpu(cpu, node, tcache)`: what `__vdso_getcpu` does on riscv64, as in Linux.
+    /// `getcpu(cpu, node, tcache)`: what `__vdso_getcpu` does on riscv64, as in Linux (the
+    /// program compares with it on loongarch64, where the image serves it).
     pub const SYS_GETCPU: usize = 168;
     /// `riscv_flush_icache(start, end, flags)`: what `__vdso_flush_icache` does, as in Linux.
     #[cfg(target_arch = "riscv64")]
@@ -77,6 +78,21 @@ mod nr {
     /// 1 = `rdpid`; -EINVAL for `rdpid` on a CPU without it).
     pub const SYS_SET_GETCPU_MODE: usize = 0x7003;
 }
+
+/// Private (loongarch64): run the process on CPU `a0` from now on, as Linux would after moving
+/// it there: `CSR.TID` becomes `a0` (what `rdtime.d` and so `__vdso_getcpu` read); the per-CPU
+/// page already says its node if the page has a slot for it (else the image asks the kernel's
+/// `getcpu`). -EINVAL for a CPU number of [`MAX_CPUS`] or more.
+/// The CPU numbers the loongarch64 kernel models (`SYS_SET_CPU`): more than the image's per-CPU
+/// page has slots for (64), so the program also runs past them.
+#[cfg(target_arch = "loongarch64")]
+pub const MAX_CPUS: usize = 128;
+
+/// A CPU number past the loongarch64 image's per-CPU slots.
+#[cfg(target_arch = "loongarch64")]
+pub const CPU_PAST_SLOTS: usize = 64;
+#[cfg(target_arch = "loongarch64")]
+pub const SYS_SET_CPU: usize = 0x7004;
 
 /// Private: the kernel's own reading of clock `a0`, in nanoseconds (`a0`), computed from the
 /// kernel's timekeeper and the counter, never from the data page. Not a clock syscall: the kernel
@@ -150,6 +166,30 @@ mod frame {
     pub const RT_SIGFRAME_SIZE: usize = SIGINFO_SIZE + UCONTEXT_SIZE;
 }
 
+/// Signal frame layout: loongarch64 (Linux `arch/loongarch/include/uapi/asm/{ucontext,sigcontext}.h`,
+/// `arch/loongarch/kernel/signal.c`).
+#[cfg(target_arch = "loongarch64")]
+mod frame {
+    /// Size of `siginfo_t`, which starts the frame (`struct rt_sigframe { siginfo; ucontext }`).
+    pub const SIGINFO_SIZE: usize = 128;
+    /// Byte offset of `uc_sigmask` in `struct ucontext`.
+    pub const UC_SIGMASK: usize = 40;
+    /// Byte offset of `uc_mcontext` (`struct sigcontext`, 16-aligned by its `sc_extcontext`):
+    /// after the mask and the 1024-bit sigset padding (40 + 128, rounded up to 16).
+    pub const UC_MCONTEXT: usize = 176;
+    /// `struct sigcontext`: `sc_pc`, `sc_regs[32]`, `sc_flags` (u32), then `sc_extcontext`
+    /// (16-aligned), a list of context records ended by an empty one (`{ magic 0, size 0 }`, 16
+    /// bytes with its padding).
+    pub const SC_FLAGS: usize = 8 + 32 * 8;
+    /// See [`SC_FLAGS`].
+    pub const SC_EXTCONTEXT: usize = 272;
+    /// Size of `struct ucontext` with an extended context holding only the end record (no FP
+    /// state: neither the kernel nor the program uses the FPU).
+    pub const UCONTEXT_SIZE: usize = UC_MCONTEXT + SC_EXTCONTEXT + 16;
+    /// Size of `struct rt_sigframe`.
+    pub const RT_SIGFRAME_SIZE: usize = SIGINFO_SIZE + UCONTEXT_SIZE;
+}
+
 pub use frame::*;
 
 /// Magic the `SIGUSR1` handler writes into the saved `a0`: `kill` then "returns" it, which proves
@@ -212,7 +252,9 @@ pub struct Report {
     pub tsc_aux_ok: u32,
     /// aarch64: `__kernel_rt_sigreturn` is `mov x8, #139; svc #0`, the image has no
     /// `__kernel_time` or `__kernel_getcpu` (arm64 has none), EL0 reads the counter, and
-    /// `rt_sigreturn` restored `d8` from the frame's `fpsimd_context`.
+    /// `rt_sigreturn` restored `d8` from the frame's `fpsimd_context`. loongarch64:
+    /// `__vdso_rt_sigreturn` is `li.w a7, 139; syscall 0`, PLV3 reads `rdtime.d` (counter and
+    /// `CSR.TID`), and 1 ms of counter is 1 ms of MONOTONIC.
     pub arch_checks_ok: u32,
 }
 

@@ -1,7 +1,8 @@
 //! loongarch64: the stable counter, `rdtime.d`.
 
 /// Reads the counter of the architecture this crate runs on (`rdtime.d`, the stable counter;
-/// its counter-ID output, `CSR.TID`, is discarded). User mode may always execute it.
+/// its counter-ID output, `CSR.TID`, is discarded). User mode may execute it unless the
+/// kernel sets `CSR.MISC.DRDTL3` (Linux does not).
 #[inline]
 pub fn read_counter() -> u64 {
     let t: u64;

@@ -31,6 +31,10 @@ pub fn ret_const(value: u32) -> Vec<u8> {
         // movz w0, #value; ret
         let movz = 0x5280_0000 | (value & 0xffff) << 5;
         [movz.to_le_bytes(), 0xd65f_03c0u32.to_le_bytes()].concat()
+    } else if cfg!(target_arch = "loongarch64") {
+        // ori a0, zero, value; ret (jirl zero, ra, 0)
+        let ori = 0x0380_0000 | (value & 0xfff) << 10 | 4;
+        [ori.to_le_bytes(), 0x4c00_0020u32.to_le_bytes()].concat()
     } else {
         // mov eax, value; ret
         let mut v = vec![0xb8];

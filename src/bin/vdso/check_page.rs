@@ -8,9 +8,14 @@
 //!   (`/memfd:vdso-data` in its maps): the image's note names the row, the pages are read twice
 //!   through `/proc/PID/mem` 50 ms apart (the second look checks `seq` advances), and on the
 //!   process's own architecture the counter is read after them;
-//! - a plain process has the host kernel's `[vvar]` before its `[vdso]`: on a kernel whose data is
-//!   the classic layout that is read the same way; Linux 6.15+ lays it out as the modern profile,
-//!   which this checker does not judge yet, and says so.
+//! - a plain process has the host kernel's `[vvar]` before its `[vdso]`, which `/proc/PID/mem`
+//!   cannot read (a PFN mapping: `EIO`); the same kernel pages are mapped in this command's own
+//!   `[vvar]`, so they are read there when the process shares this command's time namespace,
+//!   judged as the classic profile (Linux before 6.15) or the modern one (6.17+; 6.15 and 6.16
+//!   are refused, their layout not checked here).
+//!
+//! Each look at a live page is a consistent snapshot: taken again while the seqlock was odd or
+//! moved during the read, as a reader of the page would.
 //!
 //! The judging itself is `vdso_kernel_stub::check::check_pages`, the `no_std` function a kernel
 //! calls on its own pages.
@@ -33,8 +38,10 @@ use crate::variant_arg;
 const SECOND_LOOK_AFTER: Duration = Duration::from_millis(50);
 /// The name of the launcher's data memfd in a process's maps (kernel-stub's mapping).
 const DATA_MEMFD: &str = "/memfd:vdso-data";
-/// The first release whose data pages are the modern layout.
+/// The first release whose data pages are the split data store of the modern layout.
 const MODERN_SINCE: (u32, u32) = (6, 15);
+/// Reads of a live page before giving up on a consistent snapshot (a writer stuck mid-update).
+const SNAPSHOT_TRIES: usize = 1000;
 
 /// `vdso check-page`'s arguments.
 #[derive(Args, Debug)]
@@ -186,57 +193,135 @@ fn ours(pid: &str, label: &str, maps: &[Mapping]) -> Result<Subject, String> {
             variant.page_size
         ));
     }
-    looks(pid, label, variant, base)
+    from_proc(pid, label, variant, base)
 }
 
-/// Reads the pages at `base` twice, the counter after the first look when it is comparable.
-fn looks(pid: &str, label: &str, variant: &'static Variant, base: u64) -> Result<Subject, String> {
-    let len = variant.data_size();
-    let pages = procfs::read_mem(pid, base, len)?;
+/// Reads the pages with `read` twice, `SECOND_LOOK_AFTER` apart, each look a consistent
+/// snapshot (taken again while `seq` of the time page's first struct is odd or changed during the
+/// read, as a reader would), and the counter after the first look when it is comparable.
+fn looks(
+    label: String,
+    variant: &'static Variant,
+    read: &dyn Fn() -> Result<Vec<u8>, String>,
+) -> Result<Subject, String> {
+    let layout = ArchLayout::of_variant(variant);
+    let seq_at = layout.vvar_page * layout.page_size + layout.vdso_data_offset;
+    let seq = |b: &[u8]| b.get(seq_at..seq_at + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    let snapshot = || -> Result<Vec<u8>, String> {
+        let mut last = read()?;
+        for _ in 0..SNAPSHOT_TRIES {
+            let again = read()?;
+            if seq(&last) == seq(&again) && seq(&again).is_some_and(|s| s & 1 == 0) {
+                return Ok(again);
+            }
+            last = again;
+        }
+        // Never consistent: judge what was seen (an odd seq is then a finding).
+        Ok(last)
+    };
+    let pages = snapshot()?;
     // The counter is only comparable with the page's `cycle_last` when it is this machine's
     // counter (a foreign process runs under qemu, whose counter is not the host's).
     let counter = (Arch::native() == Some(variant.arch)).then(vdso_kernel_stub::counter::read_counter);
     std::thread::sleep(SECOND_LOOK_AFTER);
-    let later = procfs::read_mem(pid, base, len)?;
-    Ok(Subject {
-        label: format!("{label} (data pages at {base:#x})"),
-        variant,
-        pages,
-        later: Some(later),
-        counter,
-    })
+    let later = snapshot()?;
+    Ok(Subject { label, variant, pages, later: Some(later), counter })
+}
+
+/// The pages of another process at `base`, through `/proc/PID/mem`.
+fn from_proc(pid: &str, label: &str, variant: &'static Variant, base: u64) -> Result<Subject, String> {
+    let len = variant.data_size();
+    looks(format!("{label} (data pages at {base:#x})"), variant, &|| procfs::read_mem(pid, base, len))
 }
 
 /// A plain process: the host kernel's own data pages, before its `[vdso]`.
-fn host(pid: &str, label: &str, maps: &[Mapping]) -> Result<Subject, String> {
-    let vdso = procfs::auxv_value(pid, procfs::AT_SYSINFO_EHDR)?
+///
+/// The kernel's `[vvar]` cannot be read through `/proc/PID/mem` (it is a PFN mapping: `EIO`),
+/// but it is the same kernel pages in every process of a time namespace, and this process maps
+/// them too: so they are read here, from this process's own `[vvar]`, when the target shares
+/// this process's time namespace.
+fn host(pid: &str, label: &str, _maps: &[Mapping]) -> Result<Subject, String> {
+    procfs::auxv_value(pid, procfs::AT_SYSINFO_EHDR)?
         .ok_or_else(|| format!("{label} has no vDSO (AT_SYSINFO_EHDR absent) and no pages of ours"))?;
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let version = parse_release(release.trim());
-    if version.is_none_or(|v| v >= MODERN_SINCE) {
+    let ns = |p: &str| {
+        std::fs::read_link(format!("/proc/{p}/ns/time")).map_err(|e| format!("/proc/{p}/ns/time: {e}"))
+    };
+    if ns(pid)? != ns("self")? {
         return Err(format!(
-            "{label}: its data pages are the host kernel's (Linux {}), which lays them out as Linux 6.15+'s \
-             modern profile: modern layout not supported yet by check-page (only the classic profile is)",
-            release.trim()
+            "{label} is in another time namespace than this command: its namespace page cannot be read from \
+             here (the kernel's [vvar] is not readable through /proc/PID/mem); run check-page inside it"
         ));
     }
     let arch = Arch::native().ok_or("this machine is none of the table's architectures")?;
-    let variant = Variant::default_for(arch);
-    let base = vdso - variant.data_size() as u64;
-    if !maps.iter().any(|m| m.start <= base && base < m.end && m.name.starts_with("[vvar")) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    let version =
+        parse_release(release).ok_or_else(|| format!("cannot parse the kernel release {release:?}"))?;
+    let page_size = vdso_launcher::variant::host_page_size();
+    let profile = if version >= vdso_abi::modern::MIN_KERNEL {
+        Profile::Modern
+    } else if version < MODERN_SINCE {
+        Profile::Classic
+    } else {
         return Err(format!(
-            "{label}: the {} bytes before its [vdso] at {vdso:#x} are not the host's [vvar] as the classic \
-             {} layout places it",
-            variant.data_size(),
+            "{label}: Linux {release} lays its data out in the split data store of 6.15+, but only 6.17+'s \
+             vdso_time_data is checked against Linux's own image here"
+        ));
+    };
+    let variant = Variant::find(arch, profile, page_size).ok_or_else(|| {
+        format!(
+            "{label}: Linux {release} uses the {profile} layout, for which there is no {} row",
             arch.name()
+        )
+    })?;
+    let own = procfs::maps("self")?;
+    let vvar = own
+        .iter()
+        .find(|m| m.name == "[vvar]")
+        .ok_or("this process has no [vvar] mapping (qemu-user gives guests none)")?;
+    let layout = ArchLayout::of_variant(variant);
+    if vvar.end - vvar.start < (layout.timens_page.max(layout.vvar_page) as u64 + 1) * page_size as u64 {
+        return Err(format!(
+            "this process's [vvar] ({} bytes) is smaller than the {variant} layout",
+            vvar.end - vvar.start
         ));
     }
-    looks(pid, label, variant, base).map_err(|e| {
+    let base = vvar.start;
+    let read = || -> Result<Vec<u8>, String> {
+        let mut pages = vec![0u8; variant.data_size()];
+        // Only pages the kernel backs are read: the time page, the RNG page (modern) and, when
+        // the time page is a namespace page, the slot; reading an unbacked one (x86_64's arch
+        // page, the slot outside a namespace) would fault.
+        let copy = |pages: &mut [u8], page: usize| {
+            let at = page * page_size;
+            // SAFETY: `base + at .. base + at + page_size` lies inside this process's own
+            // `[vvar]` mapping (checked against /proc/self/maps above), which is readable and
+            // stays mapped for the life of the process; `page` is one the kernel backs (see
+            // above). The kernel writes it concurrently: the bytes are read volatile and the
+            // caller keeps only a snapshot whose seqlock was stable.
+            for (i, b) in pages[at..at + page_size].iter_mut().enumerate() {
+                *b = unsafe { core::ptr::read_volatile((base as usize + at + i) as *const u8) };
+            }
+        };
+        copy(&mut pages, layout.vvar_page);
+        if profile == Profile::Modern && vdso_abi::modern::page::RNG < layout.data_pages {
+            copy(&mut pages, vdso_abi::modern::page::RNG);
+        }
+        let mode_at = layout.vvar_page * page_size + layout.vdso_data_offset + 4;
+        let mode = i32::from_le_bytes(pages[mode_at..mode_at + 4].try_into().expect("4 bytes"));
+        if mode == vdso_abi::clock_mode::TIMENS {
+            copy(&mut pages, layout.timens_page);
+        }
+        Ok(pages)
+    };
+    looks(
         format!(
-            "{e} (the kernel's [vvar] is a PFN mapping that /proc/PID/mem may not read: dump it from inside \
-             the kernel instead)"
-        )
-    })
+            "{label} (the host kernel's pages, Linux {release}, read through this command's own [vvar]: the same \
+             kernel pages, which /proc/PID/mem cannot read)"
+        ),
+        variant,
+        &read,
+    )
 }
 
 /// `6.8.0-45-generic` → (6, 8).

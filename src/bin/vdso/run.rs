@@ -81,6 +81,13 @@ pub struct RunArgs {
     /// aarch64, riscv64 or x86_64 (default: the program's own, from its ELF header).
     #[arg(long, value_name = "ARCH")]
     arch: Option<String>,
+    /// Run on the host kernel's own live data pages instead of ours: the host's `[vvar]` and
+    /// `[vvar_vclock]` are moved (mremap) right before our modern-profile image, which then reads
+    /// the host kernel's time data; no writer runs, and the clocks are the host's, so no offset
+    /// or --hz applies. Needs Linux 6.17+ on x86_64 with unsealed data pages; any other host is
+    /// refused with the reason.
+    #[arg(long)]
+    host_data: bool,
     /// The program and its arguments (put `--` before them).
     #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true)]
     command: Vec<OsString>,
@@ -90,6 +97,22 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
     let native = Arch::native().unwrap_or(Arch::X86_64);
     let mut o = RunOptions::new(Image::get(native).hz());
     let usage = |opt: &'static str| move |e: String| Error::usage(format!("{opt}: {e}"));
+    if args.host_data {
+        // The host kernel writes the pages: nothing of ours could shift or pace its clocks.
+        let ours = [
+            ("--realtime-offset", args.realtime_offset.is_some()),
+            ("--monotonic-offset", args.monotonic_offset.is_some()),
+            ("--boottime-offset", args.boottime_offset.is_some()),
+            ("--hz", args.hz.is_some()),
+            ("--writer-stats", args.writer_stats.is_some()),
+        ];
+        if let Some((name, _)) = ours.iter().find(|o| o.1) {
+            return Err(Error::usage(format!(
+                "--host-data runs on the host kernel's own clocks and writer: {name} does not apply"
+            )));
+        }
+        o.host_data = true;
+    }
     if let Some(a) = &args.arch {
         o.arch = Some(parse_arch(a).map_err(usage("--arch"))?);
     }

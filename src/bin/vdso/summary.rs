@@ -52,11 +52,18 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
         let _ = writeln!(s, "  build-id: {hex}");
     }
-    if img.machine == 62
-        && img.symbols.iter().any(|s| s.name == "__vdso_getcpu")
-        && img.layout_note().is_some()
-    {
-        let _ = writeln!(s, "  getcpu: byte 0 of page 0 picks the instruction: 0 = lsl on GDT selector 0x7b (Linux default), 1 = rdpid");
+    // Where the getcpu-mode byte is: the variant row of the note's architecture, profile and
+    // page size says (byte 0 of the classic page, byte 2368 of x86_64's modern time page).
+    let mode_byte = img.layout_note().and_then(|l| {
+        let arch = linux_vdso::Arch::from_e_machine(img.machine)?;
+        let profile = linux_vdso::Profile::from_note_value(l.profile)?;
+        linux_vdso::Variant::find(arch, profile, l.page_size as usize)?.getcpu_mode_offset()
+    });
+    if let (Some(at), true) = (mode_byte, img.symbols.iter().any(|s| s.name == "__vdso_getcpu")) {
+        let _ = writeln!(
+            s,
+            "  getcpu: byte {at} of page 0 picks the instruction: 0 = lsl on GDT selector 0x7b (Linux default), 1 = rdpid"
+        );
     }
     let versions: Vec<_> = img.version_defs.iter().map(|d| escaped(&d.name)).collect();
     let _ = writeln!(s, "  version definitions: {}", versions.join(", "));

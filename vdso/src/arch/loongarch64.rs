@@ -3,8 +3,9 @@
 //!
 //! How this differs from the other arches (Linux 6.8: `arch/loongarch/include/asm/vdso/`,
 //! `arch/loongarch/vdso/`):
-//! - the counter is the stable counter read by `rdtime.d rd, rj`, which user mode may always
-//!   execute (no enable bit, unlike riscv's `scounteren.TM` or arm64's `CNTKCTL_EL1`); it also
+//! - the counter is the stable counter read by `rdtime.d rd, rj`, which user mode may execute
+//!   unless the kernel sets `CSR.MISC.DRDTL3` (reset clear; no enable bit, unlike riscv's
+//!   `scounteren.TM` or arm64's `CNTKCTL_EL1`); it also
 //!   writes the counter ID (`CSR.TID`) to `rj`, which Linux sets to the CPU number on every CPU:
 //!   `getcpu` reads the CPU number from there, with no syscall;
 //! - three data pages (`abi/src/loongarch64.rs`): the per-CPU page after the namespace slot
@@ -56,7 +57,7 @@ pub fn vvar_start() -> *const u8 {
 #[inline(always)]
 pub fn read_counter() -> u64 {
     let t: u64;
-    // SAFETY: `rdtime.d` has no side effects and is always allowed in user mode.
+    // SAFETY: `rdtime.d` has no side effects; the kernel leaves it allowed in user mode.
     unsafe { asm!("rdtime.d {t}, $zero", t = out(reg) t, options(nostack, preserves_flags)) };
     t
 }
@@ -154,9 +155,9 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
 // gdb match these words), with a `nop` before it inside the FDE: unwinders look up the FDE of a
 // return address at `pc - 1`, and a handler "returns" to the first byte of the trampoline.
 //
-// Linux 6.8's trampoline has no unwind information in the loaded image (its CFI goes to
-// `.debug_frame`, which the vDSO build strips); ours describes the whole frame, so any DWARF
-// unwinder walks through it. The rules describe the kernel's `struct rt_sigframe` at `sp`:
+// Linux 6.8's trampoline has no unwind information in the loaded image; ours describes the
+// whole frame, so any DWARF unwinder walks through it, with the rules later Linux releases
+// adopted too (`SYM_SIGFUNC_START` in arch/loongarch/include/asm/linkage.h). The rules describe the kernel's `struct rt_sigframe` at `sp`:
 // `siginfo` (128 bytes), then `ucontext`, whose `uc_mcontext` starts 176 bytes in (flags,
 // link, stack, sigmask, 120 bytes of padding, 16-byte alignment). `struct sigcontext` is
 // `sc_pc, sc_regs[32], sc_flags, sc_extcontext`. The CFA is `sp + 304`, the address of the

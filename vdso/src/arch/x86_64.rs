@@ -7,7 +7,13 @@
 
 use core::arch::asm;
 
-use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_OFFSET, GETCPU_MODE_RDPID};
+// Where the `getcpu` mode byte is depends on the profile's page layout (byte 0 of the classic
+// page; the first byte after `vdso_time_data` in the modern one).
+#[cfg(feature = "modern")]
+use vdso_abi::modern::x86_64::GETCPU_MODE_OFFSET;
+#[cfg(not(feature = "modern"))]
+use vdso_abi::x86_64::GETCPU_MODE_OFFSET;
+use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_RDPID};
 
 use crate::clock::Timespec;
 use crate::data;
@@ -174,12 +180,11 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, _tcache: *mut u8) -> i32 {
 /// Linux's patched one. A byte load is single-copy atomic.
 #[inline(always)]
 fn getcpu_mode_page0() -> u8 {
-    const _: () = assert!(GETCPU_MODE_OFFSET == 0);
     let mode: u32;
     // SAFETY: page 0 is mapped readable before the image (docs/abi.md section 1).
     unsafe {
-        asm!("movzx {m:e}, byte ptr [rip + vvar_start]", m = out(reg) mode,
-             options(readonly, nostack, preserves_flags));
+        asm!("movzx {m:e}, byte ptr [rip + vvar_start + {off}]", m = out(reg) mode,
+             off = const GETCPU_MODE_OFFSET, options(readonly, nostack, preserves_flags));
     }
     mode as u8
 }
@@ -210,7 +215,7 @@ unsafe fn store_cpunode(p: u32, cpu: *mut u32, node: *mut u32) -> i32 {
 /// Non-NULL pointers must be writable.
 #[inline(never)]
 unsafe extern "C" fn getcpu_slow(cpu: *mut u32, node: *mut u32) -> i32 {
-    let page = data::real_vdso_data().cast::<u8>().wrapping_sub(vdso_abi::x86_64::VDSO_DATA_OFFSET);
+    let page = data::page_of(data::real_vdso_data());
     // SAFETY: the real data page is mapped.
     let mode = unsafe { data::load_u8(page.wrapping_add(GETCPU_MODE_OFFSET)) };
     let p = if mode == GETCPU_MODE_RDPID { cpunode_rdpid() } else { cpunode_lsl() };

@@ -9,6 +9,7 @@ use vdso_abi::clock_mode;
 use super::page::{counter_mode, set_base, set_offset, TestPages};
 use crate::arch::{self, Syscall, SYSCALL_SECONDS};
 use crate::clock::{self as c, Timespec, Timeval, Timezone};
+use crate::data::TIMENS_PAGE;
 
 const NS: u64 = 1_000_000_000;
 
@@ -235,10 +236,9 @@ fn timens_pages() -> TestPages {
         set_base(hres, REALTIME_COARSE, 2000, 1);
         set_base(hres, MONOTONIC_COARSE, 3000, 2);
         set_base(raw, MONOTONIC_RAW, 4000, 0);
-        hres.tz_minuteswest = -60;
-        hres.tz_dsttime = 1;
-        hres.hrtimer_res = 3;
     }
+    p.set_tz(TIMENS_PAGE, -60, 1);
+    p.set_hrtimer_res(TIMENS_PAGE, 3);
     let [ns0, ns1] = p.page0();
     for vd in [&mut *ns0, &mut *ns1] {
         vd.seq = 1;
@@ -290,8 +290,7 @@ fn gettimeofday_gives_realtime_in_microseconds_and_the_page_timezone() {
     let vd = &mut p.page0()[0];
     counter_mode(vd);
     set_base(vd, REALTIME, 1_700_000_000, 0);
-    vd.tz_minuteswest = 120;
-    vd.tz_dsttime = 3;
+    p.set_tz(0, 120, 3);
     arch::set_counter(1_999_999_999);
     let mut tv = Timeval::default();
     let mut tz = Timezone::default();
@@ -311,9 +310,8 @@ fn gettimeofday_gives_realtime_in_microseconds_and_the_page_timezone() {
 #[test]
 fn gettimeofday_without_a_counter_takes_tv_from_the_kernel_and_tz_from_the_page() {
     let mut p = TestPages::new();
-    let vd = &mut p.page0()[0];
-    vd.clock_mode = clock_mode::NONE;
-    vd.tz_minuteswest = 30;
+    p.page0()[0].clock_mode = clock_mode::NONE;
+    p.set_tz(0, 30, 0);
     let mut tv = Timeval::default();
     let mut tz = Timezone::default();
     // SAFETY: locals.
@@ -330,8 +328,12 @@ fn gettimeofday_without_a_counter_takes_tv_from_the_kernel_and_tz_from_the_page(
 #[test]
 fn clock_getres_serves_hres_raw_and_coarse_and_asks_the_kernel_for_the_rest() {
     let mut p = TestPages::new();
-    p.page0()[0].hrtimer_res = 1;
-    p.page0()[1].hrtimer_res = 999; // RAW's resolution is read from [0]
+    p.set_hrtimer_res(0, 1);
+    // RAW's resolution is read from [0] in the classic profile (the modern one has one per page).
+    #[cfg(not(feature = "modern"))]
+    {
+        p.page0()[1].hrtimer_res = 999;
+    }
     for (clk, want) in [
         (REALTIME, 1),
         (MONOTONIC, 1),

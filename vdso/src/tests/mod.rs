@@ -2,6 +2,9 @@
 //! (`arch/mock.rs`). They run natively on x86_64 and as a riscv64 binary under qemu-riscv64,
 //! each with its own architecture's page layout.
 
+// Auxiliary clocks exist in the modern profile only.
+#[cfg(feature = "modern")]
+mod aux;
 mod clock;
 #[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
 mod getrandom;

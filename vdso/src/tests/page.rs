@@ -1,8 +1,10 @@
-//! Data pages in test memory, laid out as the kernel maps them for the native architecture.
+//! Data pages in test memory, laid out as the kernel maps them for the native architecture and
+//! the profile the crate is built for (classic, or `--features modern`).
 
-use vdso_abi::native::{VdsoData, DATA_PAGES, INFO, TIMENS_PAGE, VDSO_DATA_OFFSET};
 use vdso_abi::rng::VdsoRngData;
 use vdso_abi::{clock_mode, VdsoTimestamp};
+
+use crate::data::{Clock as VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
 
 use crate::arch;
 use crate::variant::PAGE_SIZE;
@@ -31,9 +33,11 @@ impl TestPages {
 
     #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
     fn rng_at(&mut self, page: usize) -> &mut VdsoRngData {
-        let offset = INFO.rng_data_offset.expect("an architecture with getrandom");
-        let p = self.0 .0.as_mut_ptr().wrapping_add(page * PAGE_SIZE + offset);
-        // SAFETY: in bounds and 8-aligned (asserted by the abi crate's table), exclusively
+        use crate::data::{RNG_DATA_OFFSET, RNG_FOLLOWS_TIMENS};
+        // Classic: on the data page (page 0 or the namespace slot); modern: its own page.
+        let at = if RNG_FOLLOWS_TIMENS { page * PAGE_SIZE + RNG_DATA_OFFSET } else { RNG_DATA_OFFSET };
+        let p = self.0 .0.as_mut_ptr().wrapping_add(at);
+        // SAFETY: in bounds and 8-aligned (asserted by the abi crate's tables), exclusively
         // borrowed through `self`.
         unsafe { &mut *p.cast::<VdsoRngData>() }
     }
@@ -71,6 +75,32 @@ impl TestPages {
     /// `vdso_data[0..2]` of the time-namespace slot (the real page for a task in a namespace).
     pub fn timens_slot(&mut self) -> &mut [VdsoData; 2] {
         self.pair_at(TIMENS_PAGE)
+    }
+
+    /// Sets `tz` of data page `page`, wherever the profile keeps it.
+    pub fn set_tz(&mut self, page: usize, minuteswest: i32, dsttime: i32) {
+        let (m, d) = crate::data::tz(&raw const self.pair_at(page)[0]);
+        // SAFETY: both point into the pages `self` owns exclusively.
+        unsafe {
+            *m.cast_mut() = minuteswest;
+            *d.cast_mut() = dsttime;
+        }
+    }
+
+    /// Sets `hrtimer_res` of data page `page`, wherever the profile keeps it.
+    pub fn set_hrtimer_res(&mut self, page: usize, res: u32) {
+        let p = crate::data::hrtimer_res(&raw const self.pair_at(page)[0]);
+        // SAFETY: points into the pages `self` owns exclusively.
+        unsafe { *p.cast_mut() = res };
+    }
+
+    /// Auxiliary clock `idx` of data page `page` (modern profile).
+    #[cfg(feature = "modern")]
+    pub fn aux(&mut self, page: usize, idx: usize) -> &mut VdsoData {
+        let p = crate::data::aux_clock(&raw const self.pair_at(page)[0], idx);
+        // SAFETY: inside the page (`idx < MAX_AUX_CLOCKS`, asserted by the abi crate's layout),
+        // aligned, and exclusively borrowed through `self`.
+        unsafe { &mut *p.cast_mut() }
     }
 }
 

@@ -5,20 +5,21 @@ use core::ptr::NonNull;
 use linux_vdso::{Arch, Image};
 use vdso_abi::riscv64;
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
 use vdso_kernel_stub::update::set_hwprobe;
-use vdso_kernel_stub::{SeqlockWriter, Timespec};
+use vdso_kernel_stub::SeqlockWriter;
 
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
 use crate::proto;
 use crate::trap::{reg, TrapFrame};
 use crate::{println, rdtime, sbi, Global};
 
 /// The image this kernel maps.
 const IMAGE: Image = Image::get(Arch::Riscv64);
+// The image's variant row is laid out for this kernel's pages (data pages and text alike).
+const _: () = assert!(IMAGE.page_size() == PAGE_SIZE);
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -49,13 +50,6 @@ struct Stats {
     sigreturn_other: u64,
 }
 
-#[derive(Clone, Copy, Default)]
-struct SigAction {
-    handler: u64,
-    flags: u64,
-    mask: u64,
-}
-
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
@@ -73,7 +67,7 @@ struct Kernel {
     ns_page: usize,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: [SigAction; 65],
+    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
     seed_source: &'static str,
@@ -222,7 +216,7 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         data_page,
         ns_page,
         sigreturn,
-        actions: [SigAction::default(); 65],
+        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: now,
         seed_source,
@@ -344,7 +338,9 @@ impl Kernel {
                 unsafe { core::arch::asm!("fence.i") };
                 0
             }
-            proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
+            proto::SYS_RT_SIGACTION => {
+                self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false)
+            }
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
@@ -358,35 +354,11 @@ impl Kernel {
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
     /// goes to page 0 and the real data page to the timens slot (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
-        let offsets =
-            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
-        let pair = NonNull::new(vdso_data_ptr::<riscv64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
-        unsafe { write_timens_page::<riscv64::ArchData>(pair, &offsets) };
+        unsafe { self.process.write_timens::<riscv64::ArchData>(self.ns_page, offset_sec) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + PAGE_SIZE, self.data_page, pte::U | pte::R);
         mm::activate(&self.space);
-        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
-        0
-    }
-
-    fn sigaction(&mut self, sig: usize, act: usize, oldact: usize) -> isize {
-        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
-            return -proto::EINVAL;
-        }
-        if oldact != 0 {
-            let old = self.actions[sig];
-            if self.process.mem.write(oldact, [old.handler, old.flags, old.mask]) != 0 {
-                return -EFAULT;
-            }
-        }
-        if act != 0 {
-            // riscv64 has no `sa_restorer`: { handler, flags, mask }.
-            let Some([handler, flags, mask]) = self.process.mem.read::<[u64; 3]>(act) else {
-                return -EFAULT;
-            };
-            self.actions[sig] = SigAction { handler, flags, mask };
-        }
         0
     }
 
@@ -394,7 +366,7 @@ impl Kernel {
     /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
         let Some(sig) = self.process.sig.take_ready() else { return };
-        let act = self.actions[sig];
+        let act = self.actions.0[sig];
         match act.handler {
             0 => {
                 println!("riscv-kernel: signal {sig} with the default action: terminating");

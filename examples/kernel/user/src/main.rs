@@ -17,6 +17,7 @@ mod proto;
 #[cfg_attr(target_arch = "riscv64", path = "arch/riscv64.rs")]
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
 #[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
+#[cfg_attr(target_arch = "loongarch64", path = "arch/loongarch64.rs")]
 mod arch;
 
 use arch::syscall;
@@ -28,6 +29,7 @@ use proto::Report;
 use vdso_kernel_stub::symbols::{DynImage, HashStyle, SymbolError};
 
 const AT_NULL: usize = 0;
+const AT_PAGESZ: usize = 6;
 const AT_SYSINFO_EHDR: usize = 33;
 pub const NSEC: i128 = 1_000_000_000;
 /// Rounds of reads of every served clock.
@@ -193,9 +195,10 @@ fn auxv_entry(sp: *const usize, key: usize) -> Option<usize> {
     }
 }
 
-/// The mapped size of the image: its first `PT_LOAD`, page-rounded (what a loader reads from
-/// the ELF header before touching anything else).
-fn mapped_len(base: usize) -> usize {
+/// The mapped size of the image: its first `PT_LOAD`, rounded to the kernel's page size
+/// (`page`, from `AT_PAGESZ`), what a loader reads from the ELF header before touching anything
+/// else.
+fn mapped_len(base: usize, page: usize) -> usize {
     // SAFETY: `base` is the vDSO's ELF header (`AT_SYSINFO_EHDR`), mapped readable.
     unsafe {
         let phoff = *((base + 32) as *const u64) as usize;
@@ -205,11 +208,11 @@ fn mapped_len(base: usize) -> usize {
             let ph = base + phoff + i * phentsize;
             if *(ph as *const u32) == 1 {
                 let memsz = *((ph + 40) as *const u64) as usize;
-                return memsz.next_multiple_of(4096);
+                return memsz.next_multiple_of(page);
             }
         }
     }
-    4096
+    page
 }
 
 /// Resolves `name` through DT_HASH and checks a second way agrees: DT_GNU_HASH where the image
@@ -349,7 +352,8 @@ extern "C" fn main(sp: *const usize) -> ! {
         println!("user: no AT_SYSINFO_EHDR");
         exit(1)
     };
-    let len = mapped_len(base);
+    let page = auxv_entry(sp, AT_PAGESZ).filter(|p| p.is_power_of_two()).unwrap_or(4096);
+    let len = mapped_len(base, page);
     println!("user: AT_SYSINFO_EHDR = {base:#x}, image {len} bytes mapped");
     // SAFETY: the kernel maps the image's page-rounded segment at `base`, read + execute.
     let mem = unsafe { core::slice::from_raw_parts(base as *const u8, len) };

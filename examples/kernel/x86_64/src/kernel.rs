@@ -14,19 +14,20 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use linux_vdso::{Arch, Image};
 use vdso_abi::{clock, x86_64};
 use vdso_kernel_stub::layout::vdso_data_ptr;
-use vdso_kernel_stub::timens::{write_timens_page, TimensOffsets};
 use vdso_kernel_stub::{SeqlockWriter, Timespec};
 
 use crate::boot::{self, Frame};
 use crate::cpu::{self, rdtsc, USER_CS, USER_DS};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory, EFAULT};
 use crate::proto;
 use crate::{println, Lock};
 
 /// The image this kernel maps.
 const IMAGE: Image = Image::get(Arch::X86_64);
+// The image's variant row is laid out for this kernel's pages (data pages and text alike).
+const _: () = assert!(IMAGE.page_size() == PAGE_SIZE);
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -57,14 +58,6 @@ struct Stats {
     cpus_run: u64,
 }
 
-#[derive(Clone, Copy, Default)]
-struct SigAction {
-    handler: u64,
-    flags: u64,
-    restorer: u64,
-    mask: u64,
-}
-
 /// Everything the kernel knows after boot.
 struct Kernel {
     space: AddressSpace,
@@ -80,7 +73,7 @@ struct Kernel {
     data_page: usize,
     ns_page: usize,
     zero_page: usize,
-    actions: [SigAction; 65],
+    actions: SigActions,
     /// The program's context, handed to CPU `.0` (which takes it from its idle loop).
     handoff: Option<(usize, Frame)>,
     /// CPUs running (bit i = CPU i).
@@ -271,7 +264,7 @@ fn boot() -> ! {
         data_page,
         ns_page,
         zero_page,
-        actions: [SigAction::default(); 65],
+        actions: SigActions::default(),
         handoff: None,
         cpu_mask: (1u64 << cpus) - 1,
         stats: Stats { cpus_run: 1, ..Stats::default() },
@@ -455,7 +448,7 @@ impl Kernel {
                 }
                 _ => -proto::EINVAL,
             },
-            proto::SYS_RT_SIGACTION => self.sigaction(a(0), a(1), a(2)),
+            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return Next::Restore;
@@ -470,38 +463,14 @@ impl Kernel {
     /// Moves the process into a time namespace `offset_sec` seconds ahead: the namespace page
     /// goes to page 0 and the real data page to the timens slot, page 3 (docs/abi.md §4).
     fn enter_timens(&mut self, offset_sec: i64) -> isize {
-        let offsets =
-            TimensOffsets { monotonic: Timespec::new(offset_sec, 0), boottime: Timespec::new(offset_sec, 0) };
-        let pair = NonNull::new(vdso_data_ptr::<x86_64::ArchData>(self.ns_page as *mut u8)).unwrap();
         // SAFETY: `ns_page` is ours, not yet mapped anywhere, so nobody reads it yet.
-        unsafe { write_timens_page::<x86_64::ArchData>(pair, &offsets) };
+        unsafe { self.process.write_timens::<x86_64::ArchData>(self.ns_page, offset_sec) };
         self.space.map(self.map_va, self.ns_page, pte::U | pte::R);
         self.space.map(self.map_va + x86_64::TIMENS_PAGE * PAGE_SIZE, self.data_page, pte::U | pte::R);
         // Only this CPU has run the program since the last hand-off, and every hand-off
         // flushes the receiving CPU's TLB.
         mm::activate();
-        self.process.clocks.timens_ns = offset_sec as i128 * 1_000_000_000;
         let _ = self.zero_page;
-        0
-    }
-
-    fn sigaction(&mut self, sig: usize, act: usize, oldact: usize) -> isize {
-        if !(1..=64).contains(&sig) || sig == 9 || sig == 19 {
-            return -proto::EINVAL;
-        }
-        if oldact != 0 {
-            let o = self.actions[sig];
-            if self.process.mem.write(oldact, [o.handler, o.flags, o.restorer, o.mask]) != 0 {
-                return -EFAULT;
-            }
-        }
-        if act != 0 {
-            // x86_64's `struct sigaction`: { handler, flags, restorer, mask }.
-            let Some([handler, flags, restorer, mask]) = self.process.mem.read::<[u64; 4]>(act) else {
-                return -EFAULT;
-            };
-            self.actions[sig] = SigAction { handler, flags, restorer, mask };
-        }
         0
     }
 
@@ -510,7 +479,7 @@ impl Kernel {
     /// `pretcode` = the handler's `sa_restorer`. Returns whether it rewrote the frame.
     fn deliver_signal(&mut self, frame: &mut Frame) -> bool {
         let Some(sig) = self.process.sig.take_ready() else { return false };
-        let act = self.actions[sig];
+        let act = self.actions.0[sig];
         match act.handler {
             0 => {
                 println!("x86-kernel: signal {sig} with the default action: terminating");
@@ -594,7 +563,7 @@ impl Kernel {
     /// `ucontext`; restore every register, the FP state and the signal mask from it.
     fn sigreturn(&mut self, frame: &mut Frame, pc: usize) {
         let from_restorer =
-            self.actions.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
+            self.actions.0.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
         if from_restorer {
             self.stats.sigreturn_via_restorer += 1;
         } else {

@@ -1,0 +1,43 @@
+//! The classic profile: Linux's `struct vdso_data` pair (6.2 on x86_64, 6.8 elsewhere) at
+//! `VDSO_DATA_OFFSET` of page 0, `tz` and `hrtimer_res` inside each struct, no auxiliary clocks.
+
+pub use vdso_abi::native::{DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+
+/// One clock base's struct: the whole `vdso_data`.
+pub type Clock = vdso_abi::native::VdsoData;
+
+/// Auxiliary clocks on the page: none in this profile.
+pub const AUX_CLOCKS: usize = 0;
+
+/// Where `hrtimer_res` is for the page whose first clock is `vd`.
+#[inline(always)]
+pub fn hrtimer_res(vd: *const Clock) -> *const u32 {
+    vd.cast::<u8>().wrapping_add(core::mem::offset_of!(Clock, hrtimer_res)).cast()
+}
+
+/// Where `tz_minuteswest` and `tz_dsttime` are for the page whose first clock is `vd`.
+#[inline(always)]
+pub fn tz(vd: *const Clock) -> (*const i32, *const i32) {
+    // Only addresses are computed.
+    (
+        vd.cast::<u8>().wrapping_add(core::mem::offset_of!(Clock, tz_minuteswest)).cast(),
+        vd.cast::<u8>().wrapping_add(core::mem::offset_of!(Clock, tz_dsttime)).cast(),
+    )
+}
+
+/// Auxiliary clock `idx` of the page whose first clock is `vd` (never called: no aux clocks).
+#[inline(always)]
+#[allow(dead_code)]
+pub fn aux_clock(vd: *const Clock, _idx: usize) -> *const Clock {
+    vd
+}
+
+/// `vdso_rng_data` is on the data page: a task in a time namespace finds it on the real page at
+/// the namespace slot.
+pub const RNG_FOLLOWS_TIMENS: bool = true;
+
+/// Offset of `vdso_rng_data` in the data page (the arch row's; 0 where there is no getrandom).
+pub const RNG_DATA_OFFSET: usize = match vdso_abi::native::INFO.rng_data_offset {
+    Some(offset) => offset,
+    None => 0,
+};

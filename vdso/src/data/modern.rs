@@ -1,0 +1,60 @@
+//! The modern profile: Linux 6.15+'s data store (docs/abi.md, "modern profile"). Page 0 holds
+//! `struct vdso_time_data` at offset 0: the two clock bases' `vdso_clock`s, then the auxiliary
+//! clocks', then `tz` and `hrtimer_res` once for the page; the namespace slot is page 1.
+
+// riscv64's hwprobe answers live on its arch page in this profile, whose Linux 6.18 layout
+// (the number of keys) is not pinned yet: no riscv64 image of this profile until it is.
+#[cfg(target_arch = "riscv64")]
+compile_error!("the modern profile has no riscv64 image yet (its hwprobe arch page is not laid out)");
+
+use core::mem::{offset_of, size_of};
+
+use vdso_abi::CS_BASES;
+
+use vdso_abi::modern::native::TimeData;
+pub use vdso_abi::modern::native::{DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
+use vdso_abi::modern::MAX_AUX_CLOCKS;
+
+/// One clock's struct: `struct vdso_clock`.
+pub type Clock = vdso_abi::modern::native::Clock;
+
+/// Auxiliary clocks on the page (ids `CLOCK_AUX..CLOCK_AUX + AUX_CLOCKS`).
+pub const AUX_CLOCKS: usize = MAX_AUX_CLOCKS;
+
+/// The page's `vdso_time_data`, from its first clock.
+#[inline(always)]
+fn time_data(vd: *const Clock) -> *const TimeData {
+    const _: () = assert!(offset_of!(TimeData, clock_data) == 0);
+    vd.cast()
+}
+
+/// Where `hrtimer_res` is for the page whose first clock is `vd`.
+#[inline(always)]
+pub fn hrtimer_res(vd: *const Clock) -> *const u32 {
+    time_data(vd).cast::<u8>().wrapping_add(offset_of!(TimeData, hrtimer_res)).cast()
+}
+
+/// Where `tz_minuteswest` and `tz_dsttime` are for the page whose first clock is `vd`.
+#[inline(always)]
+pub fn tz(vd: *const Clock) -> (*const i32, *const i32) {
+    let td = time_data(vd).cast::<u8>();
+    // Only addresses are computed.
+    (
+        td.wrapping_add(offset_of!(TimeData, tz_minuteswest)).cast(),
+        td.wrapping_add(offset_of!(TimeData, tz_dsttime)).cast(),
+    )
+}
+
+/// `aux_clock_data[idx]` of the page whose first clock is `vd` (`idx < AUX_CLOCKS`): the clock
+/// struct `CS_BASES + idx` counted from `clock_data[0]`, which the clock code relies on.
+#[inline(always)]
+pub fn aux_clock(vd: *const Clock, idx: usize) -> *const Clock {
+    const _: () = assert!(offset_of!(TimeData, aux_clock_data) == CS_BASES * size_of::<Clock>());
+    vd.wrapping_add(CS_BASES + idx)
+}
+
+/// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
+pub const RNG_FOLLOWS_TIMENS: bool = false;
+
+/// Offset of `vdso_rng_data` from the start of the data pages: the RNG page's start.
+pub const RNG_DATA_OFFSET: usize = vdso_abi::modern::page::RNG * crate::variant::PAGE_SIZE;
