@@ -32,8 +32,8 @@
 //!   the task is in a namespace) with `seq` 1 and `clock_mode` TIMENS in both structs, and the
 //!   real data checked at the namespace slot.
 //!
-//! - the RNG page (modern profile): `generation` not 0 once `is_ready` is set. The classic rows
-//!   carry no RNG data in this project's table: see [`RNG_RULE`].
+//! - the RNG data (`vdso_rng_data`, ABI revision 2): `generation` not 0 once `is_ready` is set,
+//!   on the modern profile's RNG page and on a classic row's real data page at its offset.
 
 use core::fmt;
 
@@ -44,10 +44,9 @@ use vdso_abi::{
 use crate::config::{check_clock_mode, MAX_SHIFT};
 use crate::layout::ArchLayout;
 
-/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page.
-/// TODO(rng): the classic profile's pages carry no `vdso_rng_data` in this project's table yet;
-/// when its row gives the RNG data's page and offset, the same check applies there.
-pub const RNG_RULE: &str = "RNG data checked on the modern profile's RNG page; the classic rows carry none";
+/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page
+/// and, on classic rows with `getrandom`, `vdso_rng_data` on the real data page.
+pub const RNG_RULE: &str = "RNG data: is_ready with generation 0 is a finding";
 
 /// Most findings kept; more are counted in [`Findings::dropped`].
 pub const MAX_FINDINGS: usize = 32;
@@ -594,6 +593,18 @@ pub fn check_pages(
             if back != 0 && back <= v.mask() >> 1 {
                 out.push(Finding::CycleLastAhead { index, cycle_last: v.cycle_last(), counter });
             }
+        }
+    }
+
+    // The RNG data (classic rows with getrandom): on the real data page, at the row's offset.
+    if let (None, Some(offset)) = (g.rng_page, layout.rng_data_offset) {
+        let at = real_page * layout.page_size + offset % layout.page_size;
+        let word = |o: usize| {
+            pages.get(at + o..at + o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        };
+        let (generation, ready) = (word(0).unwrap_or(0), word(8).unwrap_or(0) as u8);
+        if ready != 0 && generation == 0 {
+            out.push(Finding::RngGenerationZero { is_ready: ready });
         }
     }
 

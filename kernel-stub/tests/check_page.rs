@@ -478,3 +478,18 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn rng_data_ready_at_generation_zero_is_named_and_ready_after_a_generation_is_not() {
+    let (mut first, _, _) = good();
+    let offset = first.layout.rng_data_offset.expect("the native row has getrandom");
+    let at = first.layout.vvar_page * first.layout.page_size + offset;
+    // Not ready (a fresh page): no finding; every call takes the syscall.
+    assert_only(&first.check(&CheckOptions::default()), &[]);
+    // Ready at generation 0: a zeroed state would never draw a key.
+    first.bytes_mut()[at + 8] = 1;
+    assert_only(&first.check(&CheckOptions::default()), &[Finding::RngGenerationZero { is_ready: 1 }]);
+    // As RngWriter publishes it: generation 1, then ready.
+    first.put_u64(at, 1);
+    assert_only(&first.check(&CheckOptions::default()), &[]);
+}
