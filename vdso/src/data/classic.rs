@@ -54,3 +54,13 @@ pub fn hwprobe_data() -> *const HwprobeData {
 /// loongarch64's per-CPU array: from page 2 (Linux 6.8's `VVAR_LOONGARCH_PAGES_START`).
 #[cfg(target_arch = "loongarch64")]
 pub use vdso_abi::loongarch64::PCPU_PAGE;
+
+/// `vdso_rng_data` is on the data page: a task in a time namespace finds it on the real page at
+/// the namespace slot.
+pub const RNG_FOLLOWS_TIMENS: bool = true;
+
+/// Offset of `vdso_rng_data` in the data page (the arch row's; 0 where there is no getrandom).
+pub const RNG_DATA_OFFSET: usize = match vdso_abi::native::INFO.rng_data_offset {
+    Some(offset) => offset,
+    None => 0,
+};

@@ -72,3 +72,9 @@ pub fn hwprobe_data() -> *const HwprobeData {
 /// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, on the arch page.
 #[cfg(target_arch = "loongarch64")]
 pub use vdso_abi::modern::loongarch64::PCPU_PAGE;
+
+/// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
+pub const RNG_FOLLOWS_TIMENS: bool = false;
+
+/// Offset of `vdso_rng_data` from the start of the data pages: the RNG page's start.
+pub const RNG_DATA_OFFSET: usize = vdso_abi::modern::page::RNG * crate::variant::PAGE_SIZE;
