@@ -1,7 +1,9 @@
 //! Instructions per call of every function of our images, counted exactly (so they can gate
 //! regressions, unlike timings): x86_64 against the host kernel's vDSO with callgrind, and every
-//! architecture that runs under qemu-user here (riscv64, aarch64) by single-stepping through
-//! qemu's gdb stub.
+//! architecture that runs under qemu-user here by single-stepping through qemu's gdb stub
+//! (riscv64, aarch64), or, where gdb-multiarch does not know the architecture (loongarch64 with
+//! Debian 12's gdb 13), from qemu's own execution log with one instruction per translation
+//! block (`-singlestep -d exec,nochain`: `gdb::count_traced`).
 //!
 //! x86_64: `cargo run --release --example icount` runs this program again under
 //! `valgrind --tool=callgrind` once per (image, function, call count) and takes the per-call
@@ -1009,8 +1011,8 @@ while True:
             }
         }
         println!(
-            "\ninstructions per call, every arch (x86_64: callgrind; the others: stepi through qemu's gdb stub \
-             from entry to return)\n"
+            "\ninstructions per call, every arch (x86_64: callgrind; the others from entry to return: stepi \
+             through qemu's gdb stub, loongarch64 from qemu's -singlestep execution log)\n"
         );
         print!("{:<34}", "function");
         if !x86.is_empty() {
@@ -1038,7 +1040,8 @@ while True:
         }
         println!(
             "\n(x86_64 getcpu: RDPID mode; riscv64 getcpu and flush_icache are the syscall, its ecall \
-             counted as one; -: not exported or not counted)"
+             counted as one; loongarch64 getcpu reads CSR.TID and the per-CPU page; -: not exported or not \
+             counted)"
         );
         let expected = read_expected();
         if check {
@@ -1107,7 +1110,11 @@ mod tests {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/icount-expected.txt"))
                 .expect("examples/icount-expected.txt");
         let expected = parse_expected(&text);
-        for arch in [linux_vdso::abi::Arch::Riscv64, linux_vdso::abi::Arch::Aarch64] {
+        for arch in [
+            linux_vdso::abi::Arch::Riscv64,
+            linux_vdso::abi::Arch::Aarch64,
+            linux_vdso::abi::Arch::Loongarch64,
+        ] {
             let info = arch.info();
             for export in info.exports {
                 let base = export.name.strip_prefix(info.symbol_prefix).unwrap_or(export.name);

@@ -72,6 +72,7 @@ pub const INFO: ArchInfo = ArchInfo {
     getcpu_mode_offset: None,
     rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],

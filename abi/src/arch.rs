@@ -172,6 +172,9 @@ pub struct ArchInfo {
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
     pub sigreturn: Option<Sigreturn>,
+    /// Whether Linux gives this architecture paravirtual clock modes (`clock_mode` PVCLOCK and
+    /// HVCLOCK: x86_64's KVM and Hyper-V clocks); elsewhere only NONE and the arch counter exist.
+    pub paravirt_clocks: bool,
     /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
     /// reads; `None` elsewhere.
     pub pcpu_page: Option<usize>,

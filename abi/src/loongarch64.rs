@@ -112,6 +112,7 @@ pub const INFO: ArchInfo = ArchInfo {
     // `vdso_rng_data` to `struct loongarch_vdso_data`, after the per-CPU array).
     rng_data_offset: None,
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
         symbol: "__vdso_rt_sigreturn",
         words: &[SIGRETURN_LI_A7, SIGRETURN_SYSCALL_0],

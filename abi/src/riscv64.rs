@@ -114,6 +114,7 @@ pub const INFO: ArchInfo = ArchInfo {
     getcpu_mode_offset: None,
     rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
     pcpu_page: None,
     build_std: false,

@@ -83,6 +83,7 @@ pub const INFO: ArchInfo = ArchInfo {
     rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
+    paravirt_clocks: true,
     sigreturn: None,
     pcpu_page: None,
     build_std: false,

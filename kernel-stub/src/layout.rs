@@ -81,8 +81,17 @@ impl ArchLayout {
 
     /// The same layout for pages of `page_size` bytes (for a variant table row the caller has
     /// in mind, or a test of the page-size checks): offsets inside a page stay as they are.
-    pub const fn with_page_size(self, page_size: usize) -> ArchLayout {
-        ArchLayout { page_size, ..self }
+    /// `None` unless `page_size` is a power of two from `MIN_PAGE_SIZE` (4096) to
+    /// `MAX_PAGE_SIZE` (65536), the sizes a row may have.
+    pub const fn with_page_size(self, page_size: usize) -> Option<ArchLayout> {
+        if page_size.is_power_of_two()
+            && page_size >= vdso_abi::variant::MIN_PAGE_SIZE
+            && page_size <= vdso_abi::variant::MAX_PAGE_SIZE
+        {
+            Some(ArchLayout { page_size, ..self })
+        } else {
+            None
+        }
     }
 
     /// Bytes of data pages before the image.
@@ -180,7 +189,7 @@ impl ArchLayout {
     /// Whether `other` lays the data out as this layout does inside each page (architecture and
     /// profile; page sizes may differ).
     pub fn same_data_as(&self, other: &ArchLayout) -> bool {
-        *self == other.with_page_size(self.page_size)
+        *self == ArchLayout { page_size: self.page_size, ..*other }
     }
 }
 
@@ -339,7 +348,10 @@ mod tests {
         assert_eq!((x.data_pages, x.timens_page, x.vdso_data_offset, x.vdso_data_size), (4, 3, 128, 240));
         assert_eq!(x.image_offset(), 4 * 4096);
         assert_eq!(x.timens_data_in_mapping(), 3 * 4096 + 128);
-        let x16 = x.with_page_size(16384);
+        let x16 = x.with_page_size(16384).unwrap();
+        for bad in [0, 4095, 6000, 2048, 1 << 17, usize::MAX / 2 + 1] {
+            assert_eq!(x.with_page_size(bad), None, "{bad}");
+        }
         assert_eq!((x16.image_offset(), x16.timens_data_in_mapping()), (4 * 16384, 3 * 16384 + 128));
         let r = ArchLayout::RISCV64;
         assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
@@ -358,7 +370,10 @@ mod tests {
         assert!(r.matches_note(&note) && !x.matches_note(&note));
         // The page size is part of the layout: a 16 KiB image is not this 4 KiB one.
         assert!(!r.matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
-        assert!(r.with_page_size(16384).matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
+        assert!(r
+            .with_page_size(16384)
+            .unwrap()
+            .matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
     }
 
     #[test]
