@@ -38,7 +38,7 @@ mod common;
 mod nested_cargo;
 
 use common::fixtures::{
-    cc_from, cross_cc, foreign_arches, launcher_for, newer, run_tool, sources as fixtures, work_dir,
+    cc_from, cross_cc, foreign_arches, go_build, launcher_for, run_tool, sources as fixtures, work_dir,
 };
 use linux_vdso::Arch;
 
@@ -73,24 +73,7 @@ fn cc(compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
 fn go(goarch: &str) -> Result<PathBuf, String> {
     let out = work_dir().join(format!("go-clocks-{goarch}"));
     let src = fixtures().join("go/clocks.go");
-    if !newer(&out, &src) {
-        let w = work_dir();
-        run_tool(
-            Command::new("go")
-                .args(["build", "-trimpath", "-o"])
-                .arg(&out)
-                .arg(".")
-                .current_dir(fixtures().join("go"))
-                .env("GOARCH", goarch)
-                .env("GOOS", "linux")
-                .env("CGO_ENABLED", "0")
-                .env("GOCACHE", w.join("gocache"))
-                .env("GOPATH", w.join("gopath"))
-                .env("GOFLAGS", "-mod=mod")
-                .env("GOPROXY", "off"),
-            "go build",
-        )?;
-    }
+    go_build(Path::new("go"), &fixtures().join("go"), goarch, &out, &src)?;
     Ok(out)
 }
 

@@ -117,7 +117,16 @@ pub struct TickerConfig {
     pub max_slew_ppm: u32,
     /// riscv64 hwprobe values (`values[key]`) and whether all CPUs agree; ignored on x86_64.
     pub hwprobe: Option<(Vec<u64>, bool)>,
+    /// `getrandom`: how often to bump the RNG generation (every thread's vDSO state then draws
+    /// a new key), or `None` never. The ticker publishes the RNG ready (generation 1) with its
+    /// first update, since the host's RNG, which the image's key refreshes read, is seeded
+    /// by then. Default [`RNG_RESEED_INTERVAL`], Linux's `CRNG_RESEED_INTERVAL`: the host
+    /// reseeds its own RNG about that often, and a user-space writer cannot see when.
+    pub rng_reseed_interval: Option<Duration>,
 }
+
+/// Linux's `CRNG_RESEED_INTERVAL` once the RNG is fully seeded: 60 s.
+pub const RNG_RESEED_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Default for TickerConfig {
     fn default() -> Self {
@@ -133,6 +142,7 @@ impl Default for TickerConfig {
             max_secs: DEFAULT_MAX_SECS,
             max_slew_ppm: 500,
             hwprobe: None,
+            rng_reseed_interval: Some(RNG_RESEED_INTERVAL),
         }
     }
 }
@@ -630,6 +640,10 @@ fn run<A: VdsoArch>(
     tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
     publish(&mut writer, &tk, hwprobe.take());
+    if let Some(rng) = writer.rng() {
+        rng.publish_ready();
+    }
+    let mut last_reseed = Instant::now();
     let mut last_host = s.mono;
     {
         let mut st = shared.lock();
@@ -661,6 +675,12 @@ fn run<A: VdsoArch>(
         }
 
         let pending = std::mem::take(&mut shared.lock().pending);
+        if config.rng_reseed_interval.is_some_and(|i| last_reseed.elapsed() >= i) {
+            if let Some(rng) = writer.rng() {
+                rng.reseed();
+            }
+            last_reseed = Instant::now();
+        }
         let s = host_sample(4);
         let gap = s.mono - last_host;
         last_host = s.mono;
