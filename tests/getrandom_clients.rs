@@ -26,14 +26,15 @@ use std::process::Command;
 use common::fixtures::{cc_from, go_build, sources, with_launcher, work_dir};
 use linux_vdso::Arch;
 
-/// `vdso run` for a program of `arch`, its syscalls logged to `log` (strace natively, qemu-user's
-/// own log otherwise).
+/// `vdso run` for a program of `arch`, its syscalls logged to `log` (strace natively, one file per
+/// thread so that two threads' concurrent calls are never split into "unfinished" and "resumed"
+/// halves, then joined; qemu-user's own log otherwise).
 fn traced_run(arch: Arch, program: &Path, log: &Path) -> (String, String) {
-    let _ = std::fs::remove_file(log);
+    clear_log(log);
     let vdso = env!("CARGO_BIN_EXE_vdso");
     let mut cmd = if Some(arch) == Arch::native() {
         let mut c = Command::new("strace");
-        c.args(["-f", "-qq", "-e", "trace=getrandom,mmap,clone,clone3", "-o"]).arg(log).arg(vdso);
+        c.args(["-ff", "-qq", "-e", "trace=getrandom,mmap,clone,clone3", "-o"]).arg(log).arg(vdso);
         c
     } else {
         let mut c = Command::new(vdso);
@@ -44,7 +45,32 @@ fn traced_run(arch: Arch, program: &Path, log: &Path) -> (String, String) {
     let o = cmd.args(["run", "--arch", arch.name(), "--"]).arg(program).output().expect("vdso run");
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{}: {o:?}", arch.name());
-    (out, std::fs::read_to_string(log).unwrap_or_default())
+    (out, read_log(log))
+}
+
+/// Removes `log` and any per-thread `log.PID` files a previous run left.
+fn clear_log(log: &Path) {
+    let _ = std::fs::remove_file(log);
+    let _ = read_log(log);
+}
+
+/// The log at `log`, or the per-thread files `log.PID` strace's `-ff` writes, joined (and
+/// removed, so the next run starts clean).
+fn read_log(log: &Path) -> String {
+    if let Ok(text) = std::fs::read_to_string(log) {
+        return text;
+    }
+    let (dir, name) =
+        (log.parent().expect("a directory"), log.file_name().expect("a name").to_string_lossy());
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).expect("the log directory").flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.strip_prefix(&*name).is_some_and(|rest| rest.starts_with('.')) {
+            text += &std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    text
 }
 
 /// The `getrandom` syscalls of a log (strace's `getrandom(buf, 32, 0) = 32` or qemu's
@@ -71,15 +97,16 @@ fn a_c_program_of_the_linux_interface_gets_linux_answers_on_every_arch() {
     // The host kernel's own vDSO, for comparison: the same lines, the same syscalls.
     let host = cc_from("getrandom.c", "cc", &["-static", "-pthread"], "getrandom-host").expect("fixture");
     let log = work_dir().join("getrandom-host.strace");
+    clear_log(&log);
     let o = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=getrandom", "-o"])
+        .args(["-ff", "-qq", "-e", "trace=getrandom", "-o"])
         .arg(&log)
         .arg(&host)
         .output()
         .expect("strace");
     let host_out = String::from_utf8_lossy(&o.stdout);
     assert!(host_out.starts_with(want_query) && host_out.ends_with(want_tail), "host kernel: {host_out}");
-    let host_calls = getrandom_calls(&std::fs::read_to_string(&log).unwrap());
+    let host_calls = getrandom_calls(&read_log(&log));
     assert_eq!(count(&host_calls, "32", &["0"]), 4, "host: one key per thread: {host_calls:?}");
 
     // loongarch64's image has no getrandom yet (its row says so).

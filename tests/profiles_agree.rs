@@ -6,7 +6,7 @@
 //!
 //! The bit-exact tests are x86_64 only: the counter is chosen by trapping `rdtsc`, which
 //! qemu-user cannot do for `rdtime`/`cntvct`. On every architecture with a modern image
-//! (x86_64, and aarch64 and riscv64 under qemu) the same snapshot is also read with the real
+//! (x86_64, and aarch64, riscv64 and loongarch64 under qemu) the same snapshot is also read with the real
 //! counter running: the modern image's fine clocks lie between two classic reads around them,
 //! and everything else is identical.
 
