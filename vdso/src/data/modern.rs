@@ -70,7 +70,8 @@ pub fn hwprobe_data() -> *const HwprobeData {
 }
 
 /// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, on the arch page.
-#[cfg(target_arch = "loongarch64")]
+// Read by the real getcpu only (the unit tests' mock has no per-CPU page).
+#[cfg(all(target_arch = "loongarch64", not(test)))]
 pub use vdso_abi::modern::loongarch64::PCPU_PAGE;
 
 /// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
