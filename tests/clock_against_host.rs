@@ -366,3 +366,51 @@ fn monotonic_is_in_order_from_the_start_whatever_raw_rate_ntp_leaves() {
         assert_eq!(bad, 0, "{what}: {bad} of {reads} reads out of order, worst {worst} ns; {stats:?}");
     }
 }
+
+/// A task in a time namespace, in every profile: the ticker publishes the real page at the
+/// namespace slot, page 0 holds the profile's namespace page (classic `vdso_data` pair or
+/// modern `vdso_time_data`), and the image adds its offsets to MONOTONIC, MONOTONIC_RAW,
+/// MONOTONIC_COARSE and BOOTTIME, never to REALTIME or TAI; rewriting the offsets under the
+/// running ticker moves the clocks by the new offsets.
+#[test]
+fn a_time_namespace_shifts_the_monotonic_clocks_in_every_profile() {
+    use vdso_kernel_stub::{TimensOffsets, Timespec};
+    const HOUR: i64 = 3600;
+    for v in variants() {
+        eprintln!("variant {}", v.dir);
+        let ns1 = TimensOffsets { monotonic: Timespec::new(HOUR, 5), boottime: Timespec::new(2 * HOUR, 0) };
+        let vdso = Vdso::map_variant_timens(v, ns1);
+        let ticker = Ticker::start(&vdso.mapped, TickerConfig::default()).expect("ticker");
+        ticker.sync();
+        let check = |o: &TimensOffsets| {
+            for (c, shift) in [
+                (clock::MONOTONIC, o.monotonic.as_nanos()),
+                (clock::MONOTONIC_RAW, o.monotonic.as_nanos()),
+                (clock::MONOTONIC_COARSE, o.monotonic.as_nanos()),
+                (clock::BOOTTIME, o.boottime.as_nanos()),
+                (clock::REALTIME, 0),
+                (clock::TAI, 0),
+            ] {
+                let tol = tolerance(&ticker, c);
+                let (_, before) = sys_gettime(host_clock(c));
+                let (r, ours) = vdso.gettime(c);
+                let (_, after) = sys_gettime(host_clock(c));
+                assert_eq!(r, 0, "{}: clock {c}", v.dir);
+                let t = ns(&ours) - shift;
+                assert!(
+                    ns(&before) - tol <= t && t <= ns(&after) + tol,
+                    "{}: clock {c} is not the host's shifted by {shift} ns: {} not in [{}, {}]",
+                    v.dir,
+                    t,
+                    ns(&before) - tol,
+                    ns(&after) + tol
+                );
+            }
+        };
+        check(&ns1);
+        let ns2 = TimensOffsets { monotonic: Timespec::new(-HOUR, 0), boottime: Timespec::new(5 * HOUR, 7) };
+        vdso.mapped.set_timens_offsets(&ns2).expect("rewrite the namespace page");
+        check(&ns2);
+        ticker.stop();
+    }
+}
