@@ -39,6 +39,12 @@
 //! For a time namespace ([`MapOptions::timens`]) the memfd holds two written pages: the real data
 //! page, mapped at the namespace slot, and a namespace page built by [`crate::timens`], mapped at
 //! page 0.
+//!
+//! Both profiles of the variant table map this way: for a modern row (Linux 6.18's layout) the
+//! "data page" is the time page (`struct vdso_time_data`), the namespace page is written by
+//! [`crate::modern`], and the RNG, arch, pvclock and hvclock pages are the never-written page.
+//! Its single writer is a [`TimePageWriter`] ([`MappedVdso::time_page_writer`]) instead of a
+//! [`DataWriter`].
 
 use std::ffi::c_void;
 use std::ops::{Deref, DerefMut};
