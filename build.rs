@@ -496,7 +496,9 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
          #define VDSO_IMAGE_SIZE {load}\n\
          #define VDSO_IMAGE_PAGES {ipages}\n\
          #define VDSO_LINUX_VERSION_CODE {linux:#08x}\n\
-         #define VDSO_VERSION_NODE \"{node}\"\n",
+         #define VDSO_VERSION_NODE \"{node}\"\n\
+         #define VDSO_RNG_DATA_OFFSET {rng} /* struct vdso_rng_data from the data start (revision 2; 0: no getrandom) */\n",
+        rng = variant.rng_data_offset().unwrap_or(0),
         arch = arch.name(),
         profile = variant.profile,
         page_size = variant.page_size,
@@ -558,7 +560,19 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
         "};\n\n\
          _Static_assert(sizeof(struct vdso_data) == VDSO_DATA_SIZE, \"vdso_data size\");\n\
          _Static_assert(__builtin_offsetof(struct vdso_data, tz_minuteswest) == 224, \"tz offset\");\n\
-         _Static_assert(__builtin_offsetof(struct vdso_data, hrtimer_res) == 232, \"hrtimer_res offset\");\n",
+         _Static_assert(__builtin_offsetof(struct vdso_data, hrtimer_res) == 232, \"hrtimer_res offset\");\n\n\
+         /* getrandom (Linux 6.11+): the kernel sets is_ready once its RNG is seeded and stores\n \
+         * generation (never 0) with release ordering, bumping it on every reseed. A task in a time\n \
+         * namespace finds it at the same offset of the real page (page VDSO_TIMENS_PAGE). */\n\
+         struct vdso_rng_data { uint64_t generation; uint8_t is_ready; };\n\
+         struct vgetrandom_opaque_params {\n\
+         \tuint32_t size_of_opaque_state; /* 144 */\n\
+         \tuint32_t mmap_prot;            /* PROT_READ | PROT_WRITE */\n\
+         \tuint32_t mmap_flags;           /* MAP_DROPPABLE | MAP_ANONYMOUS */\n\
+         \tuint32_t reserved[13];\n\
+         };\n\
+         _Static_assert(sizeof(struct vdso_rng_data) == 16, \"vdso_rng_data size\");\n\
+         _Static_assert(VDSO_RNG_DATA_OFFSET % 8 == 0, \"vdso_rng_data alignment\");\n",
     );
     let _ = writeln!(h, "\n#endif /* {guard} */");
     h

@@ -5,8 +5,10 @@
 //! times drift more than that between runs.
 //!
 //! `cargo bench --bench vdso` prints a table and writes `target/bench/<arch>.json`, `.csv` and
-//! `.svg`. `-- --svg PATH` also writes the chart to PATH (the README's is made that way), and
-//! `-- --quick` runs fewer repetitions. Under qemu-user (`--target riscv64gc-unknown-linux-gnu`,
+//! `.svg`. `-- --svg PATH` also writes the chart to PATH (the README's is made that way),
+//! `-- --quick` runs fewer repetitions, and `-- --only PREFIX` measures only the functions whose
+//! names start with PREFIX (`--only getrandom`: the getrandom charts). getrandom's rows give each
+//! variant a state of its own, allocated as its image's query says, and a buffer of the length. Under qemu-user (`--target riscv64gc-unknown-linux-gnu`,
 //! `--target aarch64-unknown-linux-gnu`) there is no host vDSO: ours is compared with the
 //! syscall and the counter floor (the ordered counter read alone, and with the least arithmetic).
 
@@ -104,6 +106,25 @@ fn cpu_variant(name: &'static str, f: CpuFn) -> Variant {
     }
 }
 
+/// `getrandom` of `len` bytes into a buffer of its own, with a state of its own allocated as
+/// `query`'s answer says (the syscall variant ignores its state).
+fn getrandom_variant(name: &'static str, f: GetrandomFn, query: GetrandomFn, len: usize) -> Variant {
+    let (state, state_len) = getrandom_state(query);
+    let buf: &'static mut [u8] = Vec::leak(vec![0u8; len.max(1)]);
+    let buf = buf.as_mut_ptr() as usize;
+    Variant {
+        name,
+        run: Box::new(move |k, _| {
+            let f = black_box(f);
+            for _ in 0..k {
+                // SAFETY: `buf` holds `len` bytes; the state was allocated as the query says and
+                // is used by this thread only.
+                black_box(unsafe { f(buf as *mut u8, black_box(len), 0, state, state_len) });
+            }
+        }),
+    }
+}
+
 /// No call at all, shaped like `clock_gettime` (what the work between calls costs alone).
 extern "C" fn no_call(_: i32, _: *mut Ts) -> i32 {
     0
@@ -155,7 +176,13 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+/// `-- --only PREFIX`: measure only the functions whose names start with it.
+static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
 fn measure(function: &'static str, variants: Vec<Variant>, reps: usize, calls: u32) -> Row {
+    if ONLY.get().and_then(|o| o.as_deref()).is_some_and(|p| !function.starts_with(p)) {
+        return Row { function, stats: Vec::new(), ratios: Vec::new() };
+    }
     // Where the results are written moves through a page from one repetition to the next (the
     // same place for every variant within one): a store that happens to share its low 12 bits
     // with a data-page load stalls that load (4K aliasing), and a fixed buffer would make that
@@ -201,6 +228,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let svg_out = args.iter().position(|a| a == "--svg").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    ONLY.set(only).expect("set once");
     // Every architecture but x86_64 runs under qemu-user here (riscv64, aarch64, loongarch64).
     let qemu = !cfg!(target_arch = "x86_64");
     let (reps, calls) = match (quick, qemu) {
@@ -293,7 +322,20 @@ fn main() {
         };
         rows.push(measure(name.leak(), v, reps, calls));
     }
+    if let Some(g) = ours.getrandom {
+        for len in [16usize, 32, 256, 4096] {
+            let mut v = vec![getrandom_variant("ours", g, g, len)];
+            if let Some(h) = host.and_then(|h| h.getrandom) {
+                v.push(getrandom_variant("kernel", h, h, len));
+            }
+            v.push(getrandom_variant("syscall", sys_getrandom, g, len));
+            // 4096-byte calls are slow: fewer of them per sample.
+            let k = if len > 1024 { (calls / 8).max(20) } else { calls };
+            rows.push(measure(format!("getrandom({len})").leak(), v, reps, k));
+        }
+    }
     let stats = ticker.stop();
+    rows.retain(|r| !r.stats.is_empty());
 
     print_table(arch, &rows);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");

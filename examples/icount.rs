@@ -1,7 +1,9 @@
 //! Instructions per call of every function of our images, counted exactly (so they can gate
 //! regressions, unlike timings): x86_64 against the host kernel's vDSO with callgrind, and every
-//! architecture that runs under qemu-user here (riscv64, aarch64) by single-stepping through
-//! qemu's gdb stub.
+//! architecture that runs under qemu-user here by single-stepping through qemu's gdb stub
+//! (riscv64, aarch64), or, where gdb-multiarch does not know the architecture (loongarch64 with
+//! Debian 12's gdb 13), from qemu's own execution log with one instruction per translation
+//! block (`-singlestep -d exec,nochain`: `gdb::count_traced`).
 //!
 //! x86_64: `cargo run --release --example icount` runs this program again under
 //! `valgrind --tool=callgrind` once per (image, function, call count) and takes the per-call
@@ -48,7 +50,16 @@ const FUNCTIONS: &[&str] = &[
     "gettimeofday",
     "time",
     "clock_getres(MONOTONIC)",
+    "getrandom(16)",
+    "getrandom(32)",
+    "getrandom(256)",
+    "getrandom(4096)",
 ];
+
+/// The length a `getrandom(N)` row reads.
+fn getrandom_len(f: &str) -> Option<usize> {
+    f.strip_prefix("getrandom(")?.strip_suffix(')')?.parse().ok()
+}
 
 fn clock_of(f: &str) -> i32 {
     match f {
@@ -164,6 +175,7 @@ fn outer(gate: bool) -> (bool, Vec<(String, f64, f64)>) {
     };
     let shape = |func: &str| match func {
         "gettimeofday" | "time" => func.to_string(),
+        f if getrandom_len(f).is_some() => f.to_string(),
         _ => "clock_gettime(MONOTONIC)".to_string(),
     };
     let mut baselines = std::collections::HashMap::new();
@@ -260,6 +272,11 @@ fn fill_our_page(mapped: &vdso_kernel_stub::MappedVdso) {
     fill_page(mapped, 6_710_886, 24);
 }
 
+#[inline(never)]
+extern "C" fn nop_getrandom(_: *mut u8, _: usize, _: u32, _: *mut u8, _: usize) -> isize {
+    0
+}
+
 /// Fills the data page as a live one: the counter a moment ago, `mult`/`shift` as given, every
 /// base at 1,700,000,000 s and a half.
 fn fill_page(mapped: &vdso_kernel_stub::MappedVdso, mult: u32, shift: u32) {
@@ -283,6 +300,8 @@ fn fill_page(mapped: &vdso_kernel_stub::MappedVdso, mult: u32, shift: u32) {
             }
         }
     });
+    // The kernel's RNG is ready (getrandom serves from the image after one key refresh).
+    w.rng().expect("getrandom").publish_ready();
 }
 
 fn inner(image: &str, func: &str, n: u64, host_dump: Option<&String>) {
@@ -293,7 +312,11 @@ fn inner(image: &str, func: &str, n: u64, host_dump: Option<&String>) {
             (Some(m), e)
         }
         "kernel" => (None, map_host_dump(host_dump.expect("host dump"))),
-        "nop" => (None, map_ours().1),
+        // Kept mapped: the nop getrandom rows allocate their state as our image's query says.
+        "nop" => {
+            let (m, e) = map_ours();
+            (Some(m), e)
+        }
         _ => panic!("image"),
     };
     let clock = clock_of(func);
@@ -302,6 +325,18 @@ fn inner(image: &str, func: &str, n: u64, host_dump: Option<&String>) {
     // Every variant is called the same way: a pointer fixed before the loop, arguments that the
     // compiler cannot see through. The empty functions have the same shapes.
     match func {
+        f if getrandom_len(f).is_some() => {
+            let len = getrandom_len(f).expect("length");
+            let f: GetrandomFn =
+                black_box(if image == "nop" { nop_getrandom } else { entry.getrandom.expect("getrandom") });
+            // Every variant with a state allocated as the image's query says (ours for nop).
+            let (state, state_len) = getrandom_state(entry.getrandom.expect("getrandom"));
+            let mut buf = vec![0u8; len];
+            for _ in 0..n {
+                // SAFETY: `buf` holds `len` bytes; the state is this thread's.
+                black_box(unsafe { f(black_box(buf.as_mut_ptr()), black_box(len), 0, state, state_len) });
+            }
+        }
         "gettimeofday" => {
             let f: TodFn = black_box(if image == "nop" { nop_tod } else { entry.gettimeofday });
             for _ in 0..n {
@@ -412,6 +447,9 @@ enum Call {
     Getcpu,
     FlushIcache,
     Hwprobe,
+    /// `getrandom` of this many bytes from a state restored before each call to one keyed and
+    /// 16 bytes into its batch (so both counts of a call take the same path, without a syscall).
+    Getrandom(usize),
 }
 
 /// Every clock id the images serve from the page (`HRES_MASK`, `RAW_MASK`, `COARSE_MASK`).
@@ -494,6 +532,17 @@ fn gdb_child() {
             "getcpu" => calls.push((base.into(), addr, Call::Getcpu)),
             "flush_icache" => calls.push((base.into(), addr, Call::FlushIcache)),
             "riscv_hwprobe" => calls.push((base.into(), addr, Call::Hwprobe)),
+            "getrandom" => {
+                // Key the state now, before any trap: a call between a trap and the counted call
+                // would be counted instead.
+                fill_gdb_page(&mapped);
+                // SAFETY: `addr` is the image's getrandom, whose prototype `GetrandomFn` is.
+                gdb_getrandom_state(unsafe { std::mem::transmute::<usize, GetrandomFn>(addr) });
+                // 16 bytes from the batch. A refill (two ChaCha20 blocks, some 3,400 riscv64
+                // instructions) is beyond gdb's stepping here (about 100 steps a second): the
+                // block function's counts are x86_64's, by callgrind.
+                calls.push(("getrandom(16)".into(), addr, Call::Getrandom(16)));
+            }
             "rt_sigreturn" => {} // not a function: the kernel returns signal handlers through it
             other => {
                 eprintln!("icount: no way to call the export {other} yet; add it to gdb_child");
@@ -567,6 +616,13 @@ unsafe fn make_call(addr: usize, call: Call) -> bool {
                 type FlushFn = unsafe extern "C" fn(usize, usize, usize) -> i32;
                 std::mem::transmute::<usize, FlushFn>(addr)(0, 0, 0) == 0
             }
+            Call::Getrandom(len) => {
+                let f = std::mem::transmute::<usize, GetrandomFn>(addr);
+                let (state, state_len, snapshot) = gdb_getrandom_state(f);
+                std::ptr::copy_nonoverlapping(snapshot.as_ptr(), state, state_len);
+                let mut buf = vec![0u8; len];
+                f(buf.as_mut_ptr(), len, 0, state, state_len) == len as isize
+            }
             Call::Hwprobe => {
                 // One pair, key 0 (MVENDORID), all CPUs, no flags: answered from the page.
                 type HwprobeFn = unsafe extern "C" fn(*mut [i64; 2], usize, usize, *mut u8, u32) -> i32;
@@ -576,6 +632,21 @@ unsafe fn make_call(addr: usize, call: Call) -> bool {
             }
         }
     }
+}
+
+/// The state the driver's `getrandom` calls restore: allocated, keyed by one 16-byte call, and
+/// the bytes it had then.
+fn gdb_getrandom_state(f: GetrandomFn) -> (*mut u8, usize, &'static [u8]) {
+    static STATE: std::sync::OnceLock<(usize, usize, Vec<u8>)> = std::sync::OnceLock::new();
+    let (state, len, snapshot) = STATE.get_or_init(|| {
+        let (state, len) = getrandom_state(f);
+        let mut buf = [0u8; 16];
+        // SAFETY: `buf` holds 16 bytes; the state is this thread's.
+        assert_eq!(unsafe { f(buf.as_mut_ptr(), 16, 0, state, len) }, 16, "the warm-up call");
+        // SAFETY: the state is `len` bytes of our own mapping.
+        (state as usize, len, unsafe { std::slice::from_raw_parts(state, len) }.to_vec())
+    });
+    (*state as *mut u8, *len, snapshot)
 }
 
 mod gdb {
@@ -940,8 +1011,8 @@ while True:
             }
         }
         println!(
-            "\ninstructions per call, every arch (x86_64: callgrind; the others: stepi through qemu's gdb stub \
-             from entry to return)\n"
+            "\ninstructions per call, every arch (x86_64: callgrind; the others from entry to return: stepi \
+             through qemu's gdb stub, loongarch64 from qemu's -singlestep execution log)\n"
         );
         print!("{:<34}", "function");
         if !x86.is_empty() {
@@ -969,7 +1040,8 @@ while True:
         }
         println!(
             "\n(x86_64 getcpu: RDPID mode; riscv64 getcpu and flush_icache are the syscall, its ecall \
-             counted as one; -: not exported or not counted)"
+             counted as one; loongarch64 getcpu reads CSR.TID and the per-CPU page; -: not exported or not \
+             counted)"
         );
         let expected = read_expected();
         if check {
@@ -1038,7 +1110,11 @@ mod tests {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/icount-expected.txt"))
                 .expect("examples/icount-expected.txt");
         let expected = parse_expected(&text);
-        for arch in [linux_vdso::abi::Arch::Riscv64, linux_vdso::abi::Arch::Aarch64] {
+        for arch in [
+            linux_vdso::abi::Arch::Riscv64,
+            linux_vdso::abi::Arch::Aarch64,
+            linux_vdso::abi::Arch::Loongarch64,
+        ] {
             let info = arch.info();
             for export in info.exports {
                 let base = export.name.strip_prefix(info.symbol_prefix).unwrap_or(export.name);

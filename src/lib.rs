@@ -1,4 +1,4 @@
-//! `linux-vdso.so.1` for riscv64, x86_64 and aarch64, written in `no_std` Rust.
+//! `linux-vdso.so.1` for x86_64, riscv64, aarch64 and loongarch64, written in `no_std` Rust.
 //!
 //! This crate is what a kernel (or a test harness) depends on: the images (one per row of the
 //! variant table, [`abi::VARIANTS`]: architecture, profile, page size) as page-aligned bytes, their layout, and the offset of every exported symbol, generated when the images were

@@ -151,7 +151,7 @@ pub fn verify(parsed: &ElfImage, variant: &Variant, stage: Stage) -> Vec<Violati
             fail(format!("PT_LOAD flags {:#x}, expected read+execute (5)", load.flags));
         }
         if load.memsz > MAX_LOAD_SIZE {
-            fail(format!("loaded segment is {} bytes, more than one page ({MAX_LOAD_SIZE})", load.memsz));
+            fail(format!("loaded segment is {} bytes, more than two pages ({MAX_LOAD_SIZE})", load.memsz));
         }
     }
     for s in &parsed.segments {
@@ -478,11 +478,19 @@ pub fn verify(parsed: &ElfImage, variant: &Variant, stage: Stage) -> Vec<Violati
                 variant.vdso_data_offset() as u32,
                 variant.vdso_data_size() as u32,
                 variant.hwprobe_keys() as u32,
+                variant.rng_data_offset().map_or(0, |o| o as u32),
             );
-            let have = (l.revision, l.data_pages, l.vdso_data_offset, l.vdso_data_size, l.hwprobe_keys);
+            let have = (
+                l.revision,
+                l.data_pages,
+                l.vdso_data_offset,
+                l.vdso_data_size,
+                l.hwprobe_keys,
+                l.rng_data_offset,
+            );
             if have != want {
                 fail(format!(
-                    "layout note (revision, pages, offset, size, keys) is {have:?}, expected {want:?}"
+                    "layout note (revision, pages, offset, size, keys, rng offset) is {have:?}, expected {want:?}"
                 ));
             }
             if l.page_size as usize != variant.page_size {

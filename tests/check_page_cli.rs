@@ -139,16 +139,25 @@ fn a_process_under_vdso_run_passes() {
         eprintln!("skipped: under qemu-user other processes' /proc maps are the host's");
         return;
     }
-    let mut child = spawn(&[env!("CARGO_BIN_EXE_vdso"), "run", "--", "sleep", "20"]);
-    wait_for_maps(child.id(), "/memfd:vdso-data");
-    // The launcher maps the image right after its data pages; wait for the program to be loaded.
-    std::thread::sleep(Duration::from_millis(300));
-    let o = vdso(&["check-page", "--pid", &child.id().to_string()]);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let out = stdout(&o);
-    assert!(out.contains("no findings against") && out.contains("two looks, counter read"), "{out}");
+    // Default HZ, and a writer ticking at 10 Hz (the second look must wait for its tick).
+    for hz in ["250", "10"] {
+        let mut child = spawn(&[env!("CARGO_BIN_EXE_vdso"), "run", "--hz", hz, "--", "sleep", "20"]);
+        wait_for_maps(child.id(), "/memfd:vdso-data");
+        // The launcher maps the image right after its data pages; wait for the program to load.
+        std::thread::sleep(Duration::from_millis(300));
+        // Many looks: one taken mid-write must retry as a reader does, never report "seq odd",
+        // and the ticker's BOOTTIME must never be a nanosecond before MONOTONIC.
+        let looks = if hz == "250" { 20 } else { 3 };
+        let outputs: Vec<Output> =
+            (0..looks).map(|_| vdso(&["check-page", "--pid", &child.id().to_string()])).collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        for o in outputs {
+            assert_eq!(o.status.code(), Some(0), "--hz {hz}: {}{}", stdout(&o), stderr(&o));
+            let out = stdout(&o);
+            assert!(out.contains("no findings against") && out.contains("two looks, counter read"), "{out}");
+        }
+    }
 }
 
 #[test]
@@ -177,6 +186,12 @@ fn a_plain_process_has_the_host_kernels_live_pages_judged() {
     } else {
         // A classic host: judged like any page.
         assert!(matches!(o.status.code(), Some(0 | 3)), "{}{}", stdout(&o), stderr(&o));
+    }
+    // A kernel thread (PID 2, kthreadd, where this PID namespace has it) has no pages at all.
+    if fs::read_to_string("/proc/2/maps").is_ok_and(|m| m.is_empty()) {
+        let o = vdso(&["check-page", "--pid", "2"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("process 2 has no address space"), "{}", stderr(&o));
     }
     let o = vdso(&["check-page", "--pid", "999999999"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -60,7 +60,9 @@ fn build_writes_the_embedded_images_with_headers_and_summarises_them() {
             assert!(out.contains(&format!("{:#x}", sym.offset)), "summary shows {}'s offset", sym.name);
             assert!(out.contains(&format!("{}@@{}", sym.name, sym.version)), "summary shows {}", sym.name);
         }
-        assert!(out.contains(&format!("{} bytes mapped (1 page)", image.load_size())), "{out}");
+        let pages =
+            if image.pages() == 1 { "1 page".to_string() } else { format!("{} pages", image.pages()) };
+        assert!(out.contains(&format!("{} bytes mapped ({pages})", image.load_size())), "{out}");
     }
 }
 

@@ -24,12 +24,24 @@ fn count_in_symbol(image: &Image, name: &str, insn: u32) -> usize {
     count(&image.bytes()[sym.offset as usize..(sym.offset + sym.size) as usize], insn)
 }
 
+/// The loaded bytes with `getrandom`'s code blanked: what the seqlock readers' counts are over
+/// (`getrandom` has barriers of its own, checked separately).
+fn without_getrandom(image: &Image) -> Vec<u8> {
+    let mut code = image.bytes()[..image.load_size()].to_vec();
+    let name = format!("{}getrandom", image.arch().info().symbol_prefix);
+    let sym = image.symbol(&name).expect("getrandom");
+    code[sym.offset as usize..(sym.offset + sym.size) as usize].fill(0);
+    code
+}
+
 /// Every `fence r,r` of the riscv64 image. Each seqlock read loop has two (after its first `seq`
 /// load, before its second): the HRES and COARSE loops inlined in `__vdso_clock_gettime` (4),
 /// the HRES loop inlined in `__vdso_gettimeofday` (2), and the wide HRES and the COARSE loop of
 /// the out-of-line `clock_gettime_slow`, which serves RAW's wide path and time namespaces (4).
 /// A change of this number means a loop was added, removed or lost a barrier: read the
 /// disassembly (`rust-objdump -d images/riscv64/linux-vdso.so.1`) before updating it.
+/// `__vdso_getrandom`'s own barrier (between storing the state's generation and the key
+/// refresh, Linux's `smp_rmb`) is not counted here.
 const RISCV64_FENCES: usize = 10;
 
 #[test]
@@ -41,8 +53,8 @@ fn riscv64_clock_readers_fence_before_and_after_their_loads() {
     }
     assert!(count_in_symbol(&image, "__vdso_clock_gettime", FENCE_R_R) >= 4, "HRES and COARSE loops");
     // The out-of-line readers (RAW and namespace paths) have no symbol: count over the image.
-    let all = count(&image.bytes()[..image.load_size()], FENCE_R_R);
-    assert_eq!(all, RISCV64_FENCES, "`fence r,r` in the whole image");
+    let all = count(&without_getrandom(&image), FENCE_R_R);
+    assert_eq!(all, RISCV64_FENCES, "`fence r,r` in the whole image but getrandom");
     assert_eq!(all % 2, 0, "fences come in pairs, one on each side of a read");
 }
 
@@ -65,7 +77,7 @@ fn a_fence_that_is_missing_is_noticed() {
     // fences turned into a `nop` fails the whole-image count.
     let image = Image::get(Arch::Riscv64);
     assert_eq!(count_in_symbol(&image, "__vdso_getcpu", FENCE_R_R), 0);
-    let mut copy = image.bytes()[..image.load_size()].to_vec();
+    let mut copy = without_getrandom(&image);
     let at = (0..copy.len() - 3)
         .step_by(2)
         .rfind(|&i| u32::from_le_bytes([copy[i], copy[i + 1], copy[i + 2], copy[i + 3]]) == FENCE_R_R)
@@ -94,7 +106,7 @@ fn words(code: &[u8]) -> Vec<u32> {
 /// HRES and COARSE loops (8). A change of this number means a loop was added, removed or lost a
 /// barrier: read the disassembly (`aarch64-linux-gnu-objdump -d images/aarch64/linux-vdso.so.1`)
 /// before updating it. The modern profile's image has the same loops (its auxiliary clocks share
-/// the slow path's wide HRES loop), so the same count.
+/// the slow path's wide HRES loop), so the same count. `__kernel_getrandom`'s own barriers are not counted here.
 const AARCH64_DMBS: usize = 14;
 
 /// Every aarch64 image of the variant table (the classic default and the modern row).
@@ -102,8 +114,10 @@ fn aarch64_images() -> impl Iterator<Item = &'static Image> {
     Image::all().iter().filter(|i| i.arch() == Arch::Aarch64)
 }
 
+/// An image's loaded words with its `getrandom` blanked (its own barriers are not the
+/// seqlock readers').
 fn image_words(image: &Image) -> Vec<u32> {
-    words(&image.bytes()[..image.load_size()])
+    words(&without_getrandom(image))
 }
 
 fn aarch64_image_words() -> Vec<u32> {
@@ -195,6 +209,161 @@ fn an_aarch64_barrier_or_bracket_that_is_missing_is_noticed() {
     }
 }
 
+// ---- getrandom's ChaCha20 block function keeps key material off the stack ----
+
+/// The architectures whose images export `getrandom` (their rows say where its data is;
+/// loongarch64's has no ChaCha20 yet).
+fn getrandom_arches() -> Vec<Arch> {
+    Arch::ALL.into_iter().filter(|a| a.rng_data_offset().is_some()).collect()
+}
+
+/// One disassembled instruction: address, mnemonic, operands (objdump's spelling).
+#[derive(Clone, Debug)]
+struct Insn {
+    addr: u64,
+    mnemonic: String,
+    operands: String,
+}
+
+/// The architecture's objdump (Debian's cross binutils, named like the row's cross compiler).
+fn objdump(arch: Arch) -> String {
+    arch.info().emulation.cross_gcc.replace("gcc", "objdump")
+}
+
+/// Disassembles `[start, stop)` of `arch`'s image (Intel syntax on x86_64).
+fn disassemble(arch: Arch, start: u64, stop: u64) -> Vec<Insn> {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "disasm-{}-{}-{n}.so",
+        arch.name(),
+        std::process::id()
+    ));
+    std::fs::write(&path, Image::get(arch).bytes()).expect("write the image");
+    let mut cmd = std::process::Command::new(objdump(arch));
+    cmd.arg("-d").arg(format!("--start-address={start:#x}")).arg(format!("--stop-address={stop:#x}"));
+    if arch == Arch::X86_64 {
+        cmd.arg("-M").arg("intel");
+    }
+    let out = cmd.arg(&path).output().unwrap_or_else(|e| panic!("{}: {e}", objdump(arch)));
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            // "     8c0:\t48 b8 ...\tmovabs rax,0x...": address, bytes, then the instruction
+            // (aarch64 and riscv64 put a tab between mnemonic and operands).
+            let mut cols = l.split('\t');
+            let addr = u64::from_str_radix(cols.next()?.trim().strip_suffix(':')?, 16).ok()?;
+            let insn = cols.skip(1).collect::<Vec<_>>().join(" ");
+            let insn = insn.trim();
+            let (mnemonic, operands) = insn.split_once(char::is_whitespace).unwrap_or((insn, ""));
+            Some(Insn { addr, mnemonic: mnemonic.to_string(), operands: operands.trim().to_string() })
+        })
+        .collect()
+}
+
+/// Whether `i` stores to the stack.
+fn stores_to_stack(arch: Arch, i: &Insn) -> bool {
+    let m = i.mnemonic.as_str();
+    let first_operand = i.operands.split(',').next().unwrap_or("");
+    match arch {
+        Arch::X86_64 => {
+            m.starts_with("push")
+                || m.starts_with("call")
+                || first_operand.contains("[rsp")
+                || first_operand.contains("[rbp")
+        }
+        // Through the stack or the frame pointer (which points into the stack).
+        Arch::Aarch64 => m.starts_with("st") && (i.operands.contains("[sp") || i.operands.contains("[x29")),
+        Arch::Riscv64 => {
+            matches!(m, "sd" | "sw" | "sh" | "sb" | "fsd" | "fsw")
+                && (i.operands.ends_with("(sp)") || i.operands.ends_with("(s0)"))
+        }
+        // `st.d $rd, $sp, off` and friends (for when loongarch64 has getrandom).
+        Arch::Loongarch64 => {
+            (m.starts_with("st") || m.starts_with("fst"))
+                && (i.operands.contains("$sp") || i.operands.contains("$fp"))
+        }
+    }
+}
+
+/// Whether `i` only moves the stack pointer (a prologue's frame allocation).
+fn adjusts_sp(arch: Arch, i: &Insn) -> bool {
+    match arch {
+        Arch::X86_64 => i.mnemonic == "sub" && i.operands.starts_with("rsp,"),
+        Arch::Aarch64 => i.mnemonic == "sub" && i.operands.starts_with("sp, sp,"),
+        // objdump spells `c.addi16sp sp, -96` as `add sp,sp,-96`.
+        Arch::Riscv64 => matches!(i.mnemonic.as_str(), "addi" | "add") && i.operands.starts_with("sp,sp,-"),
+        Arch::Loongarch64 => i.mnemonic == "addi.d" && i.operands.starts_with("$sp, $sp, -"),
+    }
+}
+
+/// The stack stores of `code` that could hold data the function computed or loaded: every one
+/// after the prologue (the leading run of frame allocation and stores). Prologue stores hold
+/// the caller's callee-saved registers, before the function has loaded anything.
+fn suspicious_stack_stores(arch: Arch, code: &[Insn]) -> Vec<Insn> {
+    let prologue = code.iter().take_while(|i| adjusts_sp(arch, i) || stores_to_stack(arch, i)).count();
+    code[prologue..].iter().filter(|i| stores_to_stack(arch, i)).cloned().collect()
+}
+
+/// The ChaCha20 block function of `arch`'s image: linker/vdso.lds puts it first in `.text`, on
+/// a 64-byte boundary; it ends at its first return.
+fn chacha_function(arch: Arch) -> Vec<Insn> {
+    let image = Image::get(arch);
+    let elf = goblin::elf::Elf::parse(image.bytes()).expect("parse");
+    let text = elf
+        .section_headers
+        .iter()
+        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".text"))
+        .expect(".text");
+    let start = text.sh_addr.next_multiple_of(64);
+    let code = disassemble(arch, start, text.sh_addr + text.sh_size);
+    let end = code.iter().position(|i| i.mnemonic == "ret").expect("a return");
+    code[..=end].to_vec()
+}
+
+/// The disassembly of the exported `getrandom`.
+fn getrandom_function(arch: Arch) -> Vec<Insn> {
+    let image = Image::get(arch);
+    let sym = image.symbol(&format!("{}getrandom", arch.info().symbol_prefix)).expect("getrandom");
+    disassemble(arch, sym.offset, sym.offset + sym.size)
+}
+
+#[test]
+fn the_chacha_block_function_never_stores_to_the_stack_but_to_save_callee_saved_registers() {
+    for arch in getrandom_arches() {
+        let code = chacha_function(arch);
+        let start = code[0].addr;
+        // It is the function getrandom calls (`call`, `bl`, `jal`, or `auipc` plus `jalr`, which
+        // objdump annotates with the target).
+        let called = getrandom_function(arch).iter().any(|i| {
+            matches!(i.mnemonic.as_str(), "call" | "bl" | "jal" | "jalr")
+                && i.operands.contains(&format!("{start:x}"))
+        });
+        assert!(called, "{arch:?}: getrandom does not call the function at {start:#x}");
+        // It is ChaCha20: its constant "expa" (0x61707865, in part on aarch64) is in it.
+        let text: String = code.iter().map(|i| format!("{} {}\n", i.mnemonic, i.operands)).collect();
+        assert!(text.contains("7865"), "{arch:?}: no ChaCha constant at {start:#x}:\n{text}");
+        let bad = suspicious_stack_stores(arch, &code);
+        assert!(bad.is_empty(), "{arch:?}: stack stores after the prologue: {bad:?}");
+        let all: Vec<&Insn> = code.iter().filter(|i| stores_to_stack(arch, i)).collect();
+        match arch {
+            // Enough caller-saved vector registers: no stack store at all.
+            Arch::X86_64 | Arch::Aarch64 => assert!(all.is_empty(), "{arch:?}: {all:?}"),
+            // Sixteen caller-saved registers cannot hold the state: s0..s11 are saved, each
+            // exactly once, before the first load, and nothing else is (Linux's riscv64 code
+            // does the same).
+            Arch::Riscv64 => {
+                let saved: Vec<&str> = all.iter().map(|i| i.operands.split(',').next().unwrap()).collect();
+                let want: Vec<String> = (0..12).map(|k| format!("s{k}")).collect();
+                assert_eq!(saved, want, "riscv64: only s0..s11, once each");
+            }
+            Arch::Loongarch64 => unreachable!("loongarch64 has no getrandom yet"),
+        }
+    }
+}
+
 /// x86_64 `getcpu` reads its mode byte first, one RIP-relative `movzx` (`0f b6 05 disp32` or
 /// another register's ModRM): the byte it loads must be the one the image's variant names
 /// (byte 0 of the classic page, byte 2368 of the modern time page), `DATA_PAGES` pages before it.
@@ -263,6 +432,26 @@ fn loongarch64_clock_readers_fence_before_and_after_their_loads() {
         let before = w[..i].iter().rposition(|&x| x == DBAR_LD_LD).expect("a barrier before");
         let after = i + w[i..].iter().position(|&x| x == DBAR_LD_LD).expect("a barrier after");
         assert!(i - before < 32 && after - i < 32, "counter read at {:#x} is not inside a loop", 4 * i);
+    }
+}
+
+#[test]
+fn a_stack_store_after_the_prologue_is_noticed() {
+    // Controls: the check flags the Rust-compiled getrandom, which keeps values on its stack
+    // frame, and the block function with one spill of a state register added after its
+    // prologue.
+    for arch in getrandom_arches() {
+        assert!(!suspicious_stack_stores(arch, &getrandom_function(arch)).is_empty(), "{arch:?}");
+        let mut code = chacha_function(arch);
+        let spill = match arch {
+            Arch::X86_64 => ("movdqa", "XMMWORD PTR [rsp-0x18],xmm9"),
+            Arch::Aarch64 => ("str", "q17, [sp, #16]"),
+            Arch::Riscv64 => ("sd", "a4,8(sp)"),
+            Arch::Loongarch64 => ("st.d", "$a4, $sp, 8"),
+        };
+        let at = code.len() / 2;
+        code.insert(at, Insn { addr: 0, mnemonic: spill.0.into(), operands: spill.1.into() });
+        assert_eq!(suspicious_stack_stores(arch, &code).len(), 1, "{arch:?}");
     }
 }
 

@@ -21,14 +21,16 @@
 //! row's cross gcc), musl C static (Zig's C compiler, `python3 -m ziglang cc -target
 //! <arch>-linux-musl -static`: Debian has no cross musl-gcc), Go (the row's `GOARCH`) and Rust std
 //! (the row's Rust target), each run under qemu-user on that architecture's static launcher
-//! (`scripts/build-launcher.sh <arch>`).
+//! (`scripts/build-launcher.sh <arch>`). loongarch64 has no glibc rows (Debian 12 has no
+//! loongarch64 glibc: the row's `glibc` is false); its musl row is built by the row's own cross
+//! compiler (Zig for the CPU Debian's qemu runs) and its Rust row with std built from rust-src.
 //!
 //! Fixtures are built once into `target/tmp/launcher-matrix/` (Go with its cache there, cargo with
 //! their own lockfile for the Rust ones). The table is printed (see it with `scripts/matrix.sh`)
 //! and written to `target/tmp/launcher-matrix/matrix.txt`.
 //!
-//! Not run as aarch64 binaries: the x86_64 run drives the aarch64 launcher under qemu-aarch64
-//! (as it does the riscv64 one); an aarch64 launcher under qemu would start no second qemu.
+//! Not run as aarch64 or loongarch64 binaries: the x86_64 run drives their launchers under
+//! qemu-user (as it does the riscv64 one); a launcher under qemu would start no second qemu.
 #![cfg(any(target_arch = "x86_64", target_arch = "riscv64"))]
 
 mod common;
@@ -36,7 +38,7 @@ mod common;
 mod nested_cargo;
 
 use common::fixtures::{
-    cc_from, cross_cc, foreign_arches, launcher_for, newer, run_tool, sources as fixtures, work_dir,
+    cc_from, cross_cc, foreign_arches, go_build, launcher_for, run_tool, sources as fixtures, work_dir,
 };
 use linux_vdso::{Arch, Profile, Variant};
 
@@ -71,24 +73,7 @@ fn cc(compiler: &str, flags: &[&str], name: &str) -> Result<PathBuf, String> {
 fn go(goarch: &str) -> Result<PathBuf, String> {
     let out = work_dir().join(format!("go-clocks-{goarch}"));
     let src = fixtures().join("go/clocks.go");
-    if !newer(&out, &src) {
-        let w = work_dir();
-        run_tool(
-            Command::new("go")
-                .args(["build", "-trimpath", "-o"])
-                .arg(&out)
-                .arg(".")
-                .current_dir(fixtures().join("go"))
-                .env("GOARCH", goarch)
-                .env("GOOS", "linux")
-                .env("CGO_ENABLED", "0")
-                .env("GOCACHE", w.join("gocache"))
-                .env("GOPATH", w.join("gopath"))
-                .env("GOFLAGS", "-mod=mod")
-                .env("GOPROXY", "off"),
-            "go build",
-        )?;
-    }
+    go_build(Path::new("go"), &fixtures().join("go"), goarch, &out, &src)?;
     Ok(out)
 }
 

@@ -161,13 +161,13 @@ fn a_writable_load_segment_is_rejected() {
 }
 
 #[test]
-fn a_load_segment_over_one_page_is_rejected() {
+fn a_load_segment_over_two_pages_is_rejected() {
     each_image(|arch, mut b| {
         let load = phdr_of_type(&b, 1);
-        let big = 8192u64.to_le_bytes();
+        let big = 8193u64.to_le_bytes();
         b[load + 32..load + 40].copy_from_slice(&big); // p_filesz
         b[load + 40..load + 48].copy_from_slice(&big); // p_memsz
-        assert_rejected(&b, arch, "more than one page");
+        assert_rejected(&b, arch, "more than two pages");
     });
 }
 
@@ -375,7 +375,9 @@ fn an_image_of_another_page_size_than_its_row_is_rejected() {
         );
         let note = format!("layout note gives page size {}, expected {}", image.page_size(), other.page_size);
         assert!(v.iter().any(|m| m.contains(&align)) && v.iter().any(|m| m.contains(&note)), "{v:#?}");
-        assert_eq!(v.len(), 2, "nothing else differs: {v:#?}");
+        // The modern profile's RNG page moves with the page size, and the note says where it is.
+        let rng_moves = usize::from(image.variant().rng_data_offset() != other.rng_data_offset());
+        assert_eq!(v.len(), 2 + rng_moves, "nothing else differs: {v:#?}");
     }
     // And an image whose p_align was changed fails against its own row.
     each_image(|arch, mut b| {
@@ -733,13 +735,12 @@ fn put_u64(b: &mut [u8], at: usize, v: u64) {
 fn overlapping_exports_are_rejected() {
     each_image(|arch, b| {
         let (gtod_name, getres_name) = (name(arch, "gettimeofday"), name(arch, "clock_getres"));
-        // The reviewer's case: __vdso_clock_getres moved onto __vdso_gettimeofday (on riscv64
-        // one flipped bit of st_value, 0x9c0 -> 0x8c0).
+        // The reviewer's case: __vdso_clock_getres moved onto __vdso_gettimeofday (in the
+        // riscv64 image of ABI revision 1 one flipped bit of st_value, 0x9c0 -> 0x8c0; since
+        // revision 2 the ChaCha20 function before them moves both, 0x300 apart).
         let (gtod, _) = symbol(&b, &gtod_name);
         let (getres, getres_size) = symbol(&b, &getres_name);
-        if arch == Arch::Riscv64 {
-            assert_eq!(getres ^ gtod, 0x100, "one bit apart in the committed image");
-        }
+        assert_ne!(getres, gtod);
         let mut moved = b.clone();
         put_u64(&mut moved, dynsym_entry(&b, &getres_name) + 8, gtod);
         assert_rejected_naming(&moved, arch, &[&gtod_name, &getres_name, "overlaps"]);

@@ -27,6 +27,10 @@ pub const VDSO_DATA_OFFSET: usize = 0;
 pub const LINUX_VERSION_CODE: u32 = 0x06_08_00;
 /// Number of hwprobe keys (none on aarch64).
 pub const HWPROBE_KEYS: usize = 0;
+/// Offset of `vdso_rng_data` in the data page: Linux 6.12's `__VDSO_RND_DATA_OFFSET` (480,
+/// arch/arm64/include/asm/vdso.h), right after `vdso_data[CS_BASES]` (`_vdso_rng_data` in
+/// arch/arm64/kernel/vdso/vdso.lds.S).
+pub const RNG_DATA_OFFSET: usize = 480;
 /// Version node of every exported symbol (arm64's since 2.6.39).
 pub const VERSION_NODE: &str = "LINUX_2.6.39";
 
@@ -52,6 +56,7 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__kernel_gettimeofday"),
         Export::global("__kernel_clock_gettime"),
         Export::global("__kernel_clock_getres"),
+        Export::global("__kernel_getrandom"),
     ],
     // Linux links arm64's vDSO with `-Wl,--hash-style=sysv` (arch/arm64/kernel/vdso/Makefile):
     // DT_HASH only. Go 1.19's arm64 runtime looks `__kernel_clock_gettime` up with the GNU hash
@@ -65,7 +70,9 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],

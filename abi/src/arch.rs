@@ -162,10 +162,19 @@ pub struct ArchInfo {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
+    /// Offset of `vdso_rng_data` ([`crate::rng::VdsoRngData`]) inside the real data page
+    /// (the page at `vvar_page`, or at `timens_page` for a task in a time namespace). Where
+    /// Linux's classic layout puts it: x86_64 byte 640 (6.11), arm64 byte 480 (6.12); riscv64
+    /// had none before the split layout (docs/abi.md says what we chose). `None`: the image
+    /// exports no `getrandom` (loongarch64 until its ChaCha20 is written).
+    pub rng_data_offset: Option<usize>,
     /// Value of the "Linux" version note: the release whose layout this follows.
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
     pub sigreturn: Option<Sigreturn>,
+    /// Whether Linux gives this architecture paravirtual clock modes (`clock_mode` PVCLOCK and
+    /// HVCLOCK: x86_64's KVM and Hyper-V clocks); elsewhere only NONE and the arch counter exist.
+    pub paravirt_clocks: bool,
     /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
     /// reads; `None` elsewhere.
     pub pcpu_page: Option<usize>,
@@ -277,6 +286,11 @@ impl Arch {
     pub const fn linux_version_code(self) -> u32 {
         self.info().linux_version_code
     }
+
+    /// Offset of `vdso_rng_data` inside the real data page (`None`: no `getrandom`).
+    pub const fn rng_data_offset(self) -> Option<usize> {
+        self.info().rng_data_offset
+    }
 }
 
 /// `a == b` in a `const fn`.
@@ -342,6 +356,12 @@ const _: () = {
         assert!(r.vdso_data_offset.is_multiple_of(8) && r.vdso_data_size.is_multiple_of(8));
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);
+        // The RNG data follows both clock structs, aligned, inside the page.
+        if let Some(rng) = r.rng_data_offset {
+            assert!(rng >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size);
+            assert!(rng.is_multiple_of(8));
+            assert!(rng + crate::rng::RNG_DATA_SIZE <= crate::variant::MIN_PAGE_SIZE);
+        }
         assert!(crate::elf_hash(r.version_node.as_bytes()) != 0);
         assert!(!r.symbol_prefix.is_empty());
         i += 1;

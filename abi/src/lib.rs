@@ -17,6 +17,7 @@ pub mod arch;
 pub mod loongarch64;
 pub mod modern;
 pub mod riscv64;
+pub mod rng;
 pub mod variant;
 pub mod x86_64;
 
@@ -36,7 +37,10 @@ pub use x86_64 as native;
 use core::mem::size_of;
 
 /// The revision of the contract this crate describes, carried in the image's own note.
-pub const ABI_REVISION: u32 = 1;
+///
+/// Revision 2 added `getrandom`: [`rng::VdsoRngData`] on the data page at each row's
+/// `rng_data_offset`, and that offset as the layout note's ninth word.
+pub const ABI_REVISION: u32 = 2;
 
 /// Clock ids (`clockid_t`) as Linux numbers them.
 pub mod clock {
@@ -234,8 +238,11 @@ pub mod note {
     pub const TYPE_LAYOUT: u32 = 1;
     /// Number of `u32` words in the descriptor, in this order: ABI revision, data pages,
     /// offset of `vdso_data` in page 0, size of one `vdso_data`, hwprobe keys, HZ of the COARSE
-    /// resolution, page size, profile ([`crate::Profile::note_value`]).
-    pub const WORDS: usize = 8;
+    /// resolution, page size, profile ([`crate::Profile::note_value`]), offset of
+    /// `vdso_rng_data` in the real data page (0: the image has no `getrandom`; revision 2).
+    pub const WORDS: usize = 9;
+    /// Words of the descriptor before `getrandom` (ABI revision 1 with the variant table).
+    pub const WORDS_BEFORE_RNG: usize = 8;
     /// Words of the descriptor before page size and profile were added (read as 4 KiB, classic).
     pub const WORDS_BEFORE_VARIANTS: usize = 6;
 
@@ -258,13 +265,22 @@ pub mod note {
         pub page_size: u32,
         /// The data layout ([`crate::Profile::note_value`]).
         pub profile: u32,
+        /// Offset of `vdso_rng_data` inside the real data page; 0 when the image exports no
+        /// `getrandom`.
+        pub rng_data_offset: u32,
     }
 
     impl Layout {
-        /// Decodes a descriptor of [`WORDS`] little-endian words, or of the first six of them as
-        /// images before the variant table carried (4 KiB pages and the classic profile were the
-        /// only ones then, so that is what such a note means).
+        /// Decodes a descriptor of [`WORDS`] little-endian words, of the first eight (images
+        /// before `getrandom`: no RNG data) or of the first six of them as images before the
+        /// variant table carried (4 KiB pages and the classic profile were the only ones then,
+        /// so that is what such a note means).
         pub fn from_le_bytes(desc: &[u8]) -> Option<Layout> {
+            if desc.len() == WORDS_BEFORE_RNG * 4 {
+                let mut full = [0u8; WORDS * 4];
+                full[..desc.len()].copy_from_slice(desc);
+                return Layout::from_le_bytes(&full);
+            }
             if desc.len() == WORDS_BEFORE_VARIANTS * 4 {
                 let mut full = [0u8; WORDS * 4];
                 full[..desc.len()].copy_from_slice(desc);
@@ -287,6 +303,7 @@ pub mod note {
                 hz: w(5),
                 page_size: w(6),
                 profile: w(7),
+                rng_data_offset: w(8),
             })
         }
 
@@ -301,6 +318,7 @@ pub mod note {
                 self.hz,
                 self.page_size,
                 self.profile,
+                self.rng_data_offset,
             ]
         }
     }

@@ -108,7 +108,11 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
+    // No getrandom yet: its ChaCha20 in LoongArch assembly is not written (Linux 6.12 appends
+    // `vdso_rng_data` to `struct loongarch_vdso_data`, after the per-CPU array).
+    rng_data_offset: None,
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
         symbol: "__vdso_rt_sigreturn",
         words: &[SIGRETURN_LI_A7, SIGRETURN_SYSCALL_0],

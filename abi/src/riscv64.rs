@@ -29,6 +29,11 @@ pub const TIMENS_PAGE: usize = 1;
 pub const VDSO_DATA_OFFSET: usize = 0;
 /// "Linux" version note value: the release whose layout this follows.
 pub const LINUX_VERSION_CODE: u32 = 0x06_08_00;
+/// Offset of `vdso_rng_data` in the data page. Linux's riscv64 had no `getrandom` in the
+/// classic layout (6.16 added it with the split layout's own RNG page), so this is our choice,
+/// by arm64's rule (6.12): right after `vdso_data[CS_BASES]` (2 x 304 bytes), where a kernel
+/// filling Linux 6.8's page has nothing.
+pub const RNG_DATA_OFFSET: usize = 2 * 304;
 /// Version node of every exported symbol.
 pub const VERSION_NODE: &str = "LINUX_4.15";
 /// `RISCV_HWPROBE_MAX_KEY` of Linux 6.8.
@@ -96,6 +101,7 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__vdso_getcpu"),
         Export::global("__vdso_flush_icache"),
         Export::global("__vdso_riscv_hwprobe"),
+        Export::global("__vdso_getrandom"),
     ],
     // Linux links riscv's vDSO with `-Wl,--hash-style=both` (arch/riscv/kernel/vdso/Makefile).
     hash_style: HashStyles::Both,
@@ -106,7 +112,9 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
+    paravirt_clocks: false,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
     pcpu_page: None,
     build_std: false,

@@ -220,6 +220,18 @@ impl Variant {
         }
     }
 
+    /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
+    /// namespace (`None`: the image has no `getrandom`); the layout note's ninth word.
+    pub const fn rng_data_offset(&self) -> Option<usize> {
+        match (self.profile, self.arch.info().rng_data_offset) {
+            // Classic: in the vvar page (page 0 of every classic row), at the row's offset.
+            (Profile::Classic, offset) => offset,
+            // Modern: the RNG page, at its start (Linux 6.15+'s `vdso_rng_data` page).
+            (Profile::Modern, Some(_)) => Some(crate::modern::page::RNG * self.page_size),
+            (Profile::Modern, None) => None,
+        }
+    }
+
     /// Number of riscv hwprobe values on the page (0 elsewhere; the modern profile keeps them
     /// on riscv64's arch page instead).
     pub const fn hwprobe_keys(&self) -> usize {
@@ -339,7 +351,7 @@ mod tests {
     #[test]
     fn layout_notes_carry_page_size_and_profile_and_old_six_word_notes_mean_4k_classic() {
         use crate::note::{Layout, WORDS};
-        let words = [1u32, 2, 0, 304, 7, 250, 16384, Profile::Classic.note_value()];
+        let words = [2u32, 2, 0, 304, 7, 250, 16384, Profile::Classic.note_value(), 608];
         let mut bytes = [0u8; WORDS * 4];
         for (i, w) in words.iter().enumerate() {
             bytes[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
@@ -350,5 +362,9 @@ mod tests {
         let old = Layout::from_le_bytes(&bytes[..24]).unwrap();
         assert_eq!((old.hz, old.page_size, old.profile), (250, 4096, Profile::Classic.note_value()));
         assert_eq!(Layout::from_le_bytes(&bytes[..28]), None);
+        // An eight-word note (before getrandom): no RNG data.
+        let before_rng = Layout::from_le_bytes(&bytes[..32]).unwrap();
+        assert_eq!((before_rng.page_size, before_rng.rng_data_offset), (16384, 0));
+        assert_eq!(l.rng_data_offset, 608);
     }
 }

@@ -33,6 +33,10 @@ pub const GETCPU_MODE_OFFSET: usize = 0;
 pub const GETCPU_MODE_LSL: u8 = 0;
 /// `getcpu` mode: `rdpid` (the kernel promises RDPID and `TSC_AUX = (node << 12) | cpu`).
 pub const GETCPU_MODE_RDPID: u8 = 1;
+/// Offset of `vdso_rng_data` in the vvar page: Linux 6.11's
+/// `DECLARE_VVAR_SINGLE(640, struct vdso_rng_data, _vdso_rng_data)` (arch/x86/include/asm/vvar.h),
+/// a cache line after 6.10's `vdso_data[2]` (248 bytes each from byte 128).
+pub const RNG_DATA_OFFSET: usize = 640;
 /// GDT selector whose limit holds `(node << 12) | cpu`.
 pub const GDT_CPUNODE_SELECTOR: u16 = 0x7b;
 /// "Linux" version note value: the release whose layout this follows.
@@ -59,11 +63,13 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__vdso_time"),
         Export::global("__vdso_getcpu"),
         Export::global("__vdso_clock_getres"),
+        Export::global("__vdso_getrandom"),
         Export::weak("clock_gettime"),
         Export::weak("gettimeofday"),
         Export::weak("time"),
         Export::weak("getcpu"),
         Export::weak("clock_getres"),
+        Export::weak("getrandom"),
     ],
     // Linux links x86's vDSO with `--hash-style=both` (arch/x86/entry/vdso/Makefile).
     hash_style: HashStyles::Both,
@@ -74,8 +80,10 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
+    rng_data_offset: Some(RNG_DATA_OFFSET),
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
+    paravirt_clocks: true,
     sigreturn: None,
     pcpu_page: None,
     build_std: false,

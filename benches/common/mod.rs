@@ -14,6 +14,8 @@ pub type ClockFn = unsafe extern "C" fn(i32, *mut Ts) -> i32;
 pub type TodFn = unsafe extern "C" fn(*mut libc::timeval, *mut libc::c_void) -> i32;
 pub type TimeFn = unsafe extern "C" fn(*mut i64) -> i64;
 pub type CpuFn = unsafe extern "C" fn(*mut u32, *mut u32, *mut libc::c_void) -> i32;
+/// `ssize_t getrandom(void *, size_t, unsigned, void *opaque_state, size_t opaque_len)`.
+pub type GetrandomFn = unsafe extern "C" fn(*mut u8, usize, u32, *mut u8, usize) -> isize;
 
 /// The entry points of one vDSO image.
 #[derive(Clone, Copy)]
@@ -26,6 +28,8 @@ pub struct Entry {
     pub getcpu: CpuFn,
     /// Whether `getcpu` is the image's own (false: the syscall stands in).
     pub has_getcpu: bool,
+    /// The image's `getrandom`, if it exports one (Linux 6.11+; ours since ABI revision 2).
+    pub getrandom: Option<GetrandomFn>,
 }
 
 /// Resolves the entry points of an image mapped at `mem` (its ELF header first).
@@ -48,6 +52,7 @@ pub unsafe fn resolve(mem: &[u8], version: &str, prefix: &str) -> Result<Entry, 
             time: get("time").ok().map(|a| std::mem::transmute::<usize, TimeFn>(a)),
             getcpu: get("getcpu").map(|a| std::mem::transmute::<usize, CpuFn>(a)).unwrap_or(sys_getcpu),
             has_getcpu: get("getcpu").is_ok(),
+            getrandom: get("getrandom").ok().map(|a| std::mem::transmute::<usize, GetrandomFn>(a)),
         })
     }
 }
@@ -128,6 +133,33 @@ pub unsafe extern "C" fn sys_getcpu(cpu: *mut u32, node: *mut u32, t: *mut libc:
 pub unsafe extern "C" fn sys_time(t: *mut i64) -> i64 {
     // SAFETY: the kernel validates the pointer.
     neg_errno(unsafe { libc::syscall(libc::SYS_time, t) })
+}
+
+/// `getrandom` as a raw syscall, shaped like the vDSO's (the state is ignored).
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32, _: *mut u8, _: usize) -> isize {
+    // SAFETY: the kernel validates the buffer.
+    neg_errno(unsafe { libc::syscall(libc::SYS_getrandom, buf, len, flags) }) as isize
+}
+
+/// One `getrandom` state allocated as `f`'s query says (`MAP_DROPPABLE` where the kernel has it,
+/// private anonymous memory under qemu-user 7.2, which refuses the flag), leaked: the
+/// measurement lives as long as the process. Returns the state and its length.
+pub fn getrandom_state(f: GetrandomFn) -> (*mut u8, usize) {
+    let mut params = [0u32; 16];
+    // SAFETY: query mode writes the 64-byte parameters only.
+    let r = unsafe { f(std::ptr::null_mut(), 0, 0, params.as_mut_ptr().cast(), usize::MAX) };
+    assert_eq!(r, 0, "getrandom query");
+    let (size, prot, flags) = (params[0] as usize, params[1] as i32, params[2] as i32);
+    // SAFETY: a fresh anonymous mapping of one page (a state never straddles a page).
+    let mut p = unsafe { libc::mmap(std::ptr::null_mut(), 4096, prot, flags, -1, 0) };
+    if p == libc::MAP_FAILED {
+        // SAFETY: as above.
+        p = unsafe {
+            libc::mmap(std::ptr::null_mut(), 4096, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        };
+    }
+    assert_ne!(p, libc::MAP_FAILED, "mmap a getrandom state");
+    (p.cast(), size)
 }
 
 /// Whether the CPU has RDPID (CPUID leaf 7, ECX bit 22), which our getcpu's mode 1 needs.

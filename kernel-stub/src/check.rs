@@ -32,8 +32,8 @@
 //!   the task is in a namespace) with `seq` 1 and `clock_mode` TIMENS in both structs, and the
 //!   real data checked at the namespace slot.
 //!
-//! - the RNG page (modern profile): `generation` not 0 once `is_ready` is set. The classic rows
-//!   carry no RNG data in this project's table: see [`RNG_RULE`].
+//! - the RNG data (`vdso_rng_data`, ABI revision 2): `generation` not 0 once `is_ready` is set,
+//!   on the modern profile's RNG page and on a classic row's real data page at its offset.
 
 use core::fmt;
 
@@ -44,10 +44,9 @@ use vdso_abi::{
 use crate::config::{check_clock_mode, MAX_SHIFT};
 use crate::layout::ArchLayout;
 
-/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page.
-/// TODO(rng): the classic profile's pages carry no `vdso_rng_data` in this project's table yet;
-/// when its row gives the RNG data's page and offset, the same check applies there.
-pub const RNG_RULE: &str = "RNG data checked on the modern profile's RNG page; the classic rows carry none";
+/// What the RNG rule (`generation` 0 with `is_ready` set) covers: the modern profile's RNG page
+/// and, on classic rows with `getrandom`, `vdso_rng_data` on the real data page.
+pub const RNG_RULE: &str = "RNG data: is_ready with generation 0 is a finding";
 
 /// Most findings kept; more are counted in [`Findings::dropped`].
 pub const MAX_FINDINGS: usize = 32;
@@ -75,6 +74,12 @@ pub enum CheckError {
     },
     /// The layout's profile is not described for its architecture.
     Profile(Profile),
+    /// The layout cannot be a row's: its page size is not a power of two in 4096..=65536, or its
+    /// structs do not fit its page.
+    BadLayout {
+        /// Its page size.
+        page_size: usize,
+    },
 }
 
 impl fmt::Display for CheckError {
@@ -84,6 +89,10 @@ impl fmt::Display for CheckError {
                 write!(f, "{len} bytes of data pages given, but the layout's data pages are {expected} bytes")
             }
             CheckError::Profile(p) => write!(f, "the {p} layout is not described for this architecture"),
+            CheckError::BadLayout { page_size } => write!(
+                f,
+                "a layout of {page_size}-byte pages (or whose structs do not fit its page) is no image's"
+            ),
         }
     }
 }
@@ -111,8 +120,18 @@ pub enum Finding {
     },
     /// `seq` did not change between two looks a tick apart: readers cannot see updates.
     SeqNotAdvancing {
+        /// Which struct (MONOTONIC_RAW readers use `vdso_data[1]`'s).
+        index: usize,
         /// The value both times.
         seq: u32,
+    },
+    /// `mask` is 0 or not of the form 2^n - 1 in a struct whose counter is used: the image
+    /// computes `(counter - cycle_last) & mask`, so clocks stand still or jump.
+    BadMask {
+        /// Which struct.
+        index: usize,
+        /// The value.
+        mask: u64,
     },
     /// `clock_mode` is none the image knows on a data page.
     UnknownClockMode {
@@ -233,14 +252,19 @@ impl fmt::Display for Finding {
                 f,
                 "vdso_data[{index}].seq = {seq}: odd, a write section never ended (readers spin until it does)"
             ),
-            Finding::SeqNotAdvancing { seq } => write!(
+            Finding::SeqNotAdvancing { index, seq } => write!(
                 f,
-                "vdso_data[0].seq = {seq} in both looks a tick apart: the seqlock never advances, so readers \
-                 cannot tell a torn read"
+                "vdso_data[{index}].seq = {seq} in both looks a tick apart: the seqlock never advances, so \
+                 readers cannot tell a torn read"
             ),
-            Finding::UnknownClockMode { index, mode } => {
-                write!(f, "vdso_data[{index}].clock_mode = {mode}: not a mode the image knows on a data page")
-            }
+            Finding::BadMask { index, mask } => write!(
+                f,
+                "vdso_data[{index}].mask = {mask:#x}: not 2^n - 1, so (counter - cycle_last) & mask loses the delta"
+            ),
+            Finding::UnknownClockMode { index, mode } => write!(
+                f,
+                "vdso_data[{index}].clock_mode = {mode}: not a mode this architecture's image serves on a data page"
+            ),
             Finding::ClockModesDiffer { hres, raw } => write!(
                 f,
                 "vdso_data[0].clock_mode = {hres} but vdso_data[1].clock_mode = {raw}: both structs must carry \
@@ -472,6 +496,17 @@ pub fn check_pages(
     opts: &CheckOptions<'_>,
 ) -> Result<Findings, CheckError> {
     let g = Geometry::of(layout)?;
+    // A layout a row can have: then every offset below stays far inside `usize`.
+    let ps = layout.page_size;
+    let fits = layout.vdso_data_offset.checked_add(layout.vdso_data_size.saturating_mul(CS_BASES));
+    if layout.with_page_size(ps).is_none()
+        || fits.is_none_or(|end| end > ps)
+        || layout.data_pages > 64
+        || layout.vvar_page >= layout.data_pages
+        || layout.timens_page >= layout.data_pages
+    {
+        return Err(CheckError::BadLayout { page_size: ps });
+    }
     let expected = layout.data_pages * layout.page_size;
     for len in [Some(pages.len()), opts.later.map(<[u8]>::len)].into_iter().flatten() {
         if len != expected {
@@ -517,15 +552,19 @@ pub fn check_pages(
         }
     }
     if let Some(later) = opts.later {
-        let seq = pair(layout, g, later, real_page)[CS_HRES_COARSE].seq();
-        if seq == vd[CS_HRES_COARSE].seq() {
-            out.push(Finding::SeqNotAdvancing { seq });
+        for (index, (now, then)) in pair(layout, g, later, real_page).iter().zip(&vd).enumerate() {
+            if now.seq() == then.seq() {
+                out.push(Finding::SeqNotAdvancing { index, seq: now.seq() });
+            }
         }
     }
 
     let mut modes_known = true;
     for (index, v) in vd.iter().enumerate() {
-        if check_clock_mode(v.mode()).is_err() {
+        // Paravirtual clock modes exist on the architectures whose row says so (x86_64); the
+        // image elsewhere serves only the architecture's counter.
+        let paravirt = matches!(v.mode(), clock_mode::PVCLOCK | clock_mode::HVCLOCK);
+        if check_clock_mode(v.mode()).is_err() || (paravirt && !layout.arch.info().paravirt_clocks) {
             out.push(Finding::UnknownClockMode { index, mode: v.mode() });
             modes_known = false;
         }
@@ -544,6 +583,9 @@ pub fn check_pages(
         if v.shift() > MAX_SHIFT {
             out.push(Finding::ShiftTooLarge { index, shift: v.shift() });
         }
+        if v.mask() == 0 || v.mask() & v.mask().wrapping_add(1) != 0 {
+            out.push(Finding::BadMask { index, mask: v.mask() });
+        }
         // Only the architecture's counter is the one the caller read (pvclock's is not).
         if let (Some(counter), clock_mode::ARCH) = (opts.counter, v.mode()) {
             // The image computes `(counter - cycle_last) & mask`: ahead means that wraps.
@@ -551,6 +593,18 @@ pub fn check_pages(
             if back != 0 && back <= v.mask() >> 1 {
                 out.push(Finding::CycleLastAhead { index, cycle_last: v.cycle_last(), counter });
             }
+        }
+    }
+
+    // The RNG data (classic rows with getrandom): on the real data page, at the row's offset.
+    if let (None, Some(offset)) = (g.rng_page, layout.rng_data_offset) {
+        let at = real_page * layout.page_size + offset % layout.page_size;
+        let word = |o: usize| {
+            pages.get(at + o..at + o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        };
+        let (generation, ready) = (word(0).unwrap_or(0), word(8).unwrap_or(0) as u8);
+        if ready != 0 && generation == 0 {
+            out.push(Finding::RngGenerationZero { is_ready: ready });
         }
     }
 
@@ -585,8 +639,9 @@ pub fn check_pages(
     if written(clock::TAI) && written(clock::REALTIME) && tai.nsec != real.nsec {
         out.push(Finding::TaiNotWholeSeconds { tai_nsec: tai.nsec, realtime_nsec: real.nsec });
     }
-    let shift = h.shift().min(MAX_SHIFT);
-    for (coarse_id, fine_id) in COARSE_OF {
+    // The fine clocks' nanoseconds are only known with a valid shift (a finding of its own).
+    let shift = h.shift();
+    for (coarse_id, fine_id) in COARSE_OF.into_iter().filter(|_| shift <= MAX_SHIFT) {
         let (coarse, fine) = (h.base(coarse_id), h.base(fine_id));
         let fine = VdsoTimestamp { sec: fine.sec, nsec: fine.nsec >> shift };
         // Seconds are two's complement on the page: compare them as the signed values readers get.

@@ -43,6 +43,10 @@ pub struct ArchLayout {
     pub getcpu_mode_offset: Option<usize>,
     /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
     pub pcpu_page: Option<usize>,
+    /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
+    /// namespace (ABI revision 2: classic, in the vvar page at the arch row's offset; modern, the
+    /// RNG page's start); `None` where the image has no `getrandom`.
+    pub rng_data_offset: Option<usize>,
 }
 
 impl ArchLayout {
@@ -71,13 +75,23 @@ impl ArchLayout {
             hwprobe_keys: v.hwprobe_keys(),
             getcpu_mode_offset: v.getcpu_mode_offset(),
             pcpu_page: v.arch.info().pcpu_page,
+            rng_data_offset: v.rng_data_offset(),
         }
     }
 
     /// The same layout for pages of `page_size` bytes (for a variant table row the caller has
     /// in mind, or a test of the page-size checks): offsets inside a page stay as they are.
-    pub const fn with_page_size(self, page_size: usize) -> ArchLayout {
-        ArchLayout { page_size, ..self }
+    /// `None` unless `page_size` is a power of two from `MIN_PAGE_SIZE` (4096) to
+    /// `MAX_PAGE_SIZE` (65536), the sizes a row may have.
+    pub const fn with_page_size(self, page_size: usize) -> Option<ArchLayout> {
+        if page_size.is_power_of_two()
+            && page_size >= vdso_abi::variant::MIN_PAGE_SIZE
+            && page_size <= vdso_abi::variant::MAX_PAGE_SIZE
+        {
+            Some(ArchLayout { page_size, ..self })
+        } else {
+            None
+        }
     }
 
     /// Bytes of data pages before the image.
@@ -93,6 +107,13 @@ impl ArchLayout {
     /// Offset of `vdso_data[0]` of the vvar page from the start of the mapping.
     pub const fn vdso_data_in_mapping(&self) -> usize {
         self.vvar_page * self.page_size + self.vdso_data_offset
+    }
+
+    /// Offset of the real page's `vdso_rng_data` from the start of the mapping (on the vvar page;
+    /// a task in a time namespace finds it at the same offset of the namespace slot, where the
+    /// real page then is).
+    pub const fn rng_data_in_mapping(&self) -> Option<usize> {
+        self.rng_data_offset
     }
 
     /// Offset of the real `vdso_data[0]` for a task in a time namespace.
@@ -137,6 +158,10 @@ impl ArchLayout {
             hz,
             page_size: self.page_size as u32,
             profile: self.profile.note_value(),
+            rng_data_offset: match self.rng_data_offset {
+                Some(offset) => offset as u32,
+                None => 0,
+            },
         }
     }
 
@@ -149,6 +174,7 @@ impl ArchLayout {
             && note.hwprobe_keys as usize == self.hwprobe_keys
             && note.page_size as usize == self.page_size
             && note.profile == self.profile.note_value()
+            && note.rng_data_offset == self.rng_data_offset.map_or(0, |o| o as u32)
     }
 
     /// The `vdso_data[0..2]` pair inside a data page starting at `page` (a page of the data
@@ -163,7 +189,7 @@ impl ArchLayout {
     /// Whether `other` lays the data out as this layout does inside each page (architecture and
     /// profile; page sizes may differ).
     pub fn same_data_as(&self, other: &ArchLayout) -> bool {
-        *self == other.with_page_size(self.page_size)
+        *self == ArchLayout { page_size: self.page_size, ..*other }
     }
 }
 
@@ -322,13 +348,16 @@ mod tests {
         assert_eq!((x.data_pages, x.timens_page, x.vdso_data_offset, x.vdso_data_size), (4, 3, 128, 240));
         assert_eq!(x.image_offset(), 4 * 4096);
         assert_eq!(x.timens_data_in_mapping(), 3 * 4096 + 128);
-        let x16 = x.with_page_size(16384);
+        let x16 = x.with_page_size(16384).unwrap();
+        for bad in [0, 4095, 6000, 2048, 1 << 17, usize::MAX / 2 + 1] {
+            assert_eq!(x.with_page_size(bad), None, "{bad}");
+        }
         assert_eq!((x16.image_offset(), x16.timens_data_in_mapping()), (4 * 16384, 3 * 16384 + 128));
         let r = ArchLayout::RISCV64;
         assert_eq!((r.data_pages, r.timens_page, r.vdso_data_offset, r.vdso_data_size), (2, 1, 0, 304));
         assert_eq!(r.hwprobe_keys, 7);
         let note = vdso_abi::note::Layout {
-            revision: 1,
+            revision: 2,
             data_pages: 2,
             vdso_data_offset: 0,
             vdso_data_size: 304,
@@ -336,11 +365,15 @@ mod tests {
             hz: 250,
             page_size: 4096,
             profile: Profile::Classic.note_value(),
+            rng_data_offset: 608,
         };
         assert!(r.matches_note(&note) && !x.matches_note(&note));
         // The page size is part of the layout: a 16 KiB image is not this 4 KiB one.
         assert!(!r.matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
-        assert!(r.with_page_size(16384).matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
+        assert!(r
+            .with_page_size(16384)
+            .unwrap()
+            .matches_note(&vdso_abi::note::Layout { page_size: 16384, ..note }));
     }
 
     #[test]

@@ -63,6 +63,7 @@ use crate::error::{sys, Error};
 use crate::layout::{vdso_data_ptr, ArchLayout, Profile};
 use crate::modern::TimePageOps;
 use crate::reader::Reader;
+use crate::rng::RngWriter;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
 use crate::update::TimeSnapshot;
@@ -460,7 +461,16 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        Ok(DataWriter { writer, inner: Arc::clone(&self.inner) })
+        // Only RNG data on the real data page has a writable view here: the modern profile's RNG
+        // page is backed by the page nobody writes (not ready: its getrandom takes the syscall).
+        let on_data_page = self.inner.layout.rng_data_offset.filter(|&o| o < self.inner.layout.page_size);
+        let rng = on_data_page.map(|offset| {
+            let rng = self.data_page_rw().wrapping_add(offset).cast();
+            // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
+            // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.
+            unsafe { RngWriter::new(NonNull::new(rng).expect("non-null mapping")) }
+        });
+        Ok(DataWriter { writer, rng, inner: Arc::clone(&self.inner) })
     }
 
     /// The single writer of a modern-profile mapping's real time page (`struct
@@ -627,7 +637,16 @@ fn modern_ops(layout: ArchLayout) -> Result<TimePageOps, Error> {
 /// writer slot when dropped. Dereferences to [`SeqlockWriter`].
 pub struct DataWriter<A: VdsoArch> {
     writer: SeqlockWriter<A>,
+    rng: Option<RngWriter>,
     inner: Arc<Inner>,
+}
+
+impl<A: VdsoArch> DataWriter<A> {
+    /// The writer of the real page's `vdso_rng_data` (`getrandom`'s state: [`RngWriter`]);
+    /// `None` for a layout without `getrandom` (loongarch64's today).
+    pub fn rng(&mut self) -> Option<&mut RngWriter> {
+        self.rng.as_mut()
+    }
 }
 
 impl<A: VdsoArch> Deref for DataWriter<A> {

@@ -60,6 +60,7 @@ use crate::error::Error;
 use crate::layout::Profile;
 use crate::mapping::{DataWriter, MappedVdso, TimePageWriter};
 use crate::offset_estimate::{Feed, OffsetEstimate};
+use crate::rng::RngWriter;
 use crate::time::{Timespec, NSEC_PER_SEC};
 use crate::timekeeping::{clocks_calc_mult_shift, max_update_interval_ns, DEFAULT_MAX_SECS};
 use crate::timens::TimensOffsets;
@@ -118,7 +119,16 @@ pub struct TickerConfig {
     pub max_slew_ppm: u32,
     /// riscv64 hwprobe values (`values[key]`) and whether all CPUs agree; ignored on x86_64.
     pub hwprobe: Option<(Vec<u64>, bool)>,
+    /// `getrandom`: how often to bump the RNG generation (every thread's vDSO state then draws
+    /// a new key), or `None` never. The ticker publishes the RNG ready (generation 1) with its
+    /// first update, since the host's RNG, which the image's key refreshes read, is seeded
+    /// by then. Default [`RNG_RESEED_INTERVAL`], Linux's `CRNG_RESEED_INTERVAL`: the host
+    /// reseeds its own RNG about that often, and a user-space writer cannot see when.
+    pub rng_reseed_interval: Option<Duration>,
 }
+
+/// Linux's `CRNG_RESEED_INTERVAL` once the RNG is fully seeded: 60 s.
+pub const RNG_RESEED_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Default for TickerConfig {
     fn default() -> Self {
@@ -134,6 +144,7 @@ impl Default for TickerConfig {
             max_secs: DEFAULT_MAX_SECS,
             max_slew_ppm: 500,
             hwprobe: None,
+            rng_reseed_interval: Some(RNG_RESEED_INTERVAL),
         }
     }
 }
@@ -637,6 +648,10 @@ fn run<W: PageWriter>(
     tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
     writer.publish(&tk, hwprobe.take());
+    if let Some(rng) = writer.rng_writer() {
+        rng.publish_ready();
+    }
+    let mut last_reseed = Instant::now();
     let mut last_host = s.mono;
     {
         let mut st = shared.lock();
@@ -668,6 +683,12 @@ fn run<W: PageWriter>(
         }
 
         let pending = std::mem::take(&mut shared.lock().pending);
+        if config.rng_reseed_interval.is_some_and(|i| last_reseed.elapsed() >= i) {
+            if let Some(rng) = writer.rng_writer() {
+                rng.reseed();
+            }
+            last_reseed = Instant::now();
+        }
         let s = host_sample(4);
         let gap = s.mono - last_host;
         last_host = s.mono;
@@ -774,6 +795,9 @@ trait PageWriter: Send + 'static {
     /// Publishes `tk`'s snapshot (and riscv64's hwprobe values, where the profile's page has
     /// them) in one write section.
     fn publish(&mut self, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>);
+
+    /// The writer of the profile's `vdso_rng_data`, where the stub keeps one.
+    fn rng_writer(&mut self) -> Option<&mut RngWriter>;
 }
 
 impl<A: VdsoArch> PageWriter for DataWriter<A> {
@@ -785,6 +809,10 @@ impl<A: VdsoArch> PageWriter for DataWriter<A> {
             }
         });
     }
+
+    fn rng_writer(&mut self) -> Option<&mut RngWriter> {
+        self.rng()
+    }
 }
 
 impl PageWriter for TimePageWriter {
@@ -793,5 +821,11 @@ impl PageWriter for TimePageWriter {
     fn publish(&mut self, tk: &Timekeeper, _hwprobe: Option<(Vec<u64>, bool)>) {
         // The Timekeeper only holds snapshots `TimeSnapshot::check` accepts.
         let _ = TimePageWriter::publish(self, tk.snapshot());
+    }
+
+    /// Not yet: the modern RNG page stays zero (`is_ready` 0), so the image's `getrandom` takes
+    /// the syscall.
+    fn rng_writer(&mut self) -> Option<&mut RngWriter> {
+        None
     }
 }

@@ -231,7 +231,10 @@ fn a_seqlock_written_one_then_zero_is_odd_or_never_advancing() {
         p.put_u32(seq1, 0);
     }
     let opts = CheckOptions { counter: Some(counter), later: Some(later.bytes()), timens: false };
-    assert_only(&first.check(&opts), &[Finding::SeqNotAdvancing { seq: 0 }]);
+    assert_only(
+        &first.check(&opts),
+        &[Finding::SeqNotAdvancing { index: 0, seq: 0 }, Finding::SeqNotAdvancing { index: 1, seq: 0 }],
+    );
     // Caught mid-update: seq 1 in both structs.
     first.put_u32(seq0, 1);
     first.put_u32(seq1, 1);
@@ -354,6 +357,72 @@ fn field_mistakes_each_yield_their_own_finding() {
     }
 }
 
+/// Only `vdso_data[1]`'s seq stuck (MONOTONIC_RAW readers use it): named with its index.
+#[test]
+fn a_stuck_seq_in_the_second_struct_is_named() {
+    let (first, mut later, _) = good();
+    let seq1 = first.at(first.layout.vvar_page, 1, offsets::SEQ);
+    let old = u32::from_le_bytes(first.bytes()[seq1..seq1 + 4].try_into().unwrap());
+    later.put_u32(seq1, old);
+    let opts = CheckOptions { later: Some(later.bytes()), ..CheckOptions::default() };
+    assert_only(&first.check(&opts), &[Finding::SeqNotAdvancing { index: 1, seq: old }]);
+}
+
+/// A mask of 0 (or not 2^n - 1) loses the counter delta; a shift over 32 is named alone (the
+/// COARSE comparison, which needs the shift, is skipped).
+#[test]
+fn a_bad_mask_or_shift_is_named_alone() {
+    let (mut p, _, _) = good();
+    let page = p.layout.vvar_page;
+    p.put_u64(p.at(page, 0, offsets::MASK), 0);
+    p.put_u64(p.at(page, 1, offsets::MASK), 0xff00);
+    assert_only(
+        &p.check(&CheckOptions::default()),
+        &[Finding::BadMask { index: 0, mask: 0 }, Finding::BadMask { index: 1, mask: 0xff00 }],
+    );
+    let (mut p, _, _) = good();
+    p.put_u32(p.at(page, 0, offsets::SHIFT), 33);
+    assert_only(&p.check(&CheckOptions::default()), &[Finding::ShiftTooLarge { index: 0, shift: 33 }]);
+}
+
+/// PVCLOCK/HVCLOCK are modes only where the row has paravirtual clocks (x86_64).
+#[test]
+fn paravirtual_clock_modes_are_known_only_where_the_arch_has_them() {
+    let (mut p, _, _) = good();
+    let page = p.layout.vvar_page;
+    for i in 0..2 {
+        p.put_u32(p.at(page, i, offsets::CLOCK_MODE), clock_mode::PVCLOCK as u32);
+    }
+    let found = p.check(&CheckOptions::default());
+    if p.layout.arch.info().paravirt_clocks {
+        assert_only(&found, &[]);
+    } else {
+        let mode = clock_mode::PVCLOCK;
+        assert_only(
+            &found,
+            &[Finding::UnknownClockMode { index: 0, mode }, Finding::UnknownClockMode { index: 1, mode }],
+        );
+    }
+}
+
+/// A layout no row can have is an error, never a panic or a wrong verdict.
+#[test]
+fn impossible_layouts_are_refused() {
+    let l = ArchLayout::native();
+    assert_eq!(l.with_page_size(usize::MAX / 2 + 1), None);
+    for page_size in [0, 100, 4095, usize::MAX / 2 + 1, 1 << 20] {
+        let bad = ArchLayout { page_size, ..l };
+        assert_eq!(
+            check_pages(&bad, &[0u8; 16], &CheckOptions::default()).unwrap_err(),
+            CheckError::BadLayout { page_size }
+        );
+    }
+    let huge = ArchLayout { data_pages: usize::MAX, ..l };
+    assert!(check_pages(&huge, &[0u8; 16], &CheckOptions::default()).is_err());
+    let wide = ArchLayout { vdso_data_size: usize::MAX, ..l };
+    assert!(check_pages(&wide, &[0u8; 16], &CheckOptions::default()).is_err());
+}
+
 #[test]
 fn cycle_last_ahead_of_the_counter_is_named() {
     let (p, _, _) = good();
@@ -408,4 +477,19 @@ proptest::proptest! {
             proptest::prop_assert!(!f.to_string().is_empty());
         }
     }
+}
+
+#[test]
+fn rng_data_ready_at_generation_zero_is_named_and_ready_after_a_generation_is_not() {
+    let (mut first, _, _) = good();
+    let offset = first.layout.rng_data_offset.expect("the native row has getrandom");
+    let at = first.layout.vvar_page * first.layout.page_size + offset;
+    // Not ready (a fresh page): no finding; every call takes the syscall.
+    assert_only(&first.check(&CheckOptions::default()), &[]);
+    // Ready at generation 0: a zeroed state would never draw a key.
+    first.bytes_mut()[at + 8] = 1;
+    assert_only(&first.check(&CheckOptions::default()), &[Finding::RngGenerationZero { is_ready: 1 }]);
+    // As RngWriter publishes it: generation 1, then ready.
+    first.put_u64(at, 1);
+    assert_only(&first.check(&CheckOptions::default()), &[]);
 }

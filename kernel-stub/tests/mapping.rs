@@ -187,7 +187,7 @@ fn a_page_size_other_than_the_hosts_is_refused() {
     assert_eq!(ArchLayout::native().page_size, host, "the default image matches this host");
     for layout in layouts() {
         let other = if host == 16384 { 4096 } else { 16384 };
-        let layout = layout.with_page_size(other);
+        let layout = layout.with_page_size(other).unwrap();
         // The image says the same page size, so only the host check can refuse it.
         let img = note_only_image(layout);
         assert_eq!(layout.check_image(&img).map(|n| n.page_size as usize), Ok(other));

@@ -192,3 +192,46 @@ mod tick_alignment {
         }
     }
 }
+
+/// `(generation, is_ready)` of the mapping's `vdso_rng_data`, as the image reads it.
+fn rng_state(m: &MappedVdso) -> (u64, u8) {
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+    let p = m.data_base().wrapping_add(ArchLayout::native().rng_data_in_mapping().expect("getrandom"));
+    // SAFETY: `vdso_rng_data` of the mapped data page (8-aligned, alive with `m`), which the
+    // ticker writes atomically.
+    unsafe {
+        (
+            AtomicU64::from_ptr(p as *mut u64).load(Ordering::Acquire),
+            AtomicU8::from_ptr(p.add(8) as *mut u8).load(Ordering::Acquire),
+        )
+    }
+}
+
+#[test]
+fn the_ticker_publishes_the_rng_ready_and_bumps_its_generation_as_configured() {
+    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
+    assert_eq!(rng_state(&m), (0, 0), "a fresh page: not ready");
+    // Never reseeding: ready at generation 1 with the first update, and it stays there.
+    let t = Ticker::start(&m, TickerConfig { hz: 1000, rng_reseed_interval: None, ..Default::default() })
+        .unwrap();
+    assert_eq!(rng_state(&m), (1, 1));
+    for _ in 0..5 {
+        t.sync();
+    }
+    assert_eq!(rng_state(&m), (1, 1));
+    drop(t);
+    // Reseeding every tick: the generation goes up, never to 0, is_ready stays set.
+    let t = Ticker::start(
+        &m,
+        TickerConfig { hz: 1000, rng_reseed_interval: Some(Duration::ZERO), ..Default::default() },
+    )
+    .unwrap();
+    for _ in 0..5 {
+        t.sync();
+    }
+    let (generation, ready) = rng_state(&m);
+    assert!(generation >= 3, "generation {generation} after five synced updates");
+    assert_eq!(ready, 1);
+    drop(t);
+    assert_eq!(vdso_kernel_stub::TickerConfig::default().rng_reseed_interval, Some(Duration::from_secs(60)));
+}

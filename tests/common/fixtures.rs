@@ -82,3 +82,29 @@ pub fn with_launcher(cmd: &mut Command, arch: linux_vdso::Arch) -> Result<(), St
     cmd.env(vdso_launcher::foreign::launcher_env(arch), launcher);
     Ok(())
 }
+
+/// Builds the Go program in `dir` for `goarch` to `out` with the `go` command `go`, unless `out`
+/// is newer than `newest` (cgo off, caches in the work directory, no module proxy).
+pub fn go_build(go: &Path, dir: &Path, goarch: &str, out: &Path, newest: &Path) -> Result<(), String> {
+    if newer(out, newest) {
+        return Ok(());
+    }
+    let w = work_dir();
+    run_tool(
+        Command::new(go)
+            .args(["build", "-trimpath", "-o"])
+            .arg(out)
+            .arg(".")
+            .current_dir(dir)
+            .env("GOARCH", goarch)
+            .env("GOOS", "linux")
+            .env("CGO_ENABLED", "0")
+            .env("GOCACHE", w.join("gocache"))
+            .env("GOPATH", w.join("gopath"))
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off"),
+        "go build",
+    )?;
+    Ok(())
+}

@@ -23,6 +23,7 @@ mod profile;
 pub use profile::*;
 
 use vdso_abi::clock_mode;
+use vdso_abi::rng::VdsoRngData;
 
 use crate::arch;
 use crate::variant::PAGE_SIZE;
@@ -61,6 +62,20 @@ pub fn page_of(vd: *const Clock) -> *const u8 {
     vd.cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET)
 }
 
+/// The kernel's RNG state (`vdso_rng_data`), where the profile keeps it: classic, on the real
+/// data page at the row's offset (a time-namespace page does not carry it, as in Linux, whose
+/// `__arch_get_vdso_rng_data` looks past a namespace page the same way); modern, at the start of
+/// its own page, which no namespace replaces.
+#[inline(always)]
+#[allow(dead_code)] // an architecture without getrandom (its row says so) has no caller
+pub fn rng_data() -> *const VdsoRngData {
+    if RNG_FOLLOWS_TIMENS {
+        page_of(real_vdso_data()).wrapping_add(RNG_DATA_OFFSET).cast()
+    } else {
+        arch::vvar_start().wrapping_add(RNG_DATA_OFFSET).cast()
+    }
+}
+
 /// # Safety
 /// `p` must point into a mapped data page.
 #[inline(always)]
@@ -88,7 +103,7 @@ pub unsafe fn load_i32(p: *const i32) -> i32 {
 /// # Safety
 /// `p` must point into a mapped data page.
 #[inline(always)]
-#[allow(dead_code)] // used by one arch only
+#[allow(dead_code)] // getrandom's and x86_64 getcpu's (loongarch64 has neither)
 pub unsafe fn load_u8(p: *const u8) -> u8 {
     // SAFETY: as for `load_u64`.
     unsafe { AtomicU8::from_ptr(p.cast_mut()) }.load(Relaxed)

@@ -13,7 +13,7 @@
 //! | `scale(delta, mult, base, shift) -> u64` | `(delta * mult + base) >> shift` in 128 bits (the wide path) | [`defaults::scale`] (branch-free, for a multiply-high without a funnel shift) |
 //! | `seq_changed(now, seq) -> u64` | nonzero when `now != seq`, as a word to fold with other tests | [`defaults::seq_changed`] |
 //! | `FOLD_BRANCHES: bool` | fold the fast path's tests into one branch (cheap ALU, costly branches) | `false` |
-//! | `sys_clock_gettime`, `sys_clock_getres` | the fallback syscalls, `#[cold]` and out of line | none |
+//! | `sys_clock_gettime`, `sys_clock_getres`, `sys_getrandom` | the fallback syscalls, `#[cold]` and out of line | none |
 //!
 //! Entry points only one architecture has (x86_64's and riscv64's `getcpu`, riscv64's
 //! `flush_icache` and hwprobe, aarch64's and riscv64's sigreturn trampoline) live in that
@@ -74,6 +74,33 @@ macro_rules! clock_exports {
 #[allow(unused_imports)] // not used by the unit tests' mock
 pub(crate) use clock_exports;
 
+/// Defines the `getrandom` entry point under the architecture's name for it
+/// (`getrandom_export!(__vdso_getrandom)`), a thin shell around [`crate::getrandom`].
+#[allow(unused_macros)] // not used by the unit tests' mock
+macro_rules! getrandom_export {
+    ($name:ident) => {
+        /// `ssize_t getrandom(void *buf, size_t len, unsigned flags, void *opaque_state,
+        /// size_t opaque_len)` (Linux 6.11+).
+        ///
+        /// # Safety
+        /// As Linux's: `buf` writable for `len` bytes, `opaque_state` a state allocated as the
+        /// query says, used by one thread at a time (or the query's parameters in query mode).
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            buf: *mut u8,
+            len: usize,
+            flags: u32,
+            opaque_state: *mut u8,
+            opaque_len: usize,
+        ) -> isize {
+            // SAFETY: forwarded caller contract.
+            unsafe { $crate::getrandom::getrandom(buf, len, flags, opaque_state, opaque_len) }
+        }
+    };
+}
+#[allow(unused_imports)] // not used by the unit tests' mock
+pub(crate) use getrandom_export;
+
 /// Defaults an arch file may re-export instead of writing its own.
 pub mod defaults {
     /// Whether to fold the fast path's tests into one branch: not by default (predicted
@@ -117,3 +144,5 @@ const _: bool = crate::arch::HAS_TIME;
 const _: bool = crate::arch::HAS_GETCPU;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_gettime;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_getres;
+#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))] // getrandom's
+const _: unsafe extern "C" fn(*mut u8, usize, u32) -> isize = crate::arch::sys_getrandom;

@@ -38,6 +38,7 @@ global_asm!(
     ".long {hz}",
     ".long {page_size}",
     ".long {profile}",
+    ".long {rng}",
     ".popsection",
     linux = const VARIANT.linux_version_code(),
     desc = const note::WORDS * 4,
@@ -50,6 +51,10 @@ global_asm!(
     hz = const HZ,
     page_size = const PAGE_SIZE,
     profile = const PROFILE.note_value(),
+    rng = const match VARIANT.rng_data_offset() {
+        Some(offset) => offset,
+        None => 0,
+    },
 );
 
-const _: () = assert!(note::OWNER.len() + 1 == 8 && note::WORDS == 8);
+const _: () = assert!(note::OWNER.len() + 1 == 8 && note::WORDS == 9);

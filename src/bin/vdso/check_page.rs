@@ -6,7 +6,8 @@
 //! image's own note), or from a live process (`--pid`):
 //! - a process under `vdso run` has our image after read-only views of the launcher's data memfd
 //!   (`/memfd:vdso-data` in its maps): the image's note names the row, the pages are read twice
-//!   through `/proc/PID/mem` 50 ms apart (the second look checks `seq` advances), and on the
+//!   through `/proc/PID/mem`, the second as soon as `seq` moved (at most 2.5 s later: the
+//!   second look checks `seq` advances), and on the
 //!   process's own architecture the counter is read after them;
 //! - a plain process has the host kernel's `[vvar]` before its `[vdso]`, which `/proc/PID/mem`
 //!   cannot read (a PFN mapping: `EIO`); the same kernel pages are mapped in this command's own
@@ -33,9 +34,11 @@ use vdso_launcher::shown;
 use crate::procfs::{self, Mapping};
 use crate::variant_arg;
 
-/// How long apart the two looks at a live process's pages are: several ticks at any HZ the
-/// images are built for (100..1000).
-const SECOND_LOOK_AFTER: Duration = Duration::from_millis(50);
+/// How often the second look at a live process's pages is retried while `seq` has not moved.
+const SECOND_LOOK_POLL: Duration = Duration::from_millis(5);
+/// How long the second look waits for `seq` to move before judging it stuck: more than a tick
+/// at any rate a writer may tick at (`vdso run --hz` goes down to 1).
+const SECOND_LOOK_WITHIN: Duration = Duration::from_millis(2500);
 /// The name of the launcher's data memfd in a process's maps (kernel-stub's mapping).
 const DATA_MEMFD: &str = "/memfd:vdso-data";
 /// The first release whose data pages are the split data store of the modern layout.
@@ -160,6 +163,9 @@ fn live(pid: u32) -> Result<Subject, String> {
     let p = pid.to_string();
     let maps = procfs::maps(&p)?;
     let label = format!("process {pid}");
+    if maps.is_empty() {
+        return Err(format!("{label} has no address space (a kernel thread?): no data pages to judge"));
+    }
     match maps.iter().find(|m| m.name.starts_with(DATA_MEMFD)) {
         Some(_) => ours(&p, &label, &maps),
         None => host(&p, &label, &maps),
@@ -196,7 +202,8 @@ fn ours(pid: &str, label: &str, maps: &[Mapping]) -> Result<Subject, String> {
     from_proc(pid, label, variant, base)
 }
 
-/// Reads the pages with `read` twice, `SECOND_LOOK_AFTER` apart, each look a consistent
+/// Reads the pages with `read` twice, the second time as soon as `seq` moved (at most
+/// `SECOND_LOOK_WITHIN` later: a stuck seqlock is then a finding), each look a consistent
 /// snapshot (taken again while `seq` of the time page's first struct is odd or changed during the
 /// read, as a reader would), and the counter after the first look when it is comparable.
 fn looks(
@@ -223,8 +230,14 @@ fn looks(
     // The counter is only comparable with the page's `cycle_last` when it is this machine's
     // counter (a foreign process runs under qemu, whose counter is not the host's).
     let counter = (Arch::native() == Some(variant.arch)).then(vdso_kernel_stub::counter::read_counter);
-    std::thread::sleep(SECOND_LOOK_AFTER);
-    let later = snapshot()?;
+    let start = std::time::Instant::now();
+    let later = loop {
+        std::thread::sleep(SECOND_LOOK_POLL);
+        let look = snapshot()?;
+        if seq(&look) != seq(&pages) || start.elapsed() >= SECOND_LOOK_WITHIN {
+            break look;
+        }
+    };
     Ok(Subject { label, variant, pages, later: Some(later), counter })
 }
 

@@ -76,7 +76,11 @@ pub(crate) fn exit_status_help<S: AsRef<str>>(intro: &str, rows: &[(u8, S)]) -> 
 }
 
 #[derive(Parser)]
-#[command(name = "vdso", version, about = "linux-vdso.so.1 for riscv64, x86_64 and aarch64, in no_std Rust")]
+#[command(
+    name = "vdso",
+    version,
+    about = "linux-vdso.so.1 for x86_64, riscv64, aarch64 and loongarch64, in no_std Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

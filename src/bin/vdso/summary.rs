@@ -25,7 +25,7 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         Some(l) => {
             let _ = writeln!(
                 s,
-                "  layout: ABI revision {}, {} profile, {} data page{} of {} bytes before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}",
+                "  layout: ABI revision {}, {} profile, {} data page{} of {} bytes before the image, vdso_data at page 0 + {} ({} bytes each), {} hwprobe keys, HZ {}, {}",
                 l.revision,
                 linux_vdso::Profile::from_note_value(l.profile).map_or("unknown", |p| p.name()),
                 l.data_pages,
@@ -34,7 +34,11 @@ pub fn render(label: &str, img: &ElfImage) -> String {
                 l.vdso_data_offset,
                 l.vdso_data_size,
                 l.hwprobe_keys,
-                l.hz
+                l.hz,
+                match l.rng_data_offset {
+                    0 => "no getrandom".to_string(),
+                    o => format!("vdso_rng_data at data page + {o}"),
+                }
             );
         }
         None => {

@@ -84,6 +84,31 @@ pub fn read_barrier() {
 /// The kernel validates the arguments; the caller must expect them to be written as the
 /// syscall writes them.
 #[inline(always)]
+unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
+    let ret: isize;
+    // SAFETY: `svc #0` returns in x0 and clobbers nothing else.
+    unsafe {
+        asm!("svc #0", in("x8") nr, inlateout("x0") a0 as isize => ret, in("x1") a1, in("x2") a2,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// `getrandom(2)`: the fallback and the key refresh of `__kernel_getrandom`.
+///
+/// # Safety
+/// As for the syscall: `buf` writable for `len` bytes.
+#[inline(never)]
+#[cold]
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+    // SAFETY: caller contract.
+    unsafe { syscall3(nr::__NR_getrandom as usize, buf as usize, len, flags as usize) }
+}
+
+/// # Safety
+/// The kernel validates the arguments; the caller must expect them to be written as the
+/// syscall writes them.
+#[inline(always)]
 unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
     let ret: isize;
     // SAFETY: `svc #0` returns in x0 and clobbers nothing else.

@@ -136,3 +136,57 @@ pub unsafe extern "C" fn sys_riscv_hwprobe(
 ) -> i32 {
     record("riscv_hwprobe", pair_count as i64)
 }
+
+thread_local! {
+    static GETRANDOM_CALLS: core::cell::RefCell<Vec<(usize, u32)>> = const { core::cell::RefCell::new(Vec::new()) };
+    static GETRANDOM_FILL: Cell<u8> = const { Cell::new(0) };
+    static GETRANDOM_FAIL: Cell<bool> = const { Cell::new(false) };
+    static GETRANDOM_HOOK: core::cell::RefCell<Option<Box<dyn FnMut()>>> = const { core::cell::RefCell::new(None) };
+}
+
+/// Every `getrandom` syscall made since the last call, as `(len, flags)` (and forgets them).
+pub fn take_getrandom_calls() -> Vec<(usize, u32)> {
+    GETRANDOM_CALLS.with(|c| core::mem::take(&mut *c.borrow_mut()))
+}
+
+/// The first byte the next recorded `getrandom` writes.
+pub fn set_getrandom_fill(v: u8) {
+    GETRANDOM_FILL.with(|c| c.set(v));
+}
+
+/// Makes recorded `getrandom` syscalls fail with `-EAGAIN` (or succeed again).
+pub fn set_getrandom_fails(fail: bool) {
+    GETRANDOM_FAIL.with(|c| c.set(fail));
+}
+
+/// Runs `hook` inside every recorded `getrandom` syscall (e.g. to reseed the kernel's RNG).
+pub fn set_getrandom_hook(hook: Option<Box<dyn FnMut()>>) {
+    GETRANDOM_HOOK.with(|c| *c.borrow_mut() = hook);
+}
+
+/// A recorded `getrandom`: fills the buffer with bytes `n, n+1, ...` where `n` counts up across
+/// calls (so each key differs, deterministically) and returns `len`.
+///
+/// # Safety
+/// `buf` writable for `len` bytes.
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+    GETRANDOM_CALLS.with(|c| c.borrow_mut().push((len, flags)));
+    GETRANDOM_HOOK.with(|c| {
+        if let Some(hook) = c.borrow_mut().as_mut() {
+            hook();
+        }
+    });
+    if GETRANDOM_FAIL.with(|c| c.get()) {
+        return -11;
+    }
+    let start = GETRANDOM_FILL.with(|c| {
+        let v = c.get();
+        c.set(v.wrapping_add(1));
+        v
+    });
+    for i in 0..len {
+        // SAFETY: caller contract.
+        unsafe { *buf.add(i) = start.wrapping_add(i as u8) };
+    }
+    len as isize
+}

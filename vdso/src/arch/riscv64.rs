@@ -105,6 +105,19 @@ pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32
     unsafe { syscall5(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0, 0, 0) as i32 }
 }
 
+/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
+///
+/// # Safety
+/// As for the syscall: `buf` writable for `len` bytes.
+#[inline(never)]
+#[cold]
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+    // SAFETY: caller contract.
+    unsafe {
+        syscall5(linux_raw_sys::general::__NR_getrandom as usize, buf as usize, len, flags as usize, 0, 0)
+    }
+}
+
 /// `getcpu`: riscv has no user-readable CPU number, so this is the syscall (as in Linux).
 ///
 /// # Safety

@@ -31,6 +31,7 @@ use linux_raw_sys::general as nr;
 const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
 const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
+const SYS_GETRANDOM: usize = nr::__NR_getrandom as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
 #[inline(always)]
@@ -120,6 +121,17 @@ pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32
 pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
+}
+
+/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
+///
+/// # Safety
+/// As for the syscall: `buf` writable for `len` bytes.
+#[inline(never)]
+#[cold]
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+    // SAFETY: caller contract.
+    unsafe { syscall3(SYS_GETRANDOM, buf as usize, len, flags as usize) }
 }
 
 /// `(node << 12) | cpu` from the limit of the CPU-number GDT segment (every Linux sets it).
@@ -235,4 +247,7 @@ core::arch::global_asm!(
     ".weak clock_getres",
     ".type clock_getres, @function",
     ".set clock_getres, __vdso_clock_getres",
+    ".weak getrandom",
+    ".type getrandom, @function",
+    ".set getrandom, __vdso_getrandom",
 );

@@ -31,3 +31,13 @@ pub fn tz(vd: *const Clock) -> (*const i32, *const i32) {
 pub fn aux_clock(vd: *const Clock, _idx: usize) -> *const Clock {
     vd
 }
+
+/// `vdso_rng_data` is on the data page: a task in a time namespace finds it on the real page at
+/// the namespace slot.
+pub const RNG_FOLLOWS_TIMENS: bool = true;
+
+/// Offset of `vdso_rng_data` in the data page (the arch row's; 0 where there is no getrandom).
+pub const RNG_DATA_OFFSET: usize = match vdso_abi::native::INFO.rng_data_offset {
+    Some(offset) => offset,
+    None => 0,
+};

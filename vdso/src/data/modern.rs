@@ -52,3 +52,9 @@ pub fn aux_clock(vd: *const Clock, idx: usize) -> *const Clock {
     const _: () = assert!(offset_of!(TimeData, aux_clock_data) == CS_BASES * size_of::<Clock>());
     vd.wrapping_add(CS_BASES + idx)
 }
+
+/// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
+pub const RNG_FOLLOWS_TIMENS: bool = false;
+
+/// Offset of `vdso_rng_data` from the start of the data pages: the RNG page's start.
+pub const RNG_DATA_OFFSET: usize = vdso_abi::modern::page::RNG * crate::variant::PAGE_SIZE;

@@ -6,6 +6,8 @@
 #[cfg(feature = "modern")]
 mod aux;
 mod clock;
+#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+mod getrandom;
 // `riscv_hwprobe` is a riscv64-only symbol, and its code is compiled for riscv64 only.
 #[cfg(target_arch = "riscv64")]
 mod hwprobe;

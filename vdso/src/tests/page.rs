@@ -1,6 +1,7 @@
 //! Data pages in test memory, laid out as the kernel maps them for the native architecture and
 //! the profile the crate is built for (classic, or `--features modern`).
 
+use vdso_abi::rng::VdsoRngData;
 use vdso_abi::{clock_mode, VdsoTimestamp};
 
 use crate::data::{Clock as VdsoData, DATA_PAGES, TIMENS_PAGE, VDSO_DATA_OFFSET};
@@ -23,7 +24,40 @@ impl TestPages {
         arch::take_counter_reads();
         arch::take_syscall();
         arch::set_syscall_result(0);
+        arch::take_getrandom_calls();
+        arch::set_getrandom_fill(0);
+        arch::set_getrandom_fails(false);
+        arch::set_getrandom_hook(None);
         pages
+    }
+
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
+    fn rng_at(&mut self, page: usize) -> &mut VdsoRngData {
+        use crate::data::{RNG_DATA_OFFSET, RNG_FOLLOWS_TIMENS};
+        // Classic: on the data page (page 0 or the namespace slot); modern: its own page.
+        let at = if RNG_FOLLOWS_TIMENS { page * PAGE_SIZE + RNG_DATA_OFFSET } else { RNG_DATA_OFFSET };
+        let p = self.0 .0.as_mut_ptr().wrapping_add(at);
+        // SAFETY: in bounds and 8-aligned (asserted by the abi crate's tables), exclusively
+        // borrowed through `self`.
+        unsafe { &mut *p.cast::<VdsoRngData>() }
+    }
+
+    /// `vdso_rng_data` of page 0.
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
+    pub fn rng(&mut self) -> &mut VdsoRngData {
+        self.rng_at(0)
+    }
+
+    /// `vdso_rng_data` of the time-namespace slot (the real page for a task in a namespace).
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
+    pub fn timens_rng(&mut self) -> &mut VdsoRngData {
+        self.rng_at(TIMENS_PAGE)
+    }
+
+    /// Address of page 0's `vdso_rng_data.generation`, for a hook that plays the kernel.
+    #[allow(dead_code)] // the getrandom tests' (not on an arch without getrandom)
+    pub fn rng_generation_ptr(&mut self) -> *mut u64 {
+        &raw mut self.rng().generation
     }
 
     fn pair_at(&mut self, page: usize) -> &mut [VdsoData; 2] {

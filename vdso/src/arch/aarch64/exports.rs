@@ -3,3 +3,4 @@
 //! file.
 
 crate::hooks::clock_exports!(__kernel_clock_gettime, __kernel_gettimeofday, __kernel_clock_getres);
+crate::hooks::getrandom_export!(__kernel_getrandom);

@@ -2,6 +2,7 @@
 //! section 5), each a thin `extern "C"` shell around the generic code or a hook.
 
 crate::hooks::clock_exports!(__vdso_clock_gettime, __vdso_gettimeofday, __vdso_clock_getres);
+crate::hooks::getrandom_export!(__vdso_getrandom);
 
 /// `int getcpu(unsigned *cpu, unsigned *node, void *tcache)`; any pointer may be NULL.
 ///
