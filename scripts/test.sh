@@ -23,18 +23,22 @@ for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-li
   (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
 done
-# The modern profile's data module (images/x86_64-modern and images/aarch64-modern; riscv64's
-# needs its hwprobe arch page first and refuses to build, loongarch64's has no layout yet).
-for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+# The modern profile's data module, on every prebuilt-std target whose architecture has a modern
+# row (the table's last column lists each arch's profiles; loongarch64, built with build-std,
+# has both profiles' lines below).
+modern_targets=$(cargo run -q -p vdso-abi --example table -- arches | awk '$4 == "prebuilt" && $5 ~ /modern/ { print $2 }')
+for t in $modern_targets; do
   (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
   (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
 done
 # loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
 # unit tests with unwinding, as `cargo test` builds the harness, see below; `--tests`, since the
-# no_std library itself cannot unwind: the release lint covers it).
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet -- -D warnings)
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --tests \
-  --config 'profile.dev.panic="unwind"' -- -D warnings)
+# no_std library itself cannot unwind: the release lint covers it), in both profiles.
+for features in "" "--features=modern"; do
+  (cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet $features -- -D warnings)
+  (cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --tests $features \
+    --config 'profile.dev.panic="unwind"' -- -D warnings)
+done
 
 # The example kernel: each arch's kernel and the shared user program, for that arch's target.
 (cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
@@ -68,14 +72,16 @@ step "unit tests of the image's clock code with an injected counter (x86_64, the
 for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
   (cd vdso && cargo test --target "$t")
 done
-# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
-for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page;
+# riscv64's hwprobe answers on the arch page).
+for t in $modern_targets; do
   (cd vdso && cargo test --features modern --target "$t")
 done
 # vdso/'s dev profile aborts on panic (for its no_std build); with -Z build-std that would make
 # cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so
 # the tests take the unwinding profile they get anyway.
 (cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --config 'profile.dev.panic="unwind"')
+(cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --features modern --config 'profile.dev.panic="unwind"')
 
 step "tests on x86_64 (native)"
 cargo test --workspace
