@@ -816,8 +816,9 @@ impl<A: VdsoArch> PageWriter for DataWriter<A> {
 }
 
 impl PageWriter for TimePageWriter {
-    /// The modern rows built here (x86_64, aarch64) have no hwprobe page: riscv64's arch page
-    /// is not laid out on this branch, so the values are dropped.
+    /// Not yet for riscv64's modern arch page (its hwprobe values): the stub maps that page as
+    /// the never-written zero page, so the values are dropped (a gap: the riscv64 modern image
+    /// then answers all-CPU hwprobe queries with zeros).
     fn publish(&mut self, tk: &Timekeeper, _hwprobe: Option<(Vec<u64>, bool)>) {
         // The Timekeeper only holds snapshots `TimeSnapshot::check` accepts.
         let _ = TimePageWriter::publish(self, tk.snapshot());
