@@ -267,6 +267,14 @@ pub fn arch_name(arch: Arch) -> &'static str {
     arch.name()
 }
 
+/// Parses a profile name of the variant table (`classic`, `modern`).
+pub fn parse_profile(text: &str) -> Result<Profile, String> {
+    Profile::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown profile {text:?} (one of: {})", names.join(", "))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,12 +422,12 @@ mod tests {
             parse_everything(&text);
         }
     }
-}
 
-/// Parses a profile name of the variant table (`classic`, `modern`).
-pub fn parse_profile(text: &str) -> Result<Profile, String> {
-    Profile::from_name(text).ok_or_else(|| {
-        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
-        format!("unknown profile {text:?} (one of: {})", names.join(", "))
-    })
+    #[test]
+    fn profiles_parse_by_name_and_an_unknown_one_is_refused_naming_the_choices() {
+        assert_eq!(parse_profile("classic"), Ok(Profile::Classic));
+        assert_eq!(parse_profile("modern"), Ok(Profile::Modern));
+        let e = parse_profile("Modern").unwrap_err();
+        assert!(e.contains("unknown profile \"Modern\"") && e.contains("classic, modern"), "{e}");
+    }
 }
