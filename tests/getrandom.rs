@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use chacha20::ChaCha20Rng;
-use common::harness::Vdso;
+use common::harness::{variants, Vdso};
 use rand_core::{Rng, SeedableRng};
 use vdso_abi::rng::{VgetrandomOpaqueParams, VgetrandomState, BATCH_SIZE, KEY_OFFSET, STATE_SIZE};
 use vdso_kernel_stub::TimensOffsets;
@@ -126,93 +126,105 @@ fn predict(st: &VgetrandomState, len: usize) -> Vec<u8> {
 
 #[test]
 fn the_query_gives_linux_parameters() {
-    let vdso = Vdso::map();
-    let p = query(resolve(&vdso));
-    assert_eq!((p.size_of_opaque_state, p.mmap_prot, p.mmap_flags), (144, 3, 0x28));
-    assert_eq!(p.reserved, [0; 13]);
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let p = query(resolve(&vdso));
+        assert_eq!((p.size_of_opaque_state, p.mmap_prot, p.mmap_flags), (144, 3, 0x28));
+        assert_eq!(p.reserved, [0; 13]);
+    }
 }
 
 #[test]
 fn before_the_rng_is_ready_the_syscall_serves_and_the_state_is_untouched() {
-    let vdso = Vdso::map();
-    let f = resolve(&vdso);
-    let states = States::new(&query(f), 1);
-    let out = read(f, states.get(0), 64);
-    assert_ne!(out, vec![0; 64]);
-    assert_eq!(snapshot(states.get(0)).generation, 0, "the image did not serve it");
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let f = resolve(&vdso);
+        let states = States::new(&query(f), 1);
+        let out = read(f, states.get(0), 64);
+        assert_ne!(out, vec![0; 64]);
+        assert_eq!(snapshot(states.get(0)).generation, 0, "the image did not serve it");
+    }
 }
 
 #[test]
 fn the_keystream_continues_the_states_batch_and_key() {
-    let vdso = Vdso::map();
-    let gen = vdso.writer().rng().expect("getrandom").publish_ready_generation();
-    let f = resolve(&vdso);
-    let states = States::new(&query(f), 1);
-    let st = states.get(0);
-    read(f, st, 10);
-    assert_eq!(snapshot(st).generation, gen, "served by the image, key drawn at the page's generation");
-    for len in [0, 1, 16, 31, 32, 63, 64, 65, 85, 86, 95, 96, 97, 128, 200, 256, 1000, 4095, 4096, 4097] {
-        let want = predict(&snapshot(st), len);
-        assert_eq!(read(f, st, len), want, "{len} bytes");
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let gen = vdso.page_writer().rng().expect("getrandom").publish_ready_generation();
+        let f = resolve(&vdso);
+        let states = States::new(&query(f), 1);
+        let st = states.get(0);
+        read(f, st, 10);
+        assert_eq!(snapshot(st).generation, gen, "served by the image, key drawn at the page's generation");
+        for len in [0, 1, 16, 31, 32, 63, 64, 65, 85, 86, 95, 96, 97, 128, 200, 256, 1000, 4095, 4096, 4097] {
+            let want = predict(&snapshot(st), len);
+            assert_eq!(read(f, st, len), want, "{len} bytes");
+        }
     }
 }
 
 #[test]
 fn a_reseed_draws_a_new_key_before_the_next_bytes() {
-    let vdso = Vdso::map();
-    let mut writer = vdso.writer();
-    writer.rng().expect("getrandom").publish_ready();
-    let f = resolve(&vdso);
-    let states = States::new(&query(f), 1);
-    let st = states.get(0);
-    read(f, st, 40);
-    let before = snapshot(st);
-    let gen = writer.rng().expect("getrandom").reseed();
-    let out = read(f, st, 40);
-    let after = snapshot(st);
-    assert_eq!(after.generation, gen);
-    assert_ne!(out, predict(&before, 40), "not the old key's bytes");
-    assert_ne!(after.batch_key[KEY_OFFSET..], before.batch_key[KEY_OFFSET..]);
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let mut writer = vdso.page_writer();
+        writer.rng().expect("getrandom").publish_ready();
+        let f = resolve(&vdso);
+        let states = States::new(&query(f), 1);
+        let st = states.get(0);
+        read(f, st, 40);
+        let before = snapshot(st);
+        let gen = writer.rng().expect("getrandom").reseed();
+        let out = read(f, st, 40);
+        let after = snapshot(st);
+        assert_eq!(after.generation, gen);
+        assert_ne!(out, predict(&before, 40), "not the old key's bytes");
+        assert_ne!(after.batch_key[KEY_OFFSET..], before.batch_key[KEY_OFFSET..]);
+    }
 }
 
 #[test]
 fn in_a_time_namespace_the_real_pages_rng_state_serves() {
-    let vdso = Vdso::map_timens(TimensOffsets::default());
-    let gen = vdso.writer().rng().expect("getrandom").publish_ready_generation();
-    let f = resolve(&vdso);
-    let states = States::new(&query(f), 1);
-    read(f, states.get(0), 16);
-    assert_eq!(snapshot(states.get(0)).generation, gen);
+    for v in variants() {
+        let vdso = Vdso::map_variant_timens(v, TimensOffsets::default());
+        let gen = vdso.page_writer().rng().expect("getrandom").publish_ready_generation();
+        let f = resolve(&vdso);
+        let states = States::new(&query(f), 1);
+        read(f, states.get(0), 16);
+        assert_eq!(snapshot(states.get(0)).generation, gen);
+    }
 }
 
 #[test]
 fn threads_with_their_own_states_get_different_bytes() {
-    let vdso = Vdso::map();
-    vdso.writer().rng().expect("getrandom").publish_ready();
-    let f = resolve(&vdso);
-    const THREADS: usize = 4;
-    let states = Arc::new(States::new(&query(f), THREADS));
-    let outs: Vec<Vec<u8>> = (0..THREADS)
-        .map(|i| {
-            let states = Arc::clone(&states);
-            std::thread::spawn(move || (0..200).flat_map(|_| read(f, states.get(i), 48)).collect())
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|t| t.join().expect("thread"))
-        .collect();
-    for i in 0..THREADS {
-        for j in i + 1..THREADS {
-            assert_ne!(outs[i][..32], outs[j][..32], "threads {i} and {j}");
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        vdso.page_writer().rng().expect("getrandom").publish_ready();
+        let f = resolve(&vdso);
+        const THREADS: usize = 4;
+        let states = Arc::new(States::new(&query(f), THREADS));
+        let outs: Vec<Vec<u8>> = (0..THREADS)
+            .map(|i| {
+                let states = Arc::clone(&states);
+                std::thread::spawn(move || (0..200).flat_map(|_| read(f, states.get(i), 48)).collect())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("thread"))
+            .collect();
+        for i in 0..THREADS {
+            for j in i + 1..THREADS {
+                assert_ne!(outs[i][..32], outs[j][..32], "threads {i} and {j}");
+            }
         }
+        drop(vdso);
     }
-    drop(vdso);
 }
 
 #[test]
 fn a_mebibyte_passes_a_statistical_sanity_check() {
     let vdso = Vdso::map();
-    vdso.writer().rng().expect("getrandom").publish_ready();
+    vdso.page_writer().rng().expect("getrandom").publish_ready();
     let f = resolve(&vdso);
     let states = States::new(&query(f), 1);
     let mut data = Vec::with_capacity(1 << 20);

@@ -104,6 +104,25 @@ impl ArchLayout {
         self.data_size()
     }
 
+    /// The page of its own that holds `vdso_rng_data` (the modern profile's RNG page); `None`
+    /// where it is on the real data page (classic) or the image has no `getrandom`.
+    pub const fn rng_page(&self) -> Option<usize> {
+        match (self.profile, self.rng_data_offset) {
+            (Profile::Modern, Some(offset)) => Some(offset / self.page_size),
+            _ => None,
+        }
+    }
+
+    /// The page of its own that holds riscv64's hwprobe answers (the modern profile's arch
+    /// page, `struct vdso_arch_data`); `None` where they are part of `vdso_data` (classic) or
+    /// the layout has none.
+    pub const fn hwprobe_page(&self) -> Option<usize> {
+        match self.profile {
+            Profile::Modern if self.hwprobe_keys > 0 => Some(vdso_abi::modern::page::ARCH_START),
+            _ => None,
+        }
+    }
+
     /// Offset of `vdso_data[0]` of the vvar page from the start of the mapping.
     pub const fn vdso_data_in_mapping(&self) -> usize {
         self.vvar_page * self.page_size + self.vdso_data_offset

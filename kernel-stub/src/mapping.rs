@@ -42,8 +42,10 @@
 //!
 //! Both profiles of the variant table map this way: for a modern row (Linux 6.18's layout) the
 //! "data page" is the time page (`struct vdso_time_data`), the namespace page is written by
-//! [`crate::modern`], and the RNG, arch, pvclock and hvclock pages are the never-written page.
-//! Its single writer is a [`TimePageWriter`] ([`MappedVdso::time_page_writer`]) instead of a
+//! [`crate::modern`], the RNG page (`struct vdso_rng_data`) and riscv64's arch page (its
+//! hwprobe answers) are written pages of the memfd too, and the pvclock and hvclock pages are
+//! the never-written page. Its single writer is a [`TimePageWriter`]
+//! ([`MappedVdso::time_page_writer`], which also writes the RNG and arch pages) instead of a
 //! [`DataWriter`].
 
 use std::ffi::c_void;
@@ -108,8 +110,40 @@ struct Inner {
     rw: NonNull<u8>,
     rw_len: usize,
     timens: bool,
+    /// Which page of the writer's view holds which written page.
+    slots: Slots,
     writer_taken: AtomicBool,
     _memfd: OwnedFd,
+}
+
+/// The pages of the data memfd that are written, in order, each the index of its page there (and
+/// in the writer's view): the real data page (0), the namespace page, loongarch64's per-CPU page,
+/// the modern profile's RNG page and riscv64's modern arch page (hwprobe answers), each only where
+/// the mapping has it. The page after them (`rw_pages`) is never written: it backs every reserved
+/// data page.
+#[derive(Clone, Copy, Debug)]
+struct Slots {
+    ns: usize,
+    pcpu: Option<usize>,
+    rng: Option<usize>,
+    hwprobe: Option<usize>,
+    rw_pages: usize,
+}
+
+impl Slots {
+    fn new(layout: ArchLayout, timens: bool) -> Slots {
+        let mut next = 1;
+        let mut take = |present: bool| {
+            let index = next;
+            next += usize::from(present);
+            present.then_some(index)
+        };
+        let ns = take(timens).unwrap_or(1);
+        let pcpu = take(layout.pcpu_page.is_some());
+        let rng = take(layout.rng_page().is_some());
+        let hwprobe = take(layout.hwprobe_page().is_some());
+        Slots { ns, pcpu, rng, hwprobe, rw_pages: next }
+    }
 }
 
 // SAFETY: `Inner` only holds addresses of mappings it owns; the memory behind them is accessed
@@ -217,12 +251,8 @@ impl MappedVdso {
         layout.check_image(image).map_err(Error::Image)?;
         let image_size = page_round(image.len(), page_size);
         let len = layout.data_size() + image_size;
-        // The memfd: the real data page, the namespace page (if any), loongarch64's per-CPU
-        // page (if the layout has one), then a page nobody ever writes, which backs the
-        // reserved data pages.
-        let ns_page_index = 1;
-        let pcpu_page_index = 1 + usize::from(options.timens.is_some());
-        let rw_pages = pcpu_page_index + usize::from(layout.pcpu_page.is_some());
+        let slots = Slots::new(layout, options.timens.is_some());
+        let rw_pages = slots.rw_pages;
         let rw_len = rw_pages * page_size;
         let zero_page = rw_pages;
 
@@ -300,13 +330,14 @@ impl MappedVdso {
             rw,
             rw_len,
             timens: options.timens.is_some(),
+            slots,
             writer_taken: AtomicBool::new(false),
             _memfd: memfd,
         };
         // From here on, dropping `inner` unmaps everything on error.
 
         if let Some(offsets) = &options.timens {
-            let ns_page = rw.as_ptr().wrapping_add(ns_page_index * page_size);
+            let ns_page = rw.as_ptr().wrapping_add(slots.ns * page_size);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
             unsafe { write_ns(layout, ns_page, offsets)? }
@@ -315,9 +346,11 @@ impl MappedVdso {
         for page in 0..layout.data_pages {
             let at = base.as_ptr().wrapping_add(page * page_size).cast::<c_void>();
             let memfd_page = match options.timens {
-                _ if Some(page) == layout.pcpu_page => pcpu_page_index,
+                _ if Some(page) == layout.pcpu_page => slots.pcpu.unwrap_or(zero_page),
+                _ if Some(page) == layout.rng_page() => slots.rng.unwrap_or(zero_page),
+                _ if Some(page) == layout.hwprobe_page() => slots.hwprobe.unwrap_or(zero_page),
                 None if page == layout.vvar_page => 0,
-                Some(_) if page == layout.vvar_page => ns_page_index,
+                Some(_) if page == layout.vvar_page => slots.ns,
                 Some(_) if page == layout.timens_page => 0,
                 _ => zero_page,
             };
@@ -423,11 +456,23 @@ impl MappedVdso {
 
     /// The writer's view of loongarch64's per-CPU page (`None` for a layout without one).
     pub fn pcpu_page_rw(&self) -> Option<*mut u8> {
-        let index = 1 + usize::from(self.inner.timens);
-        self.inner
-            .layout
-            .pcpu_page
-            .map(|_| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
+        self.slot_rw(self.inner.slots.pcpu)
+    }
+
+    /// The writer's view of the modern profile's RNG page (`None` for a classic layout, whose
+    /// `vdso_rng_data` is on the real data page, or a layout without `getrandom`).
+    pub fn rng_page_rw(&self) -> Option<*mut u8> {
+        self.slot_rw(self.inner.slots.rng)
+    }
+
+    /// The writer's view of the page holding riscv64's hwprobe answers when they have a page of
+    /// their own (the modern profile's arch page); `None` elsewhere.
+    pub fn hwprobe_page_rw(&self) -> Option<*mut u8> {
+        self.slot_rw(self.inner.slots.hwprobe)
+    }
+
+    fn slot_rw(&self, slot: Option<usize>) -> Option<*mut u8> {
+        slot.map(|index| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
     }
 
     /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU page, as Linux
@@ -461,8 +506,7 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        // Only RNG data on the real data page has a writable view here: the modern profile's RNG
-        // page is backed by the page nobody writes (not ready: its getrandom takes the syscall).
+        // A classic layout's RNG data is on the real data page.
         let on_data_page = self.inner.layout.rng_data_offset.filter(|&o| o < self.inner.layout.page_size);
         let rng = on_data_page.map(|offset| {
             let rng = self.data_page_rw().wrapping_add(offset).cast();
@@ -486,7 +530,14 @@ impl MappedVdso {
             return Err(Error::WriterBusy);
         }
         let page = NonNull::new(self.data_page_rw()).expect("non-null mapping");
-        Ok(TimePageWriter { ops, page, inner: Arc::clone(&self.inner) })
+        let rng = self.rng_page_rw().map(|page| {
+            // SAFETY: `vdso_rng_data` is at the start of the RNG page of the writer's view
+            // (mapped read-write, page-aligned, for as long as `inner` lives); `writer_taken`
+            // makes this its only writer.
+            unsafe { RngWriter::new(NonNull::new(page.cast()).expect("non-null mapping")) }
+        });
+        let hwprobe = self.hwprobe_page_rw().map(|page| NonNull::new(page).expect("non-null mapping"));
+        Ok(TimePageWriter { ops, page, rng, hwprobe, inner: Arc::clone(&self.inner) })
     }
 
     /// A reader of the reader's view (what the image sees), following the namespace page if
@@ -673,6 +724,8 @@ impl<A: VdsoArch> Drop for DataWriter<A> {
 pub struct TimePageWriter {
     ops: TimePageOps,
     page: NonNull<u8>,
+    rng: Option<RngWriter>,
+    hwprobe: Option<NonNull<u8>>,
     inner: Arc<Inner>,
 }
 
@@ -687,6 +740,25 @@ impl TimePageWriter {
         // SAFETY: `page` is the writer's view of the time page, mapped read-write and 64-aligned
         // for as long as `inner` lives; `writer_taken` makes this the only writer.
         unsafe { (self.ops.publish)(self.page, snap) }
+    }
+
+    /// The writer of the RNG page's `vdso_rng_data` ([`RngWriter`]); `None` for a layout
+    /// without `getrandom`.
+    pub fn rng(&mut self) -> Option<&mut RngWriter> {
+        self.rng.as_mut()
+    }
+
+    /// Writes riscv64's hwprobe answers (`values[key]`, the keys past `values` 0) and whether all
+    /// CPUs agree to the arch page, as Linux 6.18 fills `struct vdso_arch_data` once at boot:
+    /// the values first, `homogeneous_cpus` last with release ordering (the image trusts the
+    /// values only once that byte is set). Fails on a layout whose hwprobe answers have no page
+    /// of their own.
+    pub fn set_hwprobe(&mut self, values: &[u64], homogeneous: bool) -> Result<(), Error> {
+        let page = self.hwprobe.ok_or(Error::Config("no hwprobe arch page in this layout"))?;
+        // SAFETY: `page` is the writer's view of the arch page, mapped read-write and
+        // page-aligned for as long as `inner` lives; this (single) writer writes it atomically.
+        unsafe { crate::modern::write_riscv64_hwprobe(page, values, homogeneous) };
+        Ok(())
     }
 }
 

@@ -191,6 +191,29 @@ unsafe fn store_clock<M: MaxCycles>(dst: *mut VdsoClock<M>, c: &VdsoClock<M>, wi
     }
 }
 
+/// Writes riscv64's hwprobe answers into Linux 6.18's `struct vdso_arch_data` (the modern
+/// profile's arch page): `values[key]` for the keys it has (the rest 0), then
+/// `homogeneous_cpus` with release ordering, so a reader that sees the flag sees the values.
+///
+/// # Safety
+/// `page` must be a mapped, writable page that only this caller writes (readers read it
+/// atomically), at least `size_of::<vdso_abi::modern::riscv64::ArchData>()` bytes, 8-aligned.
+pub unsafe fn write_riscv64_hwprobe(page: core::ptr::NonNull<u8>, values: &[u64], homogeneous: bool) {
+    use vdso_abi::modern::riscv64::{ArchData, HWPROBE_KEYS};
+    let dst = page.as_ptr().cast::<ArchData>();
+    // SAFETY: the caller's contract: `dst` is valid, aligned and written by us alone; every
+    // element is in bounds and 8-aligned, the flag is one byte.
+    unsafe {
+        let slots = core::ptr::addr_of_mut!((*dst).all_cpu_hwprobe_values).cast::<u64>();
+        for key in 0..HWPROBE_KEYS {
+            core::sync::atomic::AtomicU64::from_ptr(slots.add(key))
+                .store(values.get(key).copied().unwrap_or(0), core::sync::atomic::Ordering::Relaxed);
+        }
+        core::sync::atomic::AtomicU8::from_ptr(core::ptr::addr_of_mut!((*dst).homogeneous_cpus))
+            .store(u8::from(homogeneous), core::sync::atomic::Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use vdso_abi::clock;

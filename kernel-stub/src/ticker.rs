@@ -816,17 +816,20 @@ impl<A: VdsoArch> PageWriter for DataWriter<A> {
 }
 
 impl PageWriter for TimePageWriter {
-    /// Not yet for riscv64's modern arch page (its hwprobe values): the stub maps that page as
-    /// the never-written zero page, so the values are dropped (a gap: the riscv64 modern image
-    /// then answers all-CPU hwprobe queries with zeros).
-    fn publish(&mut self, tk: &Timekeeper, _hwprobe: Option<(Vec<u64>, bool)>) {
+    /// The time page, and riscv64's hwprobe answers on the arch page (written before the time
+    /// page's first publication, as Linux fills `vdso_arch_data` once at boot).
+    fn publish(&mut self, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>) {
+        if let Some((values, homogeneous)) = &hwprobe {
+            // Only a layout with an arch page for them has them to write (riscv64's).
+            let _ = self.set_hwprobe(values, *homogeneous);
+        }
         // The Timekeeper only holds snapshots `TimeSnapshot::check` accepts.
         let _ = TimePageWriter::publish(self, tk.snapshot());
     }
 
-    /// Not yet: the modern RNG page stays zero (`is_ready` 0), so the image's `getrandom` takes
-    /// the syscall.
+    /// The RNG page's writer: ready with the first update, bumped every reseed interval, as
+    /// for the classic profile.
     fn rng_writer(&mut self) -> Option<&mut RngWriter> {
-        None
+        self.rng()
     }
 }

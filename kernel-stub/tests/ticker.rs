@@ -6,7 +6,9 @@ use rustix::time::{clock_gettime, ClockId};
 use vdso_abi::{clock, clock_mode};
 use vdso_kernel_stub::counter::read_counter;
 use vdso_kernel_stub::mapping::note_only_image;
-use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, Ticker, TickerConfig, TimensOffsets, Timespec};
+use vdso_kernel_stub::{
+    ArchLayout, MapOptions, MappedVdso, Profile, Ticker, TickerConfig, TimensOffsets, Timespec,
+};
 
 type Native = vdso_kernel_stub::NativeArchData;
 
@@ -193,11 +195,12 @@ mod tick_alignment {
     }
 }
 
-/// `(generation, is_ready)` of the mapping's `vdso_rng_data`, as the image reads it.
+/// `(generation, is_ready)` of the mapping's `vdso_rng_data`, as the image reads it (the real
+/// data page's in the classic profile, the RNG page in the modern one).
 fn rng_state(m: &MappedVdso) -> (u64, u8) {
     use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-    let p = m.data_base().wrapping_add(ArchLayout::native().rng_data_in_mapping().expect("getrandom"));
-    // SAFETY: `vdso_rng_data` of the mapped data page (8-aligned, alive with `m`), which the
+    let p = m.data_base().wrapping_add(m.layout().rng_data_in_mapping().expect("getrandom"));
+    // SAFETY: `vdso_rng_data` of the mapped data pages (8-aligned, alive with `m`), which the
     // ticker writes atomically.
     unsafe {
         (
@@ -207,31 +210,46 @@ fn rng_state(m: &MappedVdso) -> (u64, u8) {
     }
 }
 
+/// The native architecture's layouts for this host's page size: both profiles.
+fn native_layouts() -> Vec<ArchLayout> {
+    let arch = ArchLayout::native().arch;
+    let page = rustix::param::page_size();
+    let layouts: Vec<ArchLayout> = vdso_kernel_stub::Variant::of_arch(arch)
+        .filter(|v| v.page_size == page)
+        .map(ArchLayout::of_variant)
+        .collect();
+    assert!(layouts.iter().any(|l| l.profile == Profile::Modern), "a modern row for {arch:?}");
+    layouts
+}
+
 #[test]
 fn the_ticker_publishes_the_rng_ready_and_bumps_its_generation_as_configured() {
-    let m = MappedVdso::map(&note_only_image(ArchLayout::native()), ArchLayout::native()).unwrap();
-    assert_eq!(rng_state(&m), (0, 0), "a fresh page: not ready");
-    // Never reseeding: ready at generation 1 with the first update, and it stays there.
-    let t = Ticker::start(&m, TickerConfig { hz: 1000, rng_reseed_interval: None, ..Default::default() })
+    for layout in native_layouts() {
+        println!("{:?} {:?}", layout.arch, layout.profile);
+        let m = MappedVdso::map(&note_only_image(layout), layout).unwrap();
+        assert_eq!(rng_state(&m), (0, 0), "a fresh page: not ready");
+        // Never reseeding: ready at generation 1 with the first update, and it stays there.
+        let t = Ticker::start(&m, TickerConfig { hz: 1000, rng_reseed_interval: None, ..Default::default() })
+            .unwrap();
+        assert_eq!(rng_state(&m), (1, 1));
+        for _ in 0..5 {
+            t.sync();
+        }
+        assert_eq!(rng_state(&m), (1, 1));
+        drop(t);
+        // Reseeding every tick: the generation goes up, never to 0, is_ready stays set.
+        let t = Ticker::start(
+            &m,
+            TickerConfig { hz: 1000, rng_reseed_interval: Some(Duration::ZERO), ..Default::default() },
+        )
         .unwrap();
-    assert_eq!(rng_state(&m), (1, 1));
-    for _ in 0..5 {
-        t.sync();
+        for _ in 0..5 {
+            t.sync();
+        }
+        let (generation, ready) = rng_state(&m);
+        assert!(generation >= 3, "generation {generation} after five synced updates");
+        assert_eq!(ready, 1);
+        drop(t);
     }
-    assert_eq!(rng_state(&m), (1, 1));
-    drop(t);
-    // Reseeding every tick: the generation goes up, never to 0, is_ready stays set.
-    let t = Ticker::start(
-        &m,
-        TickerConfig { hz: 1000, rng_reseed_interval: Some(Duration::ZERO), ..Default::default() },
-    )
-    .unwrap();
-    for _ in 0..5 {
-        t.sync();
-    }
-    let (generation, ready) = rng_state(&m);
-    assert!(generation >= 3, "generation {generation} after five synced updates");
-    assert_eq!(ready, 1);
-    drop(t);
     assert_eq!(vdso_kernel_stub::TickerConfig::default().rng_reseed_interval, Some(Duration::from_secs(60)));
 }

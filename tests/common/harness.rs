@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use linux_vdso::Image;
-use vdso_kernel_stub::{Arch, ArchLayout, MapOptions, MappedVdso, NativeArchData, TimensOffsets, Variant};
+use vdso_kernel_stub::{
+    Arch, ArchLayout, MapOptions, MappedVdso, NativeArchData, Profile, RngWriter, TimensOffsets, Variant,
+};
 
 /// `struct timespec`.
 pub type Ts = libc::timespec;
@@ -122,6 +124,33 @@ impl Vdso {
     /// The single writer of the real data page.
     pub fn writer(&self) -> vdso_kernel_stub::mapping::DataWriter<NativeArchData> {
         self.mapped.writer::<NativeArchData>().expect("writer")
+    }
+
+    /// The single writer of the mapping's pages, whichever profile it has (for what both
+    /// profiles' writers do alike, e.g. the RNG data).
+    pub fn page_writer(&self) -> PageWriter {
+        match self.variant.profile {
+            Profile::Classic => PageWriter::Classic(Box::new(self.writer())),
+            Profile::Modern => PageWriter::Modern(self.mapped.time_page_writer().expect("writer")),
+        }
+    }
+}
+
+/// A profile's writer of a mapping ([`Vdso::page_writer`]).
+pub enum PageWriter {
+    /// `struct vdso_data` pages, with the RNG data on the real data page.
+    Classic(Box<vdso_kernel_stub::mapping::DataWriter<NativeArchData>>),
+    /// Linux 6.18's time page, with the RNG page beside it.
+    Modern(vdso_kernel_stub::mapping::TimePageWriter),
+}
+
+impl PageWriter {
+    /// The writer of `vdso_rng_data` (`None` where the image has no `getrandom`).
+    pub fn rng(&mut self) -> Option<&mut RngWriter> {
+        match self {
+            PageWriter::Classic(w) => w.rng(),
+            PageWriter::Modern(w) => w.rng(),
+        }
     }
 }
 
