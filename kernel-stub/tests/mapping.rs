@@ -440,3 +440,56 @@ fn a_layout_without_a_per_cpu_page_refuses_cpu_nodes() {
         assert!(matches!(m.set_cpu_node(0, 1), Err(Error::NoPcpuPage { .. })), "{layout:?}");
     }
 }
+
+/// The modern profile's own pages for the RNG data and riscv64's hwprobe answers: the
+/// `TimePageWriter` writes them through the writer's view and the image (the reader's view)
+/// sees it at the pages the layout names; a layout without an arch page for hwprobe answers
+/// refuses `set_hwprobe` with an error.
+#[test]
+fn modern_rng_and_hwprobe_pages_are_written_through_the_time_page_writer() {
+    use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+    let arch = ArchLayout::native().arch;
+    let page_size = rustix::param::page_size();
+    let modern = vdso_kernel_stub::Variant::of_arch(arch)
+        .find(|v| v.profile == vdso_kernel_stub::Profile::Modern && v.page_size == page_size)
+        .expect("a modern row for the native arch");
+    let layout = ArchLayout::of_variant(modern);
+    for timens in [None, Some(TimensOffsets::default())] {
+        let mut options = MapOptions::new(layout);
+        if let Some(o) = timens {
+            options = options.timens(o);
+        }
+        let m = MappedVdso::map_with(&note_only_image(layout), options).unwrap();
+        let read_u64 = |offset: usize| {
+            // SAFETY: a u64 inside the mapped (readable) data pages, 8-aligned, written atomically.
+            unsafe { AtomicU64::from_ptr(m.data_base().add(offset) as *mut u64).load(Ordering::Acquire) }
+        };
+        let mut w = m.time_page_writer().unwrap();
+        let rng = layout.rng_page().expect("the modern row has getrandom");
+        assert_eq!(Some(rng * page_size), layout.rng_data_in_mapping());
+        let generation = w.rng().expect("an RNG writer").publish_ready_generation();
+        assert_ne!(generation, 0);
+        assert_eq!(read_u64(rng * page_size), generation, "the RNG page holds the generation");
+        // SAFETY: `is_ready`, one byte of the mapped RNG page.
+        let ready = unsafe { AtomicU8::from_ptr(m.data_base().add(rng * page_size + 8) as *mut u8) }
+            .load(Ordering::Acquire);
+        assert_eq!(ready, 1);
+        let values: Vec<u64> = (1..=layout.hwprobe_keys as u64).map(|k| k * 0x101).collect();
+        match layout.hwprobe_page() {
+            Some(p) => {
+                w.set_hwprobe(&values, true).unwrap();
+                for (k, v) in values.iter().enumerate() {
+                    assert_eq!(read_u64(p * page_size + 8 * k), *v, "hwprobe key {k}");
+                }
+                // SAFETY: `homogeneous_cpus`, one byte of the mapped arch page.
+                let homogeneous = unsafe {
+                    AtomicU8::from_ptr(m.data_base().add(p * page_size + 8 * layout.hwprobe_keys) as *mut u8)
+                }
+                .load(Ordering::Acquire);
+                assert_eq!(homogeneous, 1);
+                assert_ne!(Some(p), Some(rng));
+            }
+            None => assert!(w.set_hwprobe(&values, true).is_err(), "{arch:?} has no hwprobe page"),
+        }
+    }
+}

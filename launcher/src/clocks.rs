@@ -78,11 +78,13 @@ pub fn resolve_at(options: &RunOptions, real: i128, mono: i128, boot: i128) -> R
     Ok(Clocks { realtime_offset_ns, timens })
 }
 
-/// riscv64 `hwprobe` answers for the page (keys 0..=6 of Linux 6.8): the kernel's own when it
-/// has the syscall, else what qemu-user 7.2's default CPU (rv64gc) is: `BASE_BEHAVIOR` = IMA,
-/// `IMA_EXT_0` = FD | C, the rest 0 (unknown vendor, misaligned-access speed unknown).
+/// riscv64 `hwprobe` answers for the page, for the profile with the most keys (Linux 6.18's
+/// 0..=14; the classic page keeps the first 7, Linux 6.8's): the kernel's own when it has the
+/// syscall (keys it does not know 0), else what qemu-user 7.2's default CPU (rv64gc) is:
+/// `BASE_BEHAVIOR` = IMA, `IMA_EXT_0` = FD | C, the rest 0 (unknown vendor, misaligned-access
+/// speed unknown).
 pub fn hwprobe_values() -> (Vec<u64>, bool) {
-    let keys = vdso_abi::riscv64::HWPROBE_KEYS;
+    let keys = vdso_abi::riscv64::HWPROBE_KEYS.max(vdso_abi::modern::riscv64::HWPROBE_KEYS);
     #[cfg(target_arch = "riscv64")]
     {
         #[repr(C)]
@@ -108,6 +110,13 @@ mod tests {
     use super::*;
 
     const NOW: i128 = 1_700_000_000 * NS;
+
+    #[test]
+    fn hwprobe_values_cover_every_profiles_keys() {
+        let (values, _) = hwprobe_values();
+        assert_eq!(values.len(), vdso_abi::modern::riscv64::HWPROBE_KEYS);
+        assert!(values.len() >= vdso_abi::riscv64::HWPROBE_KEYS);
+    }
 
     #[test]
     fn offsets_and_dates_become_a_realtime_offset() {
