@@ -35,15 +35,16 @@ for_each_arch_profile() { # $1: a function called as FN ARCH STD FEATURE_ARGS...
     done
   done <<<"$ARCHES"
 }
-# build-std rows (no prebuilt std): the unit tests' std is built with unwinding, as `cargo test`
-# builds the harness, since vdso/'s dev profile aborts on panic for its no_std build and two stds
-# would clash on lang items.
-unwind_if_build_std() { [ "$1" = build-std ] && echo --config 'profile.dev.panic="unwind"'; true; }
 vdso_clippy() {
   local arch=$1 std=$2; shift 2
   (cd vdso && ../scripts/cargo-build-std.sh "$arch" clippy --release --quiet "$@" -- -D warnings)
-  # shellcheck disable=SC2046
-  (cd vdso && ../scripts/cargo-build-std.sh "$arch" clippy --quiet --all-targets $(unwind_if_build_std "$std") "$@" -- -D warnings)
+  local tests=(--all-targets)
+  # build-std rows (no prebuilt std): the tests alone, their std built with unwinding as `cargo
+  # test` builds the harness (vdso/'s dev profile aborts on panic for its no_std build, and two
+  # stds would clash on lang items); the no_std library cannot build unwinding without std, and
+  # the --release line above lints it.
+  [ "$std" = build-std ] && tests=(--tests --config 'profile.dev.panic="unwind"')
+  (cd vdso && ../scripts/cargo-build-std.sh "$arch" clippy --quiet "${tests[@]}" "$@" -- -D warnings)
 }
 for_each_arch_profile vdso_clippy
 
@@ -83,8 +84,9 @@ cargo package --workspace --allow-dirty --quiet --target-dir target/package-chec
 step "unit tests of the image's code with an injected counter, every arch and profile (foreign arches under qemu)"
 vdso_test() {
   local arch=$1 std=$2; shift 2
-  # shellcheck disable=SC2046
-  (cd vdso && ../scripts/cargo-build-std.sh "$arch" test $(unwind_if_build_std "$std") "$@")
+  local unwind=()
+  [ "$std" = build-std ] && unwind=(--config 'profile.dev.panic="unwind"') # as for the lints
+  (cd vdso && ../scripts/cargo-build-std.sh "$arch" test "${unwind[@]}" "$@")
 }
 for_each_arch_profile vdso_test
 
