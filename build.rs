@@ -470,6 +470,30 @@ fn modern_c_structs(h: &mut String, variant: &Variant) {
         td = m.time_data_size,
         res = m.hrtimer_res_offset,
     );
+    if let Some(page) = variant.pcpu_page() {
+        // loongarch64: Linux 6.18's `struct vdso_arch_data`, the per-CPU array, on the arch page.
+        let _ = writeln!(
+            h,
+            "\n#define VDSO_PCPU_PAGE {page} /* struct vdso_arch_data: pdata[VDSO_NR_CPUS] at its byte 0 */\n\
+             #define VDSO_NR_CPUS {cpus} /* CPUs the image serves; getcpu asks the kernel for others */\n\
+             struct vdso_pcpu_data {{ uint32_t node; }} __attribute__((aligned({stride})));\n\
+             _Static_assert(sizeof(struct vdso_pcpu_data) == {stride}, \"vdso_pcpu_data stride\");",
+            cpus = vdso_abi::loongarch64::NR_CPUS,
+            stride = vdso_abi::loongarch64::PCPU_STRIDE,
+        );
+    }
+    if m.hwprobe_keys > 0 {
+        // riscv64: Linux 6.18's `struct vdso_arch_data` (the hwprobe answers) on the arch page.
+        let _ = writeln!(
+            h,
+            "\nstruct vdso_arch_data {{ /* at offset 0 of page VDSO_ARCH_PAGE */\n\
+             \tuint64_t all_cpu_hwprobe_values[VDSO_HWPROBE_KEYS]; /* RISCV_HWPROBE_MAX_KEY + 1 */\n\
+             \tuint8_t homogeneous_cpus;\n\
+             }};\n\
+             _Static_assert(sizeof(struct vdso_arch_data) == {size}, \"vdso_arch_data size\");",
+            size = m.hwprobe_keys * 8 + 8,
+        );
+    }
 }
 
 fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {

@@ -11,12 +11,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 arch=${1:?usage: scripts/cargo-build-std.sh ARCH SUBCOMMAND [ARGS...]}
 sub=${2:?usage: scripts/cargo-build-std.sh ARCH SUBCOMMAND [ARGS...]}
 shift 2
-row=$root/abi/src/$arch.rs
-if [ ! -f "$row" ] || ! grep -q "^ *name: \"$arch\"," "$row"; then
-  echo "cargo-build-std: no row named $arch in the architecture table (abi/src/*.rs)" >&2; exit 2
+# The row, from the table itself (abi/examples/table.rs: NAME LINUX_TARGET BARE_TARGET STD
+# PROFILES), built in a target dir of its own so that it never waits on a build lock of the
+# cargo that may have started this script (tests build the launchers through it).
+row=$(cargo run --quiet --manifest-path "$root/Cargo.toml" --target-dir "$root/target/table" -p vdso-abi --example table -- arches |
+  awk -v a="$arch" '$1 == a')
+if [ -z "$row" ]; then
+  echo "cargo-build-std: no row named $arch in the architecture table (abi/src/arch.rs)" >&2; exit 2
 fi
-target=$(sed -n 's/^ *linux_target: "\(.*\)",$/\1/p' "$row")
-if grep -q '^ *build_std: true,' "$row"; then
+read -r _ target _ std _ <<<"$row"
+if [ "$std" = build-std ]; then
   RUSTC_BOOTSTRAP=1 exec cargo "$sub" -Z build-std=std,panic_abort --target "$target" "$@"
 fi
 exec cargo "$sub" --target "$target" "$@"

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Every test: set the machine up if needed, then style and lints, the whole test suite natively
-# on x86_64 and again as riscv64 binaries under qemu-riscv64, as aarch64 binaries under
-# qemu-aarch64 and as loongarch64 binaries under qemu-loongarch64 (std built from rust-src:
-# scripts/cargo-build-std.sh), and the bare-metal builds a kernel uses. Exits non-zero on the first failure.
+# on x86_64 and again under qemu-user for every other row of the architecture table (riscv64,
+# aarch64, loongarch64 today; std built from rust-src where rustup ships none:
+# scripts/cargo-build-std.sh), the image's unit tests in every profile, the instruction-count
+# gate, and the bare-metal builds a kernel uses. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*" >&2; }
+
+# The architecture table's rows (abi/src/arch.rs, abi/src/variant.rs), one per line:
+# NAME LINUX_TARGET BARE_TARGET prebuilt|build-std PROFILES. Every per-arch step below loops
+# over them, so a new row gets its lints, tests and bare-metal build with no edit here.
+ARCHES=$(cargo run --quiet --target-dir target/table -p vdso-abi --example table -- arches)
 
 step "the committed images are exactly what the source builds (VDSO_IMAGES=check)"
 VDSO_IMAGES=check cargo build --quiet --lib
@@ -19,30 +25,40 @@ cargo fmt --all -- --check
 
 step "lints (clippy, warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
-  (cd vdso && cargo clippy --release --quiet --target "$t" -- -D warnings)
-  (cd vdso && cargo clippy --quiet --all-targets --target "$t" -- -D warnings)
-done
-# The modern profile's data module (images/x86_64-modern and images/aarch64-modern; riscv64's
-# needs its hwprobe arch page first and refuses to build, loongarch64's has no layout yet).
-for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
-  (cd vdso && cargo clippy --release --quiet --features modern --target "$t" -- -D warnings)
-  (cd vdso && cargo clippy --quiet --all-targets --features modern --target "$t" -- -D warnings)
-done
-# loongarch64: no prebuilt std or core; the same two lints with them built from rust-src (the
-# unit tests with unwinding, as `cargo test` builds the harness, see below; `--tests`, since the
-# no_std library itself cannot unwind: the release lint covers it).
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --release --quiet -- -D warnings)
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 clippy --quiet --tests \
-  --config 'profile.dev.panic="unwind"' -- -D warnings)
+# The image's crate for every row of the architecture table and every profile it is built in
+# (vdso/'s `modern` feature is the modern profile's data module).
+for_each_arch_profile() { # $1: a function called as FN ARCH STD FEATURE_ARGS...
+  local arch std profiles p
+  while read -r arch _ _ std profiles; do
+    for p in ${profiles//,/ }; do
+      if [ "$p" = classic ]; then "$1" "$arch" "$std"; else "$1" "$arch" "$std" --features "$p"; fi
+    done
+  done <<<"$ARCHES"
+}
+# build-std rows (no prebuilt std): the unit tests' std is built with unwinding, as `cargo test`
+# builds the harness, since vdso/'s dev profile aborts on panic for its no_std build and two stds
+# would clash on lang items.
+unwind_if_build_std() { [ "$1" = build-std ] && echo --config 'profile.dev.panic="unwind"'; true; }
+vdso_clippy() {
+  local arch=$1 std=$2; shift 2
+  (cd vdso && ../scripts/cargo-build-std.sh "$arch" clippy --release --quiet "$@" -- -D warnings)
+  # shellcheck disable=SC2046
+  (cd vdso && ../scripts/cargo-build-std.sh "$arch" clippy --quiet --all-targets $(unwind_if_build_std "$std") "$@" -- -D warnings)
+}
+for_each_arch_profile vdso_clippy
 
-# The example kernel: each arch's kernel and the shared user program, for that arch's target.
-(cd examples/kernel && cargo clippy --release --quiet -p riscv-kernel -p kernel-user --target riscv64gc-unknown-none-elf -- -D warnings)
-(cd examples/kernel && cargo clippy --release --quiet -p x86-kernel -p kernel-user --target x86_64-unknown-none -- -D warnings)
-(cd examples/kernel && cargo clippy --release --quiet -p aarch64-kernel -p kernel-user --target aarch64-unknown-none -- -D warnings)
-# loongarch64-unknown-none has no prebuilt core: built from rust-src (NOTES.md, "loongarch64").
-(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel -p kernel-user --target loongarch64-unknown-none -- -D warnings)
-(cd examples/kernel && RUSTC_BOOTSTRAP=1 cargo clippy -Z build-std=core --release --quiet -p loongarch-kernel --features pages-4k --target loongarch64-unknown-none -- -D warnings)
+# The example kernel: each arch's kernel (examples/kernel/<arch>/, for each page size it builds
+# for: its `pages-*` features) with the shared user program, for that arch's bare-metal target;
+# core built from rust-src where rustup ships none.
+while read -r arch _ bare std _; do
+  kernel=$(python3 -c 'import sys,tomllib; print(tomllib.load(open(sys.argv[1],"rb"))["package"]["name"])' "examples/kernel/$arch/Cargo.toml")
+  pages=$(python3 -c 'import sys,tomllib; print(" ".join(f for f in tomllib.load(open(sys.argv[1],"rb")).get("features",{}) if f.startswith("pages-")))' "examples/kernel/$arch/Cargo.toml")
+  boot=(); core=(); [ "$std" = build-std ] && boot=(env RUSTC_BOOTSTRAP=1) && core=(-Z build-std=core)
+  (cd examples/kernel && "${boot[@]}" cargo clippy "${core[@]}" --release --quiet -p "$kernel" -p kernel-user --target "$bare" -- -D warnings)
+  for f in $pages; do
+    (cd examples/kernel && "${boot[@]}" cargo clippy "${core[@]}" --release --quiet -p "$kernel" --features "$f" --target "$bare" -- -D warnings)
+  done
+done <<<"$ARCHES"
 
 step "API docs build without a warning (cargo doc, warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
@@ -64,43 +80,40 @@ rm -rf target/package-check/debug/.fingerprint/{vdso-abi,vdso-kernel-stub,vdso-l
 cargo package --workspace --allow-dirty --quiet --target-dir target/package-check 2>&1 |
   { grep -v '^warning: ignoring \(test\|benchmark\) ' || true; } >&2
 
-step "unit tests of the image's clock code with an injected counter (x86_64, then riscv64, aarch64 and loongarch64 under qemu)"
-for t in x86_64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-linux-gnu; do
-  (cd vdso && cargo test --target "$t")
-done
-# ... and with the modern profile's data module (auxiliary clocks, tz and hrtimer_res per page).
-for t in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
-  (cd vdso && cargo test --features modern --target "$t")
-done
-# vdso/'s dev profile aborts on panic (for its no_std build); with -Z build-std that would make
-# cargo build a second, unwinding std for the test harness and fail on duplicate lang items, so
-# the tests take the unwinding profile they get anyway.
-(cd vdso && ../scripts/cargo-build-std.sh loongarch64 test --config 'profile.dev.panic="unwind"')
+step "unit tests of the image's code with an injected counter, every arch and profile (foreign arches under qemu)"
+vdso_test() {
+  local arch=$1 std=$2; shift 2
+  # shellcheck disable=SC2046
+  (cd vdso && ../scripts/cargo-build-std.sh "$arch" test $(unwind_if_build_std "$std") "$@")
+}
+for_each_arch_profile vdso_test
 
 step "tests on x86_64 (native)"
 cargo test --workspace
 
-step "tests on riscv64 (under qemu-riscv64)"
-cargo test --workspace --target riscv64gc-unknown-linux-gnu
-
-step "tests on aarch64 (under qemu-aarch64)"
-cargo test --workspace --target aarch64-unknown-linux-gnu
-
-step "tests on loongarch64 (static musl binaries under qemu-loongarch64, std built from rust-src)"
-# Doc tests are left out: rustdoc does not take the target's rustflags (+crt-static), so Zig would
-# link them against a dynamic musl this machine has no loader for; the x86_64 run covers them.
-scripts/cargo-build-std.sh loongarch64 test --workspace --lib --bins --tests --examples
+while read -r arch _ _ std _; do
+  [ "$arch" = x86_64 ] && continue # the host: run natively above
+  if [ "$std" = build-std ]; then
+    step "tests on $arch (under qemu-user; std built from rust-src)"
+    # Doc tests are left out: rustdoc does not take the target's rustflags (+crt-static), so
+    # the static-musl linker would link them dynamically against a loader this machine lacks;
+    # the x86_64 run covers them.
+    scripts/cargo-build-std.sh "$arch" test --workspace --lib --bins --tests --examples
+  else
+    step "tests on $arch (under qemu-user)"
+    scripts/cargo-build-std.sh "$arch" test --workspace
+  fi
+done <<<"$ARCHES"
 
 # x86_64: ours never more than the host kernel's vDSO (callgrind); riscv64 and aarch64 (single-
 # stepped through qemu's gdb stub): never more than examples/icount-expected.txt records.
 step "instructions per call on every arch: no regression (callgrind; qemu gdb stub)"
 cargo run --release --quiet --example icount -- --check
 
-step "bare-metal builds of the kernel-facing crates"
-for t in riscv64gc-unknown-none-elf x86_64-unknown-none aarch64-unknown-none; do
-  cargo build --quiet --no-default-features --target "$t" -p linux-vdso -p vdso-abi -p vdso-kernel-stub
-done
-# loongarch64-unknown-none: no prebuilt core either; a kernel builds it from rust-src the same way.
-RUSTC_BOOTSTRAP=1 cargo build --quiet --no-default-features --target loongarch64-unknown-none \
-  -Zbuild-std=core -p linux-vdso -p vdso-abi -p vdso-kernel-stub
+step "bare-metal builds of the kernel-facing crates, for every arch's bare-metal target"
+while read -r _ _ bare std _; do
+  boot=(); core=(); [ "$std" = build-std ] && boot=(env RUSTC_BOOTSTRAP=1) && core=(-Z build-std=core)
+  "${boot[@]}" cargo build "${core[@]}" --quiet --no-default-features --target "$bare" \
+    -p linux-vdso -p vdso-abi -p vdso-kernel-stub
+done <<<"$ARCHES"
 echo "all checks passed" >&2

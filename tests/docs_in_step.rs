@@ -72,7 +72,7 @@ fn the_abi_document_states_the_constants_the_code_asserts() {
 fn the_abi_document_states_the_modern_profiles_constants() {
     use linux_vdso::abi::modern;
     let abi = read("docs/abi.md");
-    let header = "| constant (`vdso_abi::modern::<arch>::`) | x86_64 | aarch64 |";
+    let header = "| constant (`vdso_abi::modern::<arch>::`) | x86_64 | aarch64 | riscv64 | loongarch64 |";
     let table = &abi[abi.find(header).expect("the modern constants table")..];
     let row = |name: &str| -> Vec<String> {
         let line = table
@@ -81,8 +81,9 @@ fn the_abi_document_states_the_modern_profiles_constants() {
             .unwrap_or_else(|| panic!("{name} row"));
         line.split('|').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).skip(1).collect()
     };
-    let (x, a) = (modern::of(Arch::X86_64), modern::of(Arch::Aarch64));
-    let pair = |f: fn(&modern::ModernLayout) -> usize| vec![f(x).to_string(), f(a).to_string()];
+    let cols = [Arch::X86_64, Arch::Aarch64, Arch::Riscv64, Arch::Loongarch64].map(modern::of);
+    let pair =
+        |f: fn(&modern::ModernLayout) -> usize| cols.iter().map(|m| f(m).to_string()).collect::<Vec<_>>();
     assert_eq!(row("DATA_PAGES"), pair(|m| m.data_pages));
     assert_eq!(row("size_of::<Clock>()"), pair(|m| m.vdso_data_size));
     assert_eq!(row("offset_of!(TimeData, hrtimer_res)"), pair(|m| m.hrtimer_res_offset));

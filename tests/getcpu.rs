@@ -23,7 +23,7 @@
 
 mod common;
 
-use common::harness::Vdso;
+use common::harness::{variants, Vdso};
 
 /// `getcpu` as a raw system call (never a vDSO, never libc's wrapper): return value, cpu, node.
 fn raw_getcpu() -> (i64, u32, u32) {
@@ -166,10 +166,14 @@ fn cpu_has_rdpid() -> bool {
 // syscall, tested against a raw ecall below.
 #[cfg(target_arch = "x86_64")]
 fn lsl_mode_reports_the_pinned_cpu_and_the_host_node_on_every_cpu() {
-    let vdso = Vdso::map();
-    vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
-    assert_eq!(vdso.mapped.getcpu_mode(), Some(0));
-    check_every_cpu(&vdso, "lsl mode");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
+        assert_eq!(vdso.mapped.getcpu_mode(), Some(0));
+        check_every_cpu(&vdso, "lsl mode");
+    }
 }
 
 #[test]
@@ -181,10 +185,14 @@ fn rdpid_mode_reports_the_pinned_cpu_and_the_host_node_on_every_cpu() {
         eprintln!("skipped: CPUID leaf 7 ECX bit 22 (RDPID) is clear on this CPU; mode 1 would fault");
         return;
     }
-    let vdso = Vdso::map();
-    vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
-    assert_eq!(vdso.mapped.getcpu_mode(), Some(1));
-    check_every_cpu(&vdso, "rdpid mode");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
+        assert_eq!(vdso.mapped.getcpu_mode(), Some(1));
+        check_every_cpu(&vdso, "rdpid mode");
+    }
 }
 
 #[test]
@@ -192,16 +200,20 @@ fn rdpid_mode_reports_the_pinned_cpu_and_the_host_node_on_every_cpu() {
 // syscall, tested against a raw ecall below.
 #[cfg(target_arch = "x86_64")]
 fn both_modes_agree_when_switched_back_and_forth_on_one_mapping() {
-    let vdso = Vdso::map();
-    let modes: &[u8] = if cpu_has_rdpid() {
-        &[0, 1, 0, 1]
-    } else {
-        eprintln!("note: no RDPID on this CPU; switching between lsl modes only");
-        &[0, 0]
-    };
-    for &mode in modes {
-        vdso.mapped.set_getcpu_mode(mode).expect("set mode");
-        check_every_cpu(&vdso, &format!("mode {mode}"));
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let modes: &[u8] = if cpu_has_rdpid() {
+            &[0, 1, 0, 1]
+        } else {
+            eprintln!("note: no RDPID on this CPU; switching between lsl modes only");
+            &[0, 0]
+        };
+        for &mode in modes {
+            vdso.mapped.set_getcpu_mode(mode).expect("set mode");
+            check_every_cpu(&vdso, &format!("mode {mode}"));
+        }
     }
 }
 
@@ -210,29 +222,37 @@ fn both_modes_agree_when_switched_back_and_forth_on_one_mapping() {
 fn syscall_result_equals_a_raw_ecall_on_every_cpu() {
     // riscv64 has no user-readable CPU number: the image makes the syscall, so on every CPU
     // (under qemu-riscv64, the host CPUs qemu pins its thread to) it must say what `ecall` says.
-    let vdso = Vdso::map();
-    check_every_cpu(&vdso, "syscall");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        check_every_cpu(&vdso, "syscall");
+    }
 }
 
 #[test]
 #[cfg(target_arch = "loongarch64")]
 fn cpu_is_the_counter_id_and_node_is_that_cpus_slot_of_the_per_cpu_page() {
-    let vdso = Vdso::map();
-    // Every slot a different node, twice (the second time the image must see the new values:
-    // it reads the page on every call).
-    for round in 0..2u32 {
-        for cpu in 0..vdso_abi_nr_cpus() {
-            vdso.mapped.set_cpu_node(cpu, 0x100 * (round + 1) + cpu).expect("set the node");
-        }
-        on_each_cpu(|_| {
-            let id = counter_id();
-            for _ in 0..100 {
-                assert_eq!(image_getcpu(&vdso), (0, id, 0x100 * (round + 1) + id), "round {round}");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        // Every slot a different node, twice (the second time the image must see the new values:
+        // it reads the page on every call).
+        for round in 0..2u32 {
+            for cpu in 0..vdso_abi_nr_cpus() {
+                vdso.mapped.set_cpu_node(cpu, 0x100 * (round + 1) + cpu).expect("set the node");
             }
-        });
+            on_each_cpu(|_| {
+                let id = counter_id();
+                for _ in 0..100 {
+                    assert_eq!(image_getcpu(&vdso), (0, id, 0x100 * (round + 1) + id), "round {round}");
+                }
+            });
+        }
+        // Past the slots: refused, the page unchanged.
+        assert!(vdso.mapped.set_cpu_node(vdso_abi_nr_cpus(), 1).is_err());
     }
-    // Past the slots: refused, the page unchanged.
-    assert!(vdso.mapped.set_cpu_node(vdso_abi_nr_cpus(), 1).is_err());
 }
 
 /// The number of per-CPU slots of loongarch64's page.
@@ -292,41 +312,49 @@ fn check_null_pointers(vdso: &Vdso, what: &str) {
 
 #[test]
 fn null_cpu_or_node_pointer_returns_0_and_writes_the_other() {
-    let vdso = Vdso::map();
-    #[cfg(target_arch = "x86_64")]
-    {
-        vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
-        check_null_pointers(&vdso, "lsl mode");
-        if cpu_has_rdpid() {
-            vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
-            check_null_pointers(&vdso, "rdpid mode");
-        } else {
-            println!("rdpid mode skipped: CPUID leaf 7 ECX bit 22 (RDPID) is clear on this CPU");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        #[cfg(target_arch = "x86_64")]
+        {
+            vdso.mapped.set_getcpu_mode(0).expect("set mode 0");
+            check_null_pointers(&vdso, "lsl mode");
+            if cpu_has_rdpid() {
+                vdso.mapped.set_getcpu_mode(1).expect("set mode 1");
+                check_null_pointers(&vdso, "rdpid mode");
+            } else {
+                println!("rdpid mode skipped: CPUID leaf 7 ECX bit 22 (RDPID) is clear on this CPU");
+            }
         }
-    }
-    #[cfg(target_arch = "riscv64")]
-    check_null_pointers(&vdso, "syscall");
-    #[cfg(target_arch = "loongarch64")]
-    {
-        vdso.mapped.set_cpu_node(counter_id(), 3).expect("set the node");
-        check_null_pointers(&vdso, "CSR.TID and the per-CPU page");
+        #[cfg(target_arch = "riscv64")]
+        check_null_pointers(&vdso, "syscall");
+        #[cfg(target_arch = "loongarch64")]
+        {
+            vdso.mapped.set_cpu_node(counter_id(), 3).expect("set the node");
+            check_null_pointers(&vdso, "CSR.TID and the per-CPU page");
+        }
     }
 }
 
 #[test]
 fn the_cache_argument_is_ignored_and_left_untouched() {
     // Linux has ignored `getcpu`'s third argument since 2.6.24; a caller may pass garbage memory.
-    let vdso = Vdso::map();
-    let mut cache = [0xa5u8; 128];
-    let mut cpu = u32::MAX;
-    let mut node = u32::MAX;
-    // SAFETY: writable `cpu` and `node`; `cache` is valid memory the call must not write.
-    let r = unsafe { (vdso.getcpu.expect("getcpu exported"))(&mut cpu, &mut node, cache.as_mut_ptr()) };
-    assert_eq!(r, 0);
-    assert!(cache.iter().all(|&b| b == 0xa5), "the cache buffer was written");
-    assert_eq!(node, expected_node(&vdso));
-    #[cfg(target_arch = "loongarch64")]
-    assert_eq!(cpu, counter_id());
-    #[cfg(not(target_arch = "loongarch64"))]
-    assert!(allowed_cpus().contains(&(cpu as usize)), "cpu {cpu} is not one this thread may use");
+    // Every row of the native arch (classic and modern pages: the mode byte and the
+    // per-CPU data sit where each profile puts them).
+    for v in variants() {
+        let vdso = Vdso::map_variant(v);
+        let mut cache = [0xa5u8; 128];
+        let mut cpu = u32::MAX;
+        let mut node = u32::MAX;
+        // SAFETY: writable `cpu` and `node`; `cache` is valid memory the call must not write.
+        let r = unsafe { (vdso.getcpu.expect("getcpu exported"))(&mut cpu, &mut node, cache.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        assert!(cache.iter().all(|&b| b == 0xa5), "the cache buffer was written");
+        assert_eq!(node, expected_node(&vdso));
+        #[cfg(target_arch = "loongarch64")]
+        assert_eq!(cpu, counter_id());
+        #[cfg(not(target_arch = "loongarch64"))]
+        assert!(allowed_cpus().contains(&(cpu as usize)), "cpu {cpu} is not one this thread may use");
+    }
 }

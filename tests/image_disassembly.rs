@@ -39,36 +39,47 @@ fn without_getrandom(image: &Image) -> Vec<u8> {
 /// the HRES loop inlined in `__vdso_gettimeofday` (2), and the wide HRES and the COARSE loop of
 /// the out-of-line `clock_gettime_slow`, which serves RAW's wide path and time namespaces (4).
 /// A change of this number means a loop was added, removed or lost a barrier: read the
-/// disassembly (`rust-objdump -d images/riscv64/linux-vdso.so.1`) before updating it.
+/// disassembly (`rust-objdump -d images/riscv64/linux-vdso.so.1`) before updating it. The modern
+/// profile's image has the same loops (its auxiliary clocks share the slow path's wide HRES
+/// loop), so the same count.
 /// `__vdso_getrandom`'s own barrier (between storing the state's generation and the key
 /// refresh, Linux's `smp_rmb`) is not counted here.
 const RISCV64_FENCES: usize = 10;
 
+/// Every riscv64 image of the variant table (the classic default and the modern row).
+fn riscv64_images() -> impl Iterator<Item = &'static Image> {
+    Image::all().iter().filter(|i| i.arch() == Arch::Riscv64)
+}
+
 #[test]
 fn riscv64_clock_readers_fence_before_and_after_their_loads() {
-    let image = Image::get(Arch::Riscv64);
-    for name in ["__vdso_clock_gettime", "__vdso_gettimeofday"] {
-        let n = count_in_symbol(&image, name, FENCE_R_R);
-        assert!(n >= 2, "{name} has {n} `fence r,r`");
+    assert!(riscv64_images().count() >= 2, "the classic and the modern riscv64 image");
+    for image in riscv64_images() {
+        let v = image.variant();
+        for name in ["__vdso_clock_gettime", "__vdso_gettimeofday"] {
+            let n = count_in_symbol(image, name, FENCE_R_R);
+            assert!(n >= 2, "{v}: {name} has {n} `fence r,r`");
+        }
+        assert!(count_in_symbol(image, "__vdso_clock_gettime", FENCE_R_R) >= 4, "{v}: HRES and COARSE loops");
+        // The out-of-line readers (RAW and namespace paths) have no symbol: count over the image.
+        let all = count(&without_getrandom(image), FENCE_R_R);
+        assert_eq!(all, RISCV64_FENCES, "{v}: `fence r,r` in the whole image but getrandom");
+        assert_eq!(all % 2, 0, "{v}: fences come in pairs, one on each side of a read");
     }
-    assert!(count_in_symbol(&image, "__vdso_clock_gettime", FENCE_R_R) >= 4, "HRES and COARSE loops");
-    // The out-of-line readers (RAW and namespace paths) have no symbol: count over the image.
-    let all = count(&without_getrandom(&image), FENCE_R_R);
-    assert_eq!(all, RISCV64_FENCES, "`fence r,r` in the whole image but getrandom");
-    assert_eq!(all % 2, 0, "fences come in pairs, one on each side of a read");
 }
 
 #[test]
 fn riscv64_rt_sigreturn_is_exactly_li_a7_139_ecall() {
-    let image = Image::get(Arch::Riscv64);
-    let sym = image.symbol("__vdso_rt_sigreturn").expect("symbol");
-    assert_eq!(sym.size, 8);
-    let code = &image.bytes()[sym.offset as usize..sym.offset as usize + 8];
-    // addi a7, zero, 139 ; ecall — both uncompressed.
-    assert_eq!(code, [0x93, 0x08, 0xb0, 0x08, 0x73, 0x00, 0x00, 0x00]);
-    // One instruction (a 4-byte nop) before the label, inside the same FDE.
-    let before = &image.bytes()[sym.offset as usize - 4..sym.offset as usize];
-    assert_eq!(before, [0x13, 0x00, 0x00, 0x00]);
+    for image in riscv64_images() {
+        let sym = image.symbol("__vdso_rt_sigreturn").expect("symbol");
+        assert_eq!(sym.size, 8);
+        let code = &image.bytes()[sym.offset as usize..sym.offset as usize + 8];
+        // addi a7, zero, 139 ; ecall — both uncompressed.
+        assert_eq!(code, [0x93, 0x08, 0xb0, 0x08, 0x73, 0x00, 0x00, 0x00], "{}", image.variant());
+        // One instruction (a 4-byte nop) before the label, inside the same FDE.
+        let before = &image.bytes()[sym.offset as usize - 4..sym.offset as usize];
+        assert_eq!(before, [0x13, 0x00, 0x00, 0x00], "{}", image.variant());
+    }
 }
 
 #[test]

@@ -78,6 +78,19 @@ fn bad_option_values_are_usage_errors() {
     refused(&vdso_run(&["--frobnicate", "--", "true"]), 125, "--frobnicate");
 }
 
+/// `--profile`: a name of the variant table, and never `classic` with `--host-data` (the host's
+/// pages are the modern layout); an architecture without a row of the profile cannot execute
+/// (names of the rows are in the message). Both profiles run a program (`true`).
+#[test]
+fn profile_names_are_checked_and_each_profile_runs_a_program() {
+    refused(&vdso_run(&["--profile", "newest", "--", "true"]), 125, "unknown profile \"newest\"");
+    refused(&vdso_run(&["--host-data", "--profile", "classic", "--", "true"]), 125, "--profile classic");
+    for profile in ["classic", "modern"] {
+        let o = vdso_run(&["--profile", profile, "--", "true"]);
+        assert!(o.status.success(), "--profile {profile}: {o:?}");
+    }
+}
+
 #[test]
 fn clocks_before_their_epoch_are_refused() {
     refused(&vdso_run(&["--realtime-offset", "-300y", "--", "true"]), 125, "before 1970");

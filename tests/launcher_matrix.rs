@@ -40,7 +40,7 @@ mod nested_cargo;
 use common::fixtures::{
     cc_from, cross_cc, foreign_arches, go_build, launcher_for, run_tool, sources as fixtures, work_dir,
 };
-use linux_vdso::Arch;
+use linux_vdso::{Arch, Profile, Variant};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -126,9 +126,12 @@ impl Shape {
     }
 }
 
+#[derive(Clone)]
 struct Row {
-    consumer: &'static str,
+    consumer: String,
     arch: &'static str,
+    /// `vdso run --profile` (rows of our own writer; the `--host-data` rows are modern anyway).
+    profile: Profile,
     shape: Shape,
     program: Result<Vec<OsString>, String>,
     /// Why this client, as built here, never calls a vDSO on this architecture (read from the
@@ -183,11 +186,19 @@ fn musl_uses_no_vdso(arch: Arch) -> Option<String> {
 
 fn rows() -> Vec<Row> {
     let one = |p: Result<PathBuf, String>| p.map(|p| vec![p.into_os_string()]);
-    let row = |consumer, arch, program| Row { consumer, arch, shape: Shape::Clocks, program, no_vdso: None };
+    let row = |consumer: &str, arch, program| Row {
+        consumer: consumer.to_string(),
+        arch,
+        profile: Profile::Classic,
+        shape: Shape::Clocks,
+        program,
+        no_vdso: None,
+    };
     let mut rows = vec![
         Row {
-            consumer: "/bin/date (coreutils, glibc)",
+            consumer: "/bin/date (coreutils, glibc)".to_string(),
             arch: "x86_64",
+            profile: Profile::Classic,
             shape: Shape::Date,
             program: Ok(vec!["date".into(), "-u".into(), "+DATE %Y-%m-%d %s".into()]),
             no_vdso: None,
@@ -199,20 +210,32 @@ fn rows() -> Vec<Row> {
         row("Rust std", "x86_64", one(rust(None, "std_clocks"))),
         row("rustix (use-libc-auxv)", "x86_64", one(rust(None, "rustix_clocks"))),
     ];
+    // The same x86_64 clients on our writer's pages in every other profile x86_64 has a row of
+    // (`vdso run --profile modern`: Linux 6.18's layout kept by the kernel stub's writer).
+    let x86: Vec<Row> = rows.clone();
+    for v in Variant::of_arch(Arch::X86_64).filter(|v| v.profile != Profile::Classic && v.page_size == 4096) {
+        rows.extend(x86.iter().map(|r| Row {
+            consumer: format!("{}, --profile {}", r.consumer, v.profile.name()),
+            profile: v.profile,
+            ..r.clone()
+        }));
+    }
     // The same x86_64 clients on the host kernel's own pages (`vdso run --host-data`), where
     // the host has the layout (Linux 6.17+ x86_64; elsewhere the refusal is tested instead).
     if host_data_host() {
-        let host = |consumer, program| Row {
-            consumer,
+        let host = |consumer: &str, program| Row {
+            consumer: consumer.to_string(),
             arch: "x86_64",
+            profile: Profile::Modern,
             shape: Shape::HostClocks,
             program,
             no_vdso: None,
         };
         rows.extend([
             Row {
-                consumer: "/bin/date (coreutils, glibc), --host-data",
+                consumer: "/bin/date (coreutils, glibc), --host-data".to_string(),
                 arch: "x86_64",
+                profile: Profile::Modern,
                 shape: Shape::HostDate,
                 program: Ok(vec!["date".into(), "-u".into(), "+DATE %Y-%m-%d %s".into()]),
                 no_vdso: None,
@@ -402,6 +425,9 @@ fn run_row(
             MONO_OFFSET.into(),
         ]),
         Shape::HostDate | Shape::HostClocks => args.push("--host-data".into()),
+    }
+    if !row.shape.host_data() {
+        args.extend(["--profile".into(), row.profile.name().into()]);
     }
     args.push("--".into());
     args.extend(program);

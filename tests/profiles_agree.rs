@@ -6,10 +6,9 @@
 //!
 //! The bit-exact tests are x86_64 only: the counter is chosen by trapping `rdtsc`, which
 //! qemu-user cannot do for `rdtime`/`cntvct`. On every architecture with a modern image
-//! (x86_64, and aarch64 under qemu-aarch64) the same snapshot is also read with the real counter
-//! running: the modern image's fine clocks lie between two classic reads around them, and
-//! everything else is identical. riscv64 has no modern image yet (docs/abi.md), so its run
-//! checks that it has none.
+//! (x86_64, and aarch64, riscv64 and loongarch64 under qemu) the same snapshot is also read with the real
+//! counter running: the modern image's fine clocks lie between two classic reads around them,
+//! and everything else is identical.
 
 mod common;
 
@@ -21,18 +20,24 @@ use vdso_kernel_stub::update::{fill, ClockConfig, Times};
 use vdso_kernel_stub::{TimeSnapshot, TimensOffsets, Timespec as StubTs};
 
 type TimeData = linux_vdso::abi::modern::native::TimeData;
-const PAGE: usize = 4096;
 /// The ids both images answer from their pages.
 const SERVED: [i32; 7] = [0, 1, 4, 5, 6, 7, 11];
 
-/// The native architecture's modern image, if the project builds one.
+/// The native architecture's modern image for this process's page size (the default row's: 16 KiB
+/// on loongarch64, 4 KiB elsewhere), if the project builds one.
 fn modern_image() -> Option<linux_vdso::Image> {
-    linux_vdso::Image::find(Arch::native()?, linux_vdso::Profile::Modern, 4096)
+    let arch = Arch::native()?;
+    linux_vdso::Image::find(
+        arch,
+        linux_vdso::Profile::Modern,
+        linux_vdso::Variant::default_for(arch).page_size,
+    )
 }
 
 /// The modern image mapped after six data pages of our own (read-write for the test).
 struct Modern {
     base: *mut u8,
+    page_size: usize,
     clock_gettime: ClockGettime,
     clock_getres: ClockGettime,
     gettimeofday: common::harness::Gettimeofday,
@@ -41,8 +46,9 @@ struct Modern {
 impl Modern {
     fn map() -> Modern {
         let image = modern_image().expect("a modern image for this architecture");
-        let data = image.data_pages() * PAGE;
-        let len = data + image.pages() * PAGE;
+        let page_size = image.page_size();
+        let data = image.data_pages() * page_size;
+        let len = data + image.pages() * page_size;
         // SAFETY: a fresh anonymous mapping, ours alone.
         let base = unsafe {
             libc::mmap(
@@ -62,7 +68,7 @@ impl Modern {
             assert_eq!(
                 libc::mprotect(
                     base.add(data).cast(),
-                    image.pages() * PAGE,
+                    image.pages() * page_size,
                     libc::PROT_READ | libc::PROT_EXEC
                 ),
                 0
@@ -76,6 +82,7 @@ impl Modern {
         unsafe {
             Modern {
                 base,
+                page_size,
                 clock_gettime: img.resolve(&name("clock_gettime"), v).unwrap(),
                 clock_getres: img.resolve(&name("clock_getres"), v).unwrap(),
                 gettimeofday: img.resolve(&name("gettimeofday"), v).unwrap(),
@@ -86,7 +93,7 @@ impl Modern {
     fn page(&mut self, n: usize) -> &mut TimeData {
         // SAFETY: data page `n` of our read-write mapping, page-aligned; the test is the only
         // writer and reads happen only through the image between writes.
-        unsafe { &mut *self.base.add(n * PAGE).cast::<TimeData>() }
+        unsafe { &mut *self.base.add(n * self.page_size).cast::<TimeData>() }
     }
 }
 
@@ -129,7 +136,7 @@ fn assert_same(classic: &Vdso, modern: &Modern, last: u64) {
         let image = modern_image().unwrap();
         let at = image.symbol("__vdso_time").unwrap().offset as usize;
         // SAFETY: `__vdso_time`'s prototype; the image stays mapped.
-        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * PAGE + at)) }
+        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * modern.page_size + at)) }
     };
     let trap = common::tsc_trap::TscTrap::new();
     for delta in [0u64, 1, 2_500_000_000, 7_777_777_777, 1 << 44] {
@@ -198,11 +205,7 @@ fn one_snapshot_gives_the_same_answers_from_both_profiles_in_a_time_namespace() 
 /// classic reads around them, COARSE, `clock_getres` and `tz` identical; in a time namespace too.
 #[test]
 fn with_the_real_counter_the_modern_image_reads_between_two_classic_reads() {
-    let Some(_) = modern_image() else {
-        // riscv64: no modern image until its hwprobe arch page is laid out (docs/abi.md).
-        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
-        return;
-    };
+    assert!(modern_image().is_some(), "every architecture these tests run on has a modern image");
     let last = vdso_kernel_stub::counter::read_counter();
     let snap = snapshot(last);
     let ns_offsets =
@@ -252,7 +255,7 @@ fn the_modern_image_answers_getcpu_in_both_modes() {
     let at = image.symbol("__vdso_getcpu").unwrap().offset as usize;
     // SAFETY: `__vdso_getcpu`'s prototype; the image stays mapped.
     let getcpu: common::harness::Getcpu =
-        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * PAGE + at)) };
+        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * modern.page_size + at)) };
     let mode_at = image.variant().getcpu_mode_offset().expect("x86_64 has the byte");
     assert_eq!(mode_at, core::mem::size_of::<TimeData>());
     let sys = || {
@@ -291,10 +294,7 @@ fn the_modern_image_answers_getcpu_in_both_modes() {
 fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
-    if modern_image().is_none() {
-        assert_eq!(Arch::native(), Some(Arch::Riscv64), "only riscv64 lacks a modern image");
-        return;
-    }
+    assert!(modern_image().is_some(), "every architecture these tests run on has a modern image");
     let mut modern = Modern::map();
     let ahead = vdso_kernel_stub::counter::read_counter().wrapping_add(1 << 62);
     let snap_for = move |k: i64| {
@@ -357,4 +357,41 @@ fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
         assert!(last.iter().all(|&(s, _)| s > 1), "the readers saw the writer's updates: {last:?}");
     }
     assert!(updates > 1000, "the writer raced the readers: {updates} updates");
+}
+
+/// loongarch64's per-CPU array is on the modern profile's arch page (page 3), not at the classic
+/// page 2: with each CPU's node written only there, the modern image's `getcpu` answers the
+/// classic image's (over the kernel stub's classic per-CPU page holding the same nodes).
+#[cfg(target_arch = "loongarch64")]
+#[test]
+fn loongarch64_modern_getcpu_reads_the_nodes_on_the_arch_page() {
+    use linux_vdso::abi::modern::loongarch64::{NR_CPUS, PCPU_PAGE, PCPU_STRIDE};
+    let classic = Vdso::map();
+    let modern = Modern::map();
+    for cpu in 0..NR_CPUS as u32 {
+        classic.mapped.set_cpu_node(cpu, 500 + 3 * cpu).unwrap();
+        // SAFETY: CPU `cpu`'s slot inside our read-write arch page.
+        unsafe {
+            modern
+                .base
+                .add(PCPU_PAGE * modern.page_size + PCPU_STRIDE * cpu as usize)
+                .cast::<u32>()
+                .write(500 + 3 * cpu)
+        };
+    }
+    let image = modern_image().unwrap();
+    let at = image.symbol("__vdso_getcpu").unwrap().offset as usize;
+    // SAFETY: `__vdso_getcpu`'s prototype; the image stays mapped.
+    let getcpu: common::harness::Getcpu =
+        unsafe { core::mem::transmute(modern.base.add(image.data_pages() * modern.page_size + at)) };
+    let call = |f: common::harness::Getcpu| {
+        let (mut c, mut n) = (u32::MAX, u32::MAX);
+        // SAFETY: valid pointers.
+        let r = unsafe { f(&mut c, &mut n, core::ptr::null_mut()) };
+        (r, c, n)
+    };
+    let (r, cpu, node) = call(getcpu);
+    assert_eq!(r, 0);
+    assert_eq!(node, 500 + 3 * cpu, "the node of CPU {cpu} on the arch page");
+    assert_eq!(call(classic.getcpu.expect("getcpu")), (r, cpu, node));
 }

@@ -69,5 +69,22 @@ fn every_c_header_compiles_and_its_layout_asserts_hold() {
         if image.variant().profile == Profile::Modern {
             assert!(image.c_header().contains("struct vdso_time_data"), "{}", image.variant());
         }
+        // riscv64's hwprobe answers: 6.8's 7 inside `vdso_data`, 6.18's 15 on the arch page.
+        let keys = image.variant().hwprobe_keys();
+        assert!(
+            image.c_header().contains(&format!("#define VDSO_HWPROBE_KEYS {keys}\n")),
+            "{}",
+            image.variant()
+        );
+        assert_eq!(
+            image.c_header().contains("struct vdso_arch_data {"),
+            keys > 0 && image.variant().profile == Profile::Modern,
+            "{}",
+            image.variant()
+        );
     }
+    let la = Image::find(Arch::Loongarch64, Profile::Modern, 16384).expect("loongarch64-modern");
+    assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 3 "), "{}", la.c_header());
+    let riscv = Image::find(Arch::Riscv64, Profile::Modern, 4096).expect("riscv64-modern");
+    assert_eq!(riscv.variant().hwprobe_keys(), 15, "Linux 6.18: RISCV_HWPROBE_MAX_KEY 14");
 }

@@ -19,6 +19,7 @@ use core::mem::{offset_of, size_of};
 use crate::{Bases, CS_BASES};
 
 pub mod aarch64;
+pub mod loongarch64;
 mod plain;
 pub mod riscv64;
 pub mod x86_64;
@@ -26,6 +27,8 @@ pub mod x86_64;
 // The modern layout types of the target being built.
 #[cfg(target_arch = "aarch64")]
 pub use aarch64 as native;
+#[cfg(target_arch = "loongarch64")]
+pub use loongarch64 as native;
 #[cfg(target_arch = "riscv64")]
 pub use riscv64 as native;
 #[cfg(target_arch = "x86_64")]
@@ -68,6 +71,8 @@ pub struct ModernLayout {
     /// this architecture: `vdso run --host-data` serves only these (x86_64; there is no
     /// aarch64 Linux host here, and qemu-user maps guests no `[vvar]`).
     pub host_checked: bool,
+    /// riscv64's hwprobe values on the arch page (`RISCV_HWPROBE_MAX_KEY + 1`); 0 elsewhere.
+    pub hwprobe_keys: usize,
 }
 
 impl ModernLayout {
@@ -93,21 +98,26 @@ impl ModernLayout {
             getcpu_mode_offset,
             max_cycles: size_of::<M>() != 0,
             host_checked,
+            hwprobe_keys: 0,
         }
+    }
+
+    /// This row with `keys` hwprobe values on its arch page (riscv64).
+    pub const fn with_hwprobe_keys(self, keys: usize) -> ModernLayout {
+        ModernLayout { hwprobe_keys: keys, ..self }
     }
 }
 
 /// "Linux" version note value of this profile's images: Linux 6.18, whose layout they follow.
 pub const LINUX_VERSION_CODE: u32 = 0x06_12_00;
 
-/// The modern layout of `arch`, if it has been laid out (not loongarch64's yet: its per-CPU and
-/// arch pages in Linux 6.18 are not checked here).
+/// The modern layout of `arch`, if it has been laid out (every architecture's is).
 pub const fn layout(arch: crate::Arch) -> Option<&'static ModernLayout> {
     match arch {
         crate::Arch::X86_64 => Some(&x86_64::LAYOUT),
         crate::Arch::Riscv64 => Some(&riscv64::LAYOUT),
         crate::Arch::Aarch64 => Some(&aarch64::LAYOUT),
-        crate::Arch::Loongarch64 => None,
+        crate::Arch::Loongarch64 => Some(&loongarch64::LAYOUT),
     }
 }
 

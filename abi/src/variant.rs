@@ -103,11 +103,18 @@ pub const VARIANTS: &[Variant] = &[
     },
     classic_default(Arch::Riscv64, 4096),
     classic_default(Arch::X86_64, 4096),
-    // Linux 6.18's layout (docs/abi.md "The modern profile"); riscv64 and loongarch64 have no
-    // modern image yet (riscv64: its hwprobe arch page is not laid out; loongarch64: its
-    // per-CPU and arch pages are not laid out).
+    // Linux 6.18's layout (docs/abi.md "The modern profile").
     modern_4k(Arch::X86_64, "x86_64-modern"),
     modern_4k(Arch::Aarch64, "aarch64-modern"),
+    modern_4k(Arch::Riscv64, "riscv64-modern"),
+    // loongarch64's with its default 16 KiB pages (its per-CPU array on the arch page).
+    Variant {
+        arch: Arch::Loongarch64,
+        profile: Profile::Modern,
+        page_size: crate::loongarch64::DEFAULT_PAGE_SIZE,
+        dir: "loongarch64-modern",
+        default: false,
+    },
 ];
 
 /// A modern-profile, 4 KiB row.
@@ -247,12 +254,22 @@ impl Variant {
         }
     }
 
-    /// Number of riscv hwprobe values on the page (0 elsewhere; the modern profile keeps them
-    /// on riscv64's arch page instead).
+    /// Number of riscv hwprobe values the image reads (0 elsewhere): at the end of `vdso_data`
+    /// in the classic profile (Linux 6.8: 7), on the arch page in the modern one (6.18: 15).
     pub const fn hwprobe_keys(&self) -> usize {
         match self.profile {
             Profile::Classic => self.arch.info().hwprobe_keys,
-            Profile::Modern => 0,
+            Profile::Modern => crate::modern::of(self.arch).hwprobe_keys,
+        }
+    }
+
+    /// The first page of loongarch64's per-CPU array (`None` elsewhere): after the two time
+    /// pages in the classic profile, the arch page in the modern one.
+    pub const fn pcpu_page(&self) -> Option<usize> {
+        match (self.profile, self.arch.info().pcpu_page) {
+            (_, None) => None,
+            (Profile::Classic, Some(p)) => Some(p),
+            (Profile::Modern, Some(_)) => Some(crate::modern::page::ARCH_START),
         }
     }
 

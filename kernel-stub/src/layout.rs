@@ -78,7 +78,7 @@ impl ArchLayout {
             vdso_data_size: v.vdso_data_size(),
             hwprobe_keys: v.hwprobe_keys(),
             getcpu_mode_offset: v.getcpu_mode_offset(),
-            pcpu_page: v.arch.info().pcpu_page,
+            pcpu_page: v.pcpu_page(),
             rng_data_offset: v.rng_data_offset(),
             rng_follows_timens: v.rng_follows_timens(),
         }

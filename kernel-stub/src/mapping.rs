@@ -39,6 +39,12 @@
 //! For a time namespace ([`MapOptions::timens`]) the memfd holds two written pages: the real data
 //! page, mapped at the namespace slot, and a namespace page built by [`crate::timens`], mapped at
 //! page 0.
+//!
+//! Both profiles of the variant table map this way: for a modern row (Linux 6.18's layout) the
+//! "data page" is the time page (`struct vdso_time_data`), the namespace page is written by
+//! [`crate::modern`], and the RNG, arch, pvclock and hvclock pages are the never-written page.
+//! Its single writer is a [`TimePageWriter`] ([`MappedVdso::time_page_writer`]) instead of a
+//! [`DataWriter`].
 
 use std::ffi::c_void;
 use std::ops::{Deref, DerefMut};
@@ -52,12 +58,15 @@ use rustix::mm::{mmap, mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags
 use rustix::rand::{getrandom, GetRandomFlags};
 
 use crate::arch::{with_arch_data, VdsoArch};
+use crate::config::ConfigError;
 use crate::error::{sys, Error};
-use crate::layout::{vdso_data_ptr, ArchLayout};
+use crate::layout::{vdso_data_ptr, ArchLayout, Profile};
+use crate::modern::TimePageOps;
 use crate::reader::Reader;
 use crate::rng::RngWriter;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
+use crate::update::TimeSnapshot;
 use crate::writer::SeqlockWriter;
 
 /// Largest image accepted (the contract's image is one page; tests may map more).
@@ -300,7 +309,7 @@ impl MappedVdso {
             let ns_page = rw.as_ptr().wrapping_add(ns_page_index * page_size);
             // SAFETY: the namespace page of the writer's view: mapped, writable, 8-aligned at
             // the layout's offset, and nobody else can see it yet.
-            unsafe { with_arch_data!(layout.arch, |A| write_ns::<A>(ns_page, offsets)) }
+            unsafe { write_ns(layout, ns_page, offsets)? }
         }
 
         for page in 0..layout.data_pages {
@@ -475,6 +484,22 @@ impl MappedVdso {
         Ok(DataWriter { writer, rng, inner: Arc::clone(&self.inner) })
     }
 
+    /// The single writer of a modern-profile mapping's real time page (`struct
+    /// vdso_time_data`), the counterpart of [`writer`](Self::writer) for that profile. Fails with
+    /// [`Error::WriterBusy`] while another writer exists, and on a classic mapping.
+    pub fn time_page_writer(&self) -> Result<TimePageWriter, Error> {
+        let layout = self.inner.layout;
+        if layout.profile != Profile::Modern {
+            return Err(Error::Config("a classic-profile mapping has no modern time page"));
+        }
+        let ops = modern_ops(layout)?;
+        if self.inner.writer_taken.swap(true, Ordering::Acquire) {
+            return Err(Error::WriterBusy);
+        }
+        let page = NonNull::new(self.data_page_rw()).expect("non-null mapping");
+        Ok(TimePageWriter { ops, page, inner: Arc::clone(&self.inner) })
+    }
+
     /// A reader of the reader's view (what the image sees), following the namespace page if
     /// there is one.
     pub fn reader<A: VdsoArch>(&self) -> Result<MappedReader<A>, Error> {
@@ -492,8 +517,7 @@ impl MappedVdso {
         let page = self.timens_page_rw().ok_or(Error::NoTimensPage)?;
         // SAFETY: the namespace page of the writer's view, mapped and 8-aligned; only this
         // function writes it, atomically.
-        unsafe { with_arch_data!(self.inner.layout.arch, |A| write_ns::<A>(page, offsets)) }
-        Ok(())
+        unsafe { write_ns(self.inner.layout, page, offsets) }
     }
 
     /// Sets the x86_64 `getcpu` mode byte (docs/abi.md §2: 0 = `lsl`, 1 = `rdpid`) on the real data
@@ -589,15 +613,35 @@ impl std::fmt::Debug for MappedVdso {
     }
 }
 
-/// Writes a namespace page into the page at `page`.
+/// Writes a namespace page of `layout`'s profile into the page at `page`.
 ///
 /// # Safety
 ///
 /// `page` must be a mapped, writable page with no other writer.
-unsafe fn write_ns<A: VdsoArch>(page: *mut u8, offsets: &TimensOffsets) {
-    let pair = NonNull::new(vdso_data_ptr::<A>(page)).expect("non-null page");
+unsafe fn write_ns(layout: ArchLayout, page: *mut u8, offsets: &TimensOffsets) -> Result<(), Error> {
+    let page = NonNull::new(page).expect("non-null page");
+    match layout.profile {
+        Profile::Classic => {
+            // SAFETY: forwarded from our caller.
+            unsafe { with_arch_data!(layout.arch, |A| write_classic_ns::<A>(page, offsets)) }
+        }
+        // SAFETY: forwarded from our caller.
+        Profile::Modern => unsafe { (modern_ops(layout)?.write_timens)(page, offsets) },
+    }
+    Ok(())
+}
+
+/// # Safety
+/// As [`write_ns`].
+unsafe fn write_classic_ns<A: VdsoArch>(page: NonNull<u8>, offsets: &TimensOffsets) {
+    let pair = NonNull::new(vdso_data_ptr::<A>(page.as_ptr())).expect("non-null page");
     // SAFETY: forwarded from our caller.
     unsafe { write_timens_page::<A>(pair, offsets) };
+}
+
+/// The modern time page's writers for `layout`'s architecture.
+fn modern_ops(layout: ArchLayout) -> Result<TimePageOps, Error> {
+    TimePageOps::of(layout.arch).ok_or(Error::Config("no modern-profile layout for this architecture"))
 }
 
 /// The single writer of a [`MappedVdso`]'s real data page; keeps the mapping alive and frees the
@@ -630,6 +674,34 @@ impl<A: VdsoArch> DerefMut for DataWriter<A> {
 }
 
 impl<A: VdsoArch> Drop for DataWriter<A> {
+    fn drop(&mut self) {
+        self.inner.writer_taken.store(false, Ordering::Release);
+    }
+}
+
+/// The single writer of a modern-profile [`MappedVdso`]'s real time page; keeps the mapping
+/// alive and frees the writer slot when dropped.
+pub struct TimePageWriter {
+    ops: TimePageOps,
+    page: NonNull<u8>,
+    inner: Arc<Inner>,
+}
+
+// SAFETY: `page` points into the writer's view owned by `inner`, which the writer keeps alive;
+// only this (single) writer writes it.
+unsafe impl Send for TimePageWriter {}
+
+impl TimePageWriter {
+    /// Publishes `snap` into the time page under every base clock's `seq`
+    /// ([`crate::modern::publish_time_data`]). Nothing is written if the snapshot is refused.
+    pub fn publish(&mut self, snap: &TimeSnapshot) -> Result<(), ConfigError> {
+        // SAFETY: `page` is the writer's view of the time page, mapped read-write and 64-aligned
+        // for as long as `inner` lives; `writer_taken` makes this the only writer.
+        unsafe { (self.ops.publish)(self.page, snap) }
+    }
+}
+
+impl Drop for TimePageWriter {
     fn drop(&mut self) {
         self.inner.writer_taken.store(false, Ordering::Release);
     }

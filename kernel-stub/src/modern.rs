@@ -109,15 +109,8 @@ pub unsafe fn publish_time_data<M: MaxCycles, A: Copy>(
         }
         fence(Ordering::Release);
         for (i, c) in copy.clock_data.iter().enumerate() {
-            let dst = &raw mut (*page.as_ptr()).clock_data[i];
-            // Everything after `seq`, field by field (volatile: readers race with us and retry).
-            core::ptr::write_volatile(&raw mut (*dst).clock_mode, c.clock_mode);
-            core::ptr::write_volatile(&raw mut (*dst).cycle_last, c.cycle_last);
-            core::ptr::write_volatile(&raw mut (*dst).max_cycles, c.max_cycles);
-            core::ptr::write_volatile(&raw mut (*dst).mask, c.mask);
-            core::ptr::write_volatile(&raw mut (*dst).mult, c.mult);
-            core::ptr::write_volatile(&raw mut (*dst).shift, c.shift);
-            core::ptr::write_volatile(&raw mut (*dst).bases, c.bases);
+            // Everything after `seq` (readers race with us and retry).
+            store_clock(&raw mut (*page.as_ptr()).clock_data[i], c, false);
         }
         core::ptr::write_volatile(&raw mut (*page.as_ptr()).tz_minuteswest, copy.tz_minuteswest);
         core::ptr::write_volatile(&raw mut (*page.as_ptr()).tz_dsttime, copy.tz_dsttime);
@@ -128,6 +121,74 @@ pub unsafe fn publish_time_data<M: MaxCycles, A: Copy>(
         }
     }
     Ok(())
+}
+
+/// The page writers of one architecture's time page type, chosen from its modern layout row
+/// (`vdso_clock` with or without `max_cycles`: the only way the types differ), so a caller holding
+/// only an untyped page (a mapping's writer's view) needs no `match` on the architecture.
+#[derive(Clone, Copy, Debug)]
+pub struct TimePageOps {
+    /// [`publish_time_data`] for this architecture's type.
+    pub publish: unsafe fn(NonNull<u8>, &TimeSnapshot) -> Result<(), ConfigError>,
+    /// Writes the namespace page for the offsets ([`timens_time_data`]) over the page's clock
+    /// structs, field by field (readers may be running: they see old or new offsets).
+    pub write_timens: unsafe fn(NonNull<u8>, &TimensOffsets),
+}
+
+impl TimePageOps {
+    /// The writers for `arch`'s modern time page; `None` for an architecture without a modern
+    /// layout.
+    pub fn of(arch: vdso_abi::Arch) -> Option<TimePageOps> {
+        let layout = vdso_abi::modern::layout(arch)?;
+        Some(if layout.max_cycles {
+            TimePageOps { publish: publish_untyped::<u64>, write_timens: write_timens_untyped::<u64> }
+        } else {
+            TimePageOps { publish: publish_untyped::<()>, write_timens: write_timens_untyped::<()> }
+        })
+    }
+}
+
+/// # Safety
+/// As [`publish_time_data`], for `page` holding a `VdsoTimeData<M, ()>`.
+unsafe fn publish_untyped<M: MaxCycles>(page: NonNull<u8>, snap: &TimeSnapshot) -> Result<(), ConfigError> {
+    // SAFETY: forwarded from our caller.
+    unsafe { publish_time_data(page.cast::<VdsoTimeData<M, ()>>(), snap) }
+}
+
+/// # Safety
+/// `page` must be valid for writes of a `VdsoTimeData<M, ()>`, 8-aligned, with no other writer.
+unsafe fn write_timens_untyped<M: MaxCycles>(page: NonNull<u8>, offsets: &TimensOffsets) {
+    let td = timens_time_data::<M, ()>(offsets);
+    let page = page.cast::<VdsoTimeData<M, ()>>().as_ptr();
+    for (i, c) in td.clock_data.iter().enumerate() {
+        // SAFETY: a clock struct of the page, valid per our caller.
+        unsafe { store_clock(&raw mut (*page).clock_data[i], c, true) };
+    }
+    for (i, c) in td.aux_clock_data.iter().enumerate() {
+        // SAFETY: as above.
+        unsafe { store_clock(&raw mut (*page).aux_clock_data[i], c, true) };
+    }
+}
+
+/// Stores every field of `c` (`seq` too if `with_seq`) into `*dst`, field by field with volatile
+/// stores (readers race with the writer and retry on `seq`; namespace pages are read without).
+///
+/// # Safety
+/// `dst` must be valid for writes and aligned, with no other writer.
+unsafe fn store_clock<M: MaxCycles>(dst: *mut VdsoClock<M>, c: &VdsoClock<M>, with_seq: bool) {
+    // SAFETY: per our caller.
+    unsafe {
+        if with_seq {
+            core::ptr::write_volatile(&raw mut (*dst).seq, c.seq);
+        }
+        core::ptr::write_volatile(&raw mut (*dst).clock_mode, c.clock_mode);
+        core::ptr::write_volatile(&raw mut (*dst).cycle_last, c.cycle_last);
+        core::ptr::write_volatile(&raw mut (*dst).max_cycles, c.max_cycles);
+        core::ptr::write_volatile(&raw mut (*dst).mask, c.mask);
+        core::ptr::write_volatile(&raw mut (*dst).mult, c.mult);
+        core::ptr::write_volatile(&raw mut (*dst).shift, c.shift);
+        core::ptr::write_volatile(&raw mut (*dst).bases, c.bases);
+    }
 }
 
 #[cfg(test)]

@@ -57,8 +57,10 @@ use crate::calibrate::{calibrate, host_ns, Calibration};
 use crate::config::check_clock_mode;
 use crate::counter::read_counter;
 use crate::error::Error;
-use crate::mapping::{DataWriter, MappedVdso};
+use crate::layout::Profile;
+use crate::mapping::{DataWriter, MappedVdso, TimePageWriter};
 use crate::offset_estimate::{Feed, OffsetEstimate};
+use crate::rng::RngWriter;
 use crate::time::{Timespec, NSEC_PER_SEC};
 use crate::timekeeping::{clocks_calc_mult_shift, max_update_interval_ns, DEFAULT_MAX_SECS};
 use crate::timens::TimensOffsets;
@@ -399,10 +401,16 @@ impl Ticker {
         if let Some(offsets) = &config.timens {
             mapped.set_timens_offsets(offsets)?;
         }
-        with_arch_data!(mapped.layout().arch, |A| Ticker::spawn(mapped.writer::<A>()?, config))
+        // The profile chooses the page writer; the clock math below is the same for both.
+        match mapped.layout().profile {
+            Profile::Classic => {
+                with_arch_data!(mapped.layout().arch, |A| Ticker::spawn(mapped.writer::<A>()?, config))
+            }
+            Profile::Modern => Ticker::spawn(mapped.time_page_writer()?, config),
+        }
     }
 
-    fn spawn<A: VdsoArch>(writer: DataWriter<A>, config: TickerConfig) -> Result<Ticker, Error> {
+    fn spawn<W: PageWriter>(writer: W, config: TickerConfig) -> Result<Ticker, Error> {
         let cal = match config.calibration {
             Some(c) => c,
             None => calibrate()?,
@@ -572,8 +580,8 @@ impl Tracker {
     }
 }
 
-fn run<A: VdsoArch>(
-    mut writer: DataWriter<A>,
+fn run<W: PageWriter>(
+    mut writer: W,
     config: TickerConfig,
     cal: Calibration,
     mult: u32,
@@ -639,8 +647,8 @@ fn run<A: VdsoArch>(
     }
     tk.set_coarse(coarse);
     let mut hwprobe = config.hwprobe.clone();
-    publish(&mut writer, &tk, hwprobe.take());
-    if let Some(rng) = writer.rng() {
+    writer.publish(&tk, hwprobe.take());
+    if let Some(rng) = writer.rng_writer() {
         rng.publish_ready();
     }
     let mut last_reseed = Instant::now();
@@ -676,7 +684,7 @@ fn run<A: VdsoArch>(
 
         let pending = std::mem::take(&mut shared.lock().pending);
         if config.rng_reseed_interval.is_some_and(|i| last_reseed.elapsed() >= i) {
-            if let Some(rng) = writer.rng() {
+            if let Some(rng) = writer.rng_writer() {
                 rng.reseed();
             }
             last_reseed = Instant::now();
@@ -755,7 +763,7 @@ fn run<A: VdsoArch>(
             boundary_updates += 1;
         }
         tk.set_coarse(coarse);
-        publish(&mut writer, &tk, pending.hwprobe);
+        writer.publish(&tk, pending.hwprobe);
         let last_host_tick = coarse.monotonic.as_nanos();
         next = instant_at(next_tick_ns(host_ns(ClockId::Monotonic), period_ns, last_host_tick, host_tick));
 
@@ -781,11 +789,44 @@ fn run<A: VdsoArch>(
     st.stats.max_gap_ns = st.stats.max_gap_ns.max(gap.max(0) as u64);
 }
 
-fn publish<A: VdsoArch>(writer: &mut DataWriter<A>, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>) {
-    writer.update(|vd| {
-        crate::update::fill(vd, tk.snapshot());
-        if let Some((values, homogeneous)) = &hwprobe {
-            vd[CS_HRES_COARSE].arch_data.set_hwprobe(values, *homogeneous);
-        }
-    });
+/// A profile's writer of a mapping's live page, as the ticker drives it: one [`Timekeeper`]
+/// publishes through whichever the mapping's profile has.
+trait PageWriter: Send + 'static {
+    /// Publishes `tk`'s snapshot (and riscv64's hwprobe values, where the profile's page has
+    /// them) in one write section.
+    fn publish(&mut self, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>);
+
+    /// The writer of the profile's `vdso_rng_data`, where the stub keeps one.
+    fn rng_writer(&mut self) -> Option<&mut RngWriter>;
+}
+
+impl<A: VdsoArch> PageWriter for DataWriter<A> {
+    fn publish(&mut self, tk: &Timekeeper, hwprobe: Option<(Vec<u64>, bool)>) {
+        self.update(|vd| {
+            crate::update::fill(vd, tk.snapshot());
+            if let Some((values, homogeneous)) = &hwprobe {
+                vd[CS_HRES_COARSE].arch_data.set_hwprobe(values, *homogeneous);
+            }
+        });
+    }
+
+    fn rng_writer(&mut self) -> Option<&mut RngWriter> {
+        self.rng()
+    }
+}
+
+impl PageWriter for TimePageWriter {
+    /// Not yet for riscv64's modern arch page (its hwprobe values): the stub maps that page as
+    /// the never-written zero page, so the values are dropped (a gap: the riscv64 modern image
+    /// then answers all-CPU hwprobe queries with zeros).
+    fn publish(&mut self, tk: &Timekeeper, _hwprobe: Option<(Vec<u64>, bool)>) {
+        // The Timekeeper only holds snapshots `TimeSnapshot::check` accepts.
+        let _ = TimePageWriter::publish(self, tk.snapshot());
+    }
+
+    /// Not yet: the modern RNG page stays zero (`is_ready` 0), so the image's `getrandom` takes
+    /// the syscall.
+    fn rng_writer(&mut self) -> Option<&mut RngWriter> {
+        None
+    }
 }

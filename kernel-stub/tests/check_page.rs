@@ -447,12 +447,12 @@ fn wrong_lengths_and_unchecked_profiles_are_errors_not_panics() {
     assert_eq!(e, CheckError::WrongLength { len: p.bytes().len() - 1, expected: p.bytes().len() });
     let e = check_pages(&l, p.bytes(), &CheckOptions { later: Some(&[0; 8]), ..CheckOptions::default() });
     assert!(matches!(e, Err(CheckError::WrongLength { len: 8, .. })));
-    // A profile not described for the architecture is refused, not misread.
+    // Every architecture has both profiles now (`CheckError::Profile` is for a layout without a
+    // description); a good classic page judged as a modern one is not passed: the modern
+    // `hrtimer_res` (byte 2248 on loongarch64) is unwritten there.
     let other = ArchLayout { arch: vdso_abi::Arch::Loongarch64, profile: Profile::Modern, ..l };
-    assert_eq!(
-        check_pages(&other, p.bytes(), &CheckOptions::default()).unwrap_err(),
-        CheckError::Profile(Profile::Modern)
-    );
+    let findings = check_pages(&other, p.bytes(), &CheckOptions::default()).expect("judged");
+    assert!(findings.iter().any(|f| matches!(f, Finding::HrtimerResZero { .. })), "{findings:?}");
 }
 
 proptest::proptest! {

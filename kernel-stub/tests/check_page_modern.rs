@@ -1,11 +1,8 @@
 //! `check_pages` on the modern profile (Linux 6.15+'s `vdso_time_data`, RNG page): a time page
 //! published from the same `Timekeeper` passes; the RNG rule, a moved `hrtimer_res` and an
 //! unwritten base are each named (the field offsets follow x86_64's `max_cycles`). Runs for every
-//! architecture with a modern row: x86_64 natively, aarch64 under qemu; riscv64 has no modern row
-//! (its hwprobe arch page is not laid out), so there the test says so and checks nothing.
-//! loongarch64 has no modern layout in `vdso-abi` at all (no `modern::native` types), so the
-//! file is not built there.
-#![cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+//! architecture with a modern row: x86_64 natively, aarch64, riscv64 and loongarch64 (16 KiB
+//! pages, its default row's) under qemu.
 
 use std::ptr::NonNull;
 
@@ -67,7 +64,7 @@ fn timekeeper(cycles: u64) -> Timekeeper {
 /// The native modern row's layout, or `None` (with the reason printed) where there is none.
 fn layout() -> Option<ArchLayout> {
     let arch = Arch::native()?;
-    match Variant::find(arch, Profile::Modern, 4096) {
+    match Variant::find(arch, Profile::Modern, Variant::default_for(arch).page_size) {
         Some(v) => Some(ArchLayout::of_variant(v)),
         None => {
             eprintln!("skipped: {arch:?} has no modern-profile row (docs/abi.md)");

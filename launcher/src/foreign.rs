@@ -122,6 +122,7 @@ pub fn forwarded_options(options: &RunOptions, realtime_offset_ns: i64, arch: Ar
         v.push(format!("--boottime-offset={b:+}ns"));
     }
     v.push(format!("--hz={}", options.hz));
+    v.push(format!("--profile={}", options.profile.name()));
     if let Some(p) = &options.writer_stats {
         // UTF-8: `vdso run` refuses any other path.
         v.push(format!("--writer-stats={}", p.to_string_lossy()));

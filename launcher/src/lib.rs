@@ -136,7 +136,7 @@ pub fn launch(
         let reserved = host_data::reserve(&layout, bytes, bytes.len().div_ceil(layout.page_size))?;
         Region::Host(layout, reserved)
     } else {
-        let variant = variant::for_host(program.arch)?;
+        let variant = variant::for_host(program.arch, options.profile)?;
         let layout = ArchLayout::of_variant(variant);
         let map_options = match clocks.timens {
             Some(offsets) => MapOptions::new(layout).timens(offsets),

@@ -15,7 +15,7 @@
 use jiff::fmt::temporal::Pieces;
 use jiff::tz::Offset;
 use jiff::{Span, Timestamp};
-use vdso_kernel_stub::Arch;
+use vdso_kernel_stub::{Arch, Profile};
 
 /// Nanoseconds per second.
 const NS: i128 = 1_000_000_000;
@@ -66,6 +66,9 @@ pub struct RunOptions {
     /// Run on the host kernel's own live data pages, moved before the image (no writer; the
     /// clocks are the host's, so no offset applies): `vdso run --host-data`.
     pub host_data: bool,
+    /// The data layout of the image and of the pages our writer keeps (`vdso run --profile`;
+    /// `--host-data` implies [`Profile::Modern`]).
+    pub profile: Profile,
 }
 
 impl RunOptions {
@@ -79,6 +82,7 @@ impl RunOptions {
             hz,
             writer_stats: None,
             host_data: false,
+            profile: Profile::Classic,
         }
     }
 
@@ -263,6 +267,14 @@ pub fn arch_name(arch: Arch) -> &'static str {
     arch.name()
 }
 
+/// Parses a profile name of the variant table (`classic`, `modern`).
+pub fn parse_profile(text: &str) -> Result<Profile, String> {
+    Profile::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown profile {text:?} (one of: {})", names.join(", "))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,5 +421,13 @@ mod tests {
         ) {
             parse_everything(&text);
         }
+    }
+
+    #[test]
+    fn profiles_parse_by_name_and_an_unknown_one_is_refused_naming_the_choices() {
+        assert_eq!(parse_profile("classic"), Ok(Profile::Classic));
+        assert_eq!(parse_profile("modern"), Ok(Profile::Modern));
+        let e = parse_profile("Modern").unwrap_err();
+        assert!(e.contains("unknown profile \"Modern\"") && e.contains("classic, modern"), "{e}");
     }
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use linux_vdso::Image;
-use vdso_kernel_stub::{ArchLayout, MapOptions, MappedVdso, NativeArchData, TimensOffsets};
+use vdso_kernel_stub::{Arch, ArchLayout, MapOptions, MappedVdso, NativeArchData, TimensOffsets, Variant};
 
 /// `struct timespec`.
 pub type Ts = libc::timespec;
@@ -31,6 +31,8 @@ pub fn version() -> &'static str {
 
 /// The native image, mapped, with its entry points.
 pub struct Vdso {
+    /// The row of the variant table mapped.
+    pub variant: &'static Variant,
     pub mapped: MappedVdso,
     pub clock_gettime: ClockGettime,
     pub clock_getres: ClockGettime,
@@ -39,19 +41,43 @@ pub struct Vdso {
     pub getcpu: Option<Getcpu>,
 }
 
+/// Every row of the variant table this process can map with the kernel stub's writer: the native
+/// architecture's rows of the host's page size (classic, and modern where the arch has a modern
+/// row), default first. Behavioural tests loop over these so each profile's writer and image
+/// face the same checks.
+pub fn variants() -> Vec<&'static Variant> {
+    let arch = Arch::native().expect("native arch");
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let mut rows: Vec<&'static Variant> = Variant::of_arch(arch).filter(|v| v.page_size == page).collect();
+    rows.sort_by_key(|v| !v.default);
+    assert!(!rows.is_empty(), "no {arch:?} image for {page}-byte pages");
+    rows
+}
+
 impl Vdso {
-    /// Maps the native image with plain data pages.
+    /// Maps the native default image with plain data pages.
     pub fn map() -> Vdso {
-        Vdso::map_with(MapOptions::new(ArchLayout::native()))
+        Vdso::map_variant(Variant::default_for(Arch::native().expect("native arch")))
     }
 
-    /// Maps the native image as for a task in a time namespace.
+    /// Maps the native default image as for a task in a time namespace.
     pub fn map_timens(offsets: TimensOffsets) -> Vdso {
-        Vdso::map_with(MapOptions::new(ArchLayout::native()).timens(offsets))
+        Vdso::map_variant_timens(Variant::default_for(Arch::native().expect("native arch")), offsets)
     }
 
-    fn map_with(options: MapOptions) -> Vdso {
-        let image = Image::native().expect("native arch");
+    /// Maps the image of `variant` (a row of [`variants`]) with plain data pages.
+    pub fn map_variant(variant: &'static Variant) -> Vdso {
+        Vdso::map_with(variant, MapOptions::new(ArchLayout::of_variant(variant)))
+    }
+
+    /// Maps the image of `variant` as for a task in a time namespace.
+    pub fn map_variant_timens(variant: &'static Variant, offsets: TimensOffsets) -> Vdso {
+        Vdso::map_with(variant, MapOptions::new(ArchLayout::of_variant(variant)).timens(offsets))
+    }
+
+    fn map_with(variant: &'static Variant, options: MapOptions) -> Vdso {
+        let image = Image::of(variant);
         let mapped = MappedVdso::map_with(image.bytes(), options).expect("map the image");
         let v = version();
         let name = |base: &str| format!("{}{base}", image.arch().info().symbol_prefix);
@@ -64,6 +90,7 @@ impl Vdso {
                 clock_getres: mapped.resolve(&name("clock_getres"), v).expect("clock_getres"),
                 gettimeofday: mapped.resolve(&name("gettimeofday"), v).expect("gettimeofday"),
                 getcpu: exported("getcpu").then(|| mapped.resolve(&name("getcpu"), v).expect("getcpu")),
+                variant,
                 mapped,
             }
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use linux_vdso::{Arch, Image};
-use vdso_launcher::options::{parse_arch, parse_duration, parse_hz, parse_realtime};
+use vdso_launcher::options::{parse_arch, parse_duration, parse_hz, parse_profile, parse_realtime};
 use vdso_launcher::{Error, Kind, RunOptions};
 
 /// Shown by `vdso run --help` after the options, before [`after_help`]'s exit statuses.
@@ -88,6 +88,12 @@ pub struct RunArgs {
     /// refused with the reason.
     #[arg(long)]
     host_data: bool,
+    /// The data layout: classic (Linux's `struct vdso_data`, 6.2/6.8; the default) or modern
+    /// (Linux 6.18's split time/namespace/RNG/arch pages). Our writer keeps the pages of that
+    /// layout and the program gets the image built for it; an architecture without a row of
+    /// that profile is refused. --host-data implies modern.
+    #[arg(long, value_name = "PROFILE")]
+    profile: Option<String>,
     /// The program and its arguments (put `--` before them).
     #[arg(value_name = "PROGRAM [ARGS]", trailing_var_arg = true)]
     command: Vec<OsString>,
@@ -112,6 +118,16 @@ fn parse(args: &RunArgs) -> Result<RunOptions, Error> {
             )));
         }
         o.host_data = true;
+        o.profile = linux_vdso::Profile::Modern;
+    }
+    if let Some(p) = &args.profile {
+        let profile = parse_profile(p).map_err(usage("--profile"))?;
+        if args.host_data && profile != linux_vdso::Profile::Modern {
+            return Err(Error::usage(format!(
+                "--host-data serves the host kernel's pages to the modern image: --profile {p} does not apply"
+            )));
+        }
+        o.profile = profile;
     }
     if let Some(a) = &args.arch {
         o.arch = Some(parse_arch(a).map_err(usage("--arch"))?);

@@ -20,9 +20,10 @@
 use core::arch::{asm, global_asm};
 
 use linux_raw_sys::general as nr;
-use vdso_abi::loongarch64::{PcpuData, NR_CPUS, PCPU_PAGE};
+use vdso_abi::loongarch64::{PcpuData, NR_CPUS};
 
 use crate::clock::Timespec;
+use crate::data::PCPU_PAGE;
 
 #[path = "loongarch64/exports.rs"]
 pub mod exports;

@@ -32,6 +32,30 @@ pub fn aux_clock(vd: *const Clock, _idx: usize) -> *const Clock {
     vd
 }
 
+/// riscv64's hwprobe answers: Linux 6.8 keeps them at the end of each `vdso_data`.
+#[cfg(target_arch = "riscv64")]
+pub use vdso_abi::riscv64::{hwprobe::key_is_bitmask, ArchData as HwprobeData, HWPROBE_MAX_KEY};
+
+/// Offset from the first data page of the hwprobe answers when `real_page` is the real data page
+/// (page 0, or the namespace slot for a task in a time namespace).
+#[cfg(target_arch = "riscv64")]
+pub const fn hwprobe_offset(real_page: usize) -> usize {
+    real_page * crate::variant::PAGE_SIZE + VDSO_DATA_OFFSET + core::mem::offset_of!(Clock, arch_data)
+}
+
+/// The hwprobe answers: in the real data page's first `vdso_data`.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+pub fn hwprobe_data() -> *const HwprobeData {
+    let vd = super::real_vdso_data();
+    vd.cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET).wrapping_add(hwprobe_offset(0)).cast()
+}
+
+/// loongarch64's per-CPU array: from page 2 (Linux 6.8's `VVAR_LOONGARCH_PAGES_START`).
+// Read by the real getcpu only (the unit tests' mock has no per-CPU page).
+#[cfg(all(target_arch = "loongarch64", not(test)))]
+pub use vdso_abi::loongarch64::PCPU_PAGE;
+
 /// Whether `vdso_rng_data` is on the data page, so that a task in a time namespace finds it on
 /// the real page at the namespace slot (x86_64, aarch64, riscv64); loongarch64's is on its
 /// per-CPU page, which is never swapped.

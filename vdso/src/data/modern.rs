@@ -1,11 +1,7 @@
 //! The modern profile: Linux 6.15+'s data store (docs/abi.md, "modern profile"). Page 0 holds
 //! `struct vdso_time_data` at offset 0: the two clock bases' `vdso_clock`s, then the auxiliary
 //! clocks', then `tz` and `hrtimer_res` once for the page; the namespace slot is page 1.
-
-// riscv64's hwprobe answers live on its arch page in this profile, whose Linux 6.18 layout
-// (the number of keys) is not pinned yet: no riscv64 image of this profile until it is.
-#[cfg(target_arch = "riscv64")]
-compile_error!("the modern profile has no riscv64 image yet (its hwprobe arch page is not laid out)");
+//! riscv64's hwprobe answers are on the arch page (page 3), the same page in a time namespace.
 
 use core::mem::{offset_of, size_of};
 
@@ -52,6 +48,31 @@ pub fn aux_clock(vd: *const Clock, idx: usize) -> *const Clock {
     const _: () = assert!(offset_of!(TimeData, aux_clock_data) == CS_BASES * size_of::<Clock>());
     vd.wrapping_add(CS_BASES + idx)
 }
+
+/// riscv64's hwprobe answers: Linux 6.18's `struct vdso_arch_data` on the arch page.
+#[cfg(target_arch = "riscv64")]
+pub use vdso_abi::modern::riscv64::{
+    hwprobe::key_is_bitmask_6_18 as key_is_bitmask, ArchData as HwprobeData, HWPROBE_MAX_KEY,
+};
+
+/// Offset from the first data page of the hwprobe answers: the arch page, whichever page is the
+/// real time page (`_real_page`: a time namespace swaps only the time pages).
+#[cfg(target_arch = "riscv64")]
+pub const fn hwprobe_offset(_real_page: usize) -> usize {
+    vdso_abi::modern::riscv64::ARCH_PAGE * crate::variant::PAGE_SIZE
+}
+
+/// The hwprobe answers: at the start of the arch page.
+#[cfg(target_arch = "riscv64")]
+#[inline(always)]
+pub fn hwprobe_data() -> *const HwprobeData {
+    crate::arch::vvar_start().wrapping_add(hwprobe_offset(0)).cast()
+}
+
+/// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, on the arch page.
+// Read by the real getcpu only (the unit tests' mock has no per-CPU page).
+#[cfg(all(target_arch = "loongarch64", not(test)))]
+pub use vdso_abi::modern::loongarch64::PCPU_PAGE;
 
 /// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
 pub const RNG_FOLLOWS_TIMENS: bool = false;

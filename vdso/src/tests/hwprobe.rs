@@ -1,5 +1,6 @@
-//! `__vdso_riscv_hwprobe`: every branch of Linux 6.8's rules, against a hand-filled page, with
-//! the syscall recorded instead of made.
+//! `__vdso_riscv_hwprobe`: every branch of Linux 6.8's rules (and 6.18's, in the modern
+//! profile: more keys, on the arch page), against a hand-filled page, with the syscall recorded
+//! instead of made.
 
 use vdso_abi::clock_mode;
 use vdso_abi::riscv64::hwprobe::*;
@@ -7,14 +8,39 @@ use vdso_abi::riscv64::hwprobe::*;
 use super::page::TestPages;
 use crate::arch::hwprobe::riscv_hwprobe;
 use crate::arch::{self, Syscall};
+use crate::data::{HWPROBE_MAX_KEY, TIMENS_PAGE};
 
-const VALUES: [u64; 7] = [0x489, 0x8000_0000_0000_0007, 0x2024, 1, 0b1011_0111, 3, 64];
+/// Values for keys 0..=14 (Linux 6.18's); the classic profile's page holds the first 7.
+const ALL_VALUES: [u64; 15] = [
+    0x489,
+    0x8000_0000_0000_0007,
+    0x2024,
+    1,
+    0b1011_0111,
+    3,
+    64,
+    1 << 47,
+    10_000_000,
+    3,
+    2,
+    0b101,
+    64,
+    0b11,
+    1,
+];
+/// The values the profile's page holds.
+const VALUES: &[u64] = ALL_VALUES.split_at(HWPROBE_MAX_KEY as usize + 1).0;
+
+/// Fills the hwprobe answers the image reads when `real_page` is the real data page.
+fn fill(p: &mut TestPages, real_page: usize, homogeneous: bool) {
+    let d = p.hwprobe(real_page);
+    d.all_cpu_hwprobe_values.copy_from_slice(VALUES);
+    d.homogeneous_cpus = homogeneous as u8;
+}
 
 fn pages(homogeneous: bool) -> TestPages {
     let mut p = TestPages::new();
-    let vd = &mut p.page0()[0];
-    vd.arch_data.all_cpu_hwprobe_values = VALUES;
-    vd.arch_data.homogeneous_cpus = homogeneous as u8;
+    fill(&mut p, 0, homogeneous);
     p
 }
 
@@ -35,7 +61,8 @@ fn pair(key: i64, value: u64) -> Pair {
 fn all_cpus_queries_are_answered_from_the_page() {
     for homogeneous in [true, false] {
         let _p = pages(homogeneous);
-        let mut pairs: Vec<Pair> = (0..7).map(|k| pair(k, 0xdead)).collect();
+        let mut pairs: Vec<Pair> = (0..=HWPROBE_MAX_KEY).map(|k| pair(k, 0xdead)).collect();
+        assert_eq!(pairs.len(), VALUES.len());
         assert_eq!(probe(&mut pairs, None, 0), 0);
         for (k, p) in pairs.iter().enumerate() {
             assert_eq!(*p, pair(k as i64, VALUES[k]));
@@ -47,7 +74,7 @@ fn all_cpus_queries_are_answered_from_the_page() {
 #[test]
 fn unknown_keys_become_minus_one_with_value_zero() {
     let _p = pages(true);
-    let mut pairs = [pair(7, 5), pair(-1, 5), pair(i64::MAX, 5), pair(KEY_IMA_EXT_0, 0)];
+    let mut pairs = [pair(HWPROBE_MAX_KEY + 1, 5), pair(-1, 5), pair(i64::MAX, 5), pair(KEY_IMA_EXT_0, 0)];
     assert_eq!(probe(&mut pairs, None, 0), 0);
     assert_eq!(pairs, [pair(-1, 0), pair(-1, 0), pair(-1, 0), pair(KEY_IMA_EXT_0, VALUES[4])]);
 }
@@ -151,18 +178,72 @@ fn which_cpus_with_an_empty_set_or_mixed_cpus_goes_to_the_syscall() {
     assert_eq!(arch::take_syscall(), Some(Syscall { name: "riscv_hwprobe", arg0: 1 }));
 }
 
-#[test]
-fn in_a_time_namespace_the_values_come_from_the_real_page() {
-    let mut p = TestPages::new();
-    {
-        let real = &mut p.timens_slot()[0];
-        real.arch_data.all_cpu_hwprobe_values = VALUES;
-        real.arch_data.homogeneous_cpus = 1;
-    }
+/// Makes page 0 a time-namespace page.
+fn enter_timens(p: &mut TestPages) {
     let ns = &mut p.page0()[0];
     ns.seq = 1;
     ns.clock_mode = clock_mode::TIMENS;
+}
+
+/// The answer for `KEY_MIMPID`.
+fn mimpid() -> u64 {
     let mut pairs = [pair(KEY_MIMPID, 0)];
     assert_eq!(probe(&mut pairs, None, 0), 0);
-    assert_eq!(pairs[0].value, VALUES[2]);
+    pairs[0].value
+}
+
+#[test]
+fn in_a_time_namespace_the_values_come_from_the_real_page() {
+    let mut p = TestPages::new();
+    fill(&mut p, TIMENS_PAGE, true);
+    enter_timens(&mut p);
+    assert_eq!(mimpid(), VALUES[2]);
+}
+
+/// Linux 6.8 knows keys 0..=6; Linux 6.18 (the modern profile) knows 0..=14.
+#[test]
+fn the_profile_knows_its_linux_releases_keys() {
+    let want = if cfg!(feature = "modern") { 14 } else { 6 };
+    assert_eq!(HWPROBE_MAX_KEY, want);
+    let _p = pages(true);
+    let mut pairs = [pair(want, 0), pair(want + 1, 0)];
+    assert_eq!(probe(&mut pairs, None, 0), 0);
+    assert_eq!(pairs, [pair(want, VALUES[want as usize]), pair(-1, 0)]);
+}
+
+/// Linux 6.18's vendor-extension keys (11, 13, 14) are bitmasks: a CPU matches when it has every
+/// bit asked for, so a subset keeps the set where equality would clear it.
+#[cfg(feature = "modern")]
+#[test]
+fn which_cpus_matches_6_18_vendor_keys_by_inclusion() {
+    use vdso_abi::modern::riscv64::hwprobe::{
+        KEY_VENDOR_EXT_MIPS_0, KEY_VENDOR_EXT_SIFIVE_0, KEY_VENDOR_EXT_THEAD_0,
+    };
+    for (key, subset, other) in [
+        (KEY_VENDOR_EXT_THEAD_0, 0b100, 0b010),
+        (KEY_VENDOR_EXT_SIFIVE_0, 0b10, 0b100),
+        (KEY_VENDOR_EXT_MIPS_0, 1, 2),
+    ] {
+        let _p = pages(true);
+        let mut cpus = [0b11u8];
+        let mut pairs = [pair(key, subset)];
+        assert_eq!(probe(&mut pairs, Some(&mut cpus), WHICH_CPUS), 0);
+        assert_eq!(cpus, [0b11], "key {key}: a subset of the CPUs' bits matches");
+        let mut pairs = [pair(key, other)];
+        assert_eq!(probe(&mut pairs, Some(&mut cpus), WHICH_CPUS), 0);
+        assert_eq!(cpus, [0], "key {key}: a bit the CPUs lack does not");
+        assert_eq!(arch::take_syscall(), None);
+    }
+}
+
+/// In the modern profile the answers are on the arch page, which a time namespace does not move:
+/// values written anywhere else are not read.
+#[cfg(feature = "modern")]
+#[test]
+fn modern_values_come_from_the_arch_page_in_or_out_of_a_namespace() {
+    let mut p = pages(true);
+    assert_eq!(crate::data::hwprobe_offset(0), vdso_abi::modern::riscv64::ARCH_PAGE * 4096);
+    assert_eq!(mimpid(), VALUES[2]);
+    enter_timens(&mut p);
+    assert_eq!(mimpid(), VALUES[2]);
 }

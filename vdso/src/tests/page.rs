@@ -94,6 +94,16 @@ impl TestPages {
         unsafe { *p.cast_mut() = res };
     }
 
+    /// riscv64's hwprobe answers the image reads when `real_page` is the real data page, wherever
+    /// the profile keeps them (the end of that page's `vdso_data`; the arch page).
+    #[cfg(target_arch = "riscv64")]
+    pub fn hwprobe(&mut self, real_page: usize) -> &mut crate::data::HwprobeData {
+        let p = self.0 .0.as_mut_ptr().wrapping_add(crate::data::hwprobe_offset(real_page));
+        // SAFETY: inside the pages (the abi crate asserts the struct fits its page), aligned
+        // (8-aligned offset in a page-aligned buffer), exclusively borrowed through `self`.
+        unsafe { &mut *p.cast::<crate::data::HwprobeData>() }
+    }
+
     /// Auxiliary clock `idx` of data page `page` (modern profile).
     #[cfg(feature = "modern")]
     pub fn aux(&mut self, page: usize, idx: usize) -> &mut VdsoData {

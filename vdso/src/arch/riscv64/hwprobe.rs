@@ -1,13 +1,14 @@
-//! `__vdso_riscv_hwprobe`: Linux 6.8's rules (docs/abi.md section 5). The page carries every key's
-//! value for the "all CPUs" case; a query the page cannot answer goes to the syscall.
+//! `__vdso_riscv_hwprobe`: Linux 6.8's rules (docs/abi.md section 5; 6.18's are the same over
+//! more keys). The page carries every key's value for the "all CPUs" case; a query the page
+//! cannot answer goes to the syscall. Where the values are, how many there are and which keys
+//! are bitmasks is the profile's (`crate::data`).
 //!
 //! Byte loops over the CPU set use volatile accesses: LLVM would otherwise turn them into
 //! `memset`/`memchr`-like libcalls, which the image cannot have.
 
-use vdso_abi::riscv64::hwprobe::{key_is_bitmask, Pair, WHICH_CPUS};
-use vdso_abi::riscv64::{ArchData, HWPROBE_MAX_KEY};
+use vdso_abi::riscv64::hwprobe::{Pair, WHICH_CPUS};
 
-use crate::data::{self, load_u64, load_u8};
+use crate::data::{self, key_is_bitmask, load_u64, load_u8, HwprobeData as ArchData, HWPROBE_MAX_KEY};
 
 /// # Safety
 /// `avd` must point to the mapped arch data.
@@ -55,10 +56,8 @@ pub unsafe fn riscv_hwprobe(
     cpus: *mut u8,
     flags: u32,
 ) -> i32 {
-    let vd = data::real_vdso_data();
-    // SAFETY: the real data page is mapped.
-    let avd = unsafe { &raw const (*vd).arch_data };
-    // SAFETY: as above.
+    let avd = data::hwprobe_data();
+    // SAFETY: the page holding the hwprobe answers is mapped.
     let homogeneous = unsafe { load_u8(&raw const (*avd).homogeneous_cpus) } != 0;
 
     if flags & WHICH_CPUS != 0 {
