@@ -521,8 +521,10 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
          #define VDSO_IMAGE_PAGES {ipages}\n\
          #define VDSO_LINUX_VERSION_CODE {linux:#08x}\n\
          #define VDSO_VERSION_NODE \"{node}\"\n\
-         #define VDSO_RNG_DATA_OFFSET {rng} /* struct vdso_rng_data from the data start (revision 2; 0: no getrandom) */\n",
+         #define VDSO_RNG_DATA_OFFSET {rng} /* struct vdso_rng_data from the data start (revision 2; 0: no getrandom) */\n\
+         #define VDSO_RNG_FOLLOWS_TIMENS {rng_ns} /* 1: on the vvar page, so at VDSO_TIMENS_PAGE for a task in a time namespace */\n",
         rng = variant.rng_data_offset().unwrap_or(0),
+        rng_ns = u8::from(variant.rng_follows_timens()),
         arch = arch.name(),
         profile = variant.profile,
         page_size = variant.page_size,

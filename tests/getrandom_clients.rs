@@ -1,6 +1,6 @@
 //! Real clients of the vDSO `getrandom` through `vdso run`, on every architecture of the table
-//! whose image has it (x86_64, riscv64, aarch64; the others under qemu-user on their static
-//! launchers):
+//! whose image has it (x86_64, riscv64, aarch64, loongarch64; the others under qemu-user on
+//! their static launchers):
 //! - a C program of the Linux interface (`tests/fixtures/launcher/getrandom.c`: lookup, query,
 //!   states from `mmap` as the query says, four threads with states of their own, a straddling
 //!   state, an unknown flag, a wrong state size), which must print what it prints on the host
@@ -109,7 +109,7 @@ fn a_c_program_of_the_linux_interface_gets_linux_answers_on_every_arch() {
     let host_calls = getrandom_calls(&read_log(&log));
     assert_eq!(count(&host_calls, "32", &["0"]), 4, "host: one key per thread: {host_calls:?}");
 
-    // loongarch64's image has no getrandom yet (its row says so).
+    // Every image with getrandom (its row says so).
     for arch in Arch::ALL.into_iter().filter(|a| a.rng_data_offset().is_some()) {
         let (name, cc) = (arch.name(), arch.info().emulation.cross_gcc);
         let prog = cc_from("getrandom.c", cc, &["-static", "-pthread"], &format!("getrandom-{name}"))

@@ -170,9 +170,12 @@ fn notes_linux_version_build_id_and_layout() {
         assert_eq!(words[5], Image::get(arch).hz());
         assert_eq!(words.len(), 9, "{arch:?}: revision 2's nine words");
         assert_eq!(words[6], Image::get(arch).page_size() as u32, "{arch:?}: page size");
+        // From the data start: the row's RNG page (loongarch64: its per-CPU page 2) in pages of
+        // the image's size, plus the offset in it.
+        let page_size = Image::get(arch).page_size();
         assert_eq!(
             words[8],
-            arch.rng_data_offset().map_or(0, |o| o as u32),
+            arch.rng_data_offset().map_or(0, |o| (arch.rng_data_page() * page_size + o) as u32),
             "{arch:?}: vdso_rng_data offset"
         );
     }
@@ -201,9 +204,12 @@ fn embedded_bytes_are_page_aligned_and_layout_constants_match_the_abi() {
     for arch in Arch::ALL {
         let image = Image::get(arch);
         assert_eq!(image.bytes().as_ptr() as usize % 4096, 0);
-        // Revision 2's getrandom took the 4 KiB images that have it past one page (Linux's
-        // x86_64 image is two); loongarch64's (16 KiB pages, no getrandom yet) is one.
-        let want = if arch.rng_data_offset().is_some() { 2 } else { 1 };
+        // Revision 2's getrandom took the 4 KiB images past one page (Linux's x86_64 image is
+        // two); loongarch64's 16 KiB page holds all of its image, getrandom included.
+        let want = (image.load_size()).div_ceil(image.page_size());
+        assert!(want <= 2, "{arch:?}: {want} pages");
+        assert_eq!(want, if image.page_size() == 4096 { 2 } else { 1 }, "{arch:?}");
+        assert_eq!(image.pages(), want, "{arch:?}");
         assert_eq!(image.pages(), want, "{arch:?}");
     }
     assert_eq!(

@@ -1,7 +1,7 @@
 //! loongarch64's 4 KiB-page image, run where it can be: qemu-loongarch64 guests have 16 KiB
 //! pages, so a mapping of 4 KiB pages cannot be made page by page there (and `kernel-stub`
-//! refuses the 4 KiB layout on such a host). Its three 4 KiB data pages and its one-page image
-//! are exactly 16 KiB, so they fit one 16 KiB mapping, laid out as a 4 KiB-page kernel maps them
+//! refuses the 4 KiB layout on such a host). Its three 4 KiB data pages and its two-page image
+//! (getrandom took it past one page) fit a 32 KiB mapping, laid out as a 4 KiB-page kernel maps them
 //! (NOTES.md "loongarch64"): `[data | timens | per-CPU | image]`, made read+write+execute for
 //! the test alone. The page is filled by hand (seqlock even, counter mode, known bases) and every
 //! export is called through the offsets of the embedded 4 KiB image's own symbol table: COARSE
@@ -26,7 +26,7 @@ type CpuFn = unsafe extern "C" fn(*mut u32, *mut u32, *mut u8) -> i32;
 const SMALL_PAGE: usize = 4096;
 const BASE_SEC: u64 = 1_700_000_000;
 
-/// One 16 KiB anonymous mapping holding the 4 KiB image's data pages and the image.
+/// One anonymous mapping (whole 16 KiB host pages) holding the 4 KiB image's data pages and the image.
 struct Region {
     base: *mut u8,
     len: usize,
@@ -41,12 +41,14 @@ impl Region {
         let host = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let len = (image.data_pages() + image.pages()) * SMALL_PAGE;
         assert_eq!(host, 16384, "qemu-loongarch64 guests have 16 KiB pages");
-        assert!(len <= host, "data pages and image fit one host page: {len}");
+        // Whole host pages: two since getrandom made the image two 4 KiB pages.
+        let map_len = len.next_multiple_of(host);
+        assert!(map_len <= 2 * host, "data pages and image fit two host pages: {len}");
         // SAFETY: a fresh anonymous mapping at an address the kernel picks; nothing is replaced.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                host,
+                map_len,
                 libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
@@ -58,7 +60,7 @@ impl Region {
         let at = image.data_pages() * SMALL_PAGE;
         // SAFETY: the image's loaded bytes fit the mapping after `at` (checked above).
         unsafe { std::ptr::copy_nonoverlapping(image.bytes().as_ptr(), base.add(at), image.load_size()) };
-        Region { base, len: host, image }
+        Region { base, len: map_len, image }
     }
 
     fn func<T: Copy>(&self, name: &str) -> T {

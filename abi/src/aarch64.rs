@@ -71,6 +71,7 @@ pub const INFO: ArchInfo = ArchInfo {
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
     rng_data_offset: Some(RNG_DATA_OFFSET),
+    rng_data_page: VVAR_PAGE,
     linux_version_code: LINUX_VERSION_CODE,
     paravirt_clocks: false,
     sigreturn: Some(Sigreturn {

@@ -162,12 +162,16 @@ pub struct ArchInfo {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
-    /// Offset of `vdso_rng_data` ([`crate::rng::VdsoRngData`]) inside the real data page
-    /// (the page at `vvar_page`, or at `timens_page` for a task in a time namespace). Where
-    /// Linux's classic layout puts it: x86_64 byte 640 (6.11), arm64 byte 480 (6.12); riscv64
-    /// had none before the split layout (docs/abi.md says what we chose). `None`: the image
-    /// exports no `getrandom` (loongarch64 until its ChaCha20 is written).
+    /// Offset of `vdso_rng_data` ([`crate::rng::VdsoRngData`]) inside its page,
+    /// [`ArchInfo::rng_data_page`]. Where Linux's classic layout puts it: x86_64 byte 640 of
+    /// the data page (6.11), arm64 byte 480 (6.12), loongarch64 after the per-CPU array of
+    /// `struct loongarch_vdso_data` (6.12); riscv64 had none before the split layout
+    /// (docs/abi.md says what we chose). `None`: the image exports no `getrandom`.
     pub rng_data_offset: Option<usize>,
+    /// Data page holding `vdso_rng_data`. When it is `vvar_page` (x86_64, arm64, riscv64) the
+    /// struct is on the real data page, so a task in a time namespace finds it at
+    /// `timens_page`; any other page (loongarch64's per-CPU page) is never swapped.
+    pub rng_data_page: usize,
     /// Value of the "Linux" version note: the release whose layout this follows.
     pub linux_version_code: u32,
     /// The signal-return trampoline, if the architecture's kernel needs one in the vDSO.
@@ -291,6 +295,11 @@ impl Arch {
     pub const fn rng_data_offset(self) -> Option<usize> {
         self.info().rng_data_offset
     }
+
+    /// See [`ArchInfo::rng_data_page`].
+    pub const fn rng_data_page(self) -> usize {
+        self.info().rng_data_page
+    }
 }
 
 /// `a == b` in a `const fn`.
@@ -357,8 +366,13 @@ const _: () = {
         assert!(r.vvar_page < r.data_pages && r.timens_page < r.data_pages);
         assert!(r.vvar_page != r.timens_page);
         // The RNG data follows both clock structs, aligned, inside the page.
+        assert!(r.rng_data_page < r.data_pages && r.rng_data_page != r.timens_page);
         if let Some(rng) = r.rng_data_offset {
-            assert!(rng >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size);
+            // On the vvar page it must clear both clock structs.
+            assert!(
+                r.rng_data_page != r.vvar_page
+                    || rng >= r.vdso_data_offset + crate::CS_BASES * r.vdso_data_size
+            );
             assert!(rng.is_multiple_of(8));
             assert!(rng + crate::rng::RNG_DATA_SIZE <= crate::variant::MIN_PAGE_SIZE);
         }

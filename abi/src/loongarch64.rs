@@ -6,11 +6,15 @@
 //! `L1_CACHE_SHIFT` 6), which `getcpu` reads. loongarch does not select `ARCH_HAS_VDSO_DATA`,
 //! so `vdso_data` has no architecture tail: 240 bytes.
 //!
+//! Linux 6.12 appends `struct vdso_rng_data` (what `getrandom` reads) to
+//! `struct loongarch_vdso_data`, after the per-CPU array; 6.8 has none. We follow 6.12 there.
+//!
 //! Linux sizes the per-CPU array by its build option `NR_CPUS`; this image supports
-//! [`NR_CPUS`] = 64 CPUs, 4 KiB of slots: one page whether pages are 16 KiB (Linux's default on
-//! loongarch64) or 4 KiB, so the data is always three pages. (Linux 6.11+ appends
-//! `vdso_rng_data` after the array; 6.8 has none.) A CPU number at or past [`NR_CPUS`] makes
-//! `getcpu` ask the kernel instead of reading past the pages.
+//! [`NR_CPUS`] = 63 CPUs, so that the array and the RNG data (63 * 64 + 16 bytes, padded to the
+//! 64-byte alignment: 4096) fill one page whether pages are 16 KiB (Linux's default on
+//! loongarch64) or 4 KiB, and the data is always three pages (with 64 CPUs a 4 KiB-page kernel
+//! needs a fourth). A CPU number at or past [`NR_CPUS`] makes `getcpu` ask the kernel instead
+//! of reading past the pages.
 
 use core::mem::{offset_of, size_of};
 
@@ -25,7 +29,7 @@ pub struct ArchData;
 pub type VdsoData = crate::VdsoData<ArchData>;
 
 /// Number of CPUs the image's per-CPU page serves (Linux's `NR_CPUS` for this image).
-pub const NR_CPUS: usize = 64;
+pub const NR_CPUS: usize = 63;
 /// `SMP_CACHE_BYTES`: the stride of the per-CPU array.
 pub const PCPU_STRIDE: usize = 64;
 
@@ -37,19 +41,25 @@ pub struct PcpuData {
     pub node: u32,
 }
 
-/// `struct loongarch_vdso_data` of Linux 6.8: the per-CPU array, from page [`PCPU_PAGE`] on.
+/// `struct loongarch_vdso_data` of Linux 6.12: the per-CPU array then the RNG data, at the
+/// start of page [`PCPU_PAGE`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoongarchData {
     /// Indexed by the CPU number `rdtime.d` returns (`CSR.TID`).
     pub pdata: [PcpuData; NR_CPUS],
+    /// What `getrandom` reads (`generation`, `is_ready`).
+    pub rng_data: crate::rng::VdsoRngData,
 }
 
 impl Default for LoongarchData {
     fn default() -> Self {
-        LoongarchData { pdata: [PcpuData::default(); NR_CPUS] }
+        LoongarchData { pdata: [PcpuData::default(); NR_CPUS], rng_data: Default::default() }
     }
 }
+
+/// Offset of `vdso_rng_data` in page [`PCPU_PAGE`] (Linux 6.12's `_loongarch_data.rng_data`).
+pub const RNG_DATA_OFFSET: usize = offset_of!(LoongarchData, rng_data);
 
 /// Pages mapped before the image (`VVAR_NR_PAGES`).
 pub const DATA_PAGES: usize = 3;
@@ -97,6 +107,8 @@ pub const INFO: ArchInfo = ArchInfo {
         Export::global("__vdso_clock_gettime"),
         Export::global("__vdso_gettimeofday"),
         Export::global("__vdso_rt_sigreturn"),
+        // Linux 6.12's addition.
+        Export::global("__vdso_getrandom"),
     ],
     // Linux links loongarch's vDSO with `-Wl,--hash-style=sysv` (arch/loongarch/vdso/Makefile),
     // and musl and Zig look symbols up through DT_HASH only.
@@ -108,9 +120,10 @@ pub const INFO: ArchInfo = ArchInfo {
     vdso_data_size: size_of::<VdsoData>(),
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: None,
-    // No getrandom yet: its ChaCha20 in LoongArch assembly is not written (Linux 6.12 appends
-    // `vdso_rng_data` to `struct loongarch_vdso_data`, after the per-CPU array).
-    rng_data_offset: None,
+    // Linux 6.12: after the per-CPU array of `struct loongarch_vdso_data`, on its page, which
+    // a time namespace does not swap.
+    rng_data_offset: Some(RNG_DATA_OFFSET),
+    rng_data_page: PCPU_PAGE,
     linux_version_code: LINUX_VERSION_CODE,
     paravirt_clocks: false,
     sigreturn: Some(Sigreturn {
@@ -137,8 +150,9 @@ crate::assert_common_layout!(VdsoData);
 const _: () = {
     assert!(size_of::<VdsoData>() == 240);
     assert!(size_of::<PcpuData>() == PCPU_STRIDE && offset_of!(PcpuData, node) == 0);
-    assert!(size_of::<LoongarchData>() == NR_CPUS * PCPU_STRIDE);
-    // The per-CPU array fits its one page at either page size.
+    assert!(RNG_DATA_OFFSET == NR_CPUS * PCPU_STRIDE);
+    assert!(size_of::<LoongarchData>() == RNG_DATA_OFFSET + PCPU_STRIDE);
+    // The per-CPU array and the RNG data fit their one page at either page size.
     assert!(size_of::<LoongarchData>() <= crate::variant::MIN_PAGE_SIZE);
     assert!(PCPU_PAGE + 1 == DATA_PAGES);
     assert!(crate::elf_hash(VERSION_NODE.as_bytes()) != 0);

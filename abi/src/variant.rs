@@ -231,11 +231,26 @@ impl Variant {
     /// namespace (`None`: the image has no `getrandom`); the layout note's ninth word.
     pub const fn rng_data_offset(&self) -> Option<usize> {
         match (self.profile, self.arch.info().rng_data_offset) {
-            // Classic: in the vvar page (page 0 of every classic row), at the row's offset.
-            (Profile::Classic, offset) => offset,
+            // Classic: on the row's RNG page (the vvar page, or loongarch64's per-CPU page), at
+            // the row's offset in it.
+            (Profile::Classic, Some(offset)) => {
+                Some(self.arch.info().rng_data_page * self.page_size + offset)
+            }
+            (Profile::Classic, None) => None,
             // Modern: the RNG page, at its start (Linux 6.15+'s `vdso_rng_data` page).
             (Profile::Modern, Some(_)) => Some(crate::modern::page::RNG * self.page_size),
             (Profile::Modern, None) => None,
+        }
+    }
+
+    /// Whether `vdso_rng_data` is on the real data page, so that a task in a time namespace
+    /// finds it at the namespace slot (`timens_page`) rather than at [`Self::rng_data_offset`].
+    /// Classic rows whose RNG data is on the vvar page; never loongarch64's per-CPU page or
+    /// the modern RNG page.
+    pub const fn rng_follows_timens(&self) -> bool {
+        match self.profile {
+            Profile::Classic => self.arch.info().rng_data_page == self.arch.info().vvar_page,
+            Profile::Modern => false,
         }
     }
 
@@ -363,6 +378,20 @@ mod tests {
         assert_eq!(stray.position(), None);
         assert_eq!(Profile::from_note_value(0), None);
         assert_eq!(Profile::from_name("newest"), None);
+    }
+
+    #[test]
+    fn rng_data_offset_counts_from_the_data_pages_start_and_only_vvar_page_rng_follows_timens() {
+        // x86_64: on the vvar page (page 0), swapped by a time namespace.
+        let x = Variant::default_for(Arch::X86_64);
+        assert_eq!(x.rng_data_offset(), Some(crate::x86_64::RNG_DATA_OFFSET));
+        assert!(x.rng_follows_timens());
+        // loongarch64: after the 63 per-CPU slots on page 2, at both page sizes; never swapped.
+        for page_size in [16384, 4096] {
+            let l = Variant::find(Arch::Loongarch64, Profile::Classic, page_size).unwrap();
+            assert_eq!(l.rng_data_offset(), Some(2 * page_size + 63 * 64));
+            assert!(!l.rng_follows_timens());
+        }
     }
 
     #[test]

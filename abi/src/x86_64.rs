@@ -81,6 +81,7 @@ pub const INFO: ArchInfo = ArchInfo {
     hwprobe_keys: HWPROBE_KEYS,
     getcpu_mode_offset: Some(GETCPU_MODE_OFFSET),
     rng_data_offset: Some(RNG_DATA_OFFSET),
+    rng_data_page: VVAR_PAGE,
     linux_version_code: LINUX_VERSION_CODE,
     // x86_64 signal handlers return through the libc's SA_RESTORER.
     paravirt_clocks: true,

@@ -33,7 +33,8 @@
 //!   real data checked at the namespace slot.
 //!
 //! - the RNG data (`vdso_rng_data`, ABI revision 2): `generation` not 0 once `is_ready` is set,
-//!   on the modern profile's RNG page and on a classic row's real data page at its offset.
+//!   on the modern profile's RNG page and on a classic row's real data page at its offset
+//!   (loongarch64: its per-CPU page, after the per-CPU array).
 
 use core::fmt;
 
@@ -596,9 +597,14 @@ pub fn check_pages(
         }
     }
 
-    // The RNG data (classic rows with getrandom): on the real data page, at the row's offset.
+    // The RNG data (classic rows with getrandom): on the real data page at the row's offset,
+    // or where the row puts it on a page a namespace does not swap (loongarch64's per-CPU page).
     if let (None, Some(offset)) = (g.rng_page, layout.rng_data_offset) {
-        let at = real_page * layout.page_size + offset % layout.page_size;
+        let at = if layout.rng_follows_timens {
+            real_page * layout.page_size + offset % layout.page_size
+        } else {
+            offset
+        };
         let word = |o: usize| {
             pages.get(at + o..at + o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         };

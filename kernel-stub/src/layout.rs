@@ -44,9 +44,13 @@ pub struct ArchLayout {
     /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
     pub pcpu_page: Option<usize>,
     /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
-    /// namespace (ABI revision 2: classic, in the vvar page at the arch row's offset; modern, the
-    /// RNG page's start); `None` where the image has no `getrandom`.
+    /// namespace (ABI revision 2: classic, on the arch row's RNG page at its offset: the vvar
+    /// page, or loongarch64's per-CPU page; modern, the RNG page's start); `None` where the
+    /// image has no `getrandom`.
     pub rng_data_offset: Option<usize>,
+    /// Whether `vdso_rng_data` is on the real data page (classic rows whose RNG page is the
+    /// vvar page), so a task in a time namespace finds it at the namespace slot instead.
+    pub rng_follows_timens: bool,
 }
 
 impl ArchLayout {
@@ -76,11 +80,13 @@ impl ArchLayout {
             getcpu_mode_offset: v.getcpu_mode_offset(),
             pcpu_page: v.pcpu_page(),
             rng_data_offset: v.rng_data_offset(),
+            rng_follows_timens: v.rng_follows_timens(),
         }
     }
 
     /// The same layout for pages of `page_size` bytes (for a variant table row the caller has
-    /// in mind, or a test of the page-size checks): offsets inside a page stay as they are.
+    /// in mind, or a test of the page-size checks): offsets inside a page stay as they are (the
+    /// RNG data stays at its offset on its page).
     /// `None` unless `page_size` is a power of two from `MIN_PAGE_SIZE` (4096) to
     /// `MAX_PAGE_SIZE` (65536), the sizes a row may have.
     pub const fn with_page_size(self, page_size: usize) -> Option<ArchLayout> {
@@ -88,7 +94,11 @@ impl ArchLayout {
             && page_size >= vdso_abi::variant::MIN_PAGE_SIZE
             && page_size <= vdso_abi::variant::MAX_PAGE_SIZE
         {
-            Some(ArchLayout { page_size, ..self })
+            let rng_data_offset = match self.rng_data_offset {
+                Some(o) => Some(o / self.page_size * page_size + o % self.page_size),
+                None => None,
+            };
+            Some(ArchLayout { page_size, rng_data_offset, ..self })
         } else {
             None
         }
@@ -128,9 +138,9 @@ impl ArchLayout {
         self.vvar_page * self.page_size + self.vdso_data_offset
     }
 
-    /// Offset of the real page's `vdso_rng_data` from the start of the mapping (on the vvar page;
-    /// a task in a time namespace finds it at the same offset of the namespace slot, where the
-    /// real page then is).
+    /// Offset of the real `vdso_rng_data` from the start of the mapping (when it is on the vvar
+    /// page, [`rng_follows_timens`](Self::rng_follows_timens), a task in a time namespace finds
+    /// it at the same offset of the namespace slot, where the real page then is).
     pub const fn rng_data_in_mapping(&self) -> Option<usize> {
         self.rng_data_offset
     }

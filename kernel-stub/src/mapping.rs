@@ -506,11 +506,22 @@ impl MappedVdso {
         // as the `Arc<Inner>` the writer holds; `writer_taken` makes this the only writer;
         // readers (the image, `Reader`) only read atomically.
         let writer = unsafe { SeqlockWriter::new(NonNull::new(pair).expect("non-null mapping")) };
-        // A classic layout's RNG data is on the real data page.
-        let on_data_page = self.inner.layout.rng_data_offset.filter(|&o| o < self.inner.layout.page_size);
-        let rng = on_data_page.map(|offset| {
-            let rng = self.data_page_rw().wrapping_add(offset).cast();
-            // SAFETY: `vdso_rng_data` lies in the same page of the writer's view (the abi crate
+        // A classic layout's RNG data is on the real data page or, on loongarch64, on the per-CPU
+        // page (the modern profile's RNG page has its own writer: `TimePageWriter::rng`).
+        let layout = &self.inner.layout;
+        let rng_at = layout.rng_data_offset.and_then(|o| {
+            let (page, in_page) = (o / layout.page_size, o % layout.page_size);
+            if layout.rng_follows_timens {
+                Some(self.data_page_rw().wrapping_add(in_page))
+            } else if Some(page) == layout.pcpu_page {
+                self.pcpu_page_rw().map(|p| p.wrapping_add(in_page))
+            } else {
+                None
+            }
+        });
+        let rng = rng_at.map(|at| {
+            let rng = at.cast();
+            // SAFETY: `vdso_rng_data` lies inside one page of the writer's view (the abi crate
             // asserts the offset fits, 8-aligned); `writer_taken` makes this its only writer.
             unsafe { RngWriter::new(NonNull::new(rng).expect("non-null mapping")) }
         });

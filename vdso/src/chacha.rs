@@ -14,8 +14,14 @@
 #[cfg_attr(target_arch = "x86_64", path = "chacha/x86_64.rs")]
 #[cfg_attr(target_arch = "riscv64", path = "chacha/riscv64.rs")]
 #[cfg_attr(target_arch = "aarch64", path = "chacha/aarch64.rs")]
+#[cfg_attr(target_arch = "loongarch64", path = "chacha/loongarch64.rs")]
 #[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "riscv64",
+        target_arch = "aarch64",
+        target_arch = "loongarch64"
+    )),
     path = "chacha/unsupported.rs"
 )]
 mod imp;

@@ -144,5 +144,10 @@ const _: bool = crate::arch::HAS_TIME;
 const _: bool = crate::arch::HAS_GETCPU;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_gettime;
 const _: unsafe extern "C" fn(i32, *mut Timespec) -> i32 = crate::arch::sys_clock_getres;
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))] // getrandom's
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))] // getrandom's
 const _: unsafe extern "C" fn(*mut u8, usize, u32) -> isize = crate::arch::sys_getrandom;

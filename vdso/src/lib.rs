@@ -33,14 +33,23 @@
 )]
 #[cfg_attr(test, path = "arch/mock.rs")]
 mod arch;
-// getrandom needs the architecture's ChaCha20 block function (`chacha/<arch>.rs`); loongarch64
-// has none yet. The row's `rng_data_offset` says the same (asserted below), so the image, its
+// getrandom needs the architecture's ChaCha20 block function (`chacha/<arch>.rs`). The row's `rng_data_offset` says the same (asserted below), so the image, its
 // note and the tables agree on whether `getrandom` is exported.
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 mod chacha;
 mod clock;
 mod data;
-#[cfg(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64"))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "riscv64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64"
+))]
 mod getrandom;
 mod hooks;
 #[cfg(not(test))]
@@ -54,7 +63,12 @@ pub use clock::{Timespec, Timeval, Timezone};
 
 const _: () = assert!(
     vdso_abi::native::INFO.rng_data_offset.is_some()
-        == cfg!(any(target_arch = "x86_64", target_arch = "riscv64", target_arch = "aarch64")),
+        == cfg!(any(
+            target_arch = "x86_64",
+            target_arch = "riscv64",
+            target_arch = "aarch64",
+            target_arch = "loongarch64"
+        )),
     "the row's rng_data_offset and the ChaCha20 files disagree on getrandom"
 );
 

@@ -55,7 +55,10 @@ mod tests {
         let base = 0x1_0000 as *mut u8;
         assert_eq!(cpu_node_ptr(base, 0), Some(base.cast()));
         assert_eq!(cpu_node_ptr(base, 5).map(|p| p as usize), Some(0x1_0000 + 5 * 64));
-        assert_eq!(cpu_node_ptr(base, NR_CPUS as u32 - 1).map(|p| p as usize), Some(0x1_0000 + 63 * 64));
+        assert_eq!(
+            cpu_node_ptr(base, NR_CPUS as u32 - 1).map(|p| p as usize),
+            Some(0x1_0000 + (NR_CPUS - 1) * 64)
+        );
         assert_eq!(cpu_node_ptr(base, NR_CPUS as u32), None);
         assert_eq!(cpu_node_ptr(base, u32::MAX), None);
     }

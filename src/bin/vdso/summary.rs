@@ -37,7 +37,10 @@ pub fn render(label: &str, img: &ElfImage) -> String {
                 l.hz,
                 match l.rng_data_offset {
                     0 => "no getrandom".to_string(),
-                    o => format!("vdso_rng_data at data page + {o}"),
+                    o => match o.checked_div(l.page_size) {
+                        Some(page) => format!("vdso_rng_data at data start + {o} (page {page} + {})", o % l.page_size),
+                        None => format!("vdso_rng_data at data start + {o}"),
+                    },
                 }
             );
         }

@@ -40,6 +40,7 @@ pub use crate::hooks::defaults::{scale, seq_changed, FOLD_BRANCHES};
 const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
 const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
+const SYS_GETRANDOM: usize = nr::__NR_getrandom as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header, PC-relatively.
 #[inline(always)]
@@ -103,6 +104,17 @@ pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32
 pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     // SAFETY: caller contract.
     unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
+}
+
+/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
+///
+/// # Safety
+/// As for the syscall: `buf` writable for `len` bytes.
+#[inline(never)]
+#[cold]
+pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+    // SAFETY: caller contract.
+    unsafe { syscall3(SYS_GETRANDOM, buf as usize, len, flags as usize) }
 }
 
 /// # Safety

@@ -56,12 +56,18 @@ pub fn hwprobe_data() -> *const HwprobeData {
 #[cfg(all(target_arch = "loongarch64", not(test)))]
 pub use vdso_abi::loongarch64::PCPU_PAGE;
 
-/// `vdso_rng_data` is on the data page: a task in a time namespace finds it on the real page at
-/// the namespace slot.
-pub const RNG_FOLLOWS_TIMENS: bool = true;
+/// Whether `vdso_rng_data` is on the data page, so that a task in a time namespace finds it on
+/// the real page at the namespace slot (x86_64, aarch64, riscv64); loongarch64's is on its
+/// per-CPU page, which is never swapped.
+pub const RNG_FOLLOWS_TIMENS: bool = crate::variant::VARIANT.rng_follows_timens();
 
-/// Offset of `vdso_rng_data` in the data page (the arch row's; 0 where there is no getrandom).
-pub const RNG_DATA_OFFSET: usize = match vdso_abi::native::INFO.rng_data_offset {
-    Some(offset) => offset,
-    None => 0,
+/// Offset of `vdso_rng_data`: in the data page when [`RNG_FOLLOWS_TIMENS`], else from the start
+/// of the data pages (0 where there is no getrandom).
+pub const RNG_DATA_OFFSET: usize = match (RNG_FOLLOWS_TIMENS, crate::variant::VARIANT.rng_data_offset()) {
+    (true, Some(_)) => match vdso_abi::native::INFO.rng_data_offset {
+        Some(offset) => offset,
+        None => 0,
+    },
+    (false, Some(offset)) => offset,
+    (_, None) => 0,
 };

@@ -82,8 +82,9 @@ proptest! {
 
 // ---- the generator ----
 
-/// A state in page-aligned memory, as `mmap` gives them.
-#[repr(C, align(4096))]
+/// A state in page-aligned memory, as `mmap` gives them (aligned for the largest page size a
+/// row has: loongarch64's 16 KiB).
+#[repr(C, align(65536))]
 struct StatePage([u8; PAGE_SIZE]);
 
 struct Env {
