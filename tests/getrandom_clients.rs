@@ -74,15 +74,28 @@ fn read_log(log: &Path) -> String {
 }
 
 /// The `getrandom` syscalls of a log (strace's `getrandom(buf, 32, 0) = 32` or qemu's
-/// `getrandom(0x...,32,0) = 32`) as (length, flags) strings.
+/// `getrandom(0x...,32,0) = 32`) as (length, flags) strings. qemu-user logs a call and its
+/// result in two writes, so two threads' calls can share a line
+/// (`1 getrandom(0x..,32,0)2 getrandom(0x..,32,0) = 32`): every occurrence counts.
 fn getrandom_calls(log: &str) -> Vec<(String, String)> {
-    log.lines()
-        .filter_map(|l| {
-            let args = l.split_once("getrandom(")?.1.split_once(')')?.0;
+    log.split("getrandom(")
+        .skip(1)
+        .filter_map(|call| {
+            let args = call.split_once(')')?.0;
             let f: Vec<&str> = args.rsplitn(3, ',').map(str::trim).collect();
             Some((f.get(1)?.to_string(), f.first()?.split_whitespace().next()?.to_string()))
         })
         .collect()
+}
+
+#[test]
+fn calls_sharing_a_line_of_qemus_log_are_each_counted() {
+    let log = "7 getrandom(0x4000,32,0)8 getrandom(0x4090,32,0) = 32\n = 32\n9 getrandom(0x1,64,256) = -1\n";
+    let calls = getrandom_calls(log);
+    assert_eq!(count(&calls, "32", &["0"]), 2, "{calls:?}");
+    assert_eq!(count(&calls, "64", &["256"]), 1, "{calls:?}");
+    let strace = "getrandom(\"\\x01\"..., 32, 0) = 32\n";
+    assert_eq!(getrandom_calls(strace), [("32".to_string(), "0".to_string())]);
 }
 
 fn count(calls: &[(String, String)], len: &str, flags: &[&str]) -> usize {
