@@ -3,7 +3,9 @@
 # verified by build.rs), write them with their C headers to target/vdso/<arch>/, summarise them,
 # and show that each one answers: clock_gettime through the riscv64 image under qemu-riscv64,
 # the aarch64 image under qemu-aarch64, the loongarch64 images (16 KiB and 4 KiB pages) under
-# qemu-loongarch64 and the x86_64 image natively, each mapped with a live data page.
+# qemu-loongarch64 and the x86_64 image natively, each mapped with a live data page; and every
+# arch's modern-profile image running the same unmodified programs (vdso run --profile modern),
+# x86_64's also over the host kernel's own live pages (vdso run --host-data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -23,6 +25,16 @@ aarch64-linux-gnu-gcc -O2 -o target/tmp/clocks-aarch64 tests/fixtures/launcher/c
 echo "== and for a static musl loongarch64 program (Zig), under qemu-loongarch64 (16 KiB pages)" >&2
 scripts/loongarch64-linux-musl-cc -static -O2 -o target/tmp/clocks-loongarch64 tests/fixtures/launcher/clocks.c
 ./target/release/vdso run --realtime-offset 2099-01-01T00:00:00Z -- target/tmp/clocks-loongarch64
+echo "== the modern profile (Linux 6.18's data layout): the same programs on each arch's modern image" >&2
+riscv64-linux-gnu-gcc -O2 -o target/tmp/clocks-riscv64 tests/fixtures/launcher/clocks.c
+./target/release/vdso run --profile modern --realtime-offset +100y -- date -u
+for arch in riscv64 aarch64 loongarch64; do
+  echo "-- $arch, modern" >&2
+  ./target/release/vdso run --profile modern --realtime-offset 2099-01-01T00:00:00Z -- "target/tmp/clocks-$arch"
+done
+echo "== x86_64's modern image over the host kernel's own live data pages, no writer (vdso run --host-data)" >&2
+# Needs a Linux 6.17+ x86_64 host; elsewhere it refuses, saying why, and the job goes on.
+./target/release/vdso run --host-data -- date -u || echo "(host-data mode refused on this host: see above)" >&2
 echo "== calling each image through its own symbol tables, with a live data page" >&2
 cargo run --release --quiet --example demo
 echo "== the same for riscv64, under qemu-riscv64" >&2
