@@ -11,9 +11,9 @@
 //! architecture's default row), then map `data_pages()` pages of `page_size()` bytes of data, then
 //! the image's `pages()`, contiguously at a page-aligned address of your choosing; fill `vdso_data` at `vdso_data_offset()` in the first data page
 //! (`vdso-kernel-stub` has the writer and the clock math); put the image's address in the
-//! auxiliary vector as `AT_SYSINFO_EHDR`; on riscv64, return from signal handlers through
-//! `__vdso_rt_sigreturn` (aarch64: `__kernel_rt_sigreturn`) at its generated offset, never a
-//! literal:
+//! auxiliary vector as `AT_SYSINFO_EHDR`; on riscv64 and loongarch64, return from signal handlers
+//! through `__vdso_rt_sigreturn` (aarch64: `__kernel_rt_sigreturn`) at its generated offset, never
+//! a literal:
 //!
 //! ```
 //! use linux_vdso::{Arch, Image, Profile};
@@ -28,7 +28,8 @@
 //! let image_at = base + image.data_pages() * PAGE; // AT_SYSINFO_EHDR
 //! let vdso_data_at = base + image.vdso_data_offset(); // fill struct vdso_data[2] here
 //! let region_end = image_at + image.pages() * PAGE;
-//! assert_eq!((image_at - base, region_end - image_at), (2 * PAGE, PAGE));
+//! assert_eq!(image_at - base, 2 * PAGE); // riscv64's classic layout: data page, namespace slot
+//! assert_eq!(region_end - image_at, 2 * PAGE); // the image: two pages since getrandom
 //! assert_eq!(vdso_data_at, base);
 //!
 //! // A signal handler without SA_RESTORER returns to the trampoline (riscv64's `ra`).
