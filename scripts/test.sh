@@ -93,6 +93,24 @@ for_each_arch_profile vdso_test
 step "tests on x86_64 (native)"
 cargo test --workspace
 
+# qemu-loongarch64 7.2 (16 KiB guest pages on this 4 KiB host) now and then aborts a process with
+# "memory allocation of N bytes failed": malloc returned NULL inside the emulator. It was seen in
+# about one full loongarch64 run in three (a different test each time), never in 60 sequential
+# or 64 concurrent runs of the same binary by hand; the cause is not known yet (docs/launcher.md,
+# "Known emulator faults"). A run that fails with that line, and only then, is run again, at
+# most twice, saying so; any other failure fails at once.
+qemu_tests() { # $1: arch, then cargo test's arguments
+  local arch=$1 log try; shift
+  log=$(mktemp)
+  for try in 1 2 3; do
+    if scripts/cargo-build-std.sh "$arch" test "$@" 2>&1 | tee "$log"; then rm -f "$log"; return 0; fi
+    if ! grep -q 'memory allocation of [0-9]* bytes failed' "$log"; then rm -f "$log"; return 1; fi
+    [ "$try" = 3 ] && break
+    step "qemu-$arch aborted a process on an allocation (the emulator fault above): running the $arch tests again"
+  done
+  rm -f "$log"
+  return 1
+}
 while read -r arch _ _ std _; do
   [ "$arch" = x86_64 ] && continue # the host: run natively above
   if [ "$std" = build-std ]; then
@@ -100,10 +118,10 @@ while read -r arch _ _ std _; do
     # Doc tests are left out: rustdoc does not take the target's rustflags (+crt-static), so
     # the static-musl linker would link them dynamically against a loader this machine lacks;
     # the x86_64 run covers them.
-    scripts/cargo-build-std.sh "$arch" test --workspace --lib --bins --tests --examples
+    qemu_tests "$arch" --workspace --lib --bins --tests --examples
   else
     step "tests on $arch (under qemu-user)"
-    scripts/cargo-build-std.sh "$arch" test --workspace
+    qemu_tests "$arch" --workspace
   fi
 done <<<"$ARCHES"
 
