@@ -243,7 +243,8 @@ impl MappedVdso {
         }
         // The image's data pages and its text are laid out in pages of the layout's size: in an
         // address space of another page size every offset past page 0 would be wrong.
-        let host = rustix::param::page_size();
+        // SAFETY: `sysconf` only reads a value the C library keeps; no pointers are involved.
+        let host = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(0);
         if layout.page_size != host {
             return Err(Error::PageSize { layout: layout.page_size, host });
         }
