@@ -80,14 +80,24 @@ fn bad_option_values_are_usage_errors() {
 
 /// `--profile`: a name of the variant table, and never `classic` with `--host-data` (the host's
 /// pages are the modern layout); an architecture without a row of the profile cannot execute
-/// (names of the rows are in the message). Both profiles run a program (`true`).
+/// (names of the rows are in the message). Both profiles run a program of the launcher's own
+/// architecture (the probe fixture) that reads our clock.
 #[test]
 fn profile_names_are_checked_and_each_profile_runs_a_program() {
     refused(&vdso_run(&["--profile", "newest", "--", "true"]), 125, "unknown profile \"newest\"");
     refused(&vdso_run(&["--host-data", "--profile", "classic", "--", "true"]), 125, "--profile classic");
+    let probe = common::c_fixture("probe");
     for profile in ["classic", "modern"] {
-        let o = vdso_run(&["--profile", profile, "--", "true"]);
+        let o = vdso_run(&[
+            "--profile",
+            profile,
+            "--realtime-offset",
+            "2099-01-01T00:00:00Z",
+            "--",
+            probe.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "--profile {profile}: {o:?}");
+        assert_eq!(probe_field(&o, "year"), "2099", "--profile {profile}: the probe reads our clock");
     }
 }
 
