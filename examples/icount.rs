@@ -830,7 +830,7 @@ while True:
         let script = super::out_dir().join(format!("gdb-step-{}.py", info.name));
         fs::write(&script, format!("PORT = {port}\n{SCRIPT}"))
             .map_err(|e| format!("writing {script:?}: {e}"))?;
-        let mut qemu = Command::new(info.emulation.qemu)
+        let mut qemu = vdso_launcher::foreign::qemu_command(arch, info.emulation.qemu)
             .args(["-L", info.emulation.ld_prefix, "-g", &port.to_string()])
             .arg(&exe)
             .arg("--gdb-child")
@@ -878,7 +878,7 @@ while True:
         let exe = build_driver(arch)?;
         let log = super::out_dir().join(format!("exec-{}.log", info.name));
         let _ = fs::remove_file(&log);
-        let mut qemu = Command::new(info.emulation.qemu)
+        let mut qemu = vdso_launcher::foreign::qemu_command(arch, info.emulation.qemu)
             .args(["-singlestep", "-d", "exec,nochain", "-D"])
             .arg(&log)
             .arg(&exe)

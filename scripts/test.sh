@@ -93,12 +93,11 @@ for_each_arch_profile vdso_test
 step "tests on x86_64 (native)"
 cargo test --workspace
 
-# qemu-loongarch64 7.2 (16 KiB guest pages on this 4 KiB host) now and then aborts a process with
-# "memory allocation of N bytes failed": malloc returned NULL inside the emulator. It was seen in
-# about one full loongarch64 run in three (a different test each time), never in 60 sequential
-# or 64 concurrent runs of the same binary by hand; the cause is not known yet (docs/launcher.md,
-# "Known emulator faults"). A run that fails with that line, and only then, is run again, at
-# most twice, saying so; any other failure fails at once.
+# qemu-loongarch64 7.2 used to abort a process now and then with "memory allocation of N bytes
+# failed" (its mmap and Zig's malloc with the host's layout randomized: docs/launcher.md, "Known
+# emulator faults"); the row's `fixed_layout` now keeps it from happening. Should another path
+# to it remain, a run that fails with that line, and only then, is run again, at most twice,
+# saying so; any other failure fails at once.
 qemu_tests() { # $1: arch, then cargo test's arguments
   local arch=$1 log try; shift
   log=$(mktemp)

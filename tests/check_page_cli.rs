@@ -2,14 +2,6 @@
 //! rejected naming each finding with exit status 3, unreadable input is one line and status 1,
 //! and live pages pass: a process under `vdso run`, and a plain process's (the host kernel's
 //! own, in the modern layout on Linux 6.17+).
-//!
-//! Not built for loongarch64: Debian's qemu-loongarch64 7.2 now and then aborts a process with
-//! "memory allocation of N bytes failed" inside the emulator (docs/launcher.md, "Known emulator
-//! faults"), and these tests spawn the `vdso` command hundreds of times, so one of them is struck
-//! in most runs. The command's logic does not depend on the architecture it runs on; it is tested
-//! natively and under qemu-riscv64 and qemu-aarch64, and the loongarch64 images themselves are
-//! judged by every other test of the loongarch64 run.
-#![cfg(not(target_arch = "loongarch64"))]
 
 mod common;
 

@@ -1,14 +1,6 @@
 //! The `vdso` command as a user meets it: `build` writes exactly the embedded bytes and a header,
 //! `inspect` summarises any image and the host's own, `verify` judges a file, and every bad input
 //! gets one clear line and a non-zero exit status, never a panic.
-//!
-//! Not built for loongarch64: Debian's qemu-loongarch64 7.2 now and then aborts a process with
-//! "memory allocation of N bytes failed" inside the emulator (docs/launcher.md, "Known emulator
-//! faults"), and these tests spawn the `vdso` command hundreds of times, so one of them is struck
-//! in most runs. The command's logic does not depend on the architecture it runs on; it is tested
-//! natively and under qemu-riscv64 and qemu-aarch64, and the loongarch64 images themselves are
-//! judged by every other test of the loongarch64 run.
-#![cfg(not(target_arch = "loongarch64"))]
 
 mod common;
 

@@ -88,3 +88,22 @@ fn every_c_header_compiles_and_its_layout_asserts_hold() {
     let riscv = Image::find(Arch::Riscv64, Profile::Modern, 4096).expect("riscv64-modern");
     assert_eq!(riscv.variant().hwprobe_keys(), 15, "Linux 6.18: RISCV_HWPROBE_MAX_KEY 14");
 }
+
+/// `.cargo/config.toml` runs each emulated row's test binaries under the row's qemu, and under
+/// `setarch -R` exactly where the row says `fixed_layout` (the runner is not read from the table,
+/// so this keeps the two in step).
+#[test]
+fn each_emulated_rows_cargo_runner_is_its_qemu_as_the_row_says() {
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.cargo/config.toml")).unwrap();
+    for arch in Arch::ALL.into_iter().filter(|a| *a != Arch::X86_64) {
+        let emu = arch.info().emulation;
+        let section = format!("[target.{}]", arch.linux_target());
+        let body =
+            config.split(&section).nth(1).unwrap_or_else(|| panic!("no {section} in .cargo/config.toml"));
+        let body = body.split("\n[").next().unwrap();
+        let runner = body.lines().find_map(|l| l.strip_prefix("runner = ")).expect("a runner");
+        let fixed = runner.starts_with(r#"["setarch", "-R", "#);
+        assert_eq!(fixed, emu.fixed_layout, "{arch:?}: runner {runner}");
+        assert!(runner.contains(&format!("\"{}", emu.qemu)), "{arch:?}: runner {runner} runs {}", emu.qemu);
+    }
+}

@@ -90,6 +90,7 @@ pub const INFO: ArchInfo = ArchInfo {
         // below where qemu-aarch64 7.2 maps loaders and position-independent programs
         // (0x55_0000_0000 on an x86_64 host), within the small code model's 4 GiB.
         launcher_text: 0x6000_0000,
+        fixed_layout: false,
     },
 };
 

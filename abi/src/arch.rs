@@ -23,7 +23,8 @@
 //!   `launcher/src/arch/<arch>.rs` (program entry);
 //! - its rows in `abi/src/variant.rs`'s `VARIANTS` (profile and page size of each image; exactly
 //!   one the arch's default);
-//! - the target in `rust-toolchain.toml`, the runner in `.cargo/config.toml`, the cross packages
+//! - the target in `rust-toolchain.toml`, the runner in `.cargo/config.toml` (under `setarch -R`
+//!   when `fixed_layout`), the cross packages
 //!   in `scripts/setup.sh`, and the qemu step in `scripts/test.sh`; `VDSO_IMAGES=update` then
 //!   builds, verifies and commits `images/<dir>/linux-vdso.so.1` for each of its variant rows.
 //!
@@ -120,6 +121,15 @@ pub struct Emulation {
     /// guests' loaders and position-independent programs, and within its static start files'
     /// code model (`scripts/build-launcher.sh` reads it here; docs/launcher.md says why).
     pub launcher_text: u64,
+    /// Whether qemu must run with the host's address-space randomization off (as `setarch -R`
+    /// runs it: personality `ADDR_NO_RANDOMIZE`, inherited by everything it starts).
+    /// qemu-loongarch64 7.2 answers an `mmap` whose address hint is out of the guest's range with
+    /// `ENOMEM` (Linux ignores a hint it cannot use), and, with the host's layout randomized,
+    /// sometimes places a mapping at 0x10000; Zig's libc `malloc` (our static loongarch64 test
+    /// programs and launcher) asks for each new chunk just below the last one, so its hint then
+    /// wraps below 0 and the allocation fails ("memory allocation of 16 bytes failed"): about
+    /// 2 in 100 processes, none of 300 with randomization off (docs/launcher.md).
+    pub fixed_layout: bool,
 }
 
 /// Every fact about one architecture's image and mapping.

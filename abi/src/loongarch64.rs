@@ -143,6 +143,8 @@ pub const INFO: ArchInfo = ArchInfo {
         // 1.5 GiB, as on the other arches: clear of where Zig's lld (0x200000... ) and Go
         // (0x120000000) link loongarch64 executables, far below qemu-loongarch64's mmap base.
         launcher_text: 0x6000_0000,
+        // See `Emulation::fixed_layout`: qemu-loongarch64 7.2 with Zig's libc malloc.
+        fixed_layout: true,
     },
 };
 

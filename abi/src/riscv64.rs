@@ -128,6 +128,7 @@ pub const INFO: ArchInfo = ArchInfo {
         // 1.5 GiB: clear of 0x10000 (riscv64 executables), within the +-2 GiB the medlow code
         // model of glibc's static start files reaches, far below qemu-riscv64's mmap base.
         launcher_text: 0x6000_0000,
+        fixed_layout: false,
     },
 };
 

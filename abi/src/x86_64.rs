@@ -96,6 +96,7 @@ pub const INFO: ArchInfo = ArchInfo {
         goarch: "amd64",
         // Unused today (x86_64 is the host the other launchers run from).
         launcher_text: 0x6000_0000,
+        fixed_layout: false,
     },
 };
 

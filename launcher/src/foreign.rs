@@ -91,6 +91,31 @@ fn is_elf_of(path: &Path, arch: Arch) -> bool {
         && u16::from_le_bytes([header[18], header[19]]) == arch.e_machine()
 }
 
+/// A command running `qemu` (the row's qemu-user binary, or another the user named) as `arch`'s
+/// row needs it: with the host's address-space randomization off where the row says
+/// `fixed_layout` (qemu-loongarch64 7.2's `mmap` fault, see `Emulation::fixed_layout`). Every
+/// place that starts qemu-user for a row goes through here.
+pub fn qemu_command(arch: Arch, qemu: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(qemu);
+    if arch.info().emulation.fixed_layout {
+        // SAFETY: between fork and exec the closure makes two `personality` system calls
+        // (async-signal-safe, no allocation, no locks) and touches nothing of the parent.
+        unsafe {
+            c.pre_exec(|| {
+                // 0xffff_ffff reads the current persona without changing it.
+                let current = libc::personality(0xffff_ffff);
+                if current == -1 || libc::personality((current as libc::c_ulong) | ADDR_NO_RANDOMIZE) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+        };
+    }
+    c
+}
+/// `ADDR_NO_RANDOMIZE` of `<linux/personality.h>` (what `setarch -R` sets).
+const ADDR_NO_RANDOMIZE: libc::c_ulong = 0x0040000;
+
 /// The command line that runs `command` on `arch`'s launcher under qemu.
 pub fn command(
     arch: Arch,
@@ -102,7 +127,7 @@ pub fn command(
     let emu = arch.info().emulation;
     let qemu = std::env::var_os(qemu_env(arch)).unwrap_or_else(|| emu.qemu.into());
     let prefix = std::env::var_os(LD_PREFIX_ENV).unwrap_or_else(|| emu.ld_prefix.into());
-    let mut c = Command::new(qemu);
+    let mut c = qemu_command(arch, qemu);
     c.arg("-L").arg(prefix).arg(launcher).arg("run");
     c.args(forwarded_options(options, realtime_offset_ns, arch));
     c.arg("--").args(command);

@@ -16,7 +16,7 @@ pub fn bin_command(path: &str) -> Command {
     match linux_vdso::Arch::native() {
         Some(arch) if EMULATED => {
             let emu = arch.info().emulation;
-            let mut c = Command::new(emu.qemu);
+            let mut c = vdso_launcher::foreign::qemu_command(arch, emu.qemu);
             c.args(["-L", emu.ld_prefix, path]);
             c
         }
