@@ -88,6 +88,7 @@ pub fn linked_loads(arch: Arch, code: &[Insn]) -> Vec<LinkedLoad> {
             Op::Const { dest, value } => vec![(dest, Value::Num(value))],
             Op::AddImm { dest, a, imm } => vec![(dest, add(get(&regs, a), Value::Num(imm)))],
             Op::Add { dest, a, b, shift } => vec![(dest, add(get(&regs, a), shl(get(&regs, b), shift)))],
+            Op::Offset { dest } => vec![(dest, add(get(&regs, dest), UNKNOWN))],
             Op::Sub { dest, a, b } => vec![(dest, sub(get(&regs, a), get(&regs, b)))],
             Op::OrImm { dest, a, imm } => match get(&regs, a) {
                 Value::Num(n) => vec![(dest, Value::Num(n | imm))],

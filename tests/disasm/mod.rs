@@ -57,6 +57,9 @@ pub enum Op {
     AddImm { dest: Reg, a: Reg, imm: i64 },
     /// `dest = a + (b << shift)`.
     Add { dest: Reg, a: Reg, b: Reg, shift: u32 },
+    /// `dest` += something no check follows (a value loaded from memory, a write to part of the
+    /// register): an address in it stays one, with an unknown offset.
+    Offset { dest: Reg },
     /// `dest = a - b`.
     Sub { dest: Reg, a: Reg, b: Reg },
     /// `dest = a | imm`.

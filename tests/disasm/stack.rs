@@ -48,6 +48,7 @@ fn follow(stack: &mut BTreeSet<Reg>, op: &Op) {
         Op::Add { dest, a, b, .. } | Op::Sub { dest, a, b } => {
             vec![(*dest, stack.contains(a) || stack.contains(b))]
         }
+        Op::Offset { .. } => vec![],
         Op::Address { dest, .. } | Op::Const { dest, .. } | Op::Shl { dest, .. } => vec![(*dest, false)],
         Op::Load { dests, .. } => dests.iter().map(|d| (*d, false)).collect(),
         Op::Store { writes, .. } | Op::Other { writes } => writes.iter().map(|d| (*d, false)).collect(),

@@ -5,8 +5,8 @@ use super::{find_reg, parse_int, Mem, Op, Reg, Syntax};
 
 pub static SYNTAX: Syntax = Syntax { sp: "rsp", fp: "rbp", comment: "#", decode };
 
-/// Every general-purpose register and its narrower names (a write to any of them is a write to
-/// the register).
+/// Every general-purpose register and its narrower names: 32 bits (a write clears the upper
+/// half), then 16 and 8 bits (a write keeps the rest).
 const REGS: &[(&str, &[&str])] = &[
     ("rax", &["rax", "eax", "ax", "al", "ah"]),
     ("rbx", &["rbx", "ebx", "bx", "bl", "bh"]),
@@ -28,6 +28,12 @@ const REGS: &[(&str, &[&str])] = &[
 
 fn reg(s: &str) -> Option<Reg> {
     find_reg(REGS, s.trim())
+}
+
+/// Whether `s` names 8 or 16 bits of a register (each list of [`REGS`] has the 64- and 32-bit
+/// names first).
+fn partial(s: &str) -> bool {
+    REGS.iter().any(|(_, names)| names.iter().skip(2).any(|n| *n == s.trim()))
 }
 
 /// `[base+index*scale+disp]` after an optional `QWORD PTR ` / `fs:`; `None` for a register or
@@ -76,6 +82,10 @@ fn decode(_addr: u64, m: &str, ops: &[String]) -> Op {
         None => {}
     }
     let Some(dest) = dest else { return Op::Other { writes: vec![] } };
+    // A write to 8 or 16 of its bits leaves the rest of the register (a 32-bit write clears it).
+    if partial(first) {
+        return Op::Offset { dest };
+    }
     let other = Op::Other { writes: vec![dest] };
     match (m, mem(src), reg(src), parse_int(src)) {
         ("lea", Some(Ok(Mem { base, index: None, offset, .. })), _, _) => {
@@ -90,6 +100,8 @@ fn decode(_addr: u64, m: &str, ops: &[String]) -> Op {
         ("sub", None, Some(s), _) => Op::Sub { dest, a: dest, b: s },
         ("add", None, None, Some(v)) => Op::AddImm { dest, a: dest, imm: v },
         ("sub", None, None, Some(v)) => Op::AddImm { dest, a: dest, imm: v.wrapping_neg() },
+        // `add rax,QWORD PTR [rsi]`: an unknown amount added.
+        ("add" | "sub", Some(Ok(_)), _, _) => Op::Offset { dest },
         ("xchg", _, Some(s), _) => Op::Other { writes: vec![dest, s] },
         _ => other,
     }
