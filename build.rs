@@ -496,10 +496,12 @@ fn pcpu_c_block(h: &mut String, variant: &Variant) {
     let _ = writeln!(
         h,
         "\n#define VDSO_PCPU_PAGE {page} /* {what} */\n\
-         #define VDSO_NR_CPUS {cpus} /* CPUs the image serves; getcpu asks the kernel for others */\n\
+         #define VDSO_PCPU_PAGES {pages} /* pages the array spans from VDSO_PCPU_PAGE */\n\
+         #define VDSO_NR_CPUS {cpus} /* CPUs the image serves (the layout's NR_CPUS); getcpu asks the kernel for others */\n\
          struct vdso_pcpu_data {{ uint32_t node; }} __attribute__((aligned({stride})));\n\
          _Static_assert(sizeof(struct vdso_pcpu_data) == {stride}, \"vdso_pcpu_data stride\");",
-        cpus = vdso_abi::loongarch64::NR_CPUS,
+        pages = variant.pcpu_pages(),
+        cpus = variant.pcpu_slots(),
         stride = vdso_abi::loongarch64::PCPU_STRIDE,
     );
 }

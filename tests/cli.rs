@@ -96,6 +96,35 @@ fn inspect_names_the_modern_profile_and_where_its_fields_are() {
 }
 
 #[test]
+fn inspect_states_loongarch64_per_cpu_array_per_profile() {
+    let dir = common::scratch_dir("cli-inspect-pcpu");
+    let path = dir.join("img.so");
+    // Modern: Linux 6.18 defconfig (NR_CPUS 2048): 8 arch pages from page 3, 11 data pages.
+    let modern =
+        Image::find(Arch::Loongarch64, linux_vdso::Profile::Modern, 16384).expect("loongarch64-modern");
+    fs::write(&path, modern.bytes()).unwrap();
+    let o = vdso(&["inspect", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("modern profile, 11 data pages of 16384 bytes before the image"), "{out}");
+    assert!(
+        out.contains("getcpu: per-CPU nodes from page 3 (8 pages), 64-byte slots for CPUs 0..2047"),
+        "{out}"
+    );
+    // Classic: 63 CPUs on page 2.
+    fs::write(&path, Image::get(Arch::Loongarch64).bytes()).unwrap();
+    let out = stdout(&vdso(&["inspect", path.to_str().unwrap()]));
+    assert!(out.contains("classic profile, 3 data pages of 16384 bytes before the image"), "{out}");
+    assert!(
+        out.contains("getcpu: per-CPU nodes from page 2 (1 page), 64-byte slots for CPUs 0..62"),
+        "{out}"
+    );
+    // No per-CPU array elsewhere.
+    fs::write(&path, Image::get(Arch::X86_64).bytes()).unwrap();
+    assert!(!stdout(&vdso(&["inspect", path.to_str().unwrap()])).contains("per-CPU nodes"));
+}
+
+#[test]
 fn inspect_host_reads_this_process_vdso_or_says_there_is_none() {
     let o = vdso(&["inspect", "--host"]);
     if common::EMULATED {

@@ -14,7 +14,7 @@
 //! `rdtime.d` gives the test thread itself, and the node what the kernel stub stored in that
 //! CPU's slot (`MappedVdso::set_cpu_node`). qemu-loongarch64 7.2 gives every guest thread the
 //! counter ID 0, so pinning changes nothing there and only slot 0 is read; the fallback for a
-//! CPU number past the page's 64 slots cannot be reached under qemu-user (the bare-metal
+//! CPU number past the array's slots (63 classic, 2048 modern) cannot be reached under qemu-user (the bare-metal
 //! example kernel sets `CSR.TID` itself).
 //!
 //! aarch64 is not tested here because its image exports no `getcpu` (Linux's arm64 vDSO has none;
@@ -84,7 +84,8 @@ fn expected_node(vdso: &Vdso) -> u32 {
 #[cfg(target_arch = "loongarch64")]
 fn node_in_page(vdso: &Vdso, cpu: u32) -> u32 {
     let page = vdso.mapped.pcpu_page_rw().expect("loongarch64 has a per-CPU page");
-    let p = vdso_kernel_stub::arch::loongarch64::cpu_node_ptr(page, cpu).expect("a slot");
+    let slots = vdso.mapped.layout().pcpu_slots_mapped();
+    let p = vdso_kernel_stub::arch::loongarch64::cpu_node_ptr(page, cpu, slots).expect("a slot");
     // SAFETY: inside the mapped per-CPU page, 4-aligned; written only by this thread.
     unsafe { p.read_volatile() }
 }
@@ -240,7 +241,7 @@ fn cpu_is_the_counter_id_and_node_is_that_cpus_slot_of_the_per_cpu_page() {
         // Every slot a different node, twice (the second time the image must see the new values:
         // it reads the page on every call).
         for round in 0..2u32 {
-            for cpu in 0..vdso_abi_nr_cpus() {
+            for cpu in 0..nr_cpus(&vdso) {
                 vdso.mapped.set_cpu_node(cpu, 0x100 * (round + 1) + cpu).expect("set the node");
             }
             on_each_cpu(|_| {
@@ -251,14 +252,21 @@ fn cpu_is_the_counter_id_and_node_is_that_cpus_slot_of_the_per_cpu_page() {
             });
         }
         // Past the slots: refused, the page unchanged.
-        assert!(vdso.mapped.set_cpu_node(vdso_abi_nr_cpus(), 1).is_err());
+        assert!(vdso.mapped.set_cpu_node(nr_cpus(&vdso), 1).is_err());
     }
 }
 
-/// The number of per-CPU slots of loongarch64's page.
+/// The number of per-CPU slots of the mapping's row: the classic rows' 63, the modern row's
+/// 2048 (Linux 6.18 defconfig's `NR_CPUS`).
 #[cfg(target_arch = "loongarch64")]
-fn vdso_abi_nr_cpus() -> u32 {
-    linux_vdso::abi::loongarch64::NR_CPUS as u32
+fn nr_cpus(vdso: &Vdso) -> u32 {
+    let layout = vdso.mapped.layout();
+    let want = match layout.profile {
+        vdso_kernel_stub::Profile::Classic => linux_vdso::abi::loongarch64::NR_CPUS,
+        vdso_kernel_stub::Profile::Modern => linux_vdso::abi::modern::loongarch64::NR_CPUS,
+    };
+    assert_eq!(layout.pcpu_slots, want, "{layout:?}");
+    want as u32
 }
 
 /// The CPU the image must report where the test thread is pinned to `pinned`: loongarch64's

@@ -676,6 +676,42 @@ fn loongarch64_getcpu_reads_the_node_on_the_per_cpu_page_of_each_variant() {
     }
 }
 
+/// The CPU count a loongarch64 `__vdso_getcpu` serves from its per-CPU array: `N` where it loads
+/// `N - 1` into a register (`ori r, $zero, N - 1`) and branches away when that is below the CPU
+/// number (`bltu r, cpu, ...`, to the syscall). `None` if there is no such compare.
+fn getcpu_cpu_bound(code: &[Insn]) -> Option<u64> {
+    let ops = |i: &Insn| i.operands.split(',').map(|o| o.trim().to_string()).collect::<Vec<_>>();
+    code.windows(2).find_map(|w| {
+        let (a, b) = (ops(&w[0]), ops(&w[1]));
+        let loads_constant =
+            w[0].mnemonic == "ori" && a.len() == 3 && matches!(a[1].as_str(), "$zero" | "$r0");
+        let compares = w[1].mnemonic == "bltu" && b.first() == a.first();
+        (loads_constant && compares).then(|| a[2].parse::<u64>().ok().map(|n| n + 1)).flatten()
+    })
+}
+
+#[test]
+fn loongarch64_getcpu_serves_exactly_the_rows_cpus_from_the_array() {
+    // Classic rows: 63 CPUs (our NR_CPUS); loongarch64-modern: Linux 6.18 defconfig's 2048.
+    let mut bounds = Vec::new();
+    for image in Image::all().iter().filter(|i| i.arch() == Arch::Loongarch64) {
+        let v = image.variant();
+        let bound = getcpu_cpu_bound(&function(image, "__vdso_getcpu"));
+        assert_eq!(bound, Some(v.pcpu_slots() as u64), "{v}");
+        bounds.push((v.profile, bound));
+    }
+    assert!(bounds.contains(&(Profile::Modern, Some(2048))), "{bounds:?}");
+    assert!(bounds.contains(&(Profile::Classic, Some(63))), "{bounds:?}");
+    // Control: a compare against another count, or none, is noticed.
+    let code = [Insn::new("ori", "$a5, $zero, 62"), Insn::new("bltu", "$a5, $a3, 56")];
+    assert_eq!(getcpu_cpu_bound(&code), Some(63));
+    assert_ne!(getcpu_cpu_bound(&code), Some(2048));
+    assert_eq!(
+        getcpu_cpu_bound(&[Insn::new("ori", "$a5, $zero, 62"), Insn::new("bltu", "$a4, $a3, 56")]),
+        None
+    );
+}
+
 /// `code` with the constant that selects the data page (`lui`/`lu12i.w` of a whole number of
 /// pages) one page lower, spelled as `arch`'s objdump would print it.
 fn one_page_lower(arch: Arch, code: &[Insn], page_size: usize) -> Vec<Insn> {

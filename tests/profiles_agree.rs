@@ -359,17 +359,21 @@ fn the_modern_page_is_never_read_torn_under_a_full_speed_writer() {
     assert!(updates > 1000, "the writer raced the readers: {updates} updates");
 }
 
-/// loongarch64's per-CPU array is on the modern profile's arch page (page 3), not at the classic
-/// page 2: with each CPU's node written only there, the modern image's `getcpu` answers the
-/// classic image's (over the kernel stub's classic per-CPU page holding the same nodes).
+/// loongarch64's per-CPU array is on the modern profile's arch pages (Linux 6.18 defconfig's
+/// 2048 slots from page 3 on), not at the classic page 2: with each CPU's node written only
+/// there, the modern image's `getcpu` answers the classic image's (over the kernel stub's classic
+/// per-CPU page holding the same nodes for its 63 CPUs).
 #[cfg(target_arch = "loongarch64")]
 #[test]
 fn loongarch64_modern_getcpu_reads_the_nodes_on_the_arch_page() {
-    use linux_vdso::abi::modern::loongarch64::{NR_CPUS, PCPU_PAGE, PCPU_STRIDE};
+    use linux_vdso::abi::modern::loongarch64::{DATA_PAGES, NR_CPUS, PCPU_PAGE, PCPU_STRIDE};
     let classic = Vdso::map();
     let modern = Modern::map();
+    assert_eq!(modern_image().unwrap().data_pages(), DATA_PAGES);
     for cpu in 0..NR_CPUS as u32 {
-        classic.mapped.set_cpu_node(cpu, 500 + 3 * cpu).unwrap();
+        if (cpu as usize) < linux_vdso::abi::loongarch64::NR_CPUS {
+            classic.mapped.set_cpu_node(cpu, 500 + 3 * cpu).unwrap();
+        }
         // SAFETY: CPU `cpu`'s slot inside our read-write arch page.
         unsafe {
             modern

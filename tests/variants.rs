@@ -94,15 +94,25 @@ fn every_c_header_compiles_and_its_layout_asserts_hold() {
         if let Some(line) = pcpu {
             let header = image.c_header();
             assert!(header.contains(&line), "{}: {header}", image.variant());
-            assert!(header.contains(&format!("#define VDSO_NR_CPUS {} ", abi::loongarch64::NR_CPUS)));
+            let v = image.variant();
+            assert!(header.contains(&format!("#define VDSO_NR_CPUS {} ", v.pcpu_slots())), "{v}: {header}");
+            assert!(
+                header.contains(&format!("#define VDSO_PCPU_PAGES {} ", v.pcpu_pages())),
+                "{v}: {header}"
+            );
             assert!(header.contains("struct vdso_pcpu_data { uint32_t node; }"), "{}", image.variant());
         }
     }
     let la = Image::find(Arch::Loongarch64, Profile::Modern, 16384).expect("loongarch64-modern");
     assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 3 "), "{}", la.c_header());
+    // Linux 6.18 defconfig: NR_CPUS 2048 over 8 arch pages, 11 data pages.
+    assert!(la.c_header().contains("#define VDSO_NR_CPUS 2048 "), "{}", la.c_header());
+    assert!(la.c_header().contains("#define VDSO_PCPU_PAGES 8 "), "{}", la.c_header());
+    assert!(la.c_header().contains("#define VDSO_DATA_PAGES 11"), "{}", la.c_header());
     for page_size in [16384, 4096] {
         let la = Image::find(Arch::Loongarch64, Profile::Classic, page_size).expect("loongarch64 classic");
         assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 2 "), "{}", la.c_header());
+        assert!(la.c_header().contains("#define VDSO_NR_CPUS 63 "), "{}", la.c_header());
     }
     let riscv = Image::find(Arch::Riscv64, Profile::Modern, 4096).expect("riscv64-modern");
     assert_eq!(riscv.variant().hwprobe_keys(), 15, "Linux 6.18: RISCV_HWPROBE_MAX_KEY 14");

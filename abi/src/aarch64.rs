@@ -79,6 +79,7 @@ pub const INFO: ArchInfo = ArchInfo {
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],
     }),
     pcpu_page: None,
+    pcpu_slots: 0,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-aarch64",

@@ -192,6 +192,9 @@ pub struct ArchInfo {
     /// loongarch64's per-CPU page (`vdso_pcpu_data`, each CPU's NUMA node), which `getcpu`
     /// reads; `None` elsewhere.
     pub pcpu_page: Option<usize>,
+    /// CPUs the per-CPU array serves (its `NR_CPUS`, 64-byte slots from `pcpu_page` on); 0
+    /// where there is none.
+    pub pcpu_slots: usize,
     /// rustup ships no prebuilt standard library for the Rust targets: `core` (the image,
     /// bare-metal crates) and `std` (test binaries) are built from `rust-src` with `-Z
     /// build-std` under `RUSTC_BOOTSTRAP=1` (scripts/cargo-build-std.sh, NOTES.md).

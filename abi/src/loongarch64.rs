@@ -131,6 +131,7 @@ pub const INFO: ArchInfo = ArchInfo {
         words: &[SIGRETURN_LI_A7, SIGRETURN_SYSCALL_0],
     }),
     pcpu_page: Some(PCPU_PAGE),
+    pcpu_slots: NR_CPUS,
     build_std: true,
     emulation: Emulation {
         qemu: "qemu-loongarch64",

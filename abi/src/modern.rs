@@ -73,6 +73,8 @@ pub struct ModernLayout {
     pub host_checked: bool,
     /// riscv64's hwprobe values on the arch page (`RISCV_HWPROBE_MAX_KEY + 1`); 0 elsewhere.
     pub hwprobe_keys: usize,
+    /// loongarch64's per-CPU slots from the arch page on (its `NR_CPUS`); 0 elsewhere.
+    pub pcpu_slots: usize,
 }
 
 impl ModernLayout {
@@ -99,7 +101,13 @@ impl ModernLayout {
             max_cycles: size_of::<M>() != 0,
             host_checked,
             hwprobe_keys: 0,
+            pcpu_slots: 0,
         }
+    }
+
+    /// This row with `slots` per-CPU slots from its arch page on (loongarch64).
+    pub const fn with_pcpu_slots(self, slots: usize) -> ModernLayout {
+        ModernLayout { pcpu_slots: slots, ..self }
     }
 
     /// This row with `keys` hwprobe values on its arch page (riscv64).

@@ -118,6 +118,7 @@ pub const INFO: ArchInfo = ArchInfo {
     paravirt_clocks: false,
     sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
     pcpu_page: None,
+    pcpu_slots: 0,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-riscv64",

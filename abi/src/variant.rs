@@ -273,6 +273,22 @@ impl Variant {
         }
     }
 
+    /// CPUs loongarch64's per-CPU array serves (the layout's `NR_CPUS`: 63 in the classic
+    /// profile, Linux 6.18 defconfig's 2048 in the modern one); 0 where there is none.
+    pub const fn pcpu_slots(&self) -> usize {
+        match self.profile {
+            Profile::Classic => self.arch.info().pcpu_slots,
+            Profile::Modern => crate::modern::of(self.arch).pcpu_slots,
+        }
+    }
+
+    /// Pages the per-CPU array spans from [`pcpu_page`](Self::pcpu_page) (its 64-byte slots
+    /// rounded up to pages; Linux's `VDSO_ARCH_DATA_PAGES` in the modern profile); 0 where
+    /// there is none.
+    pub const fn pcpu_pages(&self) -> usize {
+        (self.pcpu_slots() * crate::loongarch64::PCPU_STRIDE).div_ceil(self.page_size)
+    }
+
     /// Offset in the data page of x86_64's `getcpu`-mode byte (our extension); `None` elsewhere.
     pub const fn getcpu_mode_offset(&self) -> Option<usize> {
         match self.profile {
@@ -308,6 +324,16 @@ const _: () = {
         // The layout fits in its page.
         assert!(v.vdso_data_offset() + CS_BASES * v.vdso_data_size() <= v.page_size);
         assert!(v.vvar_page() < v.data_pages() && v.timens_page() < v.data_pages());
+        // A per-CPU array exactly where the row has a per-CPU page, inside the data pages.
+        match v.pcpu_page() {
+            Some(p) => {
+                assert!(v.pcpu_slots() > 0 && p + v.pcpu_pages() <= v.data_pages());
+                // Modern: the arch pages (`VDSO_ARCH_DATA_PAGES` at the row's page size) are
+                // the last data pages, so the layout's page count matches the row's page size.
+                assert!(!matches!(v.profile, Profile::Modern) || p + v.pcpu_pages() == v.data_pages());
+            }
+            None => assert!(v.pcpu_slots() == 0),
+        }
         assert!(!v.dir.is_empty());
         let mut j = 0;
         let mut defaults = 0;
@@ -378,6 +404,22 @@ mod tests {
         assert_eq!(stray.position(), None);
         assert_eq!(Profile::from_note_value(0), None);
         assert_eq!(Profile::from_name("newest"), None);
+    }
+
+    #[test]
+    fn loongarch64_per_cpu_array_follows_each_profile() {
+        // Classic (Linux 6.8 with our NR_CPUS 63): one page, page 2, at both page sizes.
+        for page_size in [16384, 4096] {
+            let c = Variant::find(Arch::Loongarch64, Profile::Classic, page_size).unwrap();
+            assert_eq!((c.pcpu_page(), c.pcpu_slots(), c.pcpu_pages(), c.data_pages()), (Some(2), 63, 1, 3));
+        }
+        // Modern (Linux 6.18 defconfig: NR_CPUS 2048, 16 KiB pages): arch pages 3..=10.
+        let m = Variant::find(Arch::Loongarch64, Profile::Modern, 16384).unwrap();
+        assert_eq!((m.pcpu_page(), m.pcpu_slots(), m.pcpu_pages(), m.data_pages()), (Some(3), 2048, 8, 11));
+        assert_eq!(m.data_size(), 11 * 16384);
+        for v in VARIANTS.iter().filter(|v| v.arch != Arch::Loongarch64) {
+            assert_eq!((v.pcpu_page(), v.pcpu_slots(), v.pcpu_pages()), (None, 0, 0), "{v}");
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub const INFO: ArchInfo = ArchInfo {
     paravirt_clocks: true,
     sigreturn: None,
     pcpu_page: None,
+    pcpu_slots: 0,
     build_std: false,
     emulation: Emulation {
         qemu: "qemu-x86_64",

@@ -41,8 +41,14 @@ pub struct ArchLayout {
     pub hwprobe_keys: usize,
     /// Offset in page 0 of the x86_64 `getcpu`-mode byte (our extension); `None` elsewhere.
     pub getcpu_mode_offset: Option<usize>,
-    /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`); `None` elsewhere.
+    /// loongarch64's per-CPU page (each CPU's NUMA node for `getcpu`): the first page of the
+    /// per-CPU array; `None` elsewhere.
     pub pcpu_page: Option<usize>,
+    /// Pages the per-CPU array spans from `pcpu_page` (1 classic, 8 modern); 0 elsewhere.
+    pub pcpu_pages: usize,
+    /// CPUs the per-CPU array has slots for (the layout's `NR_CPUS`: 63 classic, 2048
+    /// modern); 0 elsewhere. See [`ArchLayout::pcpu_slots_mapped`].
+    pub pcpu_slots: usize,
     /// Offset of `vdso_rng_data` from the start of the data pages for a task outside a time
     /// namespace (ABI revision 2: classic, on the arch row's RNG page at its offset: the vvar
     /// page, or loongarch64's per-CPU page; modern, the RNG page's start); `None` where the
@@ -79,6 +85,8 @@ impl ArchLayout {
             hwprobe_keys: v.hwprobe_keys(),
             getcpu_mode_offset: v.getcpu_mode_offset(),
             pcpu_page: v.pcpu_page(),
+            pcpu_pages: v.pcpu_pages(),
+            pcpu_slots: v.pcpu_slots(),
             rng_data_offset: v.rng_data_offset(),
             rng_follows_timens: v.rng_follows_timens(),
         }
@@ -101,6 +109,18 @@ impl ArchLayout {
             Some(ArchLayout { page_size, rng_data_offset, ..self })
         } else {
             None
+        }
+    }
+
+    /// Per-CPU slots inside the array's pages at this layout's page size: `pcpu_slots`, or fewer
+    /// if the pages are smaller than the row's (a layout from [`with_page_size`](Self::with_page_size)),
+    /// so nothing is ever written or read past them.
+    pub const fn pcpu_slots_mapped(&self) -> usize {
+        let fit = self.pcpu_pages * self.page_size / vdso_abi::loongarch64::PCPU_STRIDE;
+        if fit < self.pcpu_slots {
+            fit
+        } else {
+            self.pcpu_slots
         }
     }
 

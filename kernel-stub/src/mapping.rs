@@ -116,8 +116,9 @@ struct Inner {
     _memfd: OwnedFd,
 }
 
-/// The pages of the data memfd that are written, in order, each the index of its page there (and
-/// in the writer's view): the real data page (0), the namespace page, loongarch64's per-CPU page,
+/// The pages of the data memfd that are written, in order, each the index of its (first) page
+/// there (and in the writer's view): the real data page (0), the namespace page, loongarch64's
+/// per-CPU pages (`pcpu_pages` of them: 8 in the modern profile),
 /// the modern profile's RNG page and riscv64's modern arch page (hwprobe answers), each only where
 /// the mapping has it. The page after them (`rw_pages`) is never written: it backs every reserved
 /// data page.
@@ -133,17 +134,24 @@ struct Slots {
 impl Slots {
     fn new(layout: ArchLayout, timens: bool) -> Slots {
         let mut next = 1;
-        let mut take = |present: bool| {
+        // `pages` consecutive memfd pages where the mapping has the page(s), none otherwise.
+        let mut take = |present: bool, pages: usize| {
             let index = next;
-            next += usize::from(present);
+            next += if present { pages } else { 0 };
             present.then_some(index)
         };
-        let ns = take(timens).unwrap_or(1);
-        let pcpu = take(layout.pcpu_page.is_some());
-        let rng = take(layout.rng_page().is_some());
-        let hwprobe = take(layout.hwprobe_page().is_some());
+        let ns = take(timens, 1).unwrap_or(1);
+        let pcpu = take(layout.pcpu_page.is_some(), layout.pcpu_pages);
+        let rng = take(layout.rng_page().is_some(), 1);
+        let hwprobe = take(layout.hwprobe_page().is_some(), 1);
         Slots { ns, pcpu, rng, hwprobe, rw_pages: next }
     }
+}
+
+/// Which page of loongarch64's per-CPU array data page `page` is (`None` outside it).
+fn pcpu_index(layout: ArchLayout, page: usize) -> Option<usize> {
+    let first = layout.pcpu_page?;
+    page.checked_sub(first).filter(|&i| i < layout.pcpu_pages)
 }
 
 // SAFETY: `Inner` only holds addresses of mappings it owns; the memory behind them is accessed
@@ -346,8 +354,9 @@ impl MappedVdso {
 
         for page in 0..layout.data_pages {
             let at = base.as_ptr().wrapping_add(page * page_size).cast::<c_void>();
+            let pcpu = pcpu_index(layout, page);
             let memfd_page = match options.timens {
-                _ if Some(page) == layout.pcpu_page => slots.pcpu.unwrap_or(zero_page),
+                _ if pcpu.is_some() => slots.pcpu.zip(pcpu).map_or(zero_page, |(first, i)| first + i),
                 _ if Some(page) == layout.rng_page() => slots.rng.unwrap_or(zero_page),
                 _ if Some(page) == layout.hwprobe_page() => slots.hwprobe.unwrap_or(zero_page),
                 None if page == layout.vvar_page => 0,
@@ -455,7 +464,8 @@ impl MappedVdso {
         self.inner.timens.then(|| self.inner.rw.as_ptr().wrapping_add(self.inner.layout.page_size))
     }
 
-    /// The writer's view of loongarch64's per-CPU page (`None` for a layout without one).
+    /// The writer's view of loongarch64's per-CPU array: its first page, followed by the
+    /// others (`layout().pcpu_pages` in all, contiguous); `None` for a layout without one.
     pub fn pcpu_page_rw(&self) -> Option<*mut u8> {
         self.slot_rw(self.inner.slots.pcpu)
     }
@@ -476,15 +486,16 @@ impl MappedVdso {
         slot.map(|index| self.inner.rw.as_ptr().wrapping_add(index * self.inner.layout.page_size))
     }
 
-    /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU page, as Linux
+    /// Sets the NUMA node `getcpu` reports for `cpu` (loongarch64's per-CPU array, as Linux
     /// fills `vdso_pcpu_data[cpu].node` at boot). Fails on a layout without a per-CPU page or
-    /// a CPU number past the page's slots.
+    /// a CPU number past the array's slots (63 classic, 2048 modern).
     pub fn set_cpu_node(&self, cpu: u32, node: u32) -> Result<(), Error> {
         let page = self.pcpu_page_rw().ok_or(Error::NoPcpuPage { arch: self.inner.layout.arch })?;
-        // SAFETY: the writer's view of the per-CPU page: mapped read-write for as long as
-        // `self` lives, one page of a layout that has one (loongarch64's).
-        let stored = unsafe { crate::arch::loongarch64::store_cpu_node(page, cpu, node) };
-        stored.then_some(()).ok_or(Error::CpuOutOfRange { cpu, slots: vdso_abi::loongarch64::NR_CPUS })
+        let slots = self.inner.layout.pcpu_slots_mapped();
+        // SAFETY: the writer's view of the per-CPU array: `pcpu_pages` contiguous pages, mapped
+        // read-write for as long as `self` lives, holding `pcpu_slots_mapped` 64-byte slots.
+        let stored = unsafe { crate::arch::loongarch64::store_cpu_node(page, cpu, node, slots) };
+        stored.then_some(()).ok_or(Error::CpuOutOfRange { cpu, slots })
     }
 
     fn check_arch<A: VdsoArch>(&self) -> Result<(), Error> {

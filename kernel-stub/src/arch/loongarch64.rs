@@ -7,7 +7,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use vdso_abi::loongarch64::{PcpuData, NR_CPUS};
+use vdso_abi::loongarch64::PcpuData;
 
 use super::VdsoArch;
 use crate::layout::ArchLayout;
@@ -24,22 +24,25 @@ impl VdsoArch for vdso_abi::loongarch64::ArchData {
     }
 }
 
-/// Where `cpu`'s node lives in the per-CPU page starting at `page`; `None` past the
-/// [`NR_CPUS`] slots. Computing the pointer is safe; using it needs the page mapped.
-pub fn cpu_node_ptr(page: *mut u8, cpu: u32) -> Option<*mut u32> {
-    let cpu = usize::try_from(cpu).ok().filter(|&c| c < NR_CPUS)?;
+/// Where `cpu`'s node lives in the per-CPU array starting at `page`, which has `slots` slots
+/// (the layout's `NR_CPUS`: `ArchLayout::pcpu_slots_mapped`, 63 classic, 2048 modern); `None`
+/// past them. Computing the pointer is safe; using it needs the array mapped.
+pub fn cpu_node_ptr(page: *mut u8, cpu: u32, slots: usize) -> Option<*mut u32> {
+    let cpu = usize::try_from(cpu).ok().filter(|&c| c < slots)?;
     Some(page.cast::<PcpuData>().wrapping_add(cpu).cast::<u32>())
 }
 
-/// Stores `node` as `cpu`'s NUMA node in the per-CPU page at `page` (a relaxed atomic store:
-/// readers may be running). Returns `false`, storing nothing, for a CPU past the slots.
+/// Stores `node` as `cpu`'s NUMA node in the per-CPU array of `slots` slots at `page` (a relaxed
+/// atomic store: readers may be running). Returns `false`, storing nothing, for a CPU past the
+/// slots.
 ///
 /// # Safety
-/// `page` must be the start of a mapped, writable per-CPU page, 64-byte aligned.
-pub unsafe fn store_cpu_node(page: *mut u8, cpu: u32, node: u32) -> bool {
-    match cpu_node_ptr(page, cpu) {
-        // SAFETY: inside the page (slot < NR_CPUS, 64 * NR_CPUS bytes fit it), 4-aligned,
-        // writable per the caller.
+/// `page` must be the start of a mapped, writable per-CPU array of at least `slots` 64-byte
+/// slots, 64-byte aligned.
+pub unsafe fn store_cpu_node(page: *mut u8, cpu: u32, node: u32, slots: usize) -> bool {
+    match cpu_node_ptr(page, cpu, slots) {
+        // SAFETY: inside the array (slot < slots, 64 * slots bytes mapped per the caller),
+        // 4-aligned, writable per the caller.
         Some(p) => unsafe { AtomicU32::from_ptr(p) }.store(node, Relaxed),
         None => return false,
     }
@@ -53,13 +56,15 @@ mod tests {
     #[test]
     fn slots_are_cache_lines_and_bounded() {
         let base = 0x1_0000 as *mut u8;
-        assert_eq!(cpu_node_ptr(base, 0), Some(base.cast()));
-        assert_eq!(cpu_node_ptr(base, 5).map(|p| p as usize), Some(0x1_0000 + 5 * 64));
-        assert_eq!(
-            cpu_node_ptr(base, NR_CPUS as u32 - 1).map(|p| p as usize),
-            Some(0x1_0000 + (NR_CPUS - 1) * 64)
-        );
-        assert_eq!(cpu_node_ptr(base, NR_CPUS as u32), None);
-        assert_eq!(cpu_node_ptr(base, u32::MAX), None);
+        for slots in [vdso_abi::loongarch64::NR_CPUS, vdso_abi::modern::loongarch64::NR_CPUS] {
+            assert_eq!(cpu_node_ptr(base, 0, slots), Some(base.cast()));
+            assert_eq!(cpu_node_ptr(base, 5, slots).map(|p| p as usize), Some(0x1_0000 + 5 * 64));
+            assert_eq!(
+                cpu_node_ptr(base, slots as u32 - 1, slots).map(|p| p as usize),
+                Some(0x1_0000 + (slots - 1) * 64)
+            );
+            assert_eq!(cpu_node_ptr(base, slots as u32, slots), None);
+            assert_eq!(cpu_node_ptr(base, u32::MAX, slots), None);
+        }
     }
 }

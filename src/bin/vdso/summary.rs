@@ -55,17 +55,29 @@ pub fn render(label: &str, img: &ElfImage) -> String {
         let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
         let _ = writeln!(s, "  build-id: {hex}");
     }
-    // Where the getcpu-mode byte is: the variant row of the note's architecture, profile and
-    // page size says (byte 0 of the classic page, byte 2368 of x86_64's modern time page).
-    let mode_byte = img.layout_note().and_then(|l| {
+    // The variant row of the note's architecture, profile and page size.
+    let row = img.layout_note().and_then(|l| {
         let arch = linux_vdso::Arch::from_e_machine(img.machine)?;
         let profile = linux_vdso::Profile::from_note_value(l.profile)?;
-        linux_vdso::Variant::find(arch, profile, l.page_size as usize)?.getcpu_mode_offset()
+        linux_vdso::Variant::find(arch, profile, l.page_size as usize)
     });
+    // Where the getcpu-mode byte is: the row says (byte 0 of the classic page, byte 2368 of
+    // x86_64's modern time page).
+    let mode_byte = row.and_then(|v| v.getcpu_mode_offset());
     if let (Some(at), true) = (mode_byte, img.symbols.iter().any(|s| s.name == "__vdso_getcpu")) {
         let _ = writeln!(
             s,
             "  getcpu: byte {at} of page 0 picks the instruction: 0 = lsl on GDT selector 0x7b (Linux default), 1 = rdpid"
+        );
+    }
+    // loongarch64's per-CPU array (getcpu's nodes): where it starts, how far it goes, its CPUs.
+    if let Some((v, page)) = row.and_then(|v| Some((v, v.pcpu_page()?))) {
+        let _ = writeln!(
+            s,
+            "  getcpu: per-CPU nodes from page {page} ({} page{}), 64-byte slots for CPUs 0..{}; the syscall for others",
+            v.pcpu_pages(),
+            if v.pcpu_pages() == 1 { "" } else { "s" },
+            v.pcpu_slots() - 1
         );
     }
     let versions: Vec<_> = img.version_defs.iter().map(|d| escaped(&d.name)).collect();

@@ -20,10 +20,10 @@
 use core::arch::{asm, global_asm};
 
 use linux_raw_sys::general as nr;
-use vdso_abi::loongarch64::{PcpuData, NR_CPUS};
+use vdso_abi::loongarch64::PcpuData;
 
 use crate::clock::Timespec;
-use crate::data::PCPU_PAGE;
+use crate::data::{NR_CPUS, PCPU_PAGE};
 
 #[path = "loongarch64/exports.rs"]
 pub mod exports;
@@ -137,7 +137,8 @@ fn counter_id() -> u32 {
 
 /// `getcpu`: the CPU number from `CSR.TID`, the node from that CPU's slot of the per-CPU page;
 /// either pointer may be NULL, `tcache` is ignored (as in Linux). A CPU number past the
-/// [`NR_CPUS`] slots the page has asks the kernel instead of reading past the mapping.
+/// [`NR_CPUS`] slots of the profile's per-CPU array (63 classic, 2048 modern) asks the kernel
+/// instead of reading past the mapping.
 ///
 /// # Safety
 /// Non-NULL `cpu` and `node` must be writable.
@@ -157,7 +158,7 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
             .wrapping_add(PCPU_PAGE * crate::variant::PAGE_SIZE)
             .cast::<PcpuData>()
             .wrapping_add(id as usize);
-        // SAFETY: `id < NR_CPUS`: the slot is inside the per-CPU page, mapped before the image;
+        // SAFETY: `id < NR_CPUS`: the slot is inside the per-CPU array, mapped before the image;
         // non-NULL `node` is writable, per the caller.
         unsafe { node.write(crate::data::load_u32(&raw const (*slot).node)) };
     }

@@ -51,10 +51,11 @@ pub fn hwprobe_data() -> *const HwprobeData {
     vd.cast::<u8>().wrapping_sub(VDSO_DATA_OFFSET).wrapping_add(hwprobe_offset(0)).cast()
 }
 
-/// loongarch64's per-CPU array: from page 2 (Linux 6.8's `VVAR_LOONGARCH_PAGES_START`).
+/// loongarch64's per-CPU array: from page 2 (Linux 6.8's `VVAR_LOONGARCH_PAGES_START`), our
+/// `NR_CPUS` (63) slots.
 // Read by the real getcpu only (the unit tests' mock has no per-CPU page).
 #[cfg(all(target_arch = "loongarch64", not(test)))]
-pub use vdso_abi::loongarch64::PCPU_PAGE;
+pub use vdso_abi::loongarch64::{NR_CPUS, PCPU_PAGE};
 
 /// Whether `vdso_rng_data` is on the data page, so that a task in a time namespace finds it on
 /// the real page at the namespace slot (x86_64, aarch64, riscv64); loongarch64's is on its

@@ -69,10 +69,11 @@ pub fn hwprobe_data() -> *const HwprobeData {
     crate::arch::vvar_start().wrapping_add(hwprobe_offset(0)).cast()
 }
 
-/// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, on the arch page.
+/// loongarch64's per-CPU array: Linux 6.18's `struct vdso_arch_data`, from the first arch page
+/// on, `NR_CPUS` slots (Linux 6.18 defconfig's 2048, over eight 16 KiB arch pages).
 // Read by the real getcpu only (the unit tests' mock has no per-CPU page).
 #[cfg(all(target_arch = "loongarch64", not(test)))]
-pub use vdso_abi::modern::loongarch64::PCPU_PAGE;
+pub use vdso_abi::modern::loongarch64::{NR_CPUS, PCPU_PAGE};
 
 /// `vdso_rng_data` has a page of its own, which a time namespace does not replace.
 pub const RNG_FOLLOWS_TIMENS: bool = false;

@@ -301,8 +301,10 @@ pub fn boot(kernel_sp: u64) -> ! {
 /// program can tell a node read from the page from a constant 0 (see `SYS_SET_CPU`).
 fn fill_nodes(page: usize) {
     for cpu in 0..NR_CPUS {
-        // SAFETY: `page` is a fresh pool page, aligned to the page size (so to 64).
-        let stored = unsafe { arch::store_cpu_node(page as *mut u8, cpu as u32, node_of(cpu) as u32) };
+        // SAFETY: `page` is a fresh pool page, aligned to the page size (so to 64), with room
+        // for the classic row's `NR_CPUS` 64-byte slots (the image this kernel maps).
+        let stored =
+            unsafe { arch::store_cpu_node(page as *mut u8, cpu as u32, node_of(cpu) as u32, NR_CPUS) };
         assert!(stored);
     }
 }
