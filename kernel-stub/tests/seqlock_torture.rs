@@ -1,5 +1,8 @@
 //! The real writer and reader under load: a writer publishing as fast as it can, values that
-//! keep a checkable relation, readers that must never see a torn state.
+//! keep a checkable relation, readers that must never see a torn state. Both profiles: the
+//! classic pair (`DataWriter`, read by the kernel stub's `Reader`) and the modern time page
+//! (`TimePageWriter::update`, read here under each seqlock as the image reads it: both base
+//! clocks with `tz` and `hrtimer_res`, and each auxiliary clock on its own).
 
 mod common;
 
