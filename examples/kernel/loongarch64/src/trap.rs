@@ -45,6 +45,9 @@ pub mod reg {
     pub const A0: usize = 5;
     /// `a7` (r11), the syscall number.
     pub const A7: usize = 12;
+    /// What a signal handler is entered with.
+    pub const ENTRY: crate::sigframe::EntryRegs =
+        crate::sigframe::EntryRegs { pc: PC, ra: RA, sp: SP, a0: A0 };
 }
 
 global_asm!(

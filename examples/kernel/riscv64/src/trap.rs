@@ -33,6 +33,9 @@ pub mod reg {
     pub const A0: usize = 10;
     /// `a7` (x17), the syscall number.
     pub const A7: usize = 17;
+    /// What a signal handler is entered with.
+    pub const ENTRY: crate::sigframe::EntryRegs =
+        crate::sigframe::EntryRegs { pc: PC, ra: RA, sp: SP, a0: A0 };
 }
 
 global_asm!(
