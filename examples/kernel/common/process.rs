@@ -358,17 +358,27 @@ pub struct Process {
     pub sig: Signals,
     /// What the program handed over at the end.
     pub report: Option<Report>,
+    /// Every signal's disposition.
+    pub actions: SigActions,
 }
 
 impl Process {
     /// A process in `mem` reading `clocks`, before it ran.
     pub fn new(mem: UserMemory, clocks: Clocks) -> Self {
-        Process { mem, clocks, clock_stats: ClockStats::default(), sig: Signals::default(), report: None }
+        Process {
+            mem,
+            clocks,
+            clock_stats: ClockStats::default(),
+            sig: Signals::default(),
+            report: None,
+            actions: SigActions::default(),
+        }
     }
 
     /// The syscalls every arch's kernel answers the same way (`None` for the others): `write`
-    /// (to `out`), the clock fallbacks, `getpid`, `kill`, `setitimer`, and the private kernel
-    /// clock and report. `now` is the counter (at `freq` Hz); `from_image` says whether the
+    /// (to `out`), the clock fallbacks, `getpid`, `kill`, `setitimer`, `rt_sigaction` (over the
+    /// arch's `struct sigaction`: `proto::SIGACTION_HAS_RESTORER`), and the private kernel clock
+    /// and report. `now` is the counter (at `freq` Hz); `from_image` says whether the
     /// syscall instruction lay inside the vDSO image.
     pub fn syscall(
         &mut self,
@@ -397,6 +407,9 @@ impl Process {
             proto::SYS_SETITIMER => self.sig.setitimer(mem, (a[0], a[1]), now, freq),
             proto::SYS_KTIME => clocks.ns(a[0] as i32, now).map_or(-proto::EINVAL, |ns| ns as isize),
             proto::SYS_REPORT => take_report(mem, a[0], &mut self.report),
+            proto::SYS_RT_SIGACTION => {
+                self.actions.rt_sigaction(mem, (a[0], a[1], a[2]), proto::SIGACTION_HAS_RESTORER)
+            }
             _ => return None,
         })
     }
@@ -485,13 +498,9 @@ impl Process {
     /// Takes the next pending, unblocked signal: `Ok(Some((sig, action)))` when it has a
     /// handler, `Ok(None)` when none is ready or it is ignored, `Err(exit code)` when its default
     /// action ends the process (said on the console after `who`, the kernel's name).
-    pub fn take_signal(
-        &mut self,
-        actions: &SigActions,
-        who: &str,
-    ) -> Result<Option<(usize, SigAction)>, i32> {
+    pub fn take_signal(&mut self, who: &str) -> Result<Option<(usize, SigAction)>, i32> {
         let Some(sig) = self.sig.take_ready() else { return Ok(None) };
-        let act = actions.0[sig];
+        let act = self.actions.0[sig];
         match act.handler {
             0 => {
                 crate::println!("{who}: signal {sig} with the default action: terminating");

@@ -91,18 +91,38 @@ impl Process {
     #[cfg(any(target_arch = "riscv64", target_arch = "loongarch64"))] // aarch64 adds FP/SIMD state
     pub fn deliver_plain<const N: usize>(
         &mut self,
-        actions: &crate::process::SigActions,
         regs: &mut [u64; N],
         at: EntryRegs,
         ret: u64,
         who: &str,
     ) -> Result<bool, i32> {
-        let Some((sig, act)) = self.take_signal(actions, who)? else { return Ok(false) };
+        let Some((sig, act)) = self.take_signal(who)? else { return Ok(false) };
         let f = self.begin_sigframe(regs[at.sp] as usize, proto::RT_SIGFRAME_SIZE, sig, who)?;
         // SAFETY: the frame lies inside a writable user region (checked by `begin_sigframe`),
         // which the kernel reaches directly.
         unsafe { ((f.uc + proto::UC_MCONTEXT) as *mut [u64; N]).write(*regs) };
         self.enter_handler(regs, at, (sig, act), ret, f);
         Ok(true)
+    }
+
+    /// `rt_sigreturn` of a frame [`Process::deliver_plain`] built: every register and the
+    /// signal mask back from the frame at `regs[at.sp]`. `Err(exit code)` (said after `who`) when
+    /// the frame is not readable user memory.
+    #[cfg(any(target_arch = "riscv64", target_arch = "loongarch64"))]
+    pub fn sigreturn_plain<const N: usize>(
+        &mut self,
+        regs: &mut [u64; N],
+        at: EntryRegs,
+        who: &str,
+    ) -> Result<(), i32> {
+        let sf = regs[at.sp] as usize;
+        let uc = sf + proto::SIGINFO_SIZE;
+        let Some((saved, mask)) = self.read_sigframe::<[u64; N]>(uc, uc + proto::UC_MCONTEXT) else {
+            crate::println!("{who}: rt_sigreturn with a bad frame at {sf:#x}");
+            return Err(1);
+        };
+        *regs = saved;
+        self.sig.restore_mask(mask);
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@ use vdso_kernel_stub::{ArchLayout, SeqlockWriter};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory};
 use crate::trap::{kind, reg, TrapFrame, FRAME_SIZE};
 use crate::{cntfrq, cntvct, console, gic, println, proto, Global};
 
@@ -69,7 +69,6 @@ struct Kernel {
     ns_page: usize,
     /// `__kernel_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
     seed_source: &'static str,
@@ -214,7 +213,6 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
         data_page,
         ns_page,
         sigreturn,
-        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: now,
         seed_source,
@@ -335,7 +333,6 @@ impl Kernel {
         }
         let ret: isize = match nr {
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
@@ -361,7 +358,7 @@ impl Kernel {
     /// ucontext with the `fpsimd_context` record in `__reserved`) and a frame record on the user
     /// stack, and entering the handler with x30 = `__kernel_rt_sigreturn` (or `sa_restorer`).
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let taken = self.process.take_signal(&self.actions, WHO).unwrap_or_else(|code| self.finish(code));
+        let taken = self.process.take_signal(WHO).unwrap_or_else(|code| self.finish(code));
         let Some((sig, act)) = taken else { return };
         // The frame record { x29, x30 } sits right above the rt_sigframe, as Linux puts it.
         let total = proto::RT_SIGFRAME_SIZE + 16;

@@ -11,7 +11,7 @@ use vdso_kernel_stub::{ArchLayout, SeqlockWriter};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory};
 use crate::trap::{reg, TrapFrame};
 use crate::{console, counter_freq, csr, csrrd, csrwr, now, println, proto, Global};
 
@@ -105,7 +105,6 @@ struct Kernel {
     mirror: Option<SeqlockWriter<loongarch64::ArchData>>,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
 }
@@ -273,7 +272,6 @@ pub fn boot(kernel_sp: u64) -> ! {
         image_len,
         mirror: None,
         sigreturn,
-        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: start,
     });
@@ -386,9 +384,6 @@ impl Kernel {
         }
         let ret: isize = match nr {
             proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => {
-                self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false)
-            }
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
@@ -464,7 +459,7 @@ impl Kernel {
     /// `SA_RESTORER`: the vDSO's trampoline is the only way back, in Linux as here).
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
         let ret = self.sigreturn.0 as u64;
-        match self.process.deliver_plain(&self.actions, &mut frame.regs, reg::ENTRY, ret, WHO) {
+        match self.process.deliver_plain(&mut frame.regs, reg::ENTRY, ret, WHO) {
             Ok(delivered) => self.stats.signals_delivered += delivered as u64,
             Err(code) => self.finish(code),
         }
@@ -473,20 +468,13 @@ impl Kernel {
     /// `rt_sigreturn`: restore `pc` and every register, and the signal mask, from the frame at
     /// `sp`.
     fn sigreturn(&mut self, frame: &mut TrapFrame, pc: usize) {
-        if pc >= self.sigreturn.0 && pc < self.sigreturn.1 {
-            self.stats.sigreturn_via_vdso += 1;
-        } else {
-            self.stats.sigreturn_other += 1;
+        let via_vdso = (self.sigreturn.0..self.sigreturn.1).contains(&pc);
+        self.stats.sigreturn_via_vdso += via_vdso as u64;
+        self.stats.sigreturn_other += !via_vdso as u64;
+        if let Err(code) = self.process.sigreturn_plain(&mut frame.regs, reg::ENTRY, WHO) {
+            self.finish(code);
         }
-        let sf = frame.regs[reg::SP] as usize;
-        let uc = sf + proto::SIGINFO_SIZE;
-        let Some((regs, mask)) = self.process.read_sigframe::<[u64; 33]>(uc, uc + proto::UC_MCONTEXT) else {
-            println!("{WHO}: rt_sigreturn with a bad frame at {sf:#x}");
-            self.finish(1)
-        };
-        frame.regs = regs;
         frame.regs[1] = 0; // r0
-        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.

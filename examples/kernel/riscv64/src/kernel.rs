@@ -11,7 +11,7 @@ use vdso_kernel_stub::SeqlockWriter;
 use crate::fdt::{be_number, Fdt};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory};
 use crate::proto;
 use crate::trap::{reg, TrapFrame};
 use crate::{println, rdtime, sbi, Global};
@@ -69,7 +69,6 @@ struct Kernel {
     ns_page: usize,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
     seed_source: &'static str,
@@ -218,7 +217,6 @@ pub fn boot(hart: usize, dtb: usize, kernel_sp: u64) -> ! {
         data_page,
         ns_page,
         sigreturn,
-        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: now,
         seed_source,
@@ -340,9 +338,6 @@ impl Kernel {
                 unsafe { core::arch::asm!("fence.i") };
                 0
             }
-            proto::SYS_RT_SIGACTION => {
-                self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false)
-            }
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
@@ -368,7 +363,7 @@ impl Kernel {
     /// stack and entering the handler with `ra` = `__vdso_rt_sigreturn`.
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
         let ret = self.sigreturn.0 as u64;
-        match self.process.deliver_plain(&self.actions, &mut frame.regs, reg::ENTRY, ret, WHO) {
+        match self.process.deliver_plain(&mut frame.regs, reg::ENTRY, ret, WHO) {
             Ok(delivered) => self.stats.signals_delivered += delivered as u64,
             Err(code) => self.finish(code),
         }
@@ -376,19 +371,12 @@ impl Kernel {
 
     /// `rt_sigreturn`: restore every register and the signal mask from the frame at `sp`.
     fn sigreturn(&mut self, frame: &mut TrapFrame, pc: usize) {
-        if pc >= self.sigreturn.0 && pc < self.sigreturn.1 {
-            self.stats.sigreturn_via_vdso += 1;
-        } else {
-            self.stats.sigreturn_other += 1;
+        let via_vdso = (self.sigreturn.0..self.sigreturn.1).contains(&pc);
+        self.stats.sigreturn_via_vdso += via_vdso as u64;
+        self.stats.sigreturn_other += !via_vdso as u64;
+        if let Err(code) = self.process.sigreturn_plain(&mut frame.regs, reg::ENTRY, WHO) {
+            self.finish(code);
         }
-        let sf = frame.regs[reg::SP] as usize;
-        let uc = sf + proto::SIGINFO_SIZE;
-        let Some((regs, mask)) = self.process.read_sigframe::<[u64; 32]>(uc, uc + proto::UC_MCONTEXT) else {
-            println!("{WHO}: rt_sigreturn with a bad frame at {sf:#x}");
-            self.finish(1)
-        };
-        frame.regs = regs;
-        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.

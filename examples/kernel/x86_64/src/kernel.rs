@@ -20,7 +20,7 @@ use crate::boot::{self, Frame};
 use crate::cpu::{self, rdtsc, USER_CS, USER_DS};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
 use crate::proto;
 use crate::{println, Lock};
 
@@ -75,7 +75,6 @@ struct Kernel {
     data_page: usize,
     ns_page: usize,
     zero_page: usize,
-    actions: SigActions,
     /// The program's context, handed to CPU `.0` (which takes it from its idle loop).
     handoff: Option<(usize, Frame)>,
     /// CPUs running (bit i = CPU i).
@@ -266,7 +265,6 @@ fn boot() -> ! {
         data_page,
         ns_page,
         zero_page,
-        actions: SigActions::default(),
         handoff: None,
         cpu_mask: (1u64 << cpus) - 1,
         stats: Stats { cpus_run: 1, ..Stats::default() },
@@ -450,7 +448,6 @@ impl Kernel {
                 }
                 _ => -proto::EINVAL,
             },
-            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return Next::Restore;
@@ -480,7 +477,7 @@ impl Kernel {
     /// user stack (below the 128-byte red zone; the FXSAVE area first, 64-aligned), with
     /// `pretcode` = the handler's `sa_restorer`. Returns whether it rewrote the frame.
     fn deliver_signal(&mut self, frame: &mut Frame) -> bool {
-        let taken = self.process.take_signal(&self.actions, WHO).unwrap_or_else(|code| self.finish(code));
+        let taken = self.process.take_signal(WHO).unwrap_or_else(|code| self.finish(code));
         let Some((sig, act)) = taken else { return false };
         if act.flags & proto::SA_RESTORER == 0 {
             // x86_64 has no vDSO trampoline to fall back on: Linux kills such a process too.
@@ -555,8 +552,12 @@ impl Kernel {
     /// `rt_sigreturn`: the restorer's `syscall` runs with `rsp` just past `pretcode`, at the
     /// `ucontext`; restore every register, the FP state and the signal mask from it.
     fn sigreturn(&mut self, frame: &mut Frame, pc: usize) {
-        let from_restorer =
-            self.actions.0.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
+        let from_restorer = self
+            .process
+            .actions
+            .0
+            .iter()
+            .any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
         if from_restorer {
             self.stats.sigreturn_via_restorer += 1;
         } else {
