@@ -73,6 +73,18 @@ impl UserMemory {
         self.ok(addr, len, false).then(|| unsafe { core::slice::from_raw_parts(addr as *const u8, len) })
     }
 
+    /// `getcpu`'s answer: `cpu` and `node` written where the program asked (either pointer may be
+    /// NULL); `-EFAULT` at the first it may not write.
+    #[cfg(not(target_arch = "aarch64"))] // arm64 Linux has no getcpu in its vDSO, nor this kernel
+    pub fn put_getcpu(&self, (cpu_at, node_at): (usize, usize), (cpu, node): (u32, u32)) -> isize {
+        for (p, v) in [(cpu_at, cpu), (node_at, node)] {
+            if p != 0 && self.write(p, v) != 0 {
+                return -EFAULT;
+            }
+        }
+        0
+    }
+
     /// Stores a `struct timespec` of `ns`.
     pub fn put_timespec(&self, addr: usize, ns: i128) -> isize {
         let t = Timespec::from_nanos(ns);

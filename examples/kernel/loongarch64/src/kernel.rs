@@ -403,12 +403,7 @@ impl Kernel {
     /// program to compare with the image's.
     fn getcpu(&mut self, cpu: usize, node: usize) -> isize {
         let id = csrrd!(csr::TID) as usize;
-        for (p, v) in [(cpu, id), (node, node_of(id))] {
-            if p != 0 && self.process.mem.write(p, v as u32) != 0 {
-                return -process::EFAULT;
-            }
-        }
-        0
+        self.process.mem.put_getcpu((cpu, node), (id as u32, node_of(id) as u32))
     }
 
     /// Runs the program on CPU `cpu` from now on: what Linux does when it moves a task is to

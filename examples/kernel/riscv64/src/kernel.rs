@@ -322,13 +322,7 @@ impl Kernel {
                     self.stats.passthrough_from_vdso += 1;
                 }
                 // One hart, one node: 0 and 0.
-                let put = |p: usize| if p == 0 { 0 } else { self.process.mem.write(p, 0u32) };
-                let r = put(a(0));
-                if r != 0 {
-                    r
-                } else {
-                    put(a(1))
-                }
+                self.process.mem.put_getcpu((a(0), a(1)), (0, 0))
             }
             proto::SYS_RISCV_FLUSH_ICACHE => {
                 if self.in_image(pc) {

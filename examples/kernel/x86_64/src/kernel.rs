@@ -408,13 +408,7 @@ impl Kernel {
                 if self.in_image(pc) {
                     self.stats.getcpu_from_vdso += 1;
                 }
-                let put = |p: usize, v: u32| if p == 0 { 0 } else { self.process.mem.write(p, v) };
-                let r = put(a(0), this as u32);
-                if r != 0 {
-                    r
-                } else {
-                    put(a(1), 0)
-                }
+                self.process.mem.put_getcpu((a(0), a(1)), (this as u32, 0))
             }
             proto::SYS_SCHED_GETAFFINITY => {
                 if a(1) < 8 {
