@@ -373,27 +373,23 @@ impl Kernel {
     }
 
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
-        let nr = frame.regs[reg::A7] as usize;
-        let a = |i: usize| frame.regs[reg::A0 + i] as usize;
-        let args = [a(0), a(1), a(2)];
         let from_image = self.in_image(pc);
         let mut out = |bytes: &[u8]| bytes.iter().copied().for_each(console::putchar);
-        if let Some(ret) = self.process.syscall(nr, args, (now(), self.freq), from_image, &mut out) {
-            frame.regs[reg::A0] = ret as u64;
-            return;
-        }
+        let clock = (now(), self.freq);
+        let own = self.process.syscall_in_regs(&mut frame.regs, reg::SYSCALL, clock, from_image, &mut out);
+        let Some((nr, a)) = own else { return };
         let ret: isize = match nr {
-            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
+            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a[0] as i32),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
+            proto::SYS_ENTER_TIMENS => self.enter_timens(a[0] as i64),
             proto::SYS_GETCPU => {
                 self.stats.getcpu_from_vdso += from_image as u64;
-                self.getcpu(a(0), a(1))
+                self.getcpu(a[0], a[1])
             }
-            proto::SYS_SET_CPU => self.set_cpu(a(0)),
+            proto::SYS_SET_CPU => self.set_cpu(a[0]),
             _ => -38, // ENOSYS
         };
         frame.regs[reg::A0] = ret as u64;

@@ -25,6 +25,8 @@ mod loader;
 mod mm;
 #[path = "../../common/process.rs"]
 mod process;
+#[path = "../../common/regs.rs"]
+mod regs;
 #[path = "../../common/sigframe.rs"]
 mod sigframe;
 mod trap;

@@ -21,6 +21,8 @@ mod loader;
 mod mm;
 #[path = "../../common/process.rs"]
 mod process;
+#[path = "../../common/regs.rs"]
+mod regs;
 mod sbi;
 #[path = "../../common/sigframe.rs"]
 mod sigframe;
