@@ -470,18 +470,7 @@ fn modern_c_structs(h: &mut String, variant: &Variant) {
         td = m.time_data_size,
         res = m.hrtimer_res_offset,
     );
-    if let Some(page) = variant.pcpu_page() {
-        // loongarch64: Linux 6.18's `struct vdso_arch_data`, the per-CPU array, on the arch page.
-        let _ = writeln!(
-            h,
-            "\n#define VDSO_PCPU_PAGE {page} /* struct vdso_arch_data: pdata[VDSO_NR_CPUS] at its byte 0 */\n\
-             #define VDSO_NR_CPUS {cpus} /* CPUs the image serves; getcpu asks the kernel for others */\n\
-             struct vdso_pcpu_data {{ uint32_t node; }} __attribute__((aligned({stride})));\n\
-             _Static_assert(sizeof(struct vdso_pcpu_data) == {stride}, \"vdso_pcpu_data stride\");",
-            cpus = vdso_abi::loongarch64::NR_CPUS,
-            stride = vdso_abi::loongarch64::PCPU_STRIDE,
-        );
-    }
+    pcpu_c_block(h, variant);
     if m.hwprobe_keys > 0 {
         // riscv64: Linux 6.18's `struct vdso_arch_data` (the hwprobe answers) on the arch page.
         let _ = writeln!(
@@ -494,6 +483,25 @@ fn modern_c_structs(h: &mut String, variant: &Variant) {
             size = m.hwprobe_keys * 8 + 8,
         );
     }
+}
+
+/// loongarch64's per-CPU page (`pcpu_page` of the row, either profile): where `getcpu` finds
+/// each CPU's node, its stride and how many CPUs the image serves.
+fn pcpu_c_block(h: &mut String, variant: &Variant) {
+    let Some(page) = variant.pcpu_page() else { return };
+    let what = match variant.profile {
+        spec::Profile::Classic => "struct loongarch_vdso_data (Linux 6.8): pdata[VDSO_NR_CPUS] at its byte 0",
+        spec::Profile::Modern => "struct vdso_arch_data: pdata[VDSO_NR_CPUS] at its byte 0",
+    };
+    let _ = writeln!(
+        h,
+        "\n#define VDSO_PCPU_PAGE {page} /* {what} */\n\
+         #define VDSO_NR_CPUS {cpus} /* CPUs the image serves; getcpu asks the kernel for others */\n\
+         struct vdso_pcpu_data {{ uint32_t node; }} __attribute__((aligned({stride})));\n\
+         _Static_assert(sizeof(struct vdso_pcpu_data) == {stride}, \"vdso_pcpu_data stride\");",
+        cpus = vdso_abi::loongarch64::NR_CPUS,
+        stride = vdso_abi::loongarch64::PCPU_STRIDE,
+    );
 }
 
 fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
@@ -588,8 +596,9 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
          _Static_assert(__builtin_offsetof(struct vdso_data, tz_minuteswest) == 224, \"tz offset\");\n\
          _Static_assert(__builtin_offsetof(struct vdso_data, hrtimer_res) == 232, \"hrtimer_res offset\");\n\n\
          /* getrandom (Linux 6.11+): the kernel sets is_ready once its RNG is seeded and stores\n \
-         * generation (never 0) with release ordering, bumping it on every reseed. A task in a time\n \
-         * namespace finds it at the same offset of the real page (page VDSO_TIMENS_PAGE). */\n\
+         * generation (never 0) with release ordering, bumping it on every reseed. Where\n \
+         * VDSO_RNG_FOLLOWS_TIMENS is 1 a task in a time namespace finds it at the same offset of\n \
+         * the real page (page VDSO_TIMENS_PAGE); where it is 0 its page is never swapped. */\n\
          struct vdso_rng_data { uint64_t generation; uint8_t is_ready; };\n\
          struct vgetrandom_opaque_params {\n\
          \tuint32_t size_of_opaque_state; /* 144 */\n\
@@ -600,6 +609,7 @@ fn c_header(variant: &Variant, parsed: &elf::ElfImage) -> String {
          _Static_assert(sizeof(struct vdso_rng_data) == 16, \"vdso_rng_data size\");\n\
          _Static_assert(VDSO_RNG_DATA_OFFSET % 8 == 0, \"vdso_rng_data alignment\");\n",
     );
+    pcpu_c_block(&mut h, variant);
     let _ = writeln!(h, "\n#endif /* {guard} */");
     h
 }

@@ -61,16 +61,22 @@ missing=()
 for f in "${!packages[@]}"; do
   [ -e "$f" ] || missing+=("${packages[$f]}")
 done
+# Installs Debian packages "$@" (as root, or through sudo), after one `apt-get update`.
+apt_updated=
+apt_install() {
+  local sudo=
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=sudo; else
+      say "need root to install $*; run: apt-get install $*"; exit 1
+    fi
+  fi
+  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2 || {
+    say "apt-get could not install $*"; exit 1; }
+}
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null; then SUDO=sudo; else
-      say "need root to install ${missing[*]}; run: apt-get install ${missing[*]}"; exit 1
-    fi
-  else SUDO=; fi
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
-    say "apt-get could not install ${missing[*]}"; exit 1; }
+  apt_install "${missing[@]}"
 fi
 # --- Zig's C compiler, from PyPI ---------------------------------------------------------------
 # The client matrix builds its static musl C rows for riscv64 and aarch64 with it
@@ -82,7 +88,7 @@ fi
 if ! python3 -m ziglang version >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     say "installing Debian package python3-pip (for ziglang)"
-    ${SUDO-} apt-get install -y -qq --no-install-recommends python3-pip >&2
+    apt_install python3-pip
   fi
   say "installing Zig's C compiler (PyPI package ziglang==0.17.1) for the cross musl fixtures"
   # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told.

@@ -148,8 +148,13 @@ fn a_process_under_vdso_run_passes() {
         // Many looks: one taken mid-write must retry as a reader does, never report "seq odd",
         // and the ticker's BOOTTIME must never be a nanosecond before MONOTONIC.
         let looks = if hz == "250" { 20 } else { 3 };
-        let outputs: Vec<Output> =
-            (0..looks).map(|_| vdso(&["check-page", "--pid", &child.id().to_string()])).collect();
+        let pid = child.id().to_string();
+        let outputs: Vec<Output> = (0..looks).map(|_| vdso(&["check-page", "--pid", &pid])).collect();
+        // What the user says to expect must be the process's row (this machine's default, classic,
+        // 4 KiB): the same options pass, others are refused naming the row the pages are.
+        let arch = linux_vdso::Arch::native().expect("a row of the table").name();
+        let same = vdso(&["check-page", "--pid", &pid, "--profile", "classic", "--arch", arch]);
+        let other = vdso(&["check-page", "--pid", &pid, "--profile", "modern", "--page-size", "16384"]);
         let _ = child.kill();
         let _ = child.wait();
         for o in outputs {
@@ -157,6 +162,17 @@ fn a_process_under_vdso_run_passes() {
             let out = stdout(&o);
             assert!(out.contains("no findings against") && out.contains("two looks, counter read"), "{out}");
         }
+        assert_eq!(same.status.code(), Some(0), "{}{}", stdout(&same), stderr(&same));
+        assert_eq!(other.status.code(), Some(1), "{}{}", stdout(&other), stderr(&other));
+        assert!(
+            stderr(&other).contains(&format!(
+                "its pages are {arch} (classic profile, 4096-byte pages), not what --profile modern --page-size \
+                 16384 asks for"
+            )),
+            "{}",
+            stderr(&other)
+        );
+        assert!(stdout(&other).is_empty(), "no verdict: {}", stdout(&other));
     }
 }
 

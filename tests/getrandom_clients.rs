@@ -10,10 +10,11 @@
 //! - a Go 1.27 program reading `crypto/rand` 256 times (`gogetrandom/`), which on amd64 makes
 //!   one `getrandom` syscall, the key refresh of its one thread, as on the host kernel.
 //!
-//! Go on arm64 resolves and queries `__kernel_getrandom`, then asks `mmap` for a state with
-//! `MAP_DROPPABLE`, which qemu-aarch64 7.2 refuses (`EINVAL`): the runtime then takes the syscall
-//! for every read. The test checks exactly that (the query's flags reaching `mmap` prove the
-//! image was found and answered). Go does not use the vDSO `getrandom` on riscv64.
+//! Go on arm64 and loong64 resolves and queries `__kernel_getrandom` / `__vdso_getrandom`, then
+//! asks `mmap` for a state with `MAP_DROPPABLE`, which qemu-user 7.2 refuses (`EINVAL`): the
+//! runtime then takes the syscall for every read. The test checks exactly that (the query's flags
+//! reaching `mmap` prove the image was found and answered). Go does not use the vDSO `getrandom`
+//! on riscv64.
 //!
 //! Driven from the x86_64 run (the host's compilers, strace and qemu-user).
 #![cfg(target_arch = "x86_64")]
@@ -182,16 +183,20 @@ fn go_crypto_rand_makes_no_getrandom_syscall_but_its_key_refresh_on_amd64() {
     assert!(calls.len() < 32, "{} getrandom syscalls for 256 reads: {calls:?}", calls.len());
 }
 
+/// Go on arm64 and loong64 (whose runtimes call the vDSO `getrandom`) under qemu-user 7.2.
 #[test]
-fn go_on_arm64_finds_and_queries_our_getrandom_then_qemu_refuses_map_droppable() {
-    let (out, log) =
-        traced_run(Arch::Aarch64, &go_program("arm64"), &work_dir().join("gogetrandom-arm64.log"));
-    assert_eq!(out, "reads 256\nok\n");
-    // The state mmap carries the query's flags (MAP_DROPPABLE = 0x8 | MAP_ANONYMOUS): Go found
-    // `__kernel_getrandom` and it answered; qemu-aarch64 7.2 does not know the flag.
-    let refused: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("mmap(") && l.contains("MAP_ANONYMOUS|0x8") && l.contains("errno=22"))
-        .collect();
-    assert!(!refused.is_empty(), "no state mmap with the query's flags in the log");
+fn go_on_arm64_and_loong64_finds_and_queries_our_getrandom_then_qemu_refuses_map_droppable() {
+    for arch in [Arch::Aarch64, Arch::Loongarch64] {
+        let goarch = arch.info().emulation.goarch;
+        let (out, log) =
+            traced_run(arch, &go_program(goarch), &work_dir().join(format!("gogetrandom-{goarch}.log")));
+        assert_eq!(out, "reads 256\nok\n", "{goarch}");
+        // The state mmap carries the query's flags (MAP_DROPPABLE = 0x8 | MAP_ANONYMOUS): Go
+        // found our function and it answered; qemu 7.2 does not know the flag.
+        let refused: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("mmap(") && l.contains("MAP_ANONYMOUS|0x8") && l.contains("errno=22"))
+            .collect();
+        assert!(!refused.is_empty(), "{goarch}: no state mmap with the query's flags in the log");
+    }
 }

@@ -3,9 +3,20 @@
 //! reader's barriers are real `fence r,r` instructions, the aarch64 reader's real `dmb ishld`,
 //! the loongarch64 reader's real `dbar 0x15` around each `rdtime.d`,
 //! and aarch64's counter read is bracketed as Linux brackets it (`isb` before, a load that
-//! depends on the value after).
+//! depends on the value after); getrandom's ChaCha20 block function stores nothing to the stack
+//! after its prologue, through the stack pointer or any register holding a stack address
+//! (`disasm/stack.rs`); and the data-page reads that only a kernel of the right layout would
+//! catch land on the page each row keeps their data on: x86_64's `getcpu` mode byte, riscv64's
+//! hwprobe answers (the arch page in the modern layout), loongarch64's per-CPU node (its
+//! per-CPU page: the arch page in the modern layout), followed through link-time addresses
+//! (`disasm/address.rs`).
 
-use linux_vdso::{Arch, Image};
+mod disasm;
+
+use disasm::address::{linked_loads, LinkedLoad};
+use disasm::stack::{stack_stores, suspicious_stack_stores};
+use disasm::Insn;
+use linux_vdso::{Arch, Image, Profile, Variant};
 
 /// `fence r,r`: MISC-MEM opcode, pred = succ = R.
 const FENCE_R_R: u32 = 0x0220_000f;
@@ -227,14 +238,6 @@ fn getrandom_arches() -> Vec<Arch> {
     Arch::ALL.into_iter().filter(|a| a.rng_data_offset().is_some()).collect()
 }
 
-/// One disassembled instruction: address, mnemonic, operands (objdump's spelling).
-#[derive(Clone, Debug)]
-struct Insn {
-    addr: u64,
-    mnemonic: String,
-    operands: String,
-}
-
 /// The architecture's objdump: Debian's cross binutils, named like the row's cross compiler;
 /// loongarch64 has none on Debian 12 (its row's compiler is a Zig wrapper), so the LLVM
 /// objdump of the Rust toolchain (its `llvm-tools` component, rust-toolchain.toml) reads it.
@@ -258,16 +261,22 @@ fn toolchain_llvm_objdump() -> String {
     format!("{}/lib/rustlib/{host}/bin/llvm-objdump", sysroot.trim())
 }
 
-/// Disassembles `[start, stop)` of `arch`'s image (Intel syntax on x86_64).
+/// Disassembles `[start, stop)` of `arch`'s default image (Intel syntax on x86_64).
 fn disassemble(arch: Arch, start: u64, stop: u64) -> Vec<Insn> {
+    disassemble_image(&Image::get(arch), start, stop)
+}
+
+/// Disassembles `[start, stop)` of `image`.
+fn disassemble_image(image: &Image, start: u64, stop: u64) -> Vec<Insn> {
+    let arch = image.arch();
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "disasm-{}-{}-{n}.so",
-        arch.name(),
+        image.variant().name(),
         std::process::id()
     ));
-    std::fs::write(&path, Image::get(arch).bytes()).expect("write the image");
+    std::fs::write(&path, image.bytes()).expect("write the image");
     let mut cmd = std::process::Command::new(objdump(arch));
     cmd.arg("-d").arg(format!("--start-address={start:#x}")).arg(format!("--stop-address={stop:#x}"));
     if arch == Arch::X86_64 {
@@ -291,50 +300,6 @@ fn disassemble(arch: Arch, start: u64, stop: u64) -> Vec<Insn> {
             Some(Insn { addr, mnemonic: mnemonic.to_string(), operands: operands.trim().to_string() })
         })
         .collect()
-}
-
-/// Whether `i` stores to the stack.
-fn stores_to_stack(arch: Arch, i: &Insn) -> bool {
-    let m = i.mnemonic.as_str();
-    let first_operand = i.operands.split(',').next().unwrap_or("");
-    match arch {
-        Arch::X86_64 => {
-            m.starts_with("push")
-                || m.starts_with("call")
-                || first_operand.contains("[rsp")
-                || first_operand.contains("[rbp")
-        }
-        // Through the stack or the frame pointer (which points into the stack).
-        Arch::Aarch64 => m.starts_with("st") && (i.operands.contains("[sp") || i.operands.contains("[x29")),
-        Arch::Riscv64 => {
-            matches!(m, "sd" | "sw" | "sh" | "sb" | "fsd" | "fsw")
-                && (i.operands.ends_with("(sp)") || i.operands.ends_with("(s0)"))
-        }
-        // `st.d $rd, $sp, off` and friends, through the stack or the frame pointer.
-        Arch::Loongarch64 => {
-            (m.starts_with("st") || m.starts_with("fst"))
-                && (i.operands.contains("$sp") || i.operands.contains("$fp"))
-        }
-    }
-}
-
-/// Whether `i` only moves the stack pointer (a prologue's frame allocation).
-fn adjusts_sp(arch: Arch, i: &Insn) -> bool {
-    match arch {
-        Arch::X86_64 => i.mnemonic == "sub" && i.operands.starts_with("rsp,"),
-        Arch::Aarch64 => i.mnemonic == "sub" && i.operands.starts_with("sp, sp,"),
-        // objdump spells `c.addi16sp sp, -96` as `add sp,sp,-96`.
-        Arch::Riscv64 => matches!(i.mnemonic.as_str(), "addi" | "add") && i.operands.starts_with("sp,sp,-"),
-        Arch::Loongarch64 => i.mnemonic == "addi.d" && i.operands.starts_with("$sp, $sp, -"),
-    }
-}
-
-/// The stack stores of `code` that could hold data the function computed or loaded: every one
-/// after the prologue (the leading run of frame allocation and stores). Prologue stores hold
-/// the caller's callee-saved registers, before the function has loaded anything.
-fn suspicious_stack_stores(arch: Arch, code: &[Insn]) -> Vec<Insn> {
-    let prologue = code.iter().take_while(|i| adjusts_sp(arch, i) || stores_to_stack(arch, i)).count();
-    code[prologue..].iter().filter(|i| stores_to_stack(arch, i)).cloned().collect()
 }
 
 /// The ChaCha20 block function of `arch`'s image: linker/vdso.lds puts it first in `.text`, on
@@ -404,7 +369,7 @@ fn the_chacha_block_function_never_stores_to_the_stack_but_to_save_callee_saved_
         assert!(text.contains(&expa), "{arch:?}: no ChaCha constant at {start:#x}:\n{text}");
         let bad = suspicious_stack_stores(arch, &code);
         assert!(bad.is_empty(), "{arch:?}: stack stores after the prologue: {bad:?}");
-        let all: Vec<&Insn> = code.iter().filter(|i| stores_to_stack(arch, i)).collect();
+        let all = stack_stores(arch, &code);
         match arch {
             // Enough caller-saved vector registers: no stack store at all.
             Arch::X86_64 | Arch::Aarch64 => assert!(all.is_empty(), "{arch:?}: {all:?}"),
@@ -515,6 +480,237 @@ fn a_stack_store_after_the_prologue_is_noticed() {
         let at = code.len() / 2;
         code.insert(at, Insn { addr: 0, mnemonic: spill.0.into(), operands: spill.1.into() });
         assert_eq!(suspicious_stack_stores(arch, &code).len(), 1, "{arch:?}");
+    }
+}
+
+/// A synthetic instruction sequence: (mnemonic, operands) pairs.
+type Sequence = &'static [(&'static str, &'static str)];
+
+/// Stores through a copy of the stack pointer, as each architecture's objdump spells them (moved,
+/// added to, `lea`'d, copied again, a frame pointer set from it; on x86_64 also an unknown amount
+/// added and a byte written, which leave an address in it), each the whole of a sequence
+/// the check must flag once; and the same copies overwritten before the store, which it must not.
+fn stores_through_copies_of_sp(arch: Arch) -> (Vec<Vec<Insn>>, Vec<Vec<Insn>>) {
+    let seq = |s: &[(&str, &str)]| s.iter().map(|(m, o)| Insn::new(m, o)).collect::<Vec<_>>();
+    let (flagged, not): (Vec<Sequence>, Vec<Sequence>) = match arch {
+        Arch::X86_64 => (
+            vec![
+                &[("mov", "r9,rsp"), ("mov", "QWORD PTR [r9],rdi")],
+                &[("lea", "r9,[rsp-0x8]"), ("mov", "QWORD PTR [r9],rdi")],
+                &[
+                    ("lea", "r10,[rsp+0x10]"),
+                    ("add", "r10,0x8"),
+                    ("mov", "r11,r10"),
+                    ("mov", "DWORD PTR [rsi+r11*1],eax"),
+                ],
+                &[("mov", "rbp,rax"), ("mov", "rbp,rsp"), ("movdqa", "XMMWORD PTR [rbp-0x20],xmm9")],
+                &[
+                    ("mov", "r9,rsp"),
+                    ("add", "r9,QWORD PTR [rsi]"),
+                    ("mov", "r9b,0x1"),
+                    ("mov", "QWORD PTR [r9],rdi"),
+                ],
+            ],
+            vec![
+                &[("mov", "r9,rsp"), ("mov", "r9,QWORD PTR [rsi]"), ("mov", "QWORD PTR [r9],rdi")],
+                &[
+                    ("lea", "r9,[rsp-0x8]"),
+                    ("movabs", "r9,0x3320646e61707865"),
+                    ("mov", "QWORD PTR [r9],rdi"),
+                ],
+                &[("mov", "rbp,rsp"), ("mov", "rbp,rax"), ("movdqa", "XMMWORD PTR [rbp-0x20],xmm9")],
+                &[("mov", "r9,rsp"), ("mov", "r9d,0x1"), ("mov", "QWORD PTR [r9],rdi")],
+            ],
+        ),
+        Arch::Aarch64 => (
+            vec![
+                &[("mov", "x9, sp"), ("str", "x0, [x9]")],
+                &[("add", "x9, sp, #0x10"), ("stp", "x0, x1, [x9, #16]")],
+                &[("sub", "x10, sp, #0x20"), ("mov", "x11, x10"), ("str", "q17, [x2, x11]")],
+                &[("mov", "x29, x3"), ("mov", "x29, sp"), ("str", "w4, [x29, #8]")],
+            ],
+            vec![
+                &[("mov", "x9, sp"), ("ldr", "x9, [x1]"), ("str", "x0, [x9]")],
+                &[("add", "x9, sp, #0x10"), ("mov", "x9, #0x1"), ("str", "x0, [x9]")],
+                &[("mov", "x29, sp"), ("mov", "x29, x3"), ("str", "w4, [x29, #8]")],
+            ],
+        ),
+        Arch::Riscv64 => (
+            vec![
+                &[("mv", "t0,sp"), ("sd", "a0,0(t0)")],
+                &[("add", "t1,sp,16"), ("sw", "a4,8(t1)")],
+                &[("add", "t1,sp,16"), ("add", "t2,t1,a1"), ("sd", "a4,0(t2)")],
+                &[("mv", "s0,t3"), ("add", "s0,sp,96"), ("sd", "a4,-8(s0)")],
+            ],
+            vec![
+                &[("mv", "t0,sp"), ("ld", "t0,0(a1)"), ("sd", "a0,0(t0)")],
+                &[("add", "t1,sp,16"), ("li", "t1,1"), ("sw", "a4,8(t1)")],
+                &[("add", "s0,sp,96"), ("mv", "s0,t3"), ("sd", "a4,-8(s0)")],
+            ],
+        ),
+        Arch::Loongarch64 => (
+            vec![
+                &[("move", "$t0, $sp"), ("st.d", "$a0, $t0, 0")],
+                &[("addi.d", "$t1, $sp, 16"), ("stx.d", "$a4, $a1, $t1")],
+                &[("or", "$t2, $sp, $zero"), ("sub.d", "$t3, $t2, $a2"), ("st.w", "$a4, $t3, 0")],
+                &[("move", "$fp, $a0"), ("addi.d", "$fp, $sp, 48"), ("st.w", "$a2, $fp, -4")],
+            ],
+            vec![
+                &[("move", "$t0, $sp"), ("ld.d", "$t0, $a1, 0"), ("st.d", "$a0, $t0, 0")],
+                &[("addi.d", "$t1, $sp, 16"), ("lu12i.w", "$t1, 12"), ("stx.d", "$a4, $a1, $t1")],
+                &[("move", "$fp, $sp"), ("move", "$fp, $a0"), ("st.w", "$a2, $fp, -4")],
+            ],
+        ),
+    };
+    (flagged.into_iter().map(seq).collect(), not.into_iter().map(seq).collect())
+}
+
+#[test]
+fn a_stack_store_through_a_copy_of_sp_is_noticed_and_one_through_an_overwritten_copy_is_not() {
+    // Controls: each sequence spliced into the middle of the block function (after its
+    // prologue), which has no suspicious store of its own.
+    for arch in getrandom_arches() {
+        let chacha = chacha_function(arch);
+        assert!(suspicious_stack_stores(arch, &chacha).is_empty(), "{arch:?}");
+        let splice = |s: &[Insn]| {
+            let mut code = chacha.clone();
+            let at = code.len() / 2;
+            code.splice(at..at, s.iter().cloned());
+            suspicious_stack_stores(arch, &code)
+        };
+        let (flagged, not) = stores_through_copies_of_sp(arch);
+        for s in &flagged {
+            let found = splice(s);
+            assert_eq!(found.len(), 1, "{arch:?}: {s:?} gives {found:?}");
+            assert_eq!(found[0].operands, s.last().unwrap().operands, "{arch:?}");
+        }
+        for s in &not {
+            assert_eq!(splice(s), vec![], "{arch:?}: the copy is overwritten in {s:?}");
+        }
+    }
+}
+
+/// The disassembly of `image`'s exported function `name`.
+fn function(image: &Image, name: &str) -> Vec<Insn> {
+    let sym = image.symbol(name).unwrap_or_else(|| panic!("{}: no {name}", image.variant()));
+    disassemble_image(image, sym.offset, sym.offset + sym.size)
+}
+
+/// The data pages' start, from the image's start (they are mapped just before it).
+fn data_start(v: &Variant) -> i64 {
+    -((v.data_pages() * v.page_size) as i64)
+}
+
+/// Where riscv64's hwprobe answers (`all_cpu_hwprobe_values[0]`, `homogeneous_cpus` just after
+/// the array) are, from the data pages' start, on the real page: at the end of the vvar page's
+/// first `vdso_data` in the classic profile (Linux 6.8), at the start of the arch page in the
+/// modern one (6.18's `struct vdso_arch_data`). As `vdso/src/data/{classic,modern}.rs` say.
+fn hwprobe_answers(v: &Variant) -> usize {
+    match v.profile {
+        Profile::Classic => {
+            v.vvar_page() * v.page_size
+                + v.vdso_data_offset()
+                + std::mem::offset_of!(linux_vdso::abi::riscv64::VdsoData, arch_data)
+        }
+        Profile::Modern => linux_vdso::abi::modern::riscv64::ARCH_PAGE * v.page_size,
+    }
+}
+
+/// A check of one function's link-time loads against a row's layout.
+type LoadCheck = fn(&Variant, &[LinkedLoad]) -> Result<(), String>;
+
+/// Whether the link-time loads of `v`'s `__vdso_riscv_hwprobe` read its answers where `v`
+/// keeps them: every one on that page, `homogeneous_cpus` as a byte, the values as an array of
+/// 8-byte elements (the classic image may add the namespace page's distance: `timens_page`).
+fn hwprobe_reads_where_kept(v: &Variant, loads: &[LinkedLoad]) -> Result<(), String> {
+    let values = data_start(v) + hwprobe_answers(v) as i64;
+    let homogeneous = values + (v.hwprobe_keys() * size_of::<u64>()) as i64;
+    let page = data_start(v) + (hwprobe_answers(v) / v.page_size * v.page_size) as i64;
+    let off_page: Vec<_> =
+        loads.iter().filter(|l| !(page..page + v.page_size as i64).contains(&l.base)).collect();
+    if !off_page.is_empty() {
+        return Err(format!("loads off the page at {page:#x}: {off_page:x?}"));
+    }
+    if !loads.iter().any(|l| l.base == homogeneous && l.width == 1) {
+        return Err(format!("no byte load of homogeneous_cpus at {homogeneous:#x}: {loads:x?}"));
+    }
+    if !loads.iter().any(|l| l.base == values && l.width == 8 && l.strides.contains(&8)) {
+        return Err(format!("no indexed load of the values at {values:#x}: {loads:x?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn riscv64_hwprobe_reads_its_answers_on_the_page_each_variant_keeps_them() {
+    let images: Vec<&Image> = riscv64_images().collect();
+    assert!(images.iter().any(|i| i.profile() == Profile::Modern), "the riscv64-modern row");
+    for image in images {
+        let v = image.variant();
+        let loads = linked_loads(Arch::Riscv64, &function(image, "__vdso_riscv_hwprobe"));
+        hwprobe_reads_where_kept(v, &loads).unwrap_or_else(|e| panic!("{v}: {e}"));
+    }
+}
+
+/// Whether `v`'s loongarch64 `__vdso_getcpu` reads the node of the CPU it runs on where `v` keeps
+/// it: one 4-byte load from the per-CPU array on its page, indexed by the CPU in steps of
+/// `PCPU_STRIDE`, and no other link-time load.
+fn getcpu_node_read_where_kept(v: &Variant, loads: &[LinkedLoad]) -> Result<(), String> {
+    use linux_vdso::abi::loongarch64::{PcpuData, PCPU_STRIDE};
+    let pcpu_page = v.pcpu_page().ok_or("no per-CPU page")?;
+    let node = data_start(v) + (pcpu_page * v.page_size + std::mem::offset_of!(PcpuData, node)) as i64;
+    let want = LinkedLoad { at: 0, base: node, strides: vec![PCPU_STRIDE as u64], width: 4 };
+    match loads {
+        [l] if LinkedLoad { at: 0, ..l.clone() } == want => Ok(()),
+        _ => Err(format!("want one load of {want:x?}, got {loads:x?}")),
+    }
+}
+
+#[test]
+fn loongarch64_getcpu_reads_the_node_on_the_per_cpu_page_of_each_variant() {
+    let images: Vec<&Image> = Image::all().iter().filter(|i| i.arch() == Arch::Loongarch64).collect();
+    assert!(images.iter().any(|i| i.profile() == Profile::Modern), "the loongarch64-modern row");
+    for image in images {
+        let v = image.variant();
+        let loads = linked_loads(Arch::Loongarch64, &function(image, "__vdso_getcpu"));
+        getcpu_node_read_where_kept(v, &loads).unwrap_or_else(|e| panic!("{v}: {e}"));
+    }
+}
+
+/// `code` with the constant that selects the data page (`lui`/`lu12i.w` of a whole number of
+/// pages) one page lower, spelled as `arch`'s objdump would print it.
+fn one_page_lower(arch: Arch, code: &[Insn], page_size: usize) -> Vec<Insn> {
+    let mut code = code.to_vec();
+    let units = (page_size >> 12) as i64;
+    let i =
+        code.iter_mut().find(|i| matches!(i.mnemonic.as_str(), "lui" | "lu12i.w")).expect("a page constant");
+    let (reg, imm) = i.operands.rsplit_once(',').expect("two operands");
+    let imm = imm.trim();
+    i.operands = match arch {
+        Arch::Riscv64 => {
+            format!("{reg},{:#x}", i64::from_str_radix(imm.trim_start_matches("0x"), 16).unwrap() - units)
+        }
+        _ => format!("{reg}, {}", imm.parse::<i64>().unwrap() - units),
+    };
+    code
+}
+
+#[test]
+fn a_read_of_the_wrong_data_page_is_noticed() {
+    // Controls: the modern images' functions with the page constant one page lower (the RNG page
+    // instead of the arch page) fail. (Checking one row's code against another row is no
+    // control on loongarch64: the per-CPU page is the last data page in both layouts, so the
+    // classic and modern images read the node at the same distance before the image.)
+    for image in Image::all().iter().filter(|i| i.profile() == Profile::Modern) {
+        let v = image.variant();
+        let (name, check): (&str, LoadCheck) = match v.arch {
+            Arch::Riscv64 => ("__vdso_riscv_hwprobe", hwprobe_reads_where_kept),
+            Arch::Loongarch64 => ("__vdso_getcpu", getcpu_node_read_where_kept),
+            _ => continue,
+        };
+        let code = function(image, name);
+        assert_eq!(check(v, &linked_loads(v.arch, &code)), Ok(()), "{v}");
+        let lower = one_page_lower(v.arch, &code, v.page_size);
+        assert!(check(v, &linked_loads(v.arch, &lower)).is_err(), "{v}: one page lower goes unnoticed");
     }
 }
 

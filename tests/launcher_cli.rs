@@ -192,6 +192,18 @@ fn help_explains_options_and_exit_statuses() {
     for needle in ["--realtime-offset", "--monotonic-offset", "--hz", "--arch"] {
         assert!(out.contains(needle), "help mentions {needle}");
     }
+    // Every row of the table: named for --arch, with its data pages; every other architecture's
+    // launcher variable.
+    for arch in Arch::ALL {
+        let v = linux_vdso::Variant::default_for(arch);
+        assert!(
+            out.contains(&format!("{}: {} of {} KiB", arch.name(), v.data_pages(), v.page_size / 1024)),
+            "{out}"
+        );
+        if Arch::native() != Some(arch) {
+            assert!(out.contains(&vdso_launcher::foreign::launcher_env(arch)), "{out}");
+        }
+    }
     // The exit-status table lists exactly the launcher's classes, with their codes.
     let rows = common::exit_status_rows(&out);
     let want: Vec<(i32, String)> =

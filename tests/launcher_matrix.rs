@@ -767,6 +767,11 @@ fn foreign_launchers_pass_arguments_environment_output_and_status_through() {
             "{name}: {out} {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        // qemu runs with the host's layout randomization off exactly where the row says
+        // `fixed_layout` (qemu-loongarch64 7.2's mmap fault); otherwise as this process does.
+        let randomize =
+            if arch.info().emulation.fixed_layout || !this_process_randomizes() { "off" } else { "on" };
+        assert!(out.contains(&format!("\nrandomize={randomize}\n")), "{name}: {out}");
     }
 }
 
@@ -844,4 +849,11 @@ fn the_program_cannot_write_the_page_through_the_writer() {
         assert!(n("candidates") >= 1, "{name}: the writer was not found at all: {out}");
         assert_eq!(n("opened"), 0, "{name}: the program opened the writer's memory: {out}");
     }
+}
+
+/// Whether this process runs with address randomization (no `ADDR_NO_RANDOMIZE` persona).
+fn this_process_randomizes() -> bool {
+    // SAFETY: 0xffffffff only reads the persona.
+    let persona = unsafe { libc::personality(0xffff_ffff) };
+    persona == -1 || persona & 0x0040000 == 0
 }

@@ -82,9 +82,28 @@ fn every_c_header_compiles_and_its_layout_asserts_hold() {
             "{}",
             image.variant()
         );
+        // loongarch64's per-CPU page (getcpu's nodes), in every profile and page size: its page,
+        // how many CPUs it serves, and the stride.
+        let pcpu = image.variant().pcpu_page().map(|p| format!("#define VDSO_PCPU_PAGE {p} "));
+        assert_eq!(
+            image.c_header().contains("#define VDSO_PCPU_PAGE"),
+            pcpu.is_some(),
+            "{}",
+            image.variant()
+        );
+        if let Some(line) = pcpu {
+            let header = image.c_header();
+            assert!(header.contains(&line), "{}: {header}", image.variant());
+            assert!(header.contains(&format!("#define VDSO_NR_CPUS {} ", abi::loongarch64::NR_CPUS)));
+            assert!(header.contains("struct vdso_pcpu_data { uint32_t node; }"), "{}", image.variant());
+        }
     }
     let la = Image::find(Arch::Loongarch64, Profile::Modern, 16384).expect("loongarch64-modern");
     assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 3 "), "{}", la.c_header());
+    for page_size in [16384, 4096] {
+        let la = Image::find(Arch::Loongarch64, Profile::Classic, page_size).expect("loongarch64 classic");
+        assert!(la.c_header().contains("#define VDSO_PCPU_PAGE 2 "), "{}", la.c_header());
+    }
     let riscv = Image::find(Arch::Riscv64, Profile::Modern, 4096).expect("riscv64-modern");
     assert_eq!(riscv.variant().hwprobe_keys(), 15, "Linux 6.18: RISCV_HWPROBE_MAX_KEY 14");
 }

@@ -55,7 +55,8 @@ pub struct CheckPageArgs {
     /// A second dump of the same pages, taken at least a tick later (checks `seq` advances).
     #[arg(long, requires = "file")]
     pub later: Option<PathBuf>,
-    /// Judge the data pages of this running process instead.
+    /// Judge the data pages of this running process instead (its own image says their row;
+    /// --arch, --profile and --page-size, if given, must match it).
     #[arg(long)]
     pub pid: Option<u32>,
     /// Architecture of the image that reads the pages (default: --image's, else this machine's).
@@ -95,10 +96,34 @@ struct Subject {
     counter: Option<u64>,
 }
 
+/// A live process's row comes from its own image; `--arch`, `--profile` and `--page-size`, when
+/// given with `--pid`, say what the user expects it to be, and a process of another row is an
+/// error rather than a verdict against a layout nobody asked for.
+fn expect_row(args: &CheckPageArgs, subject: Subject) -> Result<Subject, String> {
+    let v = subject.variant;
+    let asked = [
+        args.arch.filter(|a| *a != v.arch).map(|a| format!("--arch {}", a.name())),
+        args.profile.filter(|p| *p != v.profile).map(|p| format!("--profile {}", p.name())),
+        args.page_size.filter(|s| *s != v.page_size).map(|s| format!("--page-size {s}")),
+    ];
+    let mismatched: Vec<String> = asked.into_iter().flatten().collect();
+    if mismatched.is_empty() {
+        return Ok(subject);
+    }
+    Err(format!(
+        "{}: its pages are {} ({} profile, {}-byte pages), not what {} asks for",
+        subject.label,
+        v.dir,
+        v.profile.name(),
+        v.page_size,
+        mismatched.join(" ")
+    ))
+}
+
 /// Runs the command: `Ok(true)` when the pages pass, `Ok(false)` when findings were printed.
 pub fn run(args: &CheckPageArgs) -> Result<bool, String> {
     let subject = match args.pid {
-        Some(pid) => live(pid)?,
+        Some(pid) => expect_row(args, live(pid)?)?,
         None => dump(args)?,
     };
     let layout = ArchLayout::of_variant(subject.variant);

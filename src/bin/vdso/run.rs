@@ -10,29 +10,66 @@ use linux_vdso::{Arch, Image};
 use vdso_launcher::options::{parse_arch, parse_duration, parse_hz, parse_profile, parse_realtime};
 use vdso_launcher::{Error, Kind, RunOptions};
 
-/// Shown by `vdso run --help` after the options, before [`after_help`]'s exit statuses.
-const HOW_IT_WORKS: &str = "\
-How it works: the launcher maps [data pages | image] as the ABI lays them out (riscv64,
-aarch64: 2 data pages, x86_64: 4), loads PROGRAM (static, static-pie, or dynamic through its
-PT_INTERP loader), builds a fresh initial stack whose auxiliary vector has AT_SYSINFO_EHDR
-pointing at our image, and jumps to the entry point: the process becomes the program (same pid,
-descriptors, arguments, environment; its exit status and signals are its own). A writer process
-outside the program's sight keeps the data page fresh (--hz updates a second) and exits with
-the program.
+/// Shown by `vdso run --help` after the options, before [`after_help`]'s exit statuses; the
+/// per-architecture facts come from the table, so a new row shows up here by itself.
+fn how_it_works() -> String {
+    let pages: Vec<String> = Arch::ALL
+        .iter()
+        .map(|a| {
+            let v = linux_vdso::Variant::default_for(*a);
+            format!("{}: {} of {} KiB", a.name(), v.data_pages(), v.page_size / 1024)
+        })
+        .collect();
+    let foreign: Vec<&Arch> = Arch::ALL.iter().filter(|a| Arch::native() != Some(**a)).collect();
+    let names: Vec<&str> = foreign.iter().map(|a| a.name()).collect();
+    let envs: Vec<String> =
+        foreign.iter().map(|a| format!("${}", vdso_launcher::foreign::launcher_env(**a))).collect();
+    let prefixes: Vec<String> =
+        foreign.iter().map(|a| format!("{} {}", a.name(), a.info().emulation.ld_prefix)).collect();
+    let fixed: Vec<&str> =
+        foreign.iter().filter(|a| a.info().emulation.fixed_layout).map(|a| a.name()).collect();
+    let fixed = if fixed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nqemu for {} runs with the host's address randomization off (as setarch -R;\n\
+             docs/launcher.md, \"Known emulator faults\"): programs there see the same addresses every run.",
+            fixed.join(", ")
+        )
+    };
+    format!(
+        "How it works: the launcher maps [data pages | image] as the ABI lays them out, loads PROGRAM\n\
+         (static, static-pie, or dynamic through its PT_INTERP loader), builds a fresh initial stack\n\
+         whose auxiliary vector has AT_SYSINFO_EHDR pointing at our image, and jumps to the entry\n\
+         point: the process becomes the program (same pid, descriptors, arguments, environment; its\n\
+         exit status and signals are its own). A writer process outside the program's sight keeps\n\
+         the data page fresh (--hz updates a second) and exits with the program.\n\
+         Data pages (default profile; --profile modern has more):\n  {pages}\n\
+         \n\
+         A PROGRAM of another architecture (chosen by its ELF header, or --arch ARCH) runs under\n\
+         qemu-ARCH on the launcher's static build for ARCH: $VDSO_ARCH_LAUNCHER, else vdso-ARCH next\n\
+         to this executable, else target/ARCH-launcher/TARGET/release/vdso (built by\n\
+         scripts/build-launcher.sh ARCH). qemu: $VDSO_QEMU_ARCH (default qemu-ARCH) with\n\
+         -L $VDSO_QEMU_LD_PREFIX. Here:\n  other architectures: {names}\n  launchers: {envs}\n  -L default: {prefixes}{fixed}\n\
+         \n\
+         Offsets: [+|-]N<unit>[N<unit>...] with units ns us ms s m h d w y (y = 365.25 days), e.g. +100y,\n\
+         -30y, +3600s, 1d12h. --realtime-offset also takes a date, 2099-01-01T00:00:00Z (UTC unless a\n\
+         zone such as +02:00 is given), or @SECONDS since 1970.\n\
+         \n\
+         A #! script is run by its interpreter as execve runs it (one optional argument, nested up to 5\n\
+         deep); a standard descriptor closed by the caller stays closed in the program.\n",
+        pages = pages.join(", "),
+        names = names.join(", "),
+        envs = envs.join(", "),
+        prefixes = prefixes.join(", "),
+    )
+}
 
-A PROGRAM of another architecture (riscv64, aarch64; chosen by its ELF header, or --arch ARCH)
-runs under qemu-ARCH on the launcher's static build for ARCH: $VDSO_ARCH_LAUNCHER
-($VDSO_RISCV64_LAUNCHER, $VDSO_AARCH64_LAUNCHER), else vdso-ARCH next to this executable, else
-target/ARCH-launcher/TARGET/release/vdso (built by scripts/build-launcher.sh ARCH). qemu:
-$VDSO_QEMU_ARCH (default qemu-ARCH) with -L $VDSO_QEMU_LD_PREFIX (default /usr/ARCH-linux-gnu).
-
-Offsets: [+|-]N<unit>[N<unit>...] with units ns us ms s m h d w y (y = 365.25 days), e.g. +100y,
--30y, +3600s, 1d12h. --realtime-offset also takes a date, 2099-01-01T00:00:00Z (UTC unless a
-zone such as +02:00 is given), or @SECONDS since 1970.
-
-A #! script is run by its interpreter as execve runs it (one optional argument, nested up to 5
-deep); a standard descriptor closed by the caller stays closed in the program.
-";
+/// `--arch`'s help: the table's architectures.
+fn arch_help() -> String {
+    let names: Vec<&str> = Arch::ALL.iter().map(|a| a.name()).collect();
+    format!("{} (default: the program's own, from its ELF header)", names.join(", "))
+}
 
 /// Shown by `vdso run --help` after the exit statuses.
 const EXAMPLES: &str = "\
@@ -48,7 +85,7 @@ pub fn after_help() -> String {
     let rows = Kind::ALL.map(|k| (k.exit_code(), k.meaning()));
     let table =
         crate::exit_status_help(" PROGRAM's own once it runs (or its death by a signal); before that", &rows);
-    format!("{HOW_IT_WORKS}\n{table}\n{EXAMPLES}")
+    format!("{}\n{table}\n{EXAMPLES}", how_it_works())
 }
 
 /// `vdso run`'s arguments.
@@ -78,8 +115,7 @@ pub struct RunArgs {
     /// the program exits, by a process of its own: wait for the file to appear.
     #[arg(long, value_name = "FILE")]
     writer_stats: Option<std::path::PathBuf>,
-    /// aarch64, riscv64 or x86_64 (default: the program's own, from its ELF header).
-    #[arg(long, value_name = "ARCH")]
+    #[arg(long, value_name = "ARCH", help = arch_help())]
     arch: Option<String>,
     /// Run on the host kernel's own live data pages instead of ours: the host's `[vvar]` and
     /// `[vvar_vclock]` are moved (mremap) right before our modern-profile image, which then reads
