@@ -461,6 +461,38 @@ mod live {
         (arch().info().sigreturn.expect("a trampoline").symbol, arch().version_node())
     }
 
+    /// Emits the hidden function `$name` in a section of its own, made of `$line`s (`$ty`: the
+    /// assembler's prefix for `@progbits`/`@function`, `%` where `@` starts a comment).
+    macro_rules! hidden_fn {
+        ($name:literal, $ty:literal, [$($line:literal),* $(,)?] $(, $($operands:tt)*)?) => {
+            std::arch::global_asm!(
+                concat!(".pushsection .text.", $name, ", \"ax\", ", $ty, "progbits"),
+                concat!(".globl ", $name),
+                concat!(".hidden ", $name),
+                concat!(".type ", $name, ", ", $ty, "function"),
+                concat!($name, ":"),
+                $($line,)*
+                concat!(".size ", $name, ", . - ", $name),
+                ".popsection",
+                $($($operands)*)?
+            );
+        };
+    }
+
+    /// The shim (below) from its arch's instructions, which reach the statics by name.
+    macro_rules! shim {
+        ($ty:literal, [$($line:literal),* $(,)?]) => {
+            hidden_fn!(
+                "rt_sigreturn_test_shim",
+                $ty,
+                [$($line),*],
+                entry_sp = sym super::ENTRY_SP,
+                tramp = sym super::TRAMPOLINE,
+                handler = sym super::HANDLER,
+            );
+        };
+    }
+
     /// The per-architecture pieces: the shim (the handler the kernel enters, which points the
     /// return-address register at our trampoline, where a kernel that maps our image points it,
     /// and jumps with the argument registers untouched to the Rust handler, which thus returns
@@ -473,49 +505,39 @@ mod live {
     mod arch_parts {
         use std::ffi::c_void;
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_shim, \"ax\", @progbits",
-            ".globl rt_sigreturn_test_shim",
-            ".hidden rt_sigreturn_test_shim",
-            ".type rt_sigreturn_test_shim, @function",
-            "rt_sigreturn_test_shim:",
-            "lla t0, {entry_sp}",
-            "sd sp, 0(t0)",
-            "lla t0, {tramp}",
-            "ld ra, 0(t0)",
-            "lla t0, {handler}",
-            "ld t0, 0(t0)",
-            "jr t0",
-            ".size rt_sigreturn_test_shim, . - rt_sigreturn_test_shim",
-            ".popsection",
-            entry_sp = sym super::ENTRY_SP,
-            tramp = sym super::TRAMPOLINE,
-            handler = sym super::HANDLER,
+        shim!(
+            "@",
+            [
+                "lla t0, {entry_sp}",
+                "sd sp, 0(t0)",
+                "lla t0, {tramp}",
+                "ld ra, 0(t0)",
+                "lla t0, {handler}",
+                "ld t0, 0(t0)",
+                "jr t0",
+            ]
         );
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_interrupted, \"ax\", @progbits",
-            ".globl rt_sigreturn_test_interrupted",
-            ".hidden rt_sigreturn_test_interrupted",
-            ".type rt_sigreturn_test_interrupted, @function",
-            ".globl rt_sigreturn_test_after_syscall",
-            ".hidden rt_sigreturn_test_after_syscall",
-            "rt_sigreturn_test_interrupted:",
-            "addi sp, sp, -16",
-            "sd s2, 0(sp)",
-            "mv s2, a0",
-            "mv a0, a1",
-            "mv a1, a2",
-            "mv a2, a3",
-            "li a7, 131", // tgkill
-            "ecall",
-            "rt_sigreturn_test_after_syscall:",
-            "mv a0, s2",
-            "ld s2, 0(sp)",
-            "addi sp, sp, 16",
-            "ret",
-            ".size rt_sigreturn_test_interrupted, . - rt_sigreturn_test_interrupted",
-            ".popsection",
+        hidden_fn!(
+            "rt_sigreturn_test_interrupted",
+            "@",
+            [
+                ".globl rt_sigreturn_test_after_syscall",
+                ".hidden rt_sigreturn_test_after_syscall",
+                "addi sp, sp, -16",
+                "sd s2, 0(sp)",
+                "mv s2, a0",
+                "mv a0, a1",
+                "mv a1, a2",
+                "mv a2, a3",
+                "li a7, 131", // tgkill
+                "ecall",
+                "rt_sigreturn_test_after_syscall:",
+                "mv a0, s2",
+                "ld s2, 0(sp)",
+                "addi sp, sp, 16",
+                "ret",
+            ]
         );
 
         /// `tgkill(tgid, tid, sig)` as a raw `ecall`, so the signal arrives inside this function.
@@ -548,49 +570,39 @@ mod live {
     mod arch_parts {
         use std::ffi::c_void;
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_shim, \"ax\", %progbits",
-            ".globl rt_sigreturn_test_shim",
-            ".hidden rt_sigreturn_test_shim",
-            ".type rt_sigreturn_test_shim, %function",
-            "rt_sigreturn_test_shim:",
-            "adrp x9, {entry_sp}",
-            "add x9, x9, :lo12:{entry_sp}",
-            "mov x10, sp",
-            "str x10, [x9]",
-            "adrp x9, {tramp}",
-            "ldr x30, [x9, :lo12:{tramp}]",
-            "adrp x9, {handler}",
-            "ldr x9, [x9, :lo12:{handler}]",
-            "br x9",
-            ".size rt_sigreturn_test_shim, . - rt_sigreturn_test_shim",
-            ".popsection",
-            entry_sp = sym super::ENTRY_SP,
-            tramp = sym super::TRAMPOLINE,
-            handler = sym super::HANDLER,
+        shim!(
+            "%",
+            [
+                "adrp x9, {entry_sp}",
+                "add x9, x9, :lo12:{entry_sp}",
+                "mov x10, sp",
+                "str x10, [x9]",
+                "adrp x9, {tramp}",
+                "ldr x30, [x9, :lo12:{tramp}]",
+                "adrp x9, {handler}",
+                "ldr x9, [x9, :lo12:{handler}]",
+                "br x9",
+            ]
         );
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_interrupted, \"ax\", %progbits",
-            ".globl rt_sigreturn_test_interrupted",
-            ".hidden rt_sigreturn_test_interrupted",
-            ".type rt_sigreturn_test_interrupted, %function",
-            ".globl rt_sigreturn_test_after_syscall",
-            ".hidden rt_sigreturn_test_after_syscall",
-            "rt_sigreturn_test_interrupted:",
-            "stp x19, x30, [sp, #-16]!",
-            "mov x19, x0",
-            "mov x0, x1",
-            "mov x1, x2",
-            "mov x2, x3",
-            "mov x8, #131", // tgkill
-            "svc #0",
-            "rt_sigreturn_test_after_syscall:",
-            "mov x0, x19",
-            "ldp x19, x30, [sp], #16",
-            "ret",
-            ".size rt_sigreturn_test_interrupted, . - rt_sigreturn_test_interrupted",
-            ".popsection",
+        hidden_fn!(
+            "rt_sigreturn_test_interrupted",
+            "%",
+            [
+                ".globl rt_sigreturn_test_after_syscall",
+                ".hidden rt_sigreturn_test_after_syscall",
+                "stp x19, x30, [sp, #-16]!",
+                "mov x19, x0",
+                "mov x0, x1",
+                "mov x1, x2",
+                "mov x2, x3",
+                "mov x8, #131", // tgkill
+                "svc #0",
+                "rt_sigreturn_test_after_syscall:",
+                "mov x0, x19",
+                "ldp x19, x30, [sp], #16",
+                "ret",
+            ]
         );
 
         /// `tgkill(tgid, tid, sig)` as a raw `svc`, so the signal arrives inside this function.
@@ -623,49 +635,39 @@ mod live {
     mod arch_parts {
         use std::ffi::c_void;
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_shim, \"ax\", @progbits",
-            ".globl rt_sigreturn_test_shim",
-            ".hidden rt_sigreturn_test_shim",
-            ".type rt_sigreturn_test_shim, @function",
-            "rt_sigreturn_test_shim:",
-            "la.pcrel $t0, {entry_sp}",
-            "st.d $sp, $t0, 0",
-            "la.pcrel $t0, {tramp}",
-            "ld.d $ra, $t0, 0",
-            "la.pcrel $t0, {handler}",
-            "ld.d $t0, $t0, 0",
-            "jr $t0",
-            ".size rt_sigreturn_test_shim, . - rt_sigreturn_test_shim",
-            ".popsection",
-            entry_sp = sym super::ENTRY_SP,
-            tramp = sym super::TRAMPOLINE,
-            handler = sym super::HANDLER,
+        shim!(
+            "@",
+            [
+                "la.pcrel $t0, {entry_sp}",
+                "st.d $sp, $t0, 0",
+                "la.pcrel $t0, {tramp}",
+                "ld.d $ra, $t0, 0",
+                "la.pcrel $t0, {handler}",
+                "ld.d $t0, $t0, 0",
+                "jr $t0",
+            ]
         );
 
-        std::arch::global_asm!(
-            ".pushsection .text.rt_sigreturn_test_interrupted, \"ax\", @progbits",
-            ".globl rt_sigreturn_test_interrupted",
-            ".hidden rt_sigreturn_test_interrupted",
-            ".type rt_sigreturn_test_interrupted, @function",
-            ".globl rt_sigreturn_test_after_syscall",
-            ".hidden rt_sigreturn_test_after_syscall",
-            "rt_sigreturn_test_interrupted:",
-            "addi.d $sp, $sp, -16",
-            "st.d $s0, $sp, 0",
-            "move $s0, $a0",
-            "move $a0, $a1",
-            "move $a1, $a2",
-            "move $a2, $a3",
-            "ori $a7, $zero, 131", // tgkill
-            "syscall 0",
-            "rt_sigreturn_test_after_syscall:",
-            "move $a0, $s0",
-            "ld.d $s0, $sp, 0",
-            "addi.d $sp, $sp, 16",
-            "ret",
-            ".size rt_sigreturn_test_interrupted, . - rt_sigreturn_test_interrupted",
-            ".popsection",
+        hidden_fn!(
+            "rt_sigreturn_test_interrupted",
+            "@",
+            [
+                ".globl rt_sigreturn_test_after_syscall",
+                ".hidden rt_sigreturn_test_after_syscall",
+                "addi.d $sp, $sp, -16",
+                "st.d $s0, $sp, 0",
+                "move $s0, $a0",
+                "move $a0, $a1",
+                "move $a1, $a2",
+                "move $a2, $a3",
+                "ori $a7, $zero, 131", // tgkill
+                "syscall 0",
+                "rt_sigreturn_test_after_syscall:",
+                "move $a0, $s0",
+                "ld.d $s0, $sp, 0",
+                "addi.d $sp, $sp, 16",
+                "ret",
+            ]
         );
 
         /// `tgkill(tgid, tid, sig)` as a raw `syscall 0`, so the signal arrives inside this

@@ -49,6 +49,7 @@
 //! [`DataWriter`].
 
 use std::ffi::c_void;
+use std::mem::size_of;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::OwnedFd;
 use std::ptr::{null_mut, NonNull};
@@ -63,13 +64,14 @@ use crate::arch::{with_arch_data, VdsoArch};
 use crate::config::ConfigError;
 use crate::error::{sys, Error};
 use crate::layout::{vdso_data_ptr, ArchLayout, Profile};
-use crate::modern::TimePageOps;
+use crate::modern::{MaxCycles, TimePageOps};
 use crate::reader::Reader;
 use crate::rng::RngWriter;
 use crate::symbols::DynImage;
 use crate::timens::{write_timens_page, TimensOffsets};
 use crate::update::TimeSnapshot;
 use crate::writer::SeqlockWriter;
+use vdso_abi::modern::VdsoTimeData;
 
 /// Largest image accepted (the contract's image is one page; tests may map more).
 pub const MAX_IMAGE_SIZE: usize = 1 << 20;
@@ -702,6 +704,12 @@ unsafe fn write_classic_ns<A: VdsoArch>(page: NonNull<u8>, offsets: &TimensOffse
     unsafe { write_timens_page::<A>(pair, offsets) };
 }
 
+/// The modern layout row of `layout`'s architecture.
+fn modern_layout(layout: ArchLayout) -> Result<&'static vdso_abi::modern::ModernLayout, Error> {
+    vdso_abi::modern::layout(layout.arch)
+        .ok_or(Error::Config("no modern-profile layout for this architecture"))
+}
+
 /// The modern time page's writers for `layout`'s architecture.
 fn modern_ops(layout: ArchLayout) -> Result<TimePageOps, Error> {
     TimePageOps::of(layout.arch).ok_or(Error::Config("no modern-profile layout for this architecture"))
@@ -769,6 +777,29 @@ impl TimePageWriter {
     /// without `getrandom`.
     pub fn rng(&mut self) -> Option<&mut RngWriter> {
         self.rng.as_mut()
+    }
+
+    /// Edits the time page by hand ([`crate::modern::update_time_data`]: `f` gets the page as it
+    /// is; the base clocks, `tz`, `hrtimer_res` and each auxiliary clock are published under
+    /// their `seq`), for fields no [`TimeSnapshot`] says: chosen base times, auxiliary clocks.
+    /// `VdsoTimeData<M, A>` must be this layout's time page type
+    /// (`vdso_abi::modern::<arch>::TimeData`); any other is refused with [`Error::Config`] and
+    /// nothing is written.
+    pub fn update<M: MaxCycles, A: Copy>(
+        &mut self,
+        f: impl FnOnce(&mut VdsoTimeData<M, A>),
+    ) -> Result<(), Error> {
+        let layout = modern_layout(self.inner.layout)?;
+        if size_of::<VdsoTimeData<M, A>>() != layout.time_data_size
+            || (size_of::<M>() != 0) != layout.max_cycles
+        {
+            return Err(Error::Config("not this layout's time page type"));
+        }
+        // SAFETY: `page` is the writer's view of the time page, mapped read-write and 64-aligned
+        // for as long as `inner` lives, holding this layout's `VdsoTimeData` (checked above);
+        // `writer_taken` makes this the only writer.
+        unsafe { crate::modern::update_time_data(self.page.cast::<VdsoTimeData<M, A>>(), f) };
+        Ok(())
     }
 
     /// Writes riscv64's hwprobe answers (`values[key]`, the keys past `values` 0) and whether all

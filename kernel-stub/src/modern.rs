@@ -97,11 +97,57 @@ pub unsafe fn publish_time_data<M: MaxCycles, A: Copy>(
     page: NonNull<VdsoTimeData<M, A>>,
     snap: &TimeSnapshot,
 ) -> Result<(), ConfigError> {
+    // SAFETY: per the caller, `page` is valid and ours to write.
+    let mut copy = unsafe { core::ptr::read_volatile(page.as_ptr()) };
+    fill_time_data(&mut copy, snap)?;
+    // SAFETY: as above.
+    unsafe { store_base_clocks(page, &copy) };
+    Ok(())
+}
+
+/// Edits the live time page at `page` by hand: `f` gets a copy of the page as it is, and every
+/// clock struct and field it may change is published: both base clocks, `tz` and `hrtimer_res`
+/// under the base clocks' `seq` (as [`publish_time_data`]), then each auxiliary clock under its
+/// own `seq`. The `seq` fields of the copy are ignored. For a kernel (or a test) that computes
+/// the page's fields itself rather than from a [`TimeSnapshot`], and for auxiliary clocks, which
+/// a `Timekeeper` leaves disabled.
+///
+/// # Safety
+/// As [`publish_time_data`].
+pub unsafe fn update_time_data<M: MaxCycles, A: Copy>(
+    page: NonNull<VdsoTimeData<M, A>>,
+    f: impl FnOnce(&mut VdsoTimeData<M, A>),
+) {
     use core::sync::atomic::{fence, AtomicU32, Ordering};
     // SAFETY: per the caller, `page` is valid and ours to write; readers read atomically.
     unsafe {
         let mut copy = core::ptr::read_volatile(page.as_ptr());
-        fill_time_data(&mut copy, snap)?;
+        f(&mut copy);
+        store_base_clocks(page, &copy);
+        for (i, c) in copy.aux_clock_data.iter().enumerate() {
+            let dst = &raw mut (*page.as_ptr()).aux_clock_data[i];
+            let seq = AtomicU32::from_ptr(&raw mut (*dst).seq);
+            seq.store(seq.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+            fence(Ordering::Release);
+            store_clock(dst, c, false);
+            fence(Ordering::Release);
+            seq.store(seq.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        }
+    }
+}
+
+/// Publishes `copy`'s base clocks (everything after each `seq`), `tz` and `hrtimer_res` into the
+/// live page under every base clock's `seq`: odd while writing, with release fences.
+///
+/// # Safety
+/// As [`publish_time_data`].
+unsafe fn store_base_clocks<M: MaxCycles, A: Copy>(
+    page: NonNull<VdsoTimeData<M, A>>,
+    copy: &VdsoTimeData<M, A>,
+) {
+    use core::sync::atomic::{fence, AtomicU32, Ordering};
+    // SAFETY: per the caller, `page` is valid and ours to write; readers read atomically.
+    unsafe {
         let seqs: [&AtomicU32; CS_BASES] =
             core::array::from_fn(|i| AtomicU32::from_ptr(&raw mut (*page.as_ptr()).clock_data[i].seq));
         for s in seqs {
@@ -120,7 +166,6 @@ pub unsafe fn publish_time_data<M: MaxCycles, A: Copy>(
             s.store(s.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         }
     }
-    Ok(())
 }
 
 /// The page writers of one architecture's time page type, chosen from its modern layout row

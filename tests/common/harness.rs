@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use linux_vdso::Image;
+use vdso_kernel_stub::modern::MaxCycles;
 use vdso_kernel_stub::{
     Arch, ArchLayout, MapOptions, MappedVdso, NativeArchData, Profile, RngWriter, TimensOffsets, Variant,
 };
@@ -144,12 +145,66 @@ pub enum PageWriter {
     Modern(vdso_kernel_stub::mapping::TimePageWriter),
 }
 
+/// The classic pair (`vdso_data[CS_HRES_COARSE]`, `vdso_data[CS_RAW]`), the view through which
+/// [`PageWriter::update`] edits either profile's page.
+pub type ClassicPair = [linux_vdso::abi::VdsoData<NativeArchData>; 2];
+/// The native architecture's modern time page.
+pub type ModernTimeData = linux_vdso::abi::modern::native::TimeData;
+/// The native architecture's modern `vdso_clock` (one auxiliary clock's struct).
+pub type ModernClock = linux_vdso::abi::modern::native::Clock;
+
 impl PageWriter {
     /// The writer of `vdso_rng_data` (`None` where the image has no `getrandom`).
     pub fn rng(&mut self) -> Option<&mut RngWriter> {
         match self {
             PageWriter::Classic(w) => w.rng(),
             PageWriter::Modern(w) => w.rng(),
+        }
+    }
+
+    /// Edits the page's time fields by hand through the classic pair's view, and publishes them
+    /// under the seqlock. A modern page carries the same values in its own fields: each struct's
+    /// clock fields in the matching `vdso_clock` (x86_64's `max_cycles` set for its conversion,
+    /// as the kernel stub's modern writer sets it), the first struct's `tz` and `hrtimer_res` in
+    /// the page's own fields, so one edit gives both profiles' images the same answers.
+    pub fn update(&mut self, f: impl FnOnce(&mut ClassicPair)) {
+        match self {
+            PageWriter::Classic(w) => w.update(f),
+            PageWriter::Modern(w) => w
+                .update(|td: &mut ModernTimeData| {
+                    let mut pair = ClassicPair::default();
+                    for (vd, c) in pair.iter_mut().zip(&td.clock_data) {
+                        (vd.clock_mode, vd.cycle_last, vd.mask, vd.mult, vd.shift, vd.bases) =
+                            (c.clock_mode, c.cycle_last, c.mask, c.mult, c.shift, c.bases);
+                    }
+                    (pair[0].tz_minuteswest, pair[0].tz_dsttime, pair[0].hrtimer_res) =
+                        (td.tz_minuteswest, td.tz_dsttime, td.hrtimer_res);
+                    f(&mut pair);
+                    for (c, vd) in td.clock_data.iter_mut().zip(&pair) {
+                        (c.clock_mode, c.cycle_last, c.mask, c.mult, c.shift, c.bases) =
+                            (vd.clock_mode, vd.cycle_last, vd.mask, vd.mult, vd.shift, vd.bases);
+                        c.max_cycles = MaxCycles::for_conversion(vd.mult, vd.shift);
+                    }
+                    (td.tz_minuteswest, td.tz_dsttime, td.hrtimer_res) =
+                        (pair[0].tz_minuteswest, pair[0].tz_dsttime, pair[0].hrtimer_res);
+                })
+                .expect("the native modern time page type"),
+        }
+    }
+
+    /// Edits the modern page's auxiliary clocks (`CLOCK_AUX + i`) by hand, each published under
+    /// its own `seq`; `None` for a classic page, which has none.
+    pub fn update_aux(
+        &mut self,
+        f: impl FnOnce(&mut [ModernClock; linux_vdso::abi::modern::MAX_AUX_CLOCKS]),
+    ) -> Option<()> {
+        match self {
+            PageWriter::Classic(_) => None,
+            PageWriter::Modern(w) => {
+                w.update(|td: &mut ModernTimeData| f(&mut td.aux_clock_data))
+                    .expect("the native modern time page type");
+                Some(())
+            }
         }
     }
 }

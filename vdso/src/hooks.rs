@@ -13,7 +13,7 @@
 //! | `scale(delta, mult, base, shift) -> u64` | `(delta * mult + base) >> shift` in 128 bits (the wide path) | [`defaults::scale`] (branch-free, for a multiply-high without a funnel shift) |
 //! | `seq_changed(now, seq) -> u64` | nonzero when `now != seq`, as a word to fold with other tests | [`defaults::seq_changed`] |
 //! | `FOLD_BRANCHES: bool` | fold the fast path's tests into one branch (cheap ALU, costly branches) | `false` |
-//! | `sys_clock_gettime`, `sys_clock_getres`, `sys_getrandom` | the fallback syscalls, `#[cold]` and out of line | none |
+//! | `sys_clock_gettime`, `sys_clock_getres`, `sys_getrandom` | the fallback syscalls, `#[cold]` and out of line | none: [`fallback_syscalls!`] defines them around the arch's raw syscall |
 //!
 //! Entry points only one architecture has (x86_64's and riscv64's `getcpu`, riscv64's
 //! `flush_icache` and hwprobe, aarch64's and riscv64's sigreturn trampoline) live in that
@@ -100,6 +100,61 @@ macro_rules! getrandom_export {
 }
 #[allow(unused_imports)] // not used by the unit tests' mock
 pub(crate) use getrandom_export;
+
+/// Defines the fallback syscalls of the hook contract (`sys_clock_gettime`, `sys_clock_getres`,
+/// `sys_getrandom`), `#[cold]` and out of line, around the architecture's own raw syscall
+/// function, which takes the number then the arguments:
+/// - `fallback_syscalls!(syscall3)`: `syscall3(nr, a0, a1, a2)` serves all three (the clock calls
+///   pass a zero third argument);
+/// - `fallback_syscalls!(syscall5, 0, 0)`: the literals pad every call to the function's arity;
+/// - `fallback_syscalls!(syscall3, clock: syscall2)`: the clock calls use a two-argument function
+///   (aarch64's, which leaves `x2` alone).
+#[allow(unused_macros)] // not used by the unit tests' mock
+macro_rules! fallback_syscalls {
+    (@ clock: $clock:ident [$($cpad:literal),*], random: $random:ident [$($rpad:literal),*]) => {
+        $crate::hooks::fallback_syscalls!(@ clock sys_clock_gettime = __NR_clock_gettime, $clock [$($cpad),*]);
+        $crate::hooks::fallback_syscalls!(@ clock sys_clock_getres = __NR_clock_getres, $clock [$($cpad),*]);
+
+        /// `getrandom(2)`: the fallback and the key refresh of the `getrandom` entry point.
+        ///
+        /// # Safety
+        /// As for the syscall: `buf` writable for `len` bytes.
+        #[inline(never)]
+        #[cold]
+        pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
+            // SAFETY: caller contract.
+            unsafe {
+                $random(
+                    linux_raw_sys::general::__NR_getrandom as usize,
+                    buf as usize,
+                    len,
+                    flags as usize
+                    $(, $rpad)*
+                )
+            }
+        }
+    };
+    (@ clock $name:ident = $nr:ident, $clock:ident [$($cpad:literal),*]) => {
+        /// # Safety
+        /// As for the syscall.
+        #[inline(never)]
+        #[cold]
+        pub unsafe extern "C" fn $name(clock: i32, ts: *mut $crate::clock::Timespec) -> i32 {
+            // SAFETY: caller contract.
+            unsafe {
+                $clock(linux_raw_sys::general::$nr as usize, clock as isize as usize, ts as usize $(, $cpad)*) as i32
+            }
+        }
+    };
+    ($syscall3:ident, clock: $syscall2:ident) => {
+        $crate::hooks::fallback_syscalls!(@ clock: $syscall2 [], random: $syscall3 []);
+    };
+    ($syscall:ident $(, $pad:literal)*) => {
+        $crate::hooks::fallback_syscalls!(@ clock: $syscall [0 $(, $pad)*], random: $syscall [$($pad),*]);
+    };
+}
+#[allow(unused_imports)] // not used by the unit tests' mock
+pub(crate) use fallback_syscalls;
 
 /// Defaults an arch file may re-export instead of writing its own.
 pub mod defaults {

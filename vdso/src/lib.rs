@@ -55,6 +55,9 @@ mod hooks;
 #[cfg(not(test))]
 mod note;
 mod seqlock;
+// The signal-return trampoline's shell, for the arches whose kernel returns through the vDSO.
+#[cfg(all(not(test), any(target_arch = "riscv64", target_arch = "aarch64", target_arch = "loongarch64")))]
+mod sigreturn;
 #[cfg(test)]
 mod tests;
 mod variant;

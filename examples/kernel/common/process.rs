@@ -73,6 +73,18 @@ impl UserMemory {
         self.ok(addr, len, false).then(|| unsafe { core::slice::from_raw_parts(addr as *const u8, len) })
     }
 
+    /// `getcpu`'s answer: `cpu` and `node` written where the program asked (either pointer may be
+    /// NULL); `-EFAULT` at the first it may not write.
+    #[cfg(not(target_arch = "aarch64"))] // arm64 Linux has no getcpu in its vDSO, nor this kernel
+    pub fn put_getcpu(&self, (cpu_at, node_at): (usize, usize), (cpu, node): (u32, u32)) -> isize {
+        for (p, v) in [(cpu_at, cpu), (node_at, node)] {
+            if p != 0 && self.write(p, v) != 0 {
+                return -EFAULT;
+            }
+        }
+        0
+    }
+
     /// Stores a `struct timespec` of `ns`.
     pub fn put_timespec(&self, addr: usize, ns: i128) -> isize {
         let t = Timespec::from_nanos(ns);
@@ -358,17 +370,27 @@ pub struct Process {
     pub sig: Signals,
     /// What the program handed over at the end.
     pub report: Option<Report>,
+    /// Every signal's disposition.
+    pub actions: SigActions,
 }
 
 impl Process {
     /// A process in `mem` reading `clocks`, before it ran.
     pub fn new(mem: UserMemory, clocks: Clocks) -> Self {
-        Process { mem, clocks, clock_stats: ClockStats::default(), sig: Signals::default(), report: None }
+        Process {
+            mem,
+            clocks,
+            clock_stats: ClockStats::default(),
+            sig: Signals::default(),
+            report: None,
+            actions: SigActions::default(),
+        }
     }
 
     /// The syscalls every arch's kernel answers the same way (`None` for the others): `write`
-    /// (to `out`), the clock fallbacks, `getpid`, `kill`, `setitimer`, and the private kernel
-    /// clock and report. `now` is the counter (at `freq` Hz); `from_image` says whether the
+    /// (to `out`), the clock fallbacks, `getpid`, `kill`, `setitimer`, `rt_sigaction` (over the
+    /// arch's `struct sigaction`: `proto::SIGACTION_HAS_RESTORER`), and the private kernel clock
+    /// and report. `now` is the counter (at `freq` Hz); `from_image` says whether the
     /// syscall instruction lay inside the vDSO image.
     pub fn syscall(
         &mut self,
@@ -397,6 +419,9 @@ impl Process {
             proto::SYS_SETITIMER => self.sig.setitimer(mem, (a[0], a[1]), now, freq),
             proto::SYS_KTIME => clocks.ns(a[0] as i32, now).map_or(-proto::EINVAL, |ns| ns as isize),
             proto::SYS_REPORT => take_report(mem, a[0], &mut self.report),
+            proto::SYS_RT_SIGACTION => {
+                self.actions.rt_sigaction(mem, (a[0], a[1], a[2]), proto::SIGACTION_HAS_RESTORER)
+            }
             _ => return None,
         })
     }
@@ -462,6 +487,87 @@ pub unsafe fn write_siginfo(info: usize, sig: usize) {
         if code == SI_USER {
             ((info + 16) as *mut i32).write(1);
         }
+    }
+}
+
+/// Writes what every arch's `struct ucontext` starts with at `uc` (zeroed by the caller):
+/// `uc_flags`, `uc_link` = 0, `uc_stack` = `{ 0, SS_DISABLE, 0 }`, and `uc_sigmask` = `blocked`,
+/// the mask `rt_sigreturn` restores.
+///
+/// # Safety
+///
+/// `uc` is a writable user `struct ucontext` the kernel checked.
+pub unsafe fn write_ucontext_head(uc: usize, blocked: u64) {
+    const SS_DISABLE: i32 = 2;
+    // SAFETY: the caller's contract.
+    unsafe {
+        ((uc + 24) as *mut i32).write(SS_DISABLE);
+        ((uc + proto::UC_SIGMASK) as *mut u64).write(blocked);
+    }
+}
+
+impl Process {
+    /// Takes the next pending, unblocked signal: `Ok(Some((sig, action)))` when it has a
+    /// handler, `Ok(None)` when none is ready or it is ignored, `Err(exit code)` when its default
+    /// action ends the process (said on the console after `who`, the kernel's name).
+    pub fn take_signal(&mut self, who: &str) -> Result<Option<(usize, SigAction)>, i32> {
+        let Some(sig) = self.sig.take_ready() else { return Ok(None) };
+        let act = self.actions.0[sig];
+        match act.handler {
+            0 => {
+                crate::println!("{who}: signal {sig} with the default action: terminating");
+                Err(128 + sig as i32)
+            }
+            1 => Ok(None), // SIG_IGN
+            _ => Ok(Some((sig, act))),
+        }
+    }
+
+    /// What `rt_sigreturn` restores from the ucontext at `uc`: the saved registers (an `R` at
+    /// `regs_at`) and the signal mask; `None` when the frame is not readable user memory.
+    pub fn read_sigframe<R: Copy>(&self, uc: usize, regs_at: usize) -> Option<(R, u64)> {
+        Some((self.mem.read::<R>(regs_at)?, self.mem.read::<u64>(uc + proto::UC_SIGMASK)?))
+    }
+
+    /// The report's fields on the clock fallbacks and the program's calls, as every kernel
+    /// prints them: `fallback_gettime= fallback_getres= fallback_from_vdso= fallback_results=
+    /// served_calls= symbols=`.
+    pub fn report_calls(&self) -> impl core::fmt::Display + '_ {
+        let (c, r) = (&self.clock_stats, self.report.unwrap_or_default());
+        Fields(move |f: &mut core::fmt::Formatter<'_>| {
+            let [a, b, d, e] = r.fallback_results;
+            write!(
+                f,
+                "fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={a},{b},{d},{e} \
+                 served_calls={} symbols={}",
+                c.fallback_gettime, c.fallback_getres, c.fallback_from_vdso, r.served_calls, r.symbols_resolved
+            )
+        })
+    }
+
+    /// The report's fields on the resolutions and the clocks' agreement with the kernel's:
+    /// `res_hres_ns= res_coarse_ns= kernel_bracket_err_ns= coarse_lag_max_us=`.
+    pub fn report_clocks(&self) -> impl core::fmt::Display {
+        let r = self.report.unwrap_or_default();
+        Fields(move |f: &mut core::fmt::Formatter<'_>| {
+            write!(
+                f,
+                "res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={}",
+                r.res_hres_ns,
+                r.res_coarse_ns,
+                r.kernel_bracket_err_ns,
+                r.coarse_lag_max_ns / 1000
+            )
+        })
+    }
+}
+
+/// A piece of the report line, formatted by its closure.
+struct Fields<F>(F);
+
+impl<F: Fn(&mut core::fmt::Formatter<'_>) -> core::fmt::Result> core::fmt::Display for Fields<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (self.0)(f)
     }
 }
 

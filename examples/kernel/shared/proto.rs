@@ -114,6 +114,8 @@ pub const EINVAL: isize = 22;
 /// Signal frame layout: riscv64.
 #[cfg(target_arch = "riscv64")]
 mod frame {
+    /// Whether the arch's `struct sigaction` has `sa_restorer` (riscv has no `SA_RESTORER`).
+    pub const SIGACTION_HAS_RESTORER: bool = false;
     /// Byte offset of `uc_mcontext` in `struct ucontext` (riscv64 Linux).
     pub const UC_MCONTEXT: usize = 176;
     /// Byte offset of `uc_sigmask` in `struct ucontext`.
@@ -129,6 +131,8 @@ mod frame {
 /// Signal frame layout: x86_64.
 #[cfg(target_arch = "x86_64")]
 mod frame {
+    /// Whether the arch's `struct sigaction` has `sa_restorer` (x86_64: the only way back from a handler).
+    pub const SIGACTION_HAS_RESTORER: bool = true;
     /// Byte offset of `uc_mcontext` (`struct sigcontext`) in `struct ucontext` (x86_64 Linux).
     pub const UC_MCONTEXT: usize = 40;
     /// Byte offset of `uc_sigmask` in `struct ucontext`.
@@ -148,6 +152,8 @@ mod frame {
 /// Signal frame layout: aarch64 (Linux `arch/arm64/include/uapi/asm/{ucontext,sigcontext}.h`).
 #[cfg(target_arch = "aarch64")]
 mod frame {
+    /// Whether the arch's `struct sigaction` has `sa_restorer` (arm64 has `SA_RESTORER`).
+    pub const SIGACTION_HAS_RESTORER: bool = true;
     /// Size of `siginfo_t`, which starts the frame (`struct rt_sigframe { siginfo; ucontext }`).
     pub const SIGINFO_SIZE: usize = 128;
     /// Byte offset of `uc_sigmask` in `struct ucontext`.
@@ -170,6 +176,8 @@ mod frame {
 /// `arch/loongarch/kernel/signal.c`).
 #[cfg(target_arch = "loongarch64")]
 mod frame {
+    /// Whether the arch's `struct sigaction` has `sa_restorer` (loongarch has no `SA_RESTORER`).
+    pub const SIGACTION_HAS_RESTORER: bool = false;
     /// Size of `siginfo_t`, which starts the frame (`struct rt_sigframe { siginfo; ucontext }`).
     pub const SIGINFO_SIZE: usize = 128;
     /// Byte offset of `uc_sigmask` in `struct ucontext`.

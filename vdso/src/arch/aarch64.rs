@@ -15,11 +15,9 @@
 //!   `__kernel_*` at `LINUX_2.6.39` (the table's row; `aarch64/exports.rs`);
 //! - without `SA_RESTORER` the kernel returns from a handler through `__kernel_rt_sigreturn`.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 use linux_raw_sys::general as nr;
-
-use crate::clock::Timespec;
 
 #[path = "aarch64/exports.rs"]
 pub mod exports;
@@ -32,9 +30,6 @@ pub const HAS_GETCPU: bool = false;
 // `umulh` but no funnel shift: the default wide-path arithmetic; `ldr w` zero-extends, so the
 // default `seq_changed` costs nothing; predicted branches are cheap on out-of-order silicon.
 pub use crate::hooks::defaults::{scale, seq_changed, FOLD_BRANCHES};
-
-const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
-const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header, PC-relatively.
 #[inline(always)]
@@ -94,17 +89,6 @@ unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     ret
 }
 
-/// `getrandom(2)`: the fallback and the key refresh of `__kernel_getrandom`.
-///
-/// # Safety
-/// As for the syscall: `buf` writable for `len` bytes.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
-    // SAFETY: caller contract.
-    unsafe { syscall3(nr::__NR_getrandom as usize, buf as usize, len, flags as usize) }
-}
-
 /// # Safety
 /// The kernel validates the arguments; the caller must expect them to be written as the
 /// syscall writes them.
@@ -119,23 +103,7 @@ unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
     ret
 }
 
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall2(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall2(SYS_CLOCK_GETRES, clock as isize as usize, res as usize) as i32 }
-}
+crate::hooks::fallback_syscalls!(syscall3, clock: syscall2);
 
 // `__kernel_rt_sigreturn`: exactly `mov x8, #139; svc #0` (libgcc, gdb and libunwind recognise
 // these words), with a `nop` before it inside the FDE: unwinders look up the FDE of a return
@@ -154,39 +122,26 @@ pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32
 // d8-d15 below, every register the procedure-call standard has a callee preserve is described
 // (Linux dropped its CFI because it described only x29 and x30, and libgcc then crashed
 // unwinding out of a `SIGCANCEL` handler with the other callee-saved registers wrong).
-global_asm!(
-    ".pushsection .text.__kernel_rt_sigreturn, \"ax\", %progbits",
-    ".balign 4",
-    ".globl __kernel_rt_sigreturn",
-    ".type __kernel_rt_sigreturn, %function",
-    ".cfi_startproc",
-    ".cfi_signal_frame",
-    ".cfi_return_column 96",
-    ".cfi_def_cfa sp, {cfa}",
-    ".cfi_offset 0, 8", ".cfi_offset 1, 16", ".cfi_offset 2, 24", ".cfi_offset 3, 32",
-    ".cfi_offset 4, 40", ".cfi_offset 5, 48", ".cfi_offset 6, 56", ".cfi_offset 7, 64",
-    ".cfi_offset 8, 72", ".cfi_offset 9, 80", ".cfi_offset 10, 88", ".cfi_offset 11, 96",
-    ".cfi_offset 12, 104", ".cfi_offset 13, 112", ".cfi_offset 14, 120", ".cfi_offset 15, 128",
-    ".cfi_offset 16, 136", ".cfi_offset 17, 144", ".cfi_offset 18, 152", ".cfi_offset 19, 160",
-    ".cfi_offset 20, 168", ".cfi_offset 21, 176", ".cfi_offset 22, 184", ".cfi_offset 23, 192",
-    ".cfi_offset 24, 200", ".cfi_offset 25, 208", ".cfi_offset 26, 216", ".cfi_offset 27, 224",
-    ".cfi_offset 28, 232", ".cfi_offset 29, 240", ".cfi_offset 30, 248", ".cfi_offset 31, 256",
-    ".cfi_offset 96, 264",
-    // d8-d15 (v8-v15's low halves, callee-saved by the procedure-call standard) from the
-    // fpsimd_context record, which Linux always writes first in `__reserved` (sigcontext + 288):
-    // an 8-byte header, fpsr, fpcr, then `vregs[32]` of 16 bytes, so `vN` is at CFA + 304 + 16N.
-    ".cfi_offset 72, 432", ".cfi_offset 73, 448", ".cfi_offset 74, 464", ".cfi_offset 75, 480",
-    ".cfi_offset 76, 496", ".cfi_offset 77, 512", ".cfi_offset 78, 528", ".cfi_offset 79, 544",
-    "nop",
-    "__kernel_rt_sigreturn:",
-    "mov x8, #{nr}",
-    "svc #0",
-    ".cfi_endproc",
-    ".size __kernel_rt_sigreturn, . - __kernel_rt_sigreturn",
-    ".popsection",
+crate::sigreturn::sigreturn_trampoline! {
+    name: "__kernel_rt_sigreturn",
+    type_prefix: "%",
+    return_column: 96,
+    cfa: "sp",
+    first: [".cfi_offset 0, 8"],
+    gprs_at: 8,
+    // The pc, then d8-d15 (v8-v15's low halves, callee-saved by the procedure-call standard)
+    // from the fpsimd_context record, which Linux always writes first in `__reserved`
+    // (sigcontext + 288): an 8-byte header, fpsr, fpcr, then `vregs[32]` of 16 bytes, so `vN`
+    // is at CFA + 304 + 16N.
+    rest: [
+        ".cfi_offset 96, 264",
+        ".cfi_offset 72, 432", ".cfi_offset 73, 448", ".cfi_offset 74, 464", ".cfi_offset 75, 480",
+        ".cfi_offset 76, 496", ".cfi_offset 77, 512", ".cfi_offset 78, 528", ".cfi_offset 79, 544",
+    ],
+    code: ["nop", "__kernel_rt_sigreturn:", "mov x8, #{nr}", "svc #0"],
     cfa = const SIGFRAME_MCONTEXT_OFFSET,
     nr = const SYS_RT_SIGRETURN,
-);
+}
 
 /// `__NR_rt_sigreturn` on aarch64.
 pub const SYS_RT_SIGRETURN: usize = nr::__NR_rt_sigreturn as usize;

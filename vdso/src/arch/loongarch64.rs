@@ -17,12 +17,11 @@
 //! - pages are 16 KiB in the default build (the row's `page_size`);
 //! - with no `SA_RESTORER`, the kernel returns from a handler through `__vdso_rt_sigreturn`.
 
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 use linux_raw_sys::general as nr;
 use vdso_abi::loongarch64::PcpuData;
 
-use crate::clock::Timespec;
 use crate::data::{NR_CPUS, PCPU_PAGE};
 
 #[path = "loongarch64/exports.rs"]
@@ -37,10 +36,7 @@ pub const HAS_GETCPU: bool = true;
 // default `seq_changed` costs nothing; predicted branches are cheap on LA464-class cores.
 pub use crate::hooks::defaults::{scale, seq_changed, FOLD_BRANCHES};
 
-const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
-const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
-const SYS_GETRANDOM: usize = nr::__NR_getrandom as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header, PC-relatively.
 #[inline(always)]
@@ -88,34 +84,7 @@ unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     ret
 }
 
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
-}
-
-/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
-///
-/// # Safety
-/// As for the syscall: `buf` writable for `len` bytes.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_GETRANDOM, buf as usize, len, flags as usize) }
-}
+crate::hooks::fallback_syscalls!(syscall3);
 
 /// # Safety
 /// As for the syscall.
@@ -179,34 +148,18 @@ pub unsafe fn getcpu(cpu: *mut u32, node: *mut u32, tcache: *mut u8) -> i32 {
 // `CFA + 0`, is described as column 0 (`r0` is hardwired to zero, so its column is free) made
 // the return-address column, as riscv64's. The FP registers live in a variable-position
 // extended-context record and are not described.
-global_asm!(
-    ".pushsection .text.__vdso_rt_sigreturn, \"ax\", @progbits",
-    ".balign 4",
-    ".globl __vdso_rt_sigreturn",
-    ".type __vdso_rt_sigreturn, @function",
-    ".cfi_startproc",
-    ".cfi_signal_frame",
-    ".cfi_return_column 0",
-    ".cfi_def_cfa 3, {cfa}",
-    ".cfi_offset 0, 0",
-    ".cfi_offset 1, 16", ".cfi_offset 2, 24", ".cfi_offset 3, 32", ".cfi_offset 4, 40",
-    ".cfi_offset 5, 48", ".cfi_offset 6, 56", ".cfi_offset 7, 64", ".cfi_offset 8, 72",
-    ".cfi_offset 9, 80", ".cfi_offset 10, 88", ".cfi_offset 11, 96", ".cfi_offset 12, 104",
-    ".cfi_offset 13, 112", ".cfi_offset 14, 120", ".cfi_offset 15, 128", ".cfi_offset 16, 136",
-    ".cfi_offset 17, 144", ".cfi_offset 18, 152", ".cfi_offset 19, 160", ".cfi_offset 20, 168",
-    ".cfi_offset 21, 176", ".cfi_offset 22, 184", ".cfi_offset 23, 192", ".cfi_offset 24, 200",
-    ".cfi_offset 25, 208", ".cfi_offset 26, 216", ".cfi_offset 27, 224", ".cfi_offset 28, 232",
-    ".cfi_offset 29, 240", ".cfi_offset 30, 248", ".cfi_offset 31, 256",
-    "nop",
-    "__vdso_rt_sigreturn:",
-    "ori $a7, $zero, {nr}",
-    "syscall 0",
-    ".cfi_endproc",
-    ".size __vdso_rt_sigreturn, . - __vdso_rt_sigreturn",
-    ".popsection",
+crate::sigreturn::sigreturn_trampoline! {
+    name: "__vdso_rt_sigreturn",
+    type_prefix: "@",
+    return_column: 0,
+    cfa: "3",
+    first: [".cfi_offset 0, 0"],
+    gprs_at: 8,
+    rest: [],
+    code: ["nop", "__vdso_rt_sigreturn:", "ori $a7, $zero, {nr}", "syscall 0"],
     cfa = const SIGFRAME_MCONTEXT_OFFSET,
     nr = const SYS_RT_SIGRETURN,
-);
+}
 
 /// `__NR_rt_sigreturn` on loongarch64.
 pub const SYS_RT_SIGRETURN: usize = nr::__NR_rt_sigreturn as usize;

@@ -6,9 +6,7 @@
 //! points a signal handler's `ra` at `__vdso_rt_sigreturn`, whose unwind information below lets
 //! debuggers and libgcc walk from the handler back into the interrupted code.
 
-use core::arch::{asm, global_asm};
-
-use crate::clock::Timespec;
+use core::arch::asm;
 
 #[path = "riscv64/hwprobe.rs"]
 pub mod hwprobe;
@@ -23,8 +21,6 @@ pub const HAS_GETCPU: bool = true;
 
 use linux_raw_sys::general as nr;
 
-const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
-const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
 const SYS_RISCV_HWPROBE: usize = nr::__NR_riscv_hwprobe as usize;
 const SYS_RISCV_FLUSH_ICACHE: usize = nr::__NR_riscv_flush_icache as usize;
@@ -87,36 +83,7 @@ pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4
     ret
 }
 
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall5(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0, 0, 0) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall5(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0, 0, 0) as i32 }
-}
-
-/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
-///
-/// # Safety
-/// As for the syscall: `buf` writable for `len` bytes.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
-    // SAFETY: caller contract.
-    unsafe {
-        syscall5(linux_raw_sys::general::__NR_getrandom as usize, buf as usize, len, flags as usize, 0, 0)
-    }
-}
+crate::hooks::fallback_syscalls!(syscall5, 0, 0);
 
 /// `getcpu`: riscv has no user-readable CPU number, so this is the syscall (as in Linux).
 ///
@@ -168,37 +135,18 @@ pub unsafe extern "C" fn sys_riscv_hwprobe(
 // `sp + 304`, the address of `sc_regs`; register `xN` is saved at `CFA + 8N`, and the interrupted
 // pc, in slot 0, is described as column 0 (`x0` is hardwired to zero, so its column is free)
 // made the return-address column.
-global_asm!(
-    ".pushsection .text.__vdso_rt_sigreturn, \"ax\", @progbits",
-    ".balign 4",
-    ".globl __vdso_rt_sigreturn",
-    ".type __vdso_rt_sigreturn, @function",
-    ".cfi_startproc",
-    ".cfi_signal_frame",
-    ".cfi_return_column 0",
-    ".cfi_def_cfa sp, {cfa}",
-    ".cfi_offset 0, 0",
-    ".cfi_offset 1, 8", ".cfi_offset 2, 16", ".cfi_offset 3, 24", ".cfi_offset 4, 32",
-    ".cfi_offset 5, 40", ".cfi_offset 6, 48", ".cfi_offset 7, 56", ".cfi_offset 8, 64",
-    ".cfi_offset 9, 72", ".cfi_offset 10, 80", ".cfi_offset 11, 88", ".cfi_offset 12, 96",
-    ".cfi_offset 13, 104", ".cfi_offset 14, 112", ".cfi_offset 15, 120", ".cfi_offset 16, 128",
-    ".cfi_offset 17, 136", ".cfi_offset 18, 144", ".cfi_offset 19, 152", ".cfi_offset 20, 160",
-    ".cfi_offset 21, 168", ".cfi_offset 22, 176", ".cfi_offset 23, 184", ".cfi_offset 24, 192",
-    ".cfi_offset 25, 200", ".cfi_offset 26, 208", ".cfi_offset 27, 216", ".cfi_offset 28, 224",
-    ".cfi_offset 29, 232", ".cfi_offset 30, 240", ".cfi_offset 31, 248",
-    ".option push",
-    ".option norvc",
-    "nop",
-    "__vdso_rt_sigreturn:",
-    "li a7, {nr}",
-    "ecall",
-    ".option pop",
-    ".cfi_endproc",
-    ".size __vdso_rt_sigreturn, . - __vdso_rt_sigreturn",
-    ".popsection",
+crate::sigreturn::sigreturn_trampoline! {
+    name: "__vdso_rt_sigreturn",
+    type_prefix: "@",
+    return_column: 0,
+    cfa: "sp",
+    first: [".cfi_offset 0, 0"],
+    gprs_at: 0,
+    rest: [],
+    code: [".option push", ".option norvc", "nop", "__vdso_rt_sigreturn:", "li a7, {nr}", "ecall", ".option pop"],
     cfa = const SIGFRAME_MCONTEXT_OFFSET,
     nr = const SYS_RT_SIGRETURN,
-);
+}
 
 /// `__NR_rt_sigreturn` on riscv64.
 pub const SYS_RT_SIGRETURN: usize = nr::__NR_rt_sigreturn as usize;

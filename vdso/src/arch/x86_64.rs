@@ -15,7 +15,6 @@ use vdso_abi::modern::x86_64::GETCPU_MODE_OFFSET;
 use vdso_abi::x86_64::GETCPU_MODE_OFFSET;
 use vdso_abi::x86_64::{GDT_CPUNODE_SELECTOR, GETCPU_MODE_RDPID};
 
-use crate::clock::Timespec;
 use crate::data;
 
 #[path = "x86_64/exports.rs"]
@@ -28,10 +27,7 @@ pub const HAS_GETCPU: bool = true;
 
 use linux_raw_sys::general as nr;
 
-const SYS_CLOCK_GETTIME: usize = nr::__NR_clock_gettime as usize;
-const SYS_CLOCK_GETRES: usize = nr::__NR_clock_getres as usize;
 const SYS_GETCPU: usize = nr::__NR_getcpu as usize;
-const SYS_GETRANDOM: usize = nr::__NR_getrandom as usize;
 
 /// Start of the data pages (page 0), `DATA_PAGES` pages before the ELF header.
 #[inline(always)]
@@ -105,34 +101,7 @@ unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
     ret
 }
 
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_CLOCK_GETTIME, clock as isize as usize, ts as usize, 0) as i32 }
-}
-
-/// # Safety
-/// As for the syscall.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_CLOCK_GETRES, clock as isize as usize, res as usize, 0) as i32 }
-}
-
-/// `getrandom(2)`: the fallback and the key refresh of `__vdso_getrandom`.
-///
-/// # Safety
-/// As for the syscall: `buf` writable for `len` bytes.
-#[inline(never)]
-#[cold]
-pub unsafe extern "C" fn sys_getrandom(buf: *mut u8, len: usize, flags: u32) -> isize {
-    // SAFETY: caller contract.
-    unsafe { syscall3(SYS_GETRANDOM, buf as usize, len, flags as usize) }
-}
+crate::hooks::fallback_syscalls!(syscall3);
 
 /// `(node << 12) | cpu` from the limit of the CPU-number GDT segment (every Linux sets it).
 #[inline(always)]

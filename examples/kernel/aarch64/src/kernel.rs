@@ -10,7 +10,7 @@ use vdso_kernel_stub::{ArchLayout, SeqlockWriter};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory};
 use crate::trap::{kind, reg, TrapFrame, FRAME_SIZE};
 use crate::{cntfrq, cntvct, console, gic, println, proto, Global};
 
@@ -18,6 +18,8 @@ use crate::{cntfrq, cntvct, console, gic, println, proto, Global};
 const IMAGE: Image = Image::get(Arch::Aarch64);
 // The image's variant row is laid out for this kernel's pages (data pages and text alike).
 const _: () = assert!(IMAGE.page_size() == PAGE_SIZE);
+/// The kernel's name on the console.
+const WHO: &str = "aarch64-kernel";
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -67,7 +69,6 @@ struct Kernel {
     ns_page: usize,
     /// `__kernel_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
     seed_source: &'static str,
@@ -212,7 +213,6 @@ pub fn boot(el: u64, kernel_sp: u64) -> ! {
         data_page,
         ns_page,
         sigreturn,
-        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: now,
         seed_source,
@@ -322,23 +322,18 @@ impl Kernel {
     }
 
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
-        let nr = frame.regs[reg::X8] as usize;
-        let a = |i: usize| frame.regs[reg::X0 + i] as usize;
-        let args = [a(0), a(1), a(2)];
         let from_image = self.in_image(pc);
         let mut out = |bytes: &[u8]| bytes.iter().copied().for_each(console::putchar);
-        if let Some(ret) = self.process.syscall(nr, args, (cntvct(), self.freq), from_image, &mut out) {
-            frame.regs[reg::X0] = ret as u64;
-            return;
-        }
+        let clock = (cntvct(), self.freq);
+        let own = self.process.syscall_in_regs(&mut frame.regs, reg::SYSCALL, clock, from_image, &mut out);
+        let Some((nr, a)) = own else { return };
         let ret: isize = match nr {
-            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
+            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a[0] as i32),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
+            proto::SYS_ENTER_TIMENS => self.enter_timens(a[0] as i64),
             _ => -38, // ENOSYS
         };
         frame.regs[reg::X0] = ret as u64;
@@ -359,35 +354,17 @@ impl Kernel {
     /// ucontext with the `fpsimd_context` record in `__reserved`) and a frame record on the user
     /// stack, and entering the handler with x30 = `__kernel_rt_sigreturn` (or `sa_restorer`).
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let Some(sig) = self.process.sig.take_ready() else { return };
-        let act = self.actions.0[sig];
-        match act.handler {
-            0 => {
-                println!("aarch64-kernel: signal {sig} with the default action: terminating");
-                self.finish(128 + sig as i32);
-            }
-            1 => return, // SIG_IGN
-            _ => {}
-        }
-        let user_sp = frame.regs[reg::SP] as usize;
+        let taken = self.process.take_signal(WHO).unwrap_or_else(|code| self.finish(code));
+        let Some((sig, act)) = taken else { return };
         // The frame record { x29, x30 } sits right above the rt_sigframe, as Linux puts it.
         let total = proto::RT_SIGFRAME_SIZE + 16;
-        let sf = (user_sp - total) & !15;
-        if !self.process.mem.ok(sf, total, true) {
-            println!("aarch64-kernel: no room for a signal frame at {sf:#x}");
-            self.finish(1);
-        }
-        let uc = sf + proto::SIGINFO_SIZE;
-        let mc = uc + proto::UC_MCONTEXT;
-        let record = sf + proto::RT_SIGFRAME_SIZE;
+        let begun = self.process.begin_sigframe(frame.regs[reg::SP] as usize, total, sig, WHO);
+        let f = begun.unwrap_or_else(|code| self.finish(code));
+        let mc = f.uc + proto::UC_MCONTEXT;
+        let record = f.sf + proto::RT_SIGFRAME_SIZE;
         // SAFETY: the frame lies inside the writable user stack (checked).
         unsafe {
-            core::ptr::write_bytes(sf as *mut u8, 0, total);
-            process::write_siginfo(sf, sig);
-            // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
-            // restore; uc_mcontext = { fault_address, regs[31], sp, pc, pstate, __reserved }.
-            ((uc + 24) as *mut i32).write(2);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
+            // uc_mcontext = { fault_address, regs[31], sp, pc, pstate, __reserved }.
             ((mc + proto::SC_REGS) as *mut [u64; 34]).write(frame.regs);
             let fp = mc + proto::SC_RESERVED;
             (fp as *mut u32).write(FPSIMD_MAGIC);
@@ -398,20 +375,14 @@ impl Kernel {
             // The terminating null record follows (already zero).
             (record as *mut [u64; 2]).write([frame.regs[reg::FP], frame.regs[reg::LR]]);
         }
-        self.process.sig.enter_handler(sig, act.flags, act.mask);
         let ret = if act.flags & SA_RESTORER != 0 {
             act.restorer
         } else {
             self.stats.x30_to_vdso += 1;
             self.sigreturn.0 as u64
         };
-        frame.regs[reg::PC] = act.handler;
-        frame.regs[reg::LR] = ret;
+        self.process.enter_handler(&mut frame.regs, reg::ENTRY, (sig, act), ret, f);
         frame.regs[reg::FP] = record as u64;
-        frame.regs[reg::SP] = sf as u64;
-        frame.regs[reg::X0] = sig as u64;
-        frame.regs[reg::X0 + 1] = sf as u64;
-        frame.regs[reg::X0 + 2] = uc as u64;
         self.stats.signals_delivered += 1;
     }
 
@@ -429,13 +400,12 @@ impl Kernel {
         let mc = uc + proto::UC_MCONTEXT;
         let fp = mc + proto::SC_RESERVED;
         let mem = &self.process.mem;
-        let (Some(regs), Some(mask), Some([magic, size, fpsr, fpcr]), Some(vregs)) = (
-            mem.read::<[u64; 34]>(mc + proto::SC_REGS),
-            mem.read::<u64>(uc + proto::UC_SIGMASK),
+        let (Some((regs, mask)), Some([magic, size, fpsr, fpcr]), Some(vregs)) = (
+            self.process.read_sigframe::<[u64; 34]>(uc, mc + proto::SC_REGS),
             mem.read::<[u32; 4]>(fp),
             mem.read::<[u128; 32]>(fp + 16),
         ) else {
-            println!("aarch64-kernel: rt_sigreturn with a bad frame at {sf:#x}");
+            println!("{WHO}: rt_sigreturn with a bad frame at {sf:#x}");
             self.finish(1)
         };
         if magic != FPSIMD_MAGIC || size != FPSIMD_SIZE {
@@ -468,22 +438,12 @@ impl Kernel {
         );
         println!(
             "VDSO-KERNEL-REPORT: {} served_svcs={} fallback_svcs={fallback} \
-             fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
-             served_calls={} symbols={} signals={} x30_to_vdso={} sigreturn_via_vdso={} sigreturn_other={} \
-             handler_x30_ok={} frame_restored={} arch_checks_ok={} timens_ok={} res_hres_ns={} \
-             res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} \
+             {} signals={} x30_to_vdso={} sigreturn_via_vdso={} sigreturn_other={} \
+             handler_x30_ok={} frame_restored={} arch_checks_ok={} timens_ok={} {} ticks={} failures={} \
              vdso_base={:#x} seed={} el_entry={} gic={:?} cntfrq={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
-            c.fallback_gettime,
-            c.fallback_getres,
-            c.fallback_from_vdso,
-            r.fallback_results[0],
-            r.fallback_results[1],
-            r.fallback_results[2],
-            r.fallback_results[3],
-            r.served_calls,
-            r.symbols_resolved,
+            self.process.report_calls(),
             s.signals_delivered,
             s.x30_to_vdso,
             s.sigreturn_via_vdso,
@@ -492,10 +452,7 @@ impl Kernel {
             r.sigreturn_restored_frame,
             r.arch_checks_ok,
             r.timens_ok,
-            r.res_hres_ns,
-            r.res_coarse_ns,
-            r.kernel_bracket_err_ns,
-            r.coarse_lag_max_ns / 1000,
+            self.process.report_clocks(),
             s.timer_irqs,
             r.failures,
             self.vdso,

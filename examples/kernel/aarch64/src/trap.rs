@@ -46,6 +46,11 @@ pub mod reg {
     pub const PC: usize = 32;
     /// PSTATE (SPSR_EL1).
     pub const PSTATE: usize = 33;
+    /// Where a syscall's number and arguments are.
+    pub const SYSCALL: crate::regs::SyscallRegs = crate::regs::SyscallRegs { nr: X8, a0: X0 };
+    /// What a signal handler is entered with.
+    pub const ENTRY: crate::sigframe::EntryRegs =
+        crate::sigframe::EntryRegs { pc: PC, ra: LR, sp: SP, a0: X0 };
 }
 
 /// What kind of exception `trap_handler` is told it got (0: synchronous, `svc` or a fault).

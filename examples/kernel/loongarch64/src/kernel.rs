@@ -11,7 +11,7 @@ use vdso_kernel_stub::{ArchLayout, SeqlockWriter};
 
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory};
 use crate::trap::{reg, TrapFrame};
 use crate::{console, counter_freq, csr, csrrd, csrwr, now, println, proto, Global};
 
@@ -42,6 +42,8 @@ const fn variant_for(page_size: usize) -> Option<&'static Variant> {
     None
 }
 const _: () = assert!(VPAGE.is_multiple_of(PAGE_SIZE), "a layout page is whole kernel pages");
+/// The kernel's name on the console.
+const WHO: &str = "loongarch-kernel";
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -103,7 +105,6 @@ struct Kernel {
     mirror: Option<SeqlockWriter<loongarch64::ArchData>>,
     /// `__vdso_rt_sigreturn` as `[start, end)` in user space, from the generated table.
     sigreturn: (usize, usize),
-    actions: SigActions,
     stats: Stats,
     boot_cycles: u64,
 }
@@ -271,7 +272,6 @@ pub fn boot(kernel_sp: u64) -> ! {
         image_len,
         mirror: None,
         sigreturn,
-        actions: SigActions::default(),
         stats: Stats::default(),
         boot_cycles: start,
     });
@@ -375,30 +375,23 @@ impl Kernel {
     }
 
     fn syscall(&mut self, frame: &mut TrapFrame, pc: usize) {
-        let nr = frame.regs[reg::A7] as usize;
-        let a = |i: usize| frame.regs[reg::A0 + i] as usize;
-        let args = [a(0), a(1), a(2)];
         let from_image = self.in_image(pc);
         let mut out = |bytes: &[u8]| bytes.iter().copied().for_each(console::putchar);
-        if let Some(ret) = self.process.syscall(nr, args, (now(), self.freq), from_image, &mut out) {
-            frame.regs[reg::A0] = ret as u64;
-            return;
-        }
+        let clock = (now(), self.freq);
+        let own = self.process.syscall_in_regs(&mut frame.regs, reg::SYSCALL, clock, from_image, &mut out);
+        let Some((nr, a)) = own else { return };
         let ret: isize = match nr {
-            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a(0) as i32),
-            proto::SYS_RT_SIGACTION => {
-                self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), false)
-            }
+            proto::SYS_EXIT | proto::SYS_EXIT_GROUP => self.finish(a[0] as i32),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return;
             }
-            proto::SYS_ENTER_TIMENS => self.enter_timens(a(0) as i64),
+            proto::SYS_ENTER_TIMENS => self.enter_timens(a[0] as i64),
             proto::SYS_GETCPU => {
                 self.stats.getcpu_from_vdso += from_image as u64;
-                self.getcpu(a(0), a(1))
+                self.getcpu(a[0], a[1])
             }
-            proto::SYS_SET_CPU => self.set_cpu(a(0)),
+            proto::SYS_SET_CPU => self.set_cpu(a[0]),
             _ => -38, // ENOSYS
         };
         frame.regs[reg::A0] = ret as u64;
@@ -408,12 +401,7 @@ impl Kernel {
     /// program to compare with the image's.
     fn getcpu(&mut self, cpu: usize, node: usize) -> isize {
         let id = csrrd!(csr::TID) as usize;
-        for (p, v) in [(cpu, id), (node, node_of(id))] {
-            if p != 0 && self.process.mem.write(p, v as u32) != 0 {
-                return -process::EFAULT;
-            }
-        }
-        0
+        self.process.mem.put_getcpu((cpu, node), (id as u32, node_of(id) as u32))
     }
 
     /// Runs the program on CPU `cpu` from now on: what Linux does when it moves a task is to
@@ -463,64 +451,23 @@ impl Kernel {
     /// user stack and entering the handler with `ra` = `__vdso_rt_sigreturn` (loongarch has no
     /// `SA_RESTORER`: the vDSO's trampoline is the only way back, in Linux as here).
     fn deliver_signal(&mut self, frame: &mut TrapFrame) {
-        let Some(sig) = self.process.sig.take_ready() else { return };
-        let act = self.actions.0[sig];
-        match act.handler {
-            0 => {
-                println!("loongarch-kernel: signal {sig} with the default action: terminating");
-                self.finish(128 + sig as i32);
-            }
-            1 => return, // SIG_IGN
-            _ => {}
+        let ret = self.sigreturn.0 as u64;
+        match self.process.deliver_plain(&mut frame.regs, reg::ENTRY, ret, WHO) {
+            Ok(delivered) => self.stats.signals_delivered += delivered as u64,
+            Err(code) => self.finish(code),
         }
-        let user_sp = frame.regs[reg::SP] as usize;
-        let sf = (user_sp - proto::RT_SIGFRAME_SIZE) & !15;
-        if !self.process.mem.ok(sf, proto::RT_SIGFRAME_SIZE, true) {
-            println!("loongarch-kernel: no room for a signal frame at {sf:#x}");
-            self.finish(1);
-        }
-        let uc = sf + proto::SIGINFO_SIZE;
-        // SAFETY: the frame lies inside the writable user stack (checked).
-        unsafe {
-            core::ptr::write_bytes(sf as *mut u8, 0, proto::RT_SIGFRAME_SIZE);
-            process::write_siginfo(sf, sig);
-            // ucontext: uc_flags, uc_link = 0; uc_stack = { 0, SS_DISABLE, 0 }; the mask to
-            // restore; uc_mcontext = { sc_pc, sc_regs[32], sc_flags = 0, sc_extcontext: the end
-            // record (zero) }.
-            ((uc + 24) as *mut i32).write(2);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
-            ((uc + proto::UC_MCONTEXT) as *mut [u64; 33]).write(frame.regs);
-        }
-        self.process.sig.enter_handler(sig, act.flags, act.mask);
-        frame.regs[reg::PC] = act.handler;
-        frame.regs[reg::RA] = self.sigreturn.0 as u64;
-        frame.regs[reg::SP] = sf as u64;
-        frame.regs[reg::A0] = sig as u64;
-        frame.regs[reg::A0 + 1] = sf as u64;
-        frame.regs[reg::A0 + 2] = uc as u64;
-        self.stats.signals_delivered += 1;
     }
 
     /// `rt_sigreturn`: restore `pc` and every register, and the signal mask, from the frame at
     /// `sp`.
     fn sigreturn(&mut self, frame: &mut TrapFrame, pc: usize) {
-        if pc >= self.sigreturn.0 && pc < self.sigreturn.1 {
-            self.stats.sigreturn_via_vdso += 1;
-        } else {
-            self.stats.sigreturn_other += 1;
+        let via_vdso = (self.sigreturn.0..self.sigreturn.1).contains(&pc);
+        self.stats.sigreturn_via_vdso += via_vdso as u64;
+        self.stats.sigreturn_other += !via_vdso as u64;
+        if let Err(code) = self.process.sigreturn_plain(&mut frame.regs, reg::ENTRY, WHO) {
+            self.finish(code);
         }
-        let sf = frame.regs[reg::SP] as usize;
-        let uc = sf + proto::SIGINFO_SIZE;
-        let (Some(regs), Some(mask)) = (
-            self.process.mem.read::<[u64; 33]>(uc + proto::UC_MCONTEXT),
-            self.process.mem.read::<u64>(uc + proto::UC_SIGMASK),
-        ) else {
-            println!("loongarch-kernel: rt_sigreturn with a bad frame at {sf:#x}");
-            self.finish(1)
-        };
-        frame.regs = regs;
         frame.regs[1] = 0; // r0
-        self.process.sig.restore_mask(mask);
     }
 
     /// Prints the report and powers off.
@@ -543,24 +490,15 @@ impl Kernel {
         );
         println!(
             "VDSO-KERNEL-REPORT: {} served_syscalls={} fallback_syscalls={fallback} \
-             fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
-             served_calls={} symbols={} signals={} sigreturn_via_vdso={} sigreturn_other={} \
+             {} signals={} sigreturn_via_vdso={} sigreturn_other={} \
              handler_ra_ok={} frame_restored={} arch_checks_ok={} getcpu_ok={} cpu_moves={} \
              getcpu_from_vdso={} timens_ok={} \
-             res_hres_ns={} res_coarse_ns={} kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} \
+             {} ticks={} \
              failures={} vdso_base={:#x} page_size={PAGE_SIZE} layout_page_size={VPAGE} counter_hz={} \
              user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
-            c.fallback_gettime,
-            c.fallback_getres,
-            c.fallback_from_vdso,
-            r.fallback_results[0],
-            r.fallback_results[1],
-            r.fallback_results[2],
-            r.fallback_results[3],
-            r.served_calls,
-            r.symbols_resolved,
+            self.process.report_calls(),
             s.signals_delivered,
             s.sigreturn_via_vdso,
             s.sigreturn_other,
@@ -571,10 +509,7 @@ impl Kernel {
             s.cpu_moves,
             s.getcpu_from_vdso,
             r.timens_ok,
-            r.res_hres_ns,
-            r.res_coarse_ns,
-            r.kernel_bracket_err_ns,
-            r.coarse_lag_max_ns / 1000,
+            self.process.report_clocks(),
             s.timer_irqs,
             r.failures,
             self.vdso,

@@ -15,6 +15,8 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[path = "../../common/boot.rs"]
+mod boot;
 mod console;
 mod csr;
 mod kernel;
@@ -23,6 +25,10 @@ mod loader;
 mod mm;
 #[path = "../../common/process.rs"]
 mod process;
+#[path = "../../common/regs.rs"]
+mod regs;
+#[path = "../../common/sigframe.rs"]
+mod sigframe;
 mod trap;
 
 #[path = "../../shared/proto.rs"]
@@ -30,22 +36,15 @@ mod trap;
 mod proto;
 
 use core::arch::{asm, global_asm};
-use core::cell::UnsafeCell;
+
+use boot::stack_top;
+pub use boot::Global;
 
 /// The user program's ELF machine (`EM_LOONGARCH`).
 pub const ELF_MACHINE: u16 = 258;
 /// loongarch `AT_HWCAP`: CPUCFG (bit 0) and LAM (bit 1); no FPU bit: the kernel keeps EUEN.FPE
 /// off and the program uses no floating point.
 pub const HWCAP: usize = 0b11;
-
-/// Kernel stack (boot, then every exception from PLV3).
-const STACK_SIZE: usize = 64 * 1024;
-
-#[repr(C, align(16))]
-struct Stack([u8; STACK_SIZE]);
-
-#[unsafe(no_mangle)]
-static mut BOOT_STACK: Stack = Stack([0; STACK_SIZE]);
 
 global_asm!(
     ".section .text.entry",
@@ -83,41 +82,10 @@ global_asm!(
     prmd = const csr::PRMD,
     euen = const csr::EUEN,
     save0 = const csr::SAVE0,
-    stack = sym BOOT_STACK,
-    size = const STACK_SIZE,
+    stack = sym boot::BOOT_STACK,
+    size = const boot::STACK_SIZE,
     main = sym kmain,
 );
-
-/// A kernel global. The kernel runs on one CPU with interrupts off and never re-enters itself
-/// (every exception it handles comes from PLV3), so at most one `&mut` to a global is in use.
-pub struct Global<T>(UnsafeCell<T>);
-
-// SAFETY: see the type's documentation: one CPU, no re-entry.
-unsafe impl<T> Sync for Global<T> {}
-
-impl<T> Global<T> {
-    /// A global holding `v`.
-    pub const fn new(v: T) -> Self {
-        Global(UnsafeCell::new(v))
-    }
-
-    /// The value.
-    ///
-    /// # Safety
-    ///
-    /// No other reference to the value may be live: callers take it once per exception (or once
-    /// at boot) and do not keep it across a return to PLV3.
-    #[allow(clippy::mut_from_ref)]
-    pub unsafe fn get(&self) -> &mut T {
-        // SAFETY: the caller guarantees exclusivity.
-        unsafe { &mut *self.0.get() }
-    }
-}
-
-/// The top of the kernel stack (where every exception from PLV3 runs).
-fn stack_top() -> u64 {
-    (&raw const BOOT_STACK) as u64 + STACK_SIZE as u64
-}
 
 /// The stable counter as the image reads it (`rdtime.d`), and the counter id (`CSR.TID`).
 pub fn rdtime() -> (u64, u64) {

@@ -45,6 +45,11 @@ pub mod reg {
     pub const A0: usize = 5;
     /// `a7` (r11), the syscall number.
     pub const A7: usize = 12;
+    /// Where a syscall's number and arguments are.
+    pub const SYSCALL: crate::regs::SyscallRegs = crate::regs::SyscallRegs { nr: A7, a0: A0 };
+    /// What a signal handler is entered with.
+    pub const ENTRY: crate::sigframe::EntryRegs =
+        crate::sigframe::EntryRegs { pc: PC, ra: RA, sp: SP, a0: A0 };
 }
 
 global_asm!(

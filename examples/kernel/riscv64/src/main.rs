@@ -11,6 +11,8 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[path = "../../common/boot.rs"]
+mod boot;
 mod console;
 mod fdt;
 mod kernel;
@@ -19,7 +21,11 @@ mod loader;
 mod mm;
 #[path = "../../common/process.rs"]
 mod process;
+#[path = "../../common/regs.rs"]
+mod regs;
 mod sbi;
+#[path = "../../common/sigframe.rs"]
+mod sigframe;
 mod trap;
 
 #[path = "../../shared/proto.rs"]
@@ -27,7 +33,9 @@ mod trap;
 mod proto;
 
 use core::arch::{asm, global_asm};
-use core::cell::UnsafeCell;
+
+use boot::stack_top;
+pub use boot::Global;
 
 /// The user program's ELF machine (`EM_RISCV`).
 pub const ELF_MACHINE: u16 = 243;
@@ -42,15 +50,6 @@ pub const HWCAP: usize = {
     }
     bits
 };
-
-/// Kernel stack (boot, then every trap).
-const STACK_SIZE: usize = 64 * 1024;
-
-#[repr(C, align(16))]
-struct Stack([u8; STACK_SIZE]);
-
-#[unsafe(no_mangle)]
-static mut BOOT_STACK: Stack = Stack([0; STACK_SIZE]);
 
 global_asm!(
     ".section .text.entry",
@@ -69,41 +68,10 @@ global_asm!(
     "    call {main}",
     "3:  wfi",
     "    j 3b",
-    stack = sym BOOT_STACK,
-    size = const STACK_SIZE,
+    stack = sym boot::BOOT_STACK,
+    size = const boot::STACK_SIZE,
     main = sym kmain,
 );
-
-/// A kernel global. The kernel runs on one hart with interrupts off and never re-enters itself
-/// (every trap comes from user mode), so at most one `&mut` to a global is ever in use.
-pub struct Global<T>(UnsafeCell<T>);
-
-// SAFETY: see the type's documentation: one hart, no re-entry.
-unsafe impl<T> Sync for Global<T> {}
-
-impl<T> Global<T> {
-    /// A global holding `v`.
-    pub const fn new(v: T) -> Self {
-        Global(UnsafeCell::new(v))
-    }
-
-    /// The value.
-    ///
-    /// # Safety
-    ///
-    /// No other reference to the value may be live: callers take it once per trap (or once at
-    /// boot) and do not keep it across a return to user mode.
-    #[allow(clippy::mut_from_ref)]
-    pub unsafe fn get(&self) -> &mut T {
-        // SAFETY: the caller guarantees exclusivity.
-        unsafe { &mut *self.0.get() }
-    }
-}
-
-/// The top of the kernel stack (where every trap starts).
-fn stack_top() -> u64 {
-    (&raw const BOOT_STACK) as u64 + STACK_SIZE as u64
-}
 
 /// Reads the `time` CSR.
 pub fn rdtime() -> u64 {

@@ -33,6 +33,11 @@ pub mod reg {
     pub const A0: usize = 10;
     /// `a7` (x17), the syscall number.
     pub const A7: usize = 17;
+    /// Where a syscall's number and arguments are.
+    pub const SYSCALL: crate::regs::SyscallRegs = crate::regs::SyscallRegs { nr: A7, a0: A0 };
+    /// What a signal handler is entered with.
+    pub const ENTRY: crate::sigframe::EntryRegs =
+        crate::sigframe::EntryRegs { pc: PC, ra: RA, sp: SP, a0: A0 };
 }
 
 global_asm!(

@@ -20,7 +20,7 @@ use crate::boot::{self, Frame};
 use crate::cpu::{self, rdtsc, USER_CS, USER_DS};
 use crate::loader::{self, Region};
 use crate::mm::{self, pte, AddressSpace, PAGE_SIZE};
-use crate::process::{self, splitmix, Clocks, Process, SigActions, UserMemory, EFAULT};
+use crate::process::{self, splitmix, Clocks, Process, UserMemory, EFAULT};
 use crate::proto;
 use crate::{println, Lock};
 
@@ -28,6 +28,8 @@ use crate::{println, Lock};
 const IMAGE: Image = Image::get(Arch::X86_64);
 // The image's variant row is laid out for this kernel's pages (data pages and text alike).
 const _: () = assert!(IMAGE.page_size() == PAGE_SIZE);
+/// The kernel's name on the console.
+const WHO: &str = "x86-kernel";
 /// Where the program's stack ends (grows down from here).
 const STACK_TOP: usize = 0x3f_f000_0000;
 const STACK_SIZE: usize = 64 * 1024;
@@ -73,7 +75,6 @@ struct Kernel {
     data_page: usize,
     ns_page: usize,
     zero_page: usize,
-    actions: SigActions,
     /// The program's context, handed to CPU `.0` (which takes it from its idle loop).
     handoff: Option<(usize, Frame)>,
     /// CPUs running (bit i = CPU i).
@@ -264,7 +265,6 @@ fn boot() -> ! {
         data_page,
         ns_page,
         zero_page,
-        actions: SigActions::default(),
         handoff: None,
         cpu_mask: (1u64 << cpus) - 1,
         stats: Stats { cpus_run: 1, ..Stats::default() },
@@ -408,13 +408,7 @@ impl Kernel {
                 if self.in_image(pc) {
                     self.stats.getcpu_from_vdso += 1;
                 }
-                let put = |p: usize, v: u32| if p == 0 { 0 } else { self.process.mem.write(p, v) };
-                let r = put(a(0), this as u32);
-                if r != 0 {
-                    r
-                } else {
-                    put(a(1), 0)
-                }
+                self.process.mem.put_getcpu((a(0), a(1)), (this as u32, 0))
             }
             proto::SYS_SCHED_GETAFFINITY => {
                 if a(1) < 8 {
@@ -448,7 +442,6 @@ impl Kernel {
                 }
                 _ => -proto::EINVAL,
             },
-            proto::SYS_RT_SIGACTION => self.actions.rt_sigaction(&self.process.mem, (a(0), a(1), a(2)), true),
             proto::SYS_RT_SIGRETURN => {
                 self.sigreturn(frame, pc);
                 return Next::Restore;
@@ -478,16 +471,8 @@ impl Kernel {
     /// user stack (below the 128-byte red zone; the FXSAVE area first, 64-aligned), with
     /// `pretcode` = the handler's `sa_restorer`. Returns whether it rewrote the frame.
     fn deliver_signal(&mut self, frame: &mut Frame) -> bool {
-        let Some(sig) = self.process.sig.take_ready() else { return false };
-        let act = self.actions.0[sig];
-        match act.handler {
-            0 => {
-                println!("x86-kernel: signal {sig} with the default action: terminating");
-                self.finish(128 + sig as i32);
-            }
-            1 => return false, // SIG_IGN
-            _ => {}
-        }
+        let taken = self.process.take_signal(WHO).unwrap_or_else(|code| self.finish(code));
+        let Some((sig, act)) = taken else { return false };
         if act.flags & proto::SA_RESTORER == 0 {
             // x86_64 has no vDSO trampoline to fall back on: Linux kills such a process too.
             println!("x86-kernel: signal {sig} without SA_RESTORER: terminating");
@@ -542,9 +527,8 @@ impl Kernel {
             core::ptr::write_bytes(sf as *mut u8, 0, fx + 512 - sf);
             core::arch::asm!("fxsave64 [{0}]", in(reg) fx, options(nostack));
             (sf as *mut u64).write(act.restorer);
-            ((uc + 24) as *mut i32).write(2); // uc_stack.ss_flags = SS_DISABLE
+            process::write_ucontext_head(uc, self.process.sig.blocked);
             ((uc + proto::UC_MCONTEXT) as *mut [u64; 32]).write(sc);
-            ((uc + proto::UC_SIGMASK) as *mut u64).write(self.process.sig.blocked);
             process::write_siginfo(info, sig);
         }
         self.process.sig.enter_handler(sig, act.flags, act.mask);
@@ -562,19 +546,20 @@ impl Kernel {
     /// `rt_sigreturn`: the restorer's `syscall` runs with `rsp` just past `pretcode`, at the
     /// `ucontext`; restore every register, the FP state and the signal mask from it.
     fn sigreturn(&mut self, frame: &mut Frame, pc: usize) {
-        let from_restorer =
-            self.actions.0.iter().any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
+        let from_restorer = self
+            .process
+            .actions
+            .0
+            .iter()
+            .any(|a| a.restorer != 0 && (pc as u64).wrapping_sub(a.restorer) < 16);
         if from_restorer {
             self.stats.sigreturn_via_restorer += 1;
         } else {
             self.stats.sigreturn_other += 1;
         }
         let uc = frame.rsp as usize;
-        let (Some(sc), Some(mask)) = (
-            self.process.mem.read::<[u64; 32]>(uc + proto::UC_MCONTEXT),
-            self.process.mem.read::<u64>(uc + proto::UC_SIGMASK),
-        ) else {
-            println!("x86-kernel: rt_sigreturn with a bad frame at {uc:#x}");
+        let Some((sc, mask)) = self.process.read_sigframe::<[u64; 32]>(uc, uc + proto::UC_MCONTEXT) else {
+            println!("{WHO}: rt_sigreturn with a bad frame at {uc:#x}");
             self.finish(1)
         };
         let fx = sc[23] as usize;
@@ -625,23 +610,13 @@ impl Kernel {
         );
         println!(
             "VDSO-KERNEL-REPORT: {} served_syscalls={} fallback_syscalls={fallback} \
-             fallback_gettime={} fallback_getres={} fallback_from_vdso={} fallback_results={},{},{},{} \
-             served_calls={} symbols={} signals={} sigreturn_via_restorer={} sigreturn_other={} \
+             {} signals={} sigreturn_via_restorer={} sigreturn_other={} \
              handler_ret_ok={} frame_restored={} time_ok={} timens_ok={} cpus={cpus} cpus_run={} \
-             getcpu_ok={} rdpid={} tsc_aux_ok={} getcpu_syscalls={} getcpu_from_vdso={} res_hres_ns={} res_coarse_ns={} \
-             kernel_bracket_err_ns={} coarse_lag_max_us={} ticks={} failures={} vdso_base={:#x} seed={} \
+             getcpu_ok={} rdpid={} tsc_aux_ok={} getcpu_syscalls={} getcpu_from_vdso={} {} ticks={} failures={} vdso_base={:#x} seed={} \
              tsc_hz={} user_run_ms={} total_ms={ms}",
             if ok { "ok" } else { "fail" },
             c.served,
-            c.fallback_gettime,
-            c.fallback_getres,
-            c.fallback_from_vdso,
-            r.fallback_results[0],
-            r.fallback_results[1],
-            r.fallback_results[2],
-            r.fallback_results[3],
-            r.served_calls,
-            r.symbols_resolved,
+            self.process.report_calls(),
             s.signals_delivered,
             s.sigreturn_via_restorer,
             s.sigreturn_other,
@@ -655,10 +630,7 @@ impl Kernel {
             r.tsc_aux_ok,
             s.getcpu_syscalls,
             s.getcpu_from_vdso,
-            r.res_hres_ns,
-            r.res_coarse_ns,
-            r.kernel_bracket_err_ns,
-            r.coarse_lag_max_ns / 1000,
+            self.process.report_clocks(),
             s.timer_irqs,
             r.failures,
             self.vdso,
