@@ -617,6 +617,14 @@ fn sigreturn_words(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String))
         fail(format!("{} at {:#x} has no instruction before it in the image", tramp.symbol, sym.value));
         return;
     };
+    let nop = u32::from_le_bytes([code[0], code[1], code[2], code[3]]);
+    if nop != tramp.nop {
+        fail(format!(
+            "the instruction before {} is {nop:#010x}, expected the nop {:#010x} (unwinders look up pc - 1 \
+             of a frame returning to it)",
+            tramp.symbol, tramp.nop
+        ));
+    }
     let words: Vec<u32> =
         code[4..].chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
     if words != tramp.words {
@@ -1118,17 +1126,27 @@ fn unwind_tables(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
     let mut eh_frame = EhFrame::new(eh_bytes, LittleEndian);
     eh_frame.set_address_size(8);
     let mut fdes = Vec::new();
+    let trampoline = arch.info().sigreturn.and_then(|t| {
+        let sym = parsed.symbols.iter().find(|s| s.name == t.symbol)?;
+        Some((t, sym.value))
+    });
+    let mut trampoline_fde = None;
     let mut entries = eh_frame.entries(&bases);
     loop {
         match entries.next() {
             Ok(None) => break,
             Ok(Some(CieOrFde::Cie(_))) => {}
             Ok(Some(CieOrFde::Fde(partial))) => match partial.parse(|s, b, o| s.cie_from_offset(b, o)) {
-                Ok(fde) => fdes.push(Fde {
-                    at: eh.addr.saturating_add(fde.offset() as u64),
-                    start: fde.initial_address(),
-                    end: fde.initial_address().saturating_add(fde.len()),
-                }),
+                Ok(fde) => {
+                    fdes.push(Fde {
+                        at: eh.addr.saturating_add(fde.offset() as u64),
+                        start: fde.initial_address(),
+                        end: fde.initial_address().saturating_add(fde.len()),
+                    });
+                    if trampoline.is_some_and(|(_, at)| fde.contains(at)) {
+                        trampoline_fde = Some(fde);
+                    }
+                }
                 Err(e) => return fail(format!(".eh_frame: an FDE cannot be decoded: {e}")),
             },
             Err(e) => return fail(format!(".eh_frame cannot be walked to its end: {e}")),
@@ -1141,6 +1159,10 @@ fn unwind_tables(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
         eh_frame_hdr_table(&header, &bases, eh, &fdes, fail);
     }
 
+    if let (Some((t, at)), Some(fde)) = (trampoline, trampoline_fde) {
+        sigreturn_cfi(&eh_frame, &bases, &fde, &t, at, fail);
+    }
+
     for sym in exported(parsed, arch) {
         let end = sym.value.saturating_add(sym.size);
         if !fdes.iter().any(|f| f.start <= sym.value && end <= f.end) {
@@ -1148,6 +1170,64 @@ fn unwind_tables(parsed: &ElfImage, arch: Arch, fail: &mut impl FnMut(String)) {
                 "{} at {:#x}+{} is not covered by an FDE in .eh_frame: unwinders (libgcc, gdb) cannot \
                  walk through it",
                 sym.name, sym.value, sym.size
+            ));
+        }
+    }
+}
+
+/// The signal trampoline's FDE as libgcc, gdb and libunwind read it (docs/abi.md section 5): a
+/// signal frame (`S` augmentation) that starts at the `nop` before the trampoline, whose rules at
+/// the `nop` and at the trampoline put the CFA at `sp + cfa_offset` (the kernel's sigcontext) and
+/// the interrupted pc in the return-address column at its place in the sigcontext.
+fn sigreturn_cfi<R: gimli::Reader<Offset = usize>>(
+    eh_frame: &EhFrame<R>,
+    bases: &BaseAddresses,
+    fde: &gimli::FrameDescriptionEntry<R>,
+    t: &vdso_abi::arch::Sigreturn,
+    at: u64,
+    fail: &mut impl FnMut(String),
+) {
+    let name = t.symbol;
+    if !fde.cie().is_signal_trampoline() {
+        fail(format!("the FDE of {name} is not a signal frame (no 'S' in its CIE's augmentation)"));
+    }
+    if fde.initial_address() > at.saturating_sub(4) {
+        fail(format!(
+            "the FDE of {name} starts at {:#x}, after the nop at {:#x} that unwinders look up",
+            fde.initial_address(),
+            at.saturating_sub(4)
+        ));
+    }
+    if fde.cie().return_address_register() != gimli::Register(t.pc_column) {
+        fail(format!(
+            "the FDE of {name} returns through column {}, expected {} (the interrupted pc)",
+            fde.cie().return_address_register().0,
+            t.pc_column
+        ));
+    }
+    let mut ctx = Box::new(gimli::UnwindContext::new());
+    for pc in [at.saturating_sub(4), at] {
+        let row = match fde.unwind_info_for_address(eh_frame, bases, &mut ctx, pc) {
+            Ok(row) => row,
+            Err(e) => return fail(format!("the unwind rules of {name} at {pc:#x} cannot be evaluated: {e}")),
+        };
+        let cfa_wanted = gimli::CfaRule::RegisterAndOffset {
+            register: gimli::Register(t.sp_column),
+            offset: t.cfa_offset,
+        };
+        if *row.cfa() != cfa_wanted {
+            fail(format!(
+                "at {pc:#x} ({name}) the CFA is {:?}, expected sp (column {}) + {} (the kernel's sigcontext)",
+                row.cfa(),
+                t.sp_column,
+                t.cfa_offset
+            ));
+        }
+        let pc_rule = row.register(gimli::Register(t.pc_column));
+        if pc_rule != Some(gimli::RegisterRule::Offset(t.pc_offset)) {
+            fail(format!(
+                "at {pc:#x} ({name}) the interrupted pc (column {}) is {pc_rule:?}, expected at CFA + {}",
+                t.pc_column, t.pc_offset
             ));
         }
     }

@@ -1026,3 +1026,45 @@ mod live {
         drop(loaded);
     }
 }
+
+/// `vdso verify` holds a rebuilt image to the same contract (docs/abi.md section 5): the copy
+/// with the wrong CFA, and one whose `nop` before the trampoline is another instruction, are
+/// each rejected naming what broke; the shipped image passes. The rules it checks come from the
+/// table's row, which must agree with this file's own `spec`.
+#[test]
+fn the_verifier_rejects_a_wrong_trampoline_cfa_and_a_missing_nop() {
+    use linux_vdso::elf::ElfImage;
+    use linux_vdso::verify::{verify, Stage};
+    let violations = |bytes: &[u8], arch: Arch| -> Vec<String> {
+        let parsed = ElfImage::parse(bytes).expect("still parses");
+        verify(&parsed, linux_vdso::Variant::default_for(arch), Stage::Stripped)
+            .into_iter()
+            .map(|v| v.0)
+            .collect()
+    };
+    for s in specs() {
+        let row = s.arch.info().sigreturn.expect("a trampoline");
+        assert_eq!(
+            (row.nop, row.sp_column, row.cfa_offset, row.pc_column),
+            (s.nop, s.sp.0, SC_REGS as i64, s.pc_column.0),
+            "{:?}",
+            s.arch
+        );
+        assert!(s.saved.contains(&(s.pc_column, row.pc_offset)), "{:?}", s.arch);
+        assert_eq!(violations(Image::get(s.arch).bytes(), s.arch), Vec::<String>::new(), "{:?}", s.arch);
+
+        let broken = violations(&image_with_broken_trampoline_cfa(s.arch), s.arch);
+        assert!(
+            broken.iter().any(|v| v.contains("the CFA is") && v.contains(row.symbol)),
+            "{:?}: {broken:?}",
+            s.arch
+        );
+
+        let mut bytes = Image::get(s.arch).bytes().to_vec();
+        let (off, _) = trampoline(s.arch);
+        let at = off as usize - 4;
+        bytes[at..at + 4].copy_from_slice(&0x0000_0000u32.to_le_bytes());
+        let v = violations(&bytes, s.arch);
+        assert!(v.iter().any(|m| m.contains("expected the nop")), "{:?}: {v:?}", s.arch);
+    }
+}

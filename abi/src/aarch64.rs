@@ -77,6 +77,12 @@ pub const INFO: ArchInfo = ArchInfo {
     sigreturn: Some(Sigreturn {
         symbol: "__kernel_rt_sigreturn",
         words: &[SIGRETURN_MOV_X8, SIGRETURN_SVC_0],
+        nop: 0xd503_201f,
+        sp_column: 31,
+        cfa_offset: crate::arch::SIGFRAME_CFA_OFFSET,
+        // sigcontext: fault_address, regs[31], sp, pc; libgcc's column 96 is the pc.
+        pc_column: 96,
+        pc_offset: 264,
     }),
     pcpu_page: None,
     pcpu_slots: 0,

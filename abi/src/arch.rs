@@ -73,7 +73,24 @@ pub struct Sigreturn {
     pub symbol: &'static str,
     /// Its instruction words, in order (little-endian in the image).
     pub words: &'static [u32],
+    /// The `nop` just before it, inside the FDE: unwinders look up `pc - 1` of a frame, which for
+    /// a handler returning here lands in that `nop` (docs/abi.md section 5).
+    pub nop: u32,
+    /// DWARF number of sp, and the CFA the FDE defines at the trampoline: `sp + cfa_offset`, the
+    /// kernel's `sigcontext` in the `rt_sigframe` at the handler's sp (siginfo, then `uc_mcontext`).
+    pub sp_column: u16,
+    /// See `sp_column`.
+    pub cfa_offset: i64,
+    /// The FDE's return-address column (the interrupted pc) and where it is saved, from the CFA.
+    pub pc_column: u16,
+    /// See `pc_column`.
+    pub pc_offset: i64,
 }
+
+/// The CFA of every signal trampoline's FDE, from the handler's sp: `sizeof(siginfo_t)` (128)
+/// plus the offset of `uc_mcontext` in the `struct ucontext` of riscv64, aarch64 and loongarch64
+/// (flags, link, 24-byte stack, 128 bytes of sigset, aligned to 16: 176).
+pub const SIGFRAME_CFA_OFFSET: i64 = 128 + 176;
 
 /// Which symbol hash tables an image carries (the linker's `--hash-style`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -129,6 +129,12 @@ pub const INFO: ArchInfo = ArchInfo {
     sigreturn: Some(Sigreturn {
         symbol: "__vdso_rt_sigreturn",
         words: &[SIGRETURN_LI_A7, SIGRETURN_SYSCALL_0],
+        nop: 0x0340_0000, // andi $zero, $zero, 0
+        sp_column: 3,
+        cfa_offset: crate::arch::SIGFRAME_CFA_OFFSET,
+        // sigcontext: sc_pc, sc_regs[32]; r0 is hardwired to zero, its column holds the pc.
+        pc_column: 0,
+        pc_offset: 0,
     }),
     pcpu_page: Some(PCPU_PAGE),
     pcpu_slots: NR_CPUS,

@@ -116,7 +116,16 @@ pub const INFO: ArchInfo = ArchInfo {
     rng_data_page: VVAR_PAGE,
     linux_version_code: LINUX_VERSION_CODE,
     paravirt_clocks: false,
-    sigreturn: Some(Sigreturn { symbol: "__vdso_rt_sigreturn", words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL] }),
+    sigreturn: Some(Sigreturn {
+        symbol: "__vdso_rt_sigreturn",
+        words: &[SIGRETURN_LI_A7, SIGRETURN_ECALL],
+        nop: 0x0000_0013, // addi x0, x0, 0
+        sp_column: 2,
+        cfa_offset: crate::arch::SIGFRAME_CFA_OFFSET,
+        // x0 is hardwired to zero, so its column is free for the pc (sc_regs[0]).
+        pc_column: 0,
+        pc_offset: 0,
+    }),
     pcpu_page: None,
     pcpu_slots: 0,
     build_std: false,
