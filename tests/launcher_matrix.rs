@@ -334,19 +334,64 @@ fn num(v: Option<&String>) -> Option<f64> {
     v.and_then(|s| s.parse().ok())
 }
 
+/// Every `PID call(...` record of a log line. qemu-user prints a call's result after it returns,
+/// so a blocking call left unfinished (`4879 nanosleep(...)`) can share its line with the next
+/// record (`4879 clock_gettime(...) = 0`); each starts with a PID, a space and a call name.
+fn records(line: &str) -> Vec<(u32, &str)> {
+    let b = line.as_bytes();
+    let starts: Vec<usize> = (0..b.len())
+        .filter(|&i| {
+            (i == 0 || !b[i - 1].is_ascii_digit()) && {
+                // PID, one or more spaces (strace pads the PID), then `name(`, `<... ` or `--- `.
+                let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let spaces = b[i + digits..].iter().take_while(|c| **c == b' ').count();
+                let call = &b[i + digits + spaces..];
+                let name = call.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+                digits > 0
+                    && spaces > 0
+                    && (name > 0 && call.get(name) == Some(&b'(')
+                        || call.starts_with(b"<... ")
+                        || call.starts_with(b"--- "))
+            }
+        })
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &at)| {
+            let end = starts.get(k + 1).copied().unwrap_or(b.len());
+            let (pid, rest) = line[at..end].split_once(' ')?;
+            Some((pid.parse().ok()?, rest.trim_start()))
+        })
+        .collect()
+}
+
+#[test]
+fn records_sharing_a_line_of_qemus_log_are_each_found() {
+    let line = "4879 nanosleep(824634040120,0,0,50,0,10000)4879 clock_gettime(CLOCK_PROCESS_CPUTIME_ID,0x1) = 0 ({tv_sec = 0})";
+    assert_eq!(
+        records(line),
+        [
+            (4879, "nanosleep(824634040120,0,0,50,0,10000)"),
+            (4879, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID,0x1) = 0 ({tv_sec = 0})")
+        ]
+    );
+    assert_eq!(records("12 clone(CLONE_VM) = 13"), [(12, "clone(CLONE_VM) = 13")]);
+    assert_eq!(records("4879  time(NULL) = 5"), [(4879, "time(NULL) = 5")], "strace pads the PID");
+    assert_eq!(records("7 <... clone resumed>) = 9"), [(7, "<... clone resumed>) = 9")]);
+    assert!(records("read(3, \"12 abc\", 6) = 6").is_empty());
+}
+
 /// Counts the program's clock syscalls in an `strace -f` log or qemu-user's syscall log (both
-/// `PID call(args) = result` lines): (served clock ids + gettimeofday + time, CPU-time
+/// `PID call(args) = result` records, see [`records`]): (served clock ids + gettimeofday + time, CPU-time
 /// clock_gettime). With `setup_before_fork`, the root process's lines before its first fork
 /// are the launcher's own set-up and are left out.
 fn program_clock_syscalls(log: &str, setup_before_fork: bool, has_writer: bool) -> (Vec<String>, usize) {
     let mut parent: BTreeMap<u32, u32> = BTreeMap::new();
     let mut order: Vec<(u32, u32)> = Vec::new();
     let mut root = None;
-    for line in log.lines() {
-        let Some((pid, rest)) = line.split_once(char::is_whitespace) else { continue };
-        let Ok(pid) = pid.parse::<u32>() else { continue };
+    for (pid, rest) in log.lines().flat_map(records) {
         root.get_or_insert(pid);
-        let rest = rest.trim_start();
         let is_clone = ["clone(", "clone3(", "fork(", "vfork(", "<... clone", "<... fork", "<... vfork"]
             .iter()
             .any(|p| rest.starts_with(p));
@@ -377,10 +422,7 @@ fn program_clock_syscalls(log: &str, setup_before_fork: bool, has_writer: bool) 
     let mut bad = Vec::new();
     let mut cpu = 0;
     let mut forked = !setup_before_fork;
-    for line in log.lines() {
-        let Some((pid, rest)) = line.split_once(char::is_whitespace) else { continue };
-        let Ok(pid) = pid.parse::<u32>() else { continue };
-        let rest = rest.trim_start();
+    for (pid, rest) in log.lines().flat_map(records) {
         if pid == root && rest.starts_with("clone") {
             forked = true;
         }
